@@ -1,0 +1,1 @@
+//! hclwrite-compatible formatter (see issue 3).

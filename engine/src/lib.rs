@@ -1,0 +1,14 @@
+//! kiln-engine: a Packer-compatible template engine.
+//!
+//! Templates flow `load` → `template` (parse + evaluate) → `schema`
+//! (component validation) → `plan` (builds after -only/-except); `fmt` is
+//! the hclwrite-compatible formatter. The engine never prints: everything it
+//! finds is a [`diag::Diagnostic`].
+
+pub mod diag;
+pub mod fmt;
+pub mod template;
+
+/// The Packer release whose template language and CLI kiln follows
+/// (`packer.version`, `required_version` checks).
+pub const PACKER_COMPAT_VERSION: &str = "1.11.2";

@@ -1,0 +1,1 @@
+//! Packer's HCL2 function library.

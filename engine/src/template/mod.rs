@@ -1,0 +1,7 @@
+//! Packer templates: the value model, the function library, HCL2 and legacy
+//! JSON front ends and evaluation.
+
+pub mod functions;
+pub mod value;
+
+pub use value::Value;
