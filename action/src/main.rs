@@ -1,1 +1,82 @@
-fn main() {}
+//! `kiln`: a Packer-compatible command line (same commands, flags and exit
+//! codes) on the kiln engine.
+
+mod args;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "kiln",
+    version = kiln_engine::PACKER_COMPAT_VERSION,
+    about = "Build golden machine images from Packer templates",
+    long_about = "kiln reads Packer templates (HCL2 *.pkr.hcl and legacy JSON) and validates, formats, inspects and builds them.\nFlags follow Packer: `-flag`, `-flag=value` and `--flag value` are all accepted."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check that a template is valid.
+    Validate(commands::validate::ValidateArgs),
+    /// Rewrite HCL2 templates and var files to the canonical format.
+    Fmt(commands::fmt::FmtArgs),
+    /// Show the variables, sources and builds of a template.
+    Inspect(commands::inspect::InspectArgs),
+    /// Evaluate expressions against a template (REPL or stdin).
+    Console(commands::console::ConsoleArgs),
+    /// Convert a legacy JSON template to HCL2.
+    #[command(name = "hcl2_upgrade")]
+    Hcl2Upgrade(commands::hcl2_upgrade::UpgradeArgs),
+    /// Check that every required plugin is served by a built-in component.
+    Init(commands::init::InitArgs),
+    /// Print the kiln version and the Packer version it follows.
+    Version,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KILN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let argv = args::normalize(std::env::args_os());
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Validate(a) => commands::validate::run(a),
+        Command::Fmt(a) => commands::fmt::run(a),
+        Command::Inspect(a) => commands::inspect::run(a),
+        Command::Console(a) => commands::console::run(a),
+        Command::Hcl2Upgrade(a) => commands::hcl2_upgrade::run(a),
+        Command::Init(a) => commands::init::run(a),
+        Command::Version => {
+            println!(
+                "kiln v{} (Packer v{} compatible)",
+                env!("CARGO_PKG_VERSION"),
+                kiln_engine::PACKER_COMPAT_VERSION
+            );
+            Ok(0)
+        }
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -11,4 +11,4 @@ pub mod template;
 
 /// The Packer release whose template language and CLI kiln follows
 /// (`packer.version`, `required_version` checks).
-pub const PACKER_COMPAT_VERSION: &str = "1.11.2";
+pub const PACKER_COMPAT_VERSION: &str = "1.16.0";

@@ -1,0 +1,8 @@
+//! One module per `kiln` command.
+
+pub mod console;
+pub mod fmt;
+pub mod hcl2_upgrade;
+pub mod init;
+pub mod inspect;
+pub mod validate;
