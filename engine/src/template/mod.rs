@@ -2,6 +2,7 @@
 //! JSON front ends and evaluation.
 
 pub mod functions;
+pub mod model;
 pub mod value;
 
 pub use value::Value;
