@@ -3,6 +3,8 @@
 
 pub mod functions;
 pub mod model;
+pub mod options;
 pub mod value;
 
+pub use options::LoadOptions;
 pub use value::Value;
