@@ -12,3 +12,8 @@ pub mod template;
 /// The Packer release whose template language and CLI kiln follows
 /// (`packer.version`, `required_version` checks).
 pub const PACKER_COMPAT_VERSION: &str = "1.16.0";
+pub mod artifact;
+pub mod builder;
+pub mod postprocessor;
+pub mod provisioner;
+pub mod run;

@@ -1,0 +1,73 @@
+//! What a build produces: the `Artifact` seam Packer defines, and the
+//! artifact kinds of the built-in builders.
+
+use std::fmt::Debug;
+use std::path::PathBuf;
+
+/// A build's result, handed to post-processors and listed at the end of a
+/// run (`--> NAME: STRING`). Object-safe.
+pub trait Artifact: Debug + Send + Sync {
+    /// The id of the builder or post-processor that made it (Packer's
+    /// `BuilderId`, e.g. `packer.file`), written to the manifest.
+    fn builder_id(&self) -> &str;
+    /// The artifact id (an AMI map, an image id, a path…).
+    fn id(&self) -> String;
+    /// Local files that make up the artifact.
+    fn files(&self) -> Vec<PathBuf>;
+    /// The human description shown after "Builds finished".
+    fn description(&self) -> String;
+}
+
+/// An artifact made of local files (the `file` builder, `compress`…).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileArtifact {
+    pub builder_id: String,
+    pub files: Vec<PathBuf>,
+}
+
+impl Artifact for FileArtifact {
+    fn builder_id(&self) -> &str {
+        &self.builder_id
+    }
+    fn id(&self) -> String {
+        self.files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+    fn files(&self) -> Vec<PathBuf> {
+        self.files.clone()
+    }
+    fn description(&self) -> String {
+        match self.files.as_slice() {
+            [one] => format!("Stored file: {}", one.display()),
+            many => format!(
+                "Stored files:\n{}",
+                many.iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+        }
+    }
+}
+
+/// The `null` builder's artifact: nothing was exported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NullArtifact;
+
+impl Artifact for NullArtifact {
+    fn builder_id(&self) -> &str {
+        "fnoeding.null"
+    }
+    fn id(&self) -> String {
+        "Null".to_string()
+    }
+    fn files(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+    fn description(&self) -> String {
+        "Did not export anything. This is the null builder".to_string()
+    }
+}

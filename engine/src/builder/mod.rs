@@ -1,0 +1,51 @@
+//! The `Builder` seam and the table of built-in builders.
+
+mod file;
+mod null;
+
+use std::path::Path;
+
+use async_trait::async_trait;
+
+use crate::artifact::Artifact;
+use crate::run::{BuildError, CancelToken, CleanupStack, Ui};
+use crate::template::model::Component;
+
+/// Runs the provisioners of a build when the builder has a machine ready.
+#[async_trait]
+pub trait ProvisionHook: Send + Sync {
+    async fn provision(&self) -> Result<(), BuildError>;
+}
+
+/// What a builder gets while it runs.
+pub struct BuildContext<'a> {
+    pub ui: &'a Ui,
+    pub cancel: &'a CancelToken,
+    /// Push an undo for everything created; the runner unwinds it.
+    pub cleanup: &'a mut CleanupStack,
+    pub hook: &'a dyn ProvisionHook,
+    pub cwd: &'a Path,
+}
+
+/// A builder creates a machine, lets the provisioners run on it and turns
+/// it into an artifact. Object-safe.
+#[async_trait]
+pub trait Builder: Send + Sync {
+    async fn run(&self, ctx: &mut BuildContext<'_>) -> Result<Box<dyn Artifact>, BuildError>;
+}
+
+/// Builder types kiln implements today.
+pub const AVAILABLE: &[&str] = &["file", "null"];
+
+/// Construct (and prepare) the builder a component configures.
+pub fn create(c: &Component) -> Result<Box<dyn Builder>, BuildError> {
+    match c.type_name.as_str() {
+        "file" => Ok(Box::new(file::FileBuilder::prepare(c)?)),
+        "null" => Ok(Box::new(null::NullBuilder::prepare(c)?)),
+        other => Err(BuildError::NotAvailable {
+            kind: "builder",
+            type_name: other.to_string(),
+            available: AVAILABLE.join(", "),
+        }),
+    }
+}

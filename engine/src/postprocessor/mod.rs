@@ -1,0 +1,51 @@
+//! The `PostProcessor` seam and the table of built-in post-processors.
+
+mod manifest;
+mod shell_local;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::artifact::Artifact;
+use crate::provisioner::ProvisionContext;
+use crate::run::BuildError;
+use crate::template::model::Component;
+
+pub use manifest::{ManifestEntry, ManifestFile};
+
+/// The result of one post-processor in a chain.
+#[derive(Debug)]
+pub struct Processed {
+    pub artifact: Arc<dyn Artifact>,
+    /// Whether the input artifact is kept by default (Packer lets the
+    /// template override this with `keep_input_artifact`).
+    pub keep_input: bool,
+}
+
+/// A post-processor turns an artifact into another (or records it).
+/// Object-safe.
+#[async_trait]
+pub trait PostProcessor: Send + Sync {
+    async fn post_process(
+        &self,
+        ctx: &ProvisionContext<'_>,
+        input: Arc<dyn Artifact>,
+    ) -> Result<Processed, BuildError>;
+}
+
+/// Post-processor types kiln implements today.
+pub const AVAILABLE: &[&str] = &["manifest", "shell-local"];
+
+/// Construct (and prepare) the post-processor a component configures.
+pub fn create(c: &Component) -> Result<Box<dyn PostProcessor>, BuildError> {
+    match c.type_name.as_str() {
+        "manifest" => Ok(Box::new(manifest::Manifest::prepare(c)?)),
+        "shell-local" => Ok(Box::new(shell_local::ShellLocalPostProcessor::prepare(c)?)),
+        other => Err(BuildError::NotAvailable {
+            kind: "post-processor",
+            type_name: other.to_string(),
+            available: AVAILABLE.join(", "),
+        }),
+    }
+}

@@ -1,0 +1,46 @@
+//! The `Provisioner` seam and the table of built-in provisioners.
+
+mod shell_local;
+
+use std::path::Path;
+
+use async_trait::async_trait;
+
+use crate::run::{BuildError, CancelToken, Ui};
+use crate::template::model::Component;
+
+pub(crate) use shell_local::LocalScript;
+
+/// What a provisioner or post-processor gets while it runs.
+pub struct ProvisionContext<'a> {
+    pub ui: &'a Ui,
+    pub cancel: &'a CancelToken,
+    pub cwd: &'a Path,
+    /// The build's source name (`PACKER_BUILD_NAME`).
+    pub build_name: &'a str,
+    /// The builder type (`PACKER_BUILDER_TYPE`).
+    pub builder_type: &'a str,
+    /// One id per `kiln build` run (the manifest's `packer_run_uuid`).
+    pub run_uuid: &'a str,
+}
+
+/// A provisioner changes the machine a builder prepared. Object-safe.
+#[async_trait]
+pub trait Provisioner: Send + Sync {
+    async fn provision(&self, ctx: &ProvisionContext<'_>) -> Result<(), BuildError>;
+}
+
+/// Provisioner types kiln implements today.
+pub const AVAILABLE: &[&str] = &["shell-local"];
+
+/// Construct (and prepare) the provisioner a component configures.
+pub fn create(c: &Component) -> Result<Box<dyn Provisioner>, BuildError> {
+    match c.type_name.as_str() {
+        "shell-local" => Ok(Box::new(shell_local::ShellLocal::prepare(c)?)),
+        other => Err(BuildError::NotAvailable {
+            kind: "provisioner",
+            type_name: other.to_string(),
+            available: AVAILABLE.join(", "),
+        }),
+    }
+}

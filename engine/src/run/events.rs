@@ -1,0 +1,143 @@
+//! A build is a stream of events; renderers (Packer text, machine-readable,
+//! GitHub Actions) subscribe to it. Secrets are masked before an event is
+//! sent, so no renderer can leak them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+/// One thing that happened during a run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BuildEvent {
+    /// A build started (`TYPE.NAME: output will be in this color.`).
+    Started { build: String },
+    /// A step announcement (`==> NAME: msg`).
+    Say { build: String, message: String },
+    /// Output of a command or detail (`    NAME: line`).
+    Message { build: String, message: String },
+    /// An error inside a build (`==> NAME: msg` in red).
+    Error { build: String, message: String },
+    /// A build ended; `error` is `None` on success. `artifacts` are the
+    /// descriptions of what it produced.
+    Finished {
+        build: String,
+        duration: Duration,
+        error: Option<String>,
+        artifacts: Vec<ArtifactSummary>,
+    },
+}
+
+/// What renderers and summaries need to know about an artifact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtifactSummary {
+    pub builder_id: String,
+    pub id: String,
+    pub description: String,
+}
+
+/// A build's handle on the event stream: tags events with the build name
+/// and masks secrets.
+#[derive(Debug, Clone)]
+pub struct Ui {
+    build: String,
+    secrets: Arc<Vec<String>>,
+    tx: UnboundedSender<BuildEvent>,
+}
+
+impl Ui {
+    pub fn new(
+        build: impl Into<String>,
+        secrets: Arc<Vec<String>>,
+        tx: UnboundedSender<BuildEvent>,
+    ) -> Self {
+        Ui {
+            build: build.into(),
+            secrets,
+            tx,
+        }
+    }
+
+    pub fn build_name(&self) -> &str {
+        &self.build
+    }
+
+    /// Replace every secret value in `s` with `<sensitive>`.
+    pub fn mask(&self, s: &str) -> String {
+        mask(s, &self.secrets)
+    }
+
+    pub fn say(&self, message: impl AsRef<str>) {
+        self.send(
+            |build, message| BuildEvent::Say { build, message },
+            message.as_ref(),
+        );
+    }
+
+    pub fn message(&self, message: impl AsRef<str>) {
+        self.send(
+            |build, message| BuildEvent::Message { build, message },
+            message.as_ref(),
+        );
+    }
+
+    pub fn error(&self, message: impl AsRef<str>) {
+        self.send(
+            |build, message| BuildEvent::Error { build, message },
+            message.as_ref(),
+        );
+    }
+
+    fn send(&self, make: impl FnOnce(String, String) -> BuildEvent, message: &str) {
+        // A closed receiver means nobody renders any more (the process is
+        // exiting); dropping the event is the right thing then.
+        let _ = self.tx.send(make(self.build.clone(), self.mask(message)));
+    }
+
+    pub(crate) fn emit(&self, event: BuildEvent) {
+        let _ = self.tx.send(event);
+    }
+}
+
+/// Mask secret values (longest first, so a secret containing another is
+/// masked whole). Empty secrets are ignored.
+pub fn mask(s: &str, secrets: &[String]) -> String {
+    let mut sorted: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
+    sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = s.to_string();
+    for secret in sorted {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), "<sensitive>");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_masked_longest_first() {
+        let secrets = vec!["abc".to_string(), "abcdef".to_string(), String::new()];
+        assert_eq!(
+            mask("x abcdef y abc", &secrets),
+            "x <sensitive> y <sensitive>"
+        );
+        assert_eq!(mask("nothing here", &secrets), "nothing here");
+    }
+
+    #[test]
+    fn ui_masks_before_sending() {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let ui = Ui::new("file.x", Arc::new(vec!["hunter2".into()]), tx);
+        ui.message("password is hunter2");
+        assert_eq!(
+            rx.try_recv().ok(),
+            Some(BuildEvent::Message {
+                build: "file.x".into(),
+                message: "password is <sensitive>".into()
+            })
+        );
+    }
+}

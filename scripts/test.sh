@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh Debian machine with the Rust
+# toolchain: installs the reference peers the tests use (Debian's packer
+# 1.6.6 for fmt/validate differential tests, GNU time), then runs every
+# test of the workspace on the debug profile.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v packer >/dev/null 2>&1 || need_apt+=(packer)
+[ -x /usr/bin/time ] || need_apt+=(time)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "installing: ${need_apt[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
+
+# Differential tests must not silently skip in CI.
+export KILN_REQUIRE_PACKER=1
+exec cargo nextest run --workspace --locked --no-fail-fast "$@"
