@@ -35,19 +35,17 @@ pub async fn run_streamed(
         .process_group(0)
         .spawn()
         .map_err(|e| BuildError::Step(format!("failed to start {program}: {e}")))?;
+    // Killing the whole group on every exit path, including this future
+    // being dropped because the build was cancelled elsewhere.
+    let _group = child
+        .id()
+        .and_then(|p| i32::try_from(p).ok())
+        .map(GroupKiller);
     let out = child.stdout.take().map(|s| pump(s, ui.clone()));
     let err = child.stderr.take().map(|s| pump(s, ui.clone()));
     let status = tokio::select! {
         s = child.wait() => s.map_err(|e| BuildError::Step(format!("waiting for {program}: {e}")))?,
-        _ = cancel.cancelled() => {
-            if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
-                // SAFETY: kill(2) with a negative pid signals that process
-                // group; it has no memory-safety preconditions.
-                unsafe { libc::kill(-pid, libc::SIGKILL) };
-            }
-            let _ = child.kill().await;
-            return Err(BuildError::Cancelled);
-        }
+        _ = cancel.cancelled() => return Err(BuildError::Cancelled),
     };
     for task in [out, err].into_iter().flatten() {
         let _ = task.await;
@@ -62,4 +60,15 @@ fn pump(stream: impl AsyncRead + Unpin + Send + 'static, ui: Ui) -> tokio::task:
             ui.message(line);
         }
     })
+}
+
+/// Sends SIGKILL to a process group when dropped.
+struct GroupKiller(i32);
+
+impl Drop for GroupKiller {
+    fn drop(&mut self) {
+        // SAFETY: kill(2) with a negative pid signals that process group;
+        // it has no memory-safety preconditions. ESRCH (already gone) is fine.
+        unsafe { libc::kill(-self.0, libc::SIGKILL) };
+    }
 }

@@ -144,13 +144,6 @@ async fn run_one(job: &BuildJob, opts: &RunOptions, ui: &Ui, run_uuid: &str) -> 
         build_and_post_process(job, opts, ui, run_uuid).await
     };
     let duration = start.elapsed();
-    if let Err(e) = &result {
-        ui.error(format!(
-            "Build '{}' errored after {}: {e}",
-            job.name,
-            human_duration(duration)
-        ));
-    }
     ui.emit(BuildEvent::Finished {
         build: job.name.clone(),
         duration,

@@ -1,0 +1,3 @@
+//! Views of the engine's data for a terminal: Packer-shaped build output.
+
+pub mod text;
