@@ -1,0 +1,4 @@
+//! Builder schemas.
+
+pub mod file;
+pub mod null;

@@ -1,0 +1,5 @@
+//! Provisioner schemas. The common provisioner settings (`only`, `except`,
+//! `pause_before`, `max_retries`, `timeout`, `override`, `name`) are
+//! handled by the front ends and are not part of these schemas.
+
+pub mod shell;
