@@ -83,7 +83,11 @@ pub fn all() -> &'static [&'static ComponentSchema] {
 static REGISTRY: &[&ComponentSchema] = &[
     &builder::null::SCHEMA,
     &builder::file::SCHEMA,
+    &builder::amazon_ebs::SCHEMA,
     &provisioner::shell::SCHEMA,
+    &datasource::amazon_ami::SCHEMA,
+    &datasource::http::SCHEMA,
+    &datasource::null::SCHEMA,
 ];
 
 /// The schema for a component type.
@@ -105,14 +109,31 @@ pub fn known_types(kind: ComponentKind) -> Vec<&'static str> {
     v
 }
 
-/// All diagnostics for one configured component.
+/// All diagnostics for one configured component of an HCL2 template
+/// (values checked with cty's conversions).
 pub fn validate_component(c: &Component) -> Vec<Diagnostic> {
+    validate_with(c, false)
+}
+
+/// All diagnostics for one component of a legacy JSON template: values
+/// are checked the way Packer decodes them there (mapstructure's weak
+/// typing: `"ami_users": "x"` is a one-element list, `"1"` a bool,
+/// a number a duration in nanoseconds).
+pub fn validate_legacy_component(c: &Component) -> Vec<Diagnostic> {
+    validate_with(c, true)
+}
+
+fn validate_with(c: &Component, weak: bool) -> Vec<Diagnostic> {
     let Some(schema) = lookup(c.kind, &c.type_name) else {
         return vec![unknown_type(c)];
     };
     let mut checker = Checker::new(&c.config, &c.context);
     let fields: Vec<&Field> = schema.fields().collect();
-    validate::body(&mut checker.diags, &c.context, &fields, &c.config);
+    let cx = validate::Ctx {
+        context: &c.context,
+        weak,
+    };
+    validate::body(&mut checker.diags, cx, &fields, &c.config);
     if let Some(check) = schema.check {
         check(&mut checker);
     }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::field::{check_value, parse_duration, Field, FieldType};
+use super::field::{check_value, check_value_weak, parse_duration, Field, FieldType};
 use super::suggest::did_you_mean;
 use crate::diag::{Diagnostic, Range};
 use crate::template::model::{ConfigAttr, ConfigBody};
@@ -58,14 +58,45 @@ pub fn map_body(m: &BTreeMap<String, Value>, range: Option<Range>) -> ConfigBody
     }
 }
 
-/// Whether a body sets a field (a non-null attribute or a block).
+/// Whether a body sets a field the way Go's `Prepare` sees it: a block,
+/// or an attribute that is not null and not a zero value (`""`, `[]`,
+/// `{}`). Unknown values count as set.
 pub fn is_set(body: &ConfigBody, name: &str) -> bool {
-    body.attrs.get(name).is_some_and(|a| !a.value.is_null())
+    body.attrs.get(name).is_some_and(|a| !is_zero(&a.value))
         || body.blocks_of(name).next().is_some()
 }
 
+/// Like [`is_set`], but unknown values do not count (for conflicts,
+/// which can only be decided once values are known).
+pub fn is_known_set(body: &ConfigBody, name: &str) -> bool {
+    body.attrs
+        .get(name)
+        .is_some_and(|a| !is_zero(&a.value) && !a.value.is_unknown())
+        || body.blocks_of(name).next().is_some()
+}
+
+fn is_zero(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::List(l) => l.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        _ => false,
+    }
+}
+
+/// How values are checked.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The component's context, for diagnostics.
+    pub context: &'a str,
+    /// Legacy JSON templates: mapstructure's weak typing.
+    pub weak: bool,
+}
+
 /// Validate `body` against `fields`, appending to `diags`.
-pub fn body(diags: &mut Vec<Diagnostic>, context: &str, fields: &[&Field], body: &ConfigBody) {
+pub fn body(diags: &mut Vec<Diagnostic>, cx: Ctx<'_>, fields: &[&Field], body: &ConfigBody) {
+    let context = cx.context;
     let names = || fields.iter().map(|f| f.name);
     let find = |n: &str| fields.iter().copied().find(|f| f.name == n);
 
@@ -80,7 +111,7 @@ pub fn body(diags: &mut Vec<Diagnostic>, context: &str, fields: &[&Field], body:
             ));
             continue;
         };
-        check_attr(diags, context, field, attr);
+        check_attr(diags, cx, field, attr);
     }
 
     let mut counts: BTreeMap<&str, (usize, Option<Range>)> = BTreeMap::new();
@@ -147,7 +178,7 @@ pub fn body(diags: &mut Vec<Diagnostic>, context: &str, fields: &[&Field], body:
             entry.1 = block.range.clone();
         }
         let inner: Vec<&Field> = inner.iter().collect();
-        self::body(diags, context, &inner, &block.body);
+        self::body(diags, cx, &inner, &block.body);
     }
 
     for f in fields {
@@ -177,8 +208,14 @@ pub fn missing(context: &str, name: &str, range: Option<Range>) -> Diagnostic {
     )
 }
 
-fn check_attr(diags: &mut Vec<Diagnostic>, context: &str, field: &Field, attr: &ConfigAttr) {
-    if let Err(e) = check_value(&field.ty, &attr.value) {
+fn check_attr(diags: &mut Vec<Diagnostic>, cx: Ctx<'_>, field: &Field, attr: &ConfigAttr) {
+    let context = cx.context;
+    let checked = if cx.weak {
+        check_value_weak(&field.ty, &attr.value)
+    } else {
+        check_value(&field.ty, &attr.value)
+    };
+    if let Err(e) = checked {
         diags.push(err(
             context,
             "Incorrect attribute value type",
@@ -207,12 +244,7 @@ fn check_attr(diags: &mut Vec<Diagnostic>, context: &str, field: &Field, attr: &
             }
             let inner: Vec<&Field> = fields.iter().collect();
             for m in items {
-                body(
-                    diags,
-                    context,
-                    &inner,
-                    &map_body(m, attr.value_range.clone()),
-                );
+                body(diags, cx, &inner, &map_body(m, attr.value_range.clone()));
             }
         }
         FieldType::Enum(allowed) => {
@@ -223,6 +255,10 @@ fn check_attr(diags: &mut Vec<Diagnostic>, context: &str, field: &Field, attr: &
             }
         }
         FieldType::Duration => {
+            if cx.weak && matches!(attr.value, Value::Number(_)) {
+                // mapstructure decodes a number as nanoseconds
+                return;
+            }
             if let Some(s) = attr.value.to_display_string() {
                 if !s.is_empty() {
                     if let Err(e) = parse_duration(&s) {

@@ -1,4 +1,5 @@
 //! Builder schemas.
 
+pub mod amazon_ebs;
 pub mod file;
 pub mod null;
