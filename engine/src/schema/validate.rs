@@ -81,7 +81,9 @@ fn is_zero(v: &Value) -> bool {
         Value::String(s) => s.is_empty(),
         Value::List(l) => l.is_empty(),
         Value::Map(m) => m.is_empty(),
-        _ => false,
+        Value::Bool(b) => !b,
+        Value::Number(n) => *n == 0.0,
+        Value::Unknown => false,
     }
 }
 

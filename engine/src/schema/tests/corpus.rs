@@ -326,6 +326,17 @@ const EXPECTED: &[(&str, &str, &str)] = &[
         "builder \"file\"",
         "The argument \"target\" is required",
     ),
+    // post-processor "banana", excluded by `-except banana`
+    (
+        "validate/validate_except.pkr.hcl",
+        "post-processor \"shell-local\"",
+        "One of \"command\", \"inline\"",
+    ),
+    (
+        "validate/validate_except.json",
+        "post-processor \"shell-local\"",
+        "One of \"command\", \"inline\"",
+    ),
     // a fragment ("다른 설정..." = "other settings..."): required settings
     // elided, and `role` is not a `vault_aws_engine` field (`role_arn` is)
     (
