@@ -7,6 +7,7 @@ use crate::template::model::{ConfigAttr, ConfigBlock, ConfigBody};
 use crate::template::Value;
 
 mod corpus;
+mod families;
 
 /// A range on line `line`, columns `[from, to)`.
 pub(crate) fn rng(line: usize, from: usize, to: usize) -> Range {

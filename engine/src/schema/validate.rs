@@ -249,32 +249,55 @@ fn check_attr(diags: &mut Vec<Diagnostic>, cx: Ctx<'_>, field: &Field, attr: &Co
                 body(diags, cx, &inner, &map_body(m, attr.value_range.clone()));
             }
         }
-        FieldType::Enum(allowed) => {
-            if let Some(s) = attr.value.to_display_string() {
+        other => check_strings(diags, cx, field.name, &other, &attr.value, attr),
+    }
+}
+
+/// Enum and duration checks on a known value, also inside lists and maps
+/// (`checksum_types = ["sha256"]`).
+fn check_strings(
+    diags: &mut Vec<Diagnostic>,
+    cx: Ctx<'_>,
+    name: &str,
+    ty: &FieldType,
+    v: &Value,
+    attr: &ConfigAttr,
+) {
+    match (ty, v) {
+        (FieldType::List(inner), Value::List(items)) => {
+            for item in items {
+                check_strings(diags, cx, name, inner, item, attr);
+            }
+        }
+        (FieldType::List(inner), v) if cx.weak => check_strings(diags, cx, name, inner, v, attr),
+        (FieldType::Map(inner), Value::Map(m)) => {
+            for item in m.values() {
+                check_strings(diags, cx, name, inner, item, attr);
+            }
+        }
+        (FieldType::Enum(allowed), v) => {
+            if let Some(s) = v.to_display_string() {
                 if !s.is_empty() && !allowed.contains(&s.as_str()) {
-                    diags.push(invalid_enum(context, field.name, &s, allowed, attr));
+                    diags.push(invalid_enum(cx.context, name, &s, allowed, attr));
                 }
             }
         }
-        FieldType::Duration => {
-            if cx.weak && matches!(attr.value, Value::Number(_)) {
-                // mapstructure decodes a number as nanoseconds
+        (FieldType::Duration, Value::Number(_)) if cx.weak => {
+            // mapstructure decodes a number as nanoseconds
+        }
+        (FieldType::Duration, v) => {
+            let Some(s) = v.to_display_string().filter(|s| !s.is_empty()) else {
                 return;
-            }
-            if let Some(s) = attr.value.to_display_string() {
-                if !s.is_empty() {
-                    if let Err(e) = parse_duration(&s) {
-                        diags.push(err(
-                            context,
-                            "Invalid duration",
-                            format!(
-                                "The value of {:?} is not a valid duration: {e}. A duration is a sequence of numbers with units, such as \"30s\", \"5m\" or \"1h30m\".",
-                                field.name
-                            ),
-                            attr.value_range.clone(),
-                        ));
-                    }
-                }
+            };
+            if let Err(e) = parse_duration(&s) {
+                diags.push(err(
+                    cx.context,
+                    "Invalid duration",
+                    format!(
+                        "The value of {name:?} is not a valid duration: {e}. A duration is a sequence of numbers with units, such as \"30s\", \"5m\" or \"1h30m\"."
+                    ),
+                    attr.value_range.clone(),
+                ));
             }
         }
         _ => {}

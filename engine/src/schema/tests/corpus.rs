@@ -382,12 +382,16 @@ fn corpus_components_validate_clean() {
         return;
     }
     let mut checked = 0;
+    let mut by_type: BTreeMap<String, usize> = BTreeMap::new();
     let mut problems = Vec::new();
     for (p, c) in &comps {
         if excluded(p) || lookup(c.kind, &c.type_name).is_none() {
             continue;
         }
         checked += 1;
+        *by_type
+            .entry(format!("{} {}", c.kind.noun(), c.type_name))
+            .or_default() += 1;
         let diags = if p.extension().is_some_and(|e| e == "json") {
             validate_legacy_component(c)
         } else {
@@ -396,6 +400,9 @@ fn corpus_components_validate_clean() {
         for d in diags.iter().filter(|d| d.is_error() && !expected(p, d)) {
             problems.push(render(p, d));
         }
+    }
+    for (t, n) in &by_type {
+        println!("checked {n:4} {t}");
     }
     assert!(checked > 100, "only {checked} components checked");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
