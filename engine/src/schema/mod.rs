@@ -149,10 +149,43 @@ fn validate_with(c: &Component, weak: bool) -> Vec<Diagnostic> {
         weak,
     };
     validate::body(&mut checker.diags, cx, &fields, &c.config);
+    // report argument-level problems in source order
+    checker.diags.sort_by_key(|d| {
+        d.range
+            .as_ref()
+            .map_or((usize::MAX, usize::MAX), |r| (r.start.line, r.start.column))
+    });
     if let Some(check) = schema.check {
         check(&mut checker);
     }
     checker.diags
+}
+
+/// The error for building with a component whose schema kiln knows but
+/// whose implementation it does not ship yet (`available == false`);
+/// `None` when the component can be built (or is unknown: see
+/// [`validate_component`]).
+pub fn unavailable(c: &Component) -> Option<Diagnostic> {
+    let schema = lookup(c.kind, &c.type_name)?;
+    if schema.available {
+        return None;
+    }
+    let noun = c.kind.noun();
+    let from = schema
+        .plugin
+        .map(|p| format!(" (plugin {p})"))
+        .unwrap_or_default();
+    Some(
+        Diagnostic::error(
+            format!("The {noun} {:?} is not available in this version", c.type_name),
+            format!(
+                "kiln validates {noun} {:?}{from} but cannot run it yet; this build cannot proceed.",
+                c.type_name
+            ),
+        )
+        .with_range_opt(c.type_range.clone())
+        .with_context(c.context.clone()),
+    )
 }
 
 fn unknown_type(c: &Component) -> Diagnostic {

@@ -227,3 +227,32 @@ fn blocks_where_arguments_are_expected() {
     );
     assert_eq!(d[1].range, Some(rng(6, 3, 8)));
 }
+
+#[test]
+fn unavailable_components() {
+    let c = comp(ComponentKind::Builder, "docker", body(&[]));
+    let d = unavailable(&c);
+    assert_eq!(
+        d.as_ref().map(|d| d.summary.as_str()),
+        Some("The builder \"docker\" is not available in this version")
+    );
+    assert_eq!(d.and_then(|d| d.range), c.type_range);
+    assert!(unavailable(&comp(ComponentKind::Builder, "null", body(&[]))).is_none());
+    assert!(unavailable(&comp(ComponentKind::Builder, "nope", body(&[]))).is_none());
+}
+
+#[test]
+fn argument_errors_come_in_source_order() {
+    // "zz_bad" sorts after "aa_bad" by name but is written first
+    let c = comp(
+        ComponentKind::Builder,
+        "file",
+        body(&[("zz_bad", s("1")), ("target", s("t")), ("aa_bad", s("2"))]),
+    );
+    let d = errors(&c);
+    let lines: Vec<usize> = d
+        .iter()
+        .filter_map(|d| d.range.as_ref().map(|r| r.start.line))
+        .collect();
+    assert_eq!(lines, vec![2, 4]);
+}

@@ -408,19 +408,22 @@ fn corpus_components_validate_clean() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
-/// Types the corpus uses that kiln does not ship (printed with
-/// `--nocapture`; informational).
+/// Types the corpus uses that kiln does not ship, outside the invalid and
+/// mock fixtures: uses and files (printed with `--nocapture`).
 #[test]
 fn corpus_unshipped_types() {
-    let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
-    for (_, c) in corpus() {
-        if lookup(c.kind, &c.type_name).is_none() {
-            *counts
+    let mut counts: BTreeMap<(String, String), (usize, std::collections::BTreeSet<PathBuf>)> =
+        BTreeMap::new();
+    for (p, c) in corpus() {
+        if !excluded(&p) && lookup(c.kind, &c.type_name).is_none() {
+            let e = counts
                 .entry((c.kind.noun().to_string(), c.type_name.clone()))
-                .or_default() += 1;
+                .or_default();
+            e.0 += 1;
+            e.1.insert(p);
         }
     }
-    for ((k, t), n) in &counts {
-        println!("{n:4} {k} {t}");
+    for ((k, t), (n, files)) in &counts {
+        println!("unshipped {n:4} uses in {:3} files: {k} {t}", files.len());
     }
 }
