@@ -23,10 +23,22 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     check: Some(check),
 };
 
+/// Packer's `Prepare`: `source` is appended to `sources`; some source
+/// or `content` is required, but not both; `destination` is required.
 fn check(c: &mut Checker<'_>) {
-    c.exactly_one(&["source", "sources", "content"]);
-    c.require("destination");
-    if c.string("direction").as_deref() == Some("download") {
-        c.at_most_one(&["sources", "content"]);
+    c.at_least_one(&["source", "sources", "content"]);
+    if c.is_known_set("content") {
+        for other in ["source", "sources"] {
+            if c.is_known_set(other) {
+                let range = c.name_range("content");
+                c.error(
+                    "Conflicting arguments",
+                    format!("Only one of {other:?} or \"content\" may be set."),
+                    range,
+                );
+                break;
+            }
+        }
     }
+    c.require("destination");
 }

@@ -428,3 +428,97 @@ fn required_plugins() {
         Some("Invalid version constraint".to_string())
     );
 }
+
+#[test]
+fn amazon_run_rules() {
+    let d = errors(validate_component(&comp(
+        ComponentKind::Builder,
+        "amazon-ebs",
+        ebs(&[
+            ("spot_tags", map(&[("a", s("b"))])),
+            ("ssh_interface", s("session_manager")),
+            ("block_duration_minutes", Value::Number(90.0)),
+            ("temporary_key_pair_type", s("dsa")),
+        ]),
+    )));
+    let details: Vec<&str> = d.iter().map(|d| d.detail.as_str()).collect();
+    assert_eq!(
+        details,
+        vec![
+            "temporary_key_pair_type requires either rsa or ed25519 as its value",
+            "spot_tags should not be set when not requesting a spot instance",
+            "no iam_instance_profile defined; session_manager connectivity requires a valid instance profile with AmazonSSMManagedInstanceCore permissions. Alternatively a temporary_iam_instance_profile_policy_document can be used.",
+            "block_duration_minutes must be multiple of 60",
+        ]
+    );
+    // a spot price makes spot tags fine; an unknown one defers the check
+    for price in [s("0.05"), Value::Unknown] {
+        let c = comp(
+            ComponentKind::Builder,
+            "amazon-ebs",
+            ebs(&[("spot_tags", map(&[("a", s("b"))])), ("spot_price", price)]),
+        );
+        assert_eq!(validate_component(&c), vec![]);
+    }
+}
+
+#[test]
+fn amazon_ami_name_rules() {
+    let mut b = ebs(&[]);
+    if let Some(a) = b.attrs.get_mut("ami_name") {
+        a.value = s("my image: v1");
+    }
+    let d = errors(validate_component(&comp(
+        ComponentKind::Builder,
+        "amazon-ebs",
+        b.clone(),
+    )));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].detail.starts_with("AMIName should only contain"));
+    assert_eq!(d[0].range, Some(rng(3, 20, 30)));
+    // skip_create_ami: no name needed
+    b.attrs.remove("ami_name");
+    let mut with_skip = b.clone();
+    with_skip.attrs.insert(
+        "skip_create_ami".into(),
+        crate::template::model::ConfigAttr {
+            value: Value::Bool(true),
+            name_range: None,
+            value_range: None,
+        },
+    );
+    let c = comp(ComponentKind::Builder, "amazon-ebs", with_skip);
+    assert_eq!(validate_component(&c), vec![]);
+    let d = errors(validate_component(&comp(
+        ComponentKind::Builder,
+        "amazon-ebs",
+        b,
+    )));
+    assert_eq!(
+        d[0].detail,
+        "The argument \"ami_name\" is required, but no definition was found."
+    );
+}
+
+#[test]
+fn amazon_ami_data_source() {
+    let ok = comp(
+        ComponentKind::DataSource,
+        "amazon-ami",
+        body(&[
+            ("filters", map(&[("name", s("ubuntu/*"))])),
+            ("owners", strs(&["amazon"])),
+            ("most_recent", Value::Bool(true)),
+            ("region", s("eu-west-1")),
+        ]),
+    );
+    assert_eq!(validate_component(&ok), vec![]);
+    let no_owner = comp(
+        ComponentKind::DataSource,
+        "amazon-ami",
+        body(&[("filters", map(&[("name", s("ubuntu/*"))]))]),
+    );
+    let d = errors(validate_component(&no_owner));
+    assert_eq!(d.len(), 1);
+    assert!(d[0].detail.starts_with("For security reasons"));
+}
