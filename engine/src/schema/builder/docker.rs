@@ -63,6 +63,7 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
 /// The plugin's `Prepare`: an image (or a Dockerfile build) and exactly
 /// one of `commit`, `discard`, `export_path`.
 fn check(c: &mut Checker<'_>) {
+    communicator::check(c, "docker");
     c.exactly_one(&["image", "build"]);
     c.exactly_one(&["commit", "discard", "export_path"]);
     if c.is_known_set("changes") && !c.is_set("commit") {

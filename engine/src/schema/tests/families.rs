@@ -522,3 +522,64 @@ fn amazon_ami_data_source() {
     assert_eq!(d.len(), 1);
     assert!(d[0].detail.starts_with("For security reasons"));
 }
+
+#[test]
+fn communicator_rules() {
+    // amazon-ebs defaults to ssh: a user is needed
+    let mut b = ebs(&[]);
+    b.attrs.remove("ssh_username");
+    let d = errors(validate_component(&comp(
+        ComponentKind::Builder,
+        "amazon-ebs",
+        b.clone(),
+    )));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0]
+        .detail
+        .starts_with("The argument \"ssh_username\" is required"));
+    // winrm needs winrm_username instead
+    let mut w = b.clone();
+    w.attrs.insert(
+        "communicator".into(),
+        crate::template::model::ConfigAttr {
+            value: s("winrm"),
+            name_range: None,
+            value_range: None,
+        },
+    );
+    let d = errors(validate_component(&comp(
+        ComponentKind::Builder,
+        "amazon-ebs",
+        w,
+    )));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0]
+        .detail
+        .starts_with("The argument \"winrm_username\" is required"));
+
+    // null: none needs nothing; ssh needs host, user, one auth method
+    let none = comp(
+        ComponentKind::Builder,
+        "null",
+        body(&[("communicator", s("none"))]),
+    );
+    assert_eq!(validate_component(&none), vec![]);
+    let ssh = comp(
+        ComponentKind::Builder,
+        "null",
+        body(&[
+            ("ssh_host", s("10.0.0.1")),
+            ("ssh_username", s("root")),
+            ("ssh_password", s("x")),
+            ("ssh_private_key_file", s("k")),
+        ]),
+    );
+    let d = errors(validate_component(&ssh));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(
+        d[0].detail,
+        "only one of ssh_agent_auth, ssh_password, and ssh_private_key_file must be specified"
+    );
+    let bare = comp(ComponentKind::Builder, "null", body(&[]));
+    assert_eq!(errors(validate_component(&bare)).len(), 3);
+}

@@ -32,4 +32,5 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
 fn check(c: &mut Checker<'_>) {
     rules::ami(c);
     rules::run(c);
+    communicator::check(c, "ssh");
 }
