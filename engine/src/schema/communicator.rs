@@ -108,15 +108,13 @@ pub fn check(c: &mut Checker<'_>, default: &'static str) {
                 );
             }
         }
-        Some("winrm") => {
-            if !c.is_set("winrm_username") {
-                let range = c.body.range.clone();
-                c.error(
-                    "Missing required argument",
-                    "The argument \"winrm_username\" is required, but no definition was found. (A winrm_username must be specified when the communicator is \"winrm\".)",
-                    range,
-                );
-            }
+        Some("winrm") if !c.is_set("winrm_username") => {
+            let range = c.body.range.clone();
+            c.error(
+                "Missing required argument",
+                "The argument \"winrm_username\" is required, but no definition was found. (A winrm_username must be specified when the communicator is \"winrm\".)",
+                range,
+            );
         }
         _ => {}
     }
