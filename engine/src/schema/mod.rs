@@ -124,10 +124,21 @@ pub fn known_types(kind: ComponentKind) -> Vec<&'static str> {
     v
 }
 
-/// All diagnostics for one configured component of an HCL2 template
-/// (values checked with cty's conversions).
+/// All diagnostics for one configured component. Values are checked with
+/// cty's conversions (HCL2), or with Packer's weak typing when the
+/// component comes from a legacy JSON template (its locations are in a
+/// `.json` file that is not `.pkr.json`; see [`validate_legacy_component`]).
 pub fn validate_component(c: &Component) -> Vec<Diagnostic> {
-    validate_with(c, false)
+    validate_with(c, is_legacy_json(c))
+}
+
+fn is_legacy_json(c: &Component) -> bool {
+    let file = c
+        .type_range
+        .as_ref()
+        .or(c.config.range.as_ref())
+        .map(|r| r.filename.to_ascii_lowercase());
+    file.is_some_and(|f| f.ends_with(".json") && !f.ends_with(".pkr.json"))
 }
 
 /// All diagnostics for one component of a legacy JSON template: values

@@ -256,3 +256,21 @@ fn argument_errors_come_in_source_order() {
         .collect();
     assert_eq!(lines, vec![2, 4]);
 }
+
+#[test]
+fn legacy_json_is_detected_from_the_file_name() {
+    let mut c = comp(
+        ComponentKind::Provisioner,
+        "shell",
+        body(&[("inline", s("echo hi"))]),
+    );
+    assert_eq!(errors(&c).len(), 1);
+    if let Some(r) = c.type_range.as_mut() {
+        r.filename = "template.json".into();
+    }
+    assert_eq!(errors(&c), vec![]);
+    if let Some(r) = c.type_range.as_mut() {
+        r.filename = "template.pkr.json".into();
+    }
+    assert_eq!(errors(&c).len(), 1);
+}
