@@ -132,13 +132,15 @@ pub fn validate_component(c: &Component) -> Vec<Diagnostic> {
     validate_with(c, is_legacy_json(c))
 }
 
-fn is_legacy_json(c: &Component) -> bool {
-    let file = c
-        .type_range
+fn file_name(c: &Component) -> Option<String> {
+    c.type_range
         .as_ref()
         .or(c.config.range.as_ref())
-        .map(|r| r.filename.to_ascii_lowercase());
-    file.is_some_and(|f| f.ends_with(".json") && !f.ends_with(".pkr.json"))
+        .map(|r| r.filename.to_ascii_lowercase())
+}
+
+fn is_legacy_json(c: &Component) -> bool {
+    file_name(c).is_some_and(|f| f.ends_with(".json") && !f.ends_with(".pkr.json"))
 }
 
 /// All diagnostics for one component of a legacy JSON template: values
@@ -158,6 +160,7 @@ fn validate_with(c: &Component, weak: bool) -> Vec<Diagnostic> {
     let cx = validate::Ctx {
         context: &c.context,
         weak,
+        native_hcl: !weak && file_name(c).is_some_and(|f| f.ends_with(".hcl")),
     };
     validate::body(&mut checker.diags, cx, &fields, &c.config);
     // report argument-level problems in source order

@@ -94,6 +94,9 @@ pub struct Ctx<'a> {
     pub context: &'a str,
     /// Legacy JSON templates: mapstructure's weak typing.
     pub weak: bool,
+    /// Native HCL syntax: nested blocks must be written as blocks
+    /// (`source_ami_filter { }`), not as object attributes.
+    pub native_hcl: bool,
 }
 
 /// Validate `body` against `fields`, appending to `diags`.
@@ -230,6 +233,17 @@ fn check_attr(diags: &mut Vec<Diagnostic>, cx: Ctx<'_>, field: &Field, attr: &Co
         return;
     }
     match field.ty {
+        FieldType::Block { .. } if cx.native_hcl => {
+            diags.push(err(
+                context,
+                "Unsupported argument",
+                format!(
+                    "An argument named {:?} is not expected here. Did you mean to define a block of type {:?}?",
+                    field.name, field.name
+                ),
+                attr.name_range.clone(),
+            ));
+        }
         FieldType::Block { fields, max, .. } => {
             let items: Vec<&BTreeMap<String, Value>> = match &attr.value {
                 Value::Map(m) => vec![m],

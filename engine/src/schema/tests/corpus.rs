@@ -142,6 +142,12 @@ fn convert(body: &Body, file: &SourceFile, skip: &[&str]) -> ConfigBody {
     out
 }
 
+/// The body located at its block's type identifier.
+fn located(mut body: ConfigBody, b: &hcl_edit::structure::Block, file: &SourceFile) -> ConfigBody {
+    body.range = b.ident.span().map(|r| file.range(r));
+    body
+}
+
 fn component(kind: ComponentKind, ty: &str, config: ConfigBody, ctx: String) -> Component {
     Component {
         kind,
@@ -170,13 +176,13 @@ fn hcl_components(path: &Path) -> Vec<Component> {
             ("source", Some(t)) => out.push(component(
                 ComponentKind::Builder,
                 t,
-                convert(&b.body, &file, &[]),
+                located(convert(&b.body, &file, &[]), b, &file),
                 ctx,
             )),
             ("data", Some(t)) => out.push(component(
                 ComponentKind::DataSource,
                 t,
-                convert(&b.body, &file, &[]),
+                located(convert(&b.body, &file, &[]), b, &file),
                 ctx,
             )),
             ("build", _) => build_components(&b.body, &file, &mut out),
@@ -200,13 +206,13 @@ fn build_components(body: &Body, file: &SourceFile, out: &mut Vec<Component>) {
             "provisioner" | "error-cleanup-provisioner" => out.push(component(
                 ComponentKind::Provisioner,
                 t,
-                convert(&b.body, file, PROVISIONER_COMMON),
+                located(convert(&b.body, file, PROVISIONER_COMMON), b, file),
                 ctx,
             )),
             "post-processor" => out.push(component(
                 ComponentKind::PostProcessor,
                 t,
-                convert(&b.body, file, POST_PROCESSOR_COMMON),
+                located(convert(&b.body, file, POST_PROCESSOR_COMMON), b, file),
                 ctx,
             )),
             _ => {}

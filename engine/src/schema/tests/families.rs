@@ -131,6 +131,19 @@ fn json_style_nested_blocks_are_checked() {
             ),
         ]),
     );
+    // native HCL syntax wants blocks
+    let d = errors(validate_component(&c));
+    assert_eq!(d.len(), 2, "{d:?}");
+    assert_eq!(
+        d[0].detail,
+        "An argument named \"source_ami_filter\" is not expected here. Did you mean to define a block of type \"source_ami_filter\"?"
+    );
+    assert_eq!(d[0].range, Some(rng(7, 3, 20)));
+    // HCL JSON syntax (and legacy JSON) write blocks as objects
+    let mut c = c;
+    if let Some(r) = c.type_range.as_mut() {
+        r.filename = "t.pkr.json".into();
+    }
     let d = errors(validate_component(&c));
     assert_eq!(d.len(), 1, "{d:?}");
     assert_eq!(
