@@ -274,3 +274,26 @@ fn legacy_json_is_detected_from_the_file_name() {
     }
     assert_eq!(errors(&c).len(), 1);
 }
+
+/// The schemas and their field counts (printed with `--nocapture`).
+#[test]
+fn list_schemas() {
+    for s in all() {
+        let top = s.fields().count();
+        let nested: usize = s
+            .fields()
+            .map(|f| match f.ty {
+                field::FieldType::Block { fields, .. } => fields.len(),
+                _ => 0,
+            })
+            .sum();
+        println!(
+            "schema {:<15} {:<16} {top:4} fields (+{nested} in blocks) plugin={:?} available={}",
+            s.kind.noun(),
+            s.type_name,
+            s.plugin,
+            s.available
+        );
+    }
+    assert_eq!(all().len(), 22);
+}
