@@ -242,37 +242,11 @@ pub fn parse_number(s: &str) -> Option<f64> {
 /// sequence of decimal numbers, each with an optional fraction and a unit
 /// (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`); `"0"` alone is valid.
 pub fn parse_duration(s: &str) -> Result<(), String> {
-    let bad = || Err(format!("invalid duration {s:?}"));
-    let mut rest = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if rest == "0" {
-        return Ok(());
+    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if unsigned.is_empty() {
+        return Err(format!("invalid duration {s:?}"));
     }
-    if rest.is_empty() {
-        return bad();
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let number = &rest[..digits];
-        let (int, frac) = number.split_once('.').unwrap_or((number, ""));
-        if (int.is_empty() && frac.is_empty()) || frac.contains('.') {
-            return bad();
-        }
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_len];
-        if unit.is_empty() {
-            return Err(format!("missing unit in duration {s:?}"));
-        }
-        if !matches!(unit, "ns" | "us" | "µs" | "μs" | "ms" | "s" | "m" | "h") {
-            return Err(format!("unknown unit {unit:?} in duration {s:?}"));
-        }
-        rest = &rest[unit_len..];
-    }
-    Ok(())
+    crate::run::duration::parse_duration(unsigned).map(|_| ())
 }
 
 #[cfg(test)]

@@ -56,9 +56,6 @@ pub struct ComponentSchema {
     /// The plugin source providing the component, `None` for components
     /// built into Packer itself.
     pub plugin: Option<&'static str>,
-    /// `false`: the schema validates, but builds fail with "not available
-    /// in this version" until the component is implemented.
-    pub available: bool,
     /// Cross-field rules the plugin checks in `Prepare`.
     pub check: Option<fn(&mut Checker<'_>)>,
 }
@@ -176,12 +173,19 @@ fn validate_with(c: &Component, weak: bool) -> Vec<Diagnostic> {
 }
 
 /// The error for building with a component whose schema kiln knows but
-/// whose implementation it does not ship yet (`available == false`);
+/// whose implementation it does not ship yet (not in the runtime tables
+/// `builder::AVAILABLE`, `provisioner::AVAILABLE`, `postprocessor::AVAILABLE`);
 /// `None` when the component can be built (or is unknown: see
 /// [`validate_component`]).
 pub fn unavailable(c: &Component) -> Option<Diagnostic> {
     let schema = lookup(c.kind, &c.type_name)?;
-    if schema.available {
+    let implemented: &[&str] = match c.kind {
+        ComponentKind::Builder => crate::builder::AVAILABLE,
+        ComponentKind::Provisioner => crate::provisioner::AVAILABLE,
+        ComponentKind::PostProcessor => crate::postprocessor::AVAILABLE,
+        ComponentKind::DataSource => &["null", "http"],
+    };
+    if implemented.contains(&c.type_name.as_str()) {
         return None;
     }
     let noun = c.kind.noun();

@@ -288,11 +288,10 @@ fn list_schemas() {
             })
             .sum();
         println!(
-            "schema {:<15} {:<16} {top:4} fields (+{nested} in blocks) plugin={:?} available={}",
+            "schema {:<15} {:<16} {top:4} fields (+{nested} in blocks) plugin={:?}",
             s.kind.noun(),
             s.type_name,
             s.plugin,
-            s.available
         );
     }
     assert_eq!(all().len(), 22);

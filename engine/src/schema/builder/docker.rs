@@ -56,7 +56,6 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "docker",
     groups: &[PACKER_COMMON, communicator::FIELDS, FIELDS],
     plugin: Some("github.com/hashicorp/docker"),
-    available: false,
     check: Some(check),
 };
 

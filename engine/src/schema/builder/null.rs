@@ -10,7 +10,6 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "null",
     groups: &[PACKER_COMMON, communicator::FIELDS],
     plugin: None,
-    available: true,
     check: Some(check),
 };
 

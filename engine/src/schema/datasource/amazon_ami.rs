@@ -12,7 +12,6 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "amazon-ami",
     groups: &[PACKER_COMMON, access::FIELDS, run::AMI_FILTER],
     plugin: Some("github.com/hashicorp/amazon"),
-    available: false,
     check: Some(check),
 };
 

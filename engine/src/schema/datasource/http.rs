@@ -19,6 +19,5 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "http",
     groups: &[FIELDS],
     plugin: None,
-    available: true,
     check: None,
 };

@@ -11,6 +11,5 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "null",
     groups: &[FIELDS],
     plugin: None,
-    available: true,
     check: None,
 };

@@ -12,7 +12,6 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "artifice",
     groups: &[PACKER_COMMON, FIELDS],
     plugin: None,
-    available: true,
     check: Some(check),
 };
 

@@ -19,6 +19,5 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "checksum",
     groups: &[PACKER_COMMON, FIELDS],
     plugin: None,
-    available: true,
     check: None,
 };

@@ -15,6 +15,5 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "compress",
     groups: &[PACKER_COMMON, FIELDS],
     plugin: None,
-    available: true,
     check: None,
 };

@@ -23,6 +23,5 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "docker-push",
     groups: &[PACKER_COMMON, FIELDS],
     plugin: Some("github.com/hashicorp/docker"),
-    available: false,
     check: None,
 };

@@ -12,7 +12,6 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "docker-save",
     groups: &[PACKER_COMMON, FIELDS],
     plugin: Some("github.com/hashicorp/docker"),
-    available: false,
     check: Some(check),
 };
 

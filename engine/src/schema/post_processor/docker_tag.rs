@@ -17,7 +17,6 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "docker-tag",
     groups: &[PACKER_COMMON, FIELDS],
     plugin: Some("github.com/hashicorp/docker"),
-    available: false,
     check: Some(check),
 };
 

@@ -16,6 +16,5 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "manifest",
     groups: &[PACKER_COMMON, FIELDS],
     plugin: None,
-    available: true,
     check: None,
 };

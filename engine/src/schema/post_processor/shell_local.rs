@@ -10,6 +10,5 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "shell-local",
     groups: &[PACKER_COMMON, shell_local::FIELDS],
     plugin: None,
-    available: true,
     check: Some(shell_local::check),
 };

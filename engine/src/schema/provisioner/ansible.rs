@@ -42,7 +42,6 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "ansible",
     groups: &[PACKER_COMMON, FIELDS],
     plugin: Some("github.com/hashicorp/ansible"),
-    available: false,
     check: Some(check),
 };
 

@@ -33,7 +33,6 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "ansible-local",
     groups: &[PACKER_COMMON, FIELDS],
     plugin: Some("github.com/hashicorp/ansible"),
-    available: false,
     check: Some(check),
 };
 

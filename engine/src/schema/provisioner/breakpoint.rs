@@ -11,6 +11,5 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "breakpoint",
     groups: &[PACKER_COMMON, FIELDS],
     plugin: None,
-    available: true,
     check: None,
 };

@@ -19,7 +19,6 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "file",
     groups: &[PACKER_COMMON, FIELDS],
     plugin: None,
-    available: true,
     check: Some(check),
 };
 

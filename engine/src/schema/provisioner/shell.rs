@@ -32,7 +32,6 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "shell",
     groups: &[PACKER_COMMON, FIELDS],
     plugin: None,
-    available: true,
     check: Some(check),
 };
 

@@ -28,7 +28,6 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
     type_name: "shell-local",
     groups: &[PACKER_COMMON, FIELDS],
     plugin: None,
-    available: true,
     check: Some(check),
 };
 

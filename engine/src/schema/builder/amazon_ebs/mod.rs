@@ -24,7 +24,6 @@ pub static SCHEMA: ComponentSchema = ComponentSchema {
         block_device::EBS_FIELDS,
     ],
     plugin: Some("github.com/hashicorp/amazon"),
-    available: false,
     check: Some(check),
 };
 
