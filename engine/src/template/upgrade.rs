@@ -1,0 +1,1 @@
+//! JSON → HCL2 upgrade (in progress).
