@@ -10,6 +10,8 @@ pub mod interpolate;
 pub mod parse;
 pub mod template;
 pub mod timefmt;
+pub mod transpose;
+pub mod upgrade_text;
 pub mod vars;
 
 use std::ops::Range as ByteRange;
