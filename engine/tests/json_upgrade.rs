@@ -19,17 +19,30 @@ fn shared_dir() -> Option<PathBuf> {
 }
 
 fn fixture(name: &str) -> Option<PathBuf> {
-    Some(shared_dir()?.join("conformance/templates/hashicorp__packer/command/test-fixtures/hcl2_upgrade").join(name))
+    Some(
+        shared_dir()?
+            .join("conformance/templates/hashicorp__packer/command/test-fixtures/hcl2_upgrade")
+            .join(name),
+    )
 }
 
 fn check_fixture(name: &str, annotate: bool) {
     let Some(dir) = fixture(name) else { return };
-    let out = upgrade_file(&dir.join("input.json"), &dir, &UpgradeOptions { with_annotations: annotate })
-        .unwrap_or_else(|d| panic!("{name}: {d:?}"));
+    let out = upgrade_file(
+        &dir.join("input.json"),
+        &dir,
+        &UpgradeOptions {
+            with_annotations: annotate,
+        },
+    )
+    .unwrap_or_else(|d| panic!("{name}: {d:?}"));
     let expected = std::fs::read_to_string(dir.join("expected.pkr.hcl")).unwrap();
     if out != expected {
         let diff = similar::TextDiff::from_lines(&expected, &out);
-        panic!("{name}: output differs from Packer's\n{}", diff.unified_diff().header("expected", "kiln"));
+        panic!(
+            "{name}: output differs from Packer's\n{}",
+            diff.unified_diff().header("expected", "kiln")
+        );
     }
     assert_parses(&out, name);
 }
@@ -58,4 +71,53 @@ fn escaping_matches_packer() {
 #[test]
 fn complete_matches_packer() {
     check_fixture("complete", true);
+}
+
+#[test]
+fn bad_input_is_a_located_error_not_a_panic() {
+    let opts = UpgradeOptions::default();
+    for (bytes, summary) in [
+        (b"{\"builders\": [}".to_vec(), "Invalid JSON"),
+        (b"{\"a\": \"\xff\"}".to_vec(), "Invalid UTF-8"),
+        ("[".repeat(200_000).into_bytes(), "Invalid JSON"),
+    ] {
+        let d = upgrade_json(&bytes, "bad.json", &opts).unwrap_err();
+        assert_eq!(d.0[0].summary, summary);
+        assert!(d.0[0].range.is_some());
+    }
+}
+
+#[test]
+fn template_calls_that_cannot_be_upgraded_are_explained() {
+    let json = br#"{
+      "variables": {"stamp": "{{timestamp}}", "home": "{{env `HOME`}}", "n": 5},
+      "builders": [{"type": "null", "communicator": "none", "tags": {"a b": "{{ isotime | clean_ami_name }}"}}],
+      "provisioners": [{"type": "shell-local", "pause_before": "90s", "max_retries": 3,
+        "inline": ["{{ user `stamp` }} {{ lower `A` }} {{ upper `b` }} {{ strftime `%Y` }}"],
+        "override": {"null": {"inline": ["x"]}}}]
+    }"#;
+    let hcl = upgrade_json(json, "t.json", &UpgradeOptions::default()).unwrap();
+    assert_parses(&hcl, "inline template");
+    assert!(
+        hcl.contains("locals {\n  stamp = \"${local.timestamp}\"\n}"),
+        "{hcl}"
+    );
+    assert!(hcl.contains("default = \"${env(\"HOME\")}\""), "{hcl}");
+    assert!(hcl.contains("default = \"5\""), "{hcl}");
+    assert!(
+        hcl.contains("# could not parse template for following block:"),
+        "{hcl}"
+    );
+    assert!(
+        hcl.contains("# 2 errors occurred upgrading the following block:"),
+        "{hcl}"
+    );
+    assert!(hcl.contains("inline       = [\"${local.stamp} {{ lower `A` }} {{ upper `b` }} ${legacy_strftime(\"%Y\")}\"]"), "{hcl}");
+    assert!(hcl.contains("pause_before = \"1m30s\""), "{hcl}");
+    assert!(hcl.contains("max_retries  = \"3\""), "{hcl}");
+    assert!(hcl.contains("override = {\n      null = {"), "{hcl}");
+    assert!(
+        hcl.contains("\"a b\" = \"{{ isotime | clean_ami_name }}\""),
+        "{hcl}"
+    );
 }

@@ -20,6 +20,10 @@ pub struct InterpContext {
     /// `{{env}}` (and secret lookups) are allowed: only while rendering
     /// the `variables` section, as in Packer.
     pub enable_env: bool,
+    /// An undefined `{{user}}` variable is an error (as in Packer's
+    /// `variables` section); otherwise it renders as an empty string, as
+    /// Packer does in component configs.
+    pub strict_user: bool,
     /// The environment snapshot used by `{{env}}`.
     pub env: BTreeMap<String, String>,
     /// The template file (`{{template_dir}}` is its absolute directory).
@@ -201,7 +205,9 @@ fn eval_pipeline(p: &Pipeline, ctx: &InterpContext) -> Result<GoVal, InterpError
             }
             other => {
                 if !rest.is_empty() || prev.is_some() {
-                    return Err(InterpError::Other(format!("can't give argument to non-function {other}")));
+                    return Err(InterpError::Other(format!(
+                        "can't give argument to non-function {other}"
+                    )));
                 }
                 eval_operand(other, ctx)?
             }
@@ -236,7 +242,11 @@ fn str_arg(func: &str, args: &[GoVal], i: usize) -> Result<String, InterpError> 
         Some(GoVal::Str(s)) => Ok(s.clone()),
         Some(other) => Err(InterpError::Call {
             func: func.into(),
-            message: format!("wrong type for argument {}: expected string; got {}", i + 1, other.kind()),
+            message: format!(
+                "wrong type for argument {}: expected string; got {}",
+                i + 1,
+                other.kind()
+            ),
         }),
         None => Err(arity(func, args.len())),
     }
@@ -248,7 +258,11 @@ fn int_arg(func: &str, args: &[GoVal], i: usize) -> Result<i64, InterpError> {
         Some(GoVal::Float(f)) if f.fract() == 0.0 => Ok(*f as i64),
         Some(other) => Err(InterpError::Call {
             func: func.into(),
-            message: format!("wrong type for argument {}: expected int; got {}", i + 1, other.kind()),
+            message: format!(
+                "wrong type for argument {}: expected int; got {}",
+                i + 1,
+                other.kind()
+            ),
         }),
         None => Err(arity(func, args.len())),
     }
@@ -274,10 +288,31 @@ fn expect_args(func: &str, args: &[GoVal], n: usize) -> Result<(), InterpError> 
 
 /// The names of the legacy template functions kiln knows.
 pub const FUNCTIONS: &[&str] = &[
-    "user", "env", "timestamp", "isotime", "strftime", "uuid", "pwd", "template_dir", "packer_version",
-    "build_name", "build_type", "build", "split", "replace", "replace_all", "lower", "upper",
-    "clean_resource_name", "clean_ami_name", "clean_image_name", "aws_secretsmanager",
-    "aws_secretsmanager_raw", "consul_key", "vault", "sed",
+    "user",
+    "env",
+    "timestamp",
+    "isotime",
+    "strftime",
+    "uuid",
+    "pwd",
+    "template_dir",
+    "packer_version",
+    "build_name",
+    "build_type",
+    "build",
+    "split",
+    "replace",
+    "replace_all",
+    "lower",
+    "upper",
+    "clean_resource_name",
+    "clean_ami_name",
+    "clean_image_name",
+    "aws_secretsmanager",
+    "aws_secretsmanager_raw",
+    "consul_key",
+    "vault",
+    "sed",
 ];
 
 fn call(name: &str, args: &[GoVal], ctx: &InterpContext) -> Result<GoVal, InterpError> {
@@ -288,7 +323,8 @@ fn call(name: &str, args: &[GoVal], ctx: &InterpContext) -> Result<GoVal, Interp
             let k = str_arg(name, args, 0)?;
             match ctx.user_vars.get(&k) {
                 Some(v) => s(v.clone()),
-                None => Err(InterpError::UndefinedVariable(k)),
+                None if ctx.strict_user => Err(InterpError::UndefinedVariable(k)),
+                None => s(String::new()),
             }
         }
         "env" => {
@@ -315,7 +351,10 @@ fn call(name: &str, args: &[GoVal], ctx: &InterpContext) -> Result<GoVal, Interp
         },
         "strftime" => {
             expect_args(name, args, 1)?;
-            s(timefmt::format_strftime(&ctx.civil(), &str_arg(name, args, 0)?))
+            s(timefmt::format_strftime(
+                &ctx.civil(),
+                &str_arg(name, args, 0)?,
+            ))
         }
         "uuid" => {
             expect_args(name, args, 0)?;
@@ -361,13 +400,19 @@ fn call(name: &str, args: &[GoVal], ctx: &InterpContext) -> Result<GoVal, Interp
         "build" => {
             expect_args(name, args, 1)?;
             let k = str_arg(name, args, 0)?;
-            ctx.fields.get(&k).cloned().map(GoVal::Str).ok_or_else(|| {
-                InterpError::NotAvailable(format!("build variable {k:?}"))
-            })
+            ctx.fields
+                .get(&k)
+                .cloned()
+                .map(GoVal::Str)
+                .ok_or_else(|| InterpError::NotAvailable(format!("build variable {k:?}")))
         }
         "split" => {
             expect_args(name, args, 3)?;
-            let (src, sep, i) = (str_arg(name, args, 0)?, str_arg(name, args, 1)?, int_arg(name, args, 2)?);
+            let (src, sep, i) = (
+                str_arg(name, args, 0)?,
+                str_arg(name, args, 1)?,
+                int_arg(name, args, 2)?,
+            );
             let parts: Vec<&str> = if sep.is_empty() {
                 src.split("").filter(|p| !p.is_empty()).collect()
             } else {
@@ -394,7 +439,11 @@ fn call(name: &str, args: &[GoVal], ctx: &InterpContext) -> Result<GoVal, Interp
         }
         "replace_all" => {
             expect_args(name, args, 3)?;
-            let (old, new, src) = (str_arg(name, args, 0)?, str_arg(name, args, 1)?, str_arg(name, args, 2)?);
+            let (old, new, src) = (
+                str_arg(name, args, 0)?,
+                str_arg(name, args, 1)?,
+                str_arg(name, args, 2)?,
+            );
             s(go_replace(&src, &old, &new, -1))
         }
         "lower" => {
@@ -426,7 +475,8 @@ fn call(name: &str, args: &[GoVal], ctx: &InterpContext) -> Result<GoVal, Interp
         }
         "sed" => Err(InterpError::Call {
             func: name.into(),
-            message: "template function `sed` is deprecated use `replace` or `replace_all` instead".into(),
+            message: "template function `sed` is deprecated use `replace` or `replace_all` instead"
+                .into(),
         }),
         other => Err(InterpError::UnknownFunction(other.to_string())),
     }
@@ -478,7 +528,13 @@ pub fn clean_resource_name(s: &str) -> String {
 pub fn clean_image_name(s: &str) -> String {
     s.to_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect()
 }
 
@@ -489,6 +545,7 @@ mod tests {
     fn ctx() -> InterpContext {
         let mut c = InterpContext {
             unix_secs: 1_136_214_245,
+            strict_user: true,
             ..InterpContext::default()
         };
         c.user_vars.insert("v".into(), "v1.2-x".into());
@@ -509,7 +566,10 @@ mod tests {
         assert_eq!(r("{{timestamp}}"), "1136214245");
         assert_eq!(r("{{isotime}}"), "2006-01-02T15:04:05Z");
         assert_eq!(r("{{isotime \"2006\"}}"), "2006");
-        assert_eq!(r("{{ isotime | clean_resource_name }}"), "2006-01-02T15-04-05Z");
+        assert_eq!(
+            r("{{ isotime | clean_resource_name }}"),
+            "2006-01-02T15-04-05Z"
+        );
         assert_eq!(r("{{strftime \"%Y-%m\"}}"), "2006-01");
         assert_eq!(r("{{packer_version}}"), crate::PACKER_COMPAT_VERSION);
     }
@@ -521,11 +581,33 @@ mod tests {
             interpolate("{{user `nope`}}", &c),
             Err(InterpError::UndefinedVariable("nope".into()))
         );
-        assert!(matches!(interpolate("{{env `HOME`}}", &c), Err(InterpError::NotAllowed(_))));
-        assert!(matches!(interpolate("{{ nosuch }}", &c), Err(InterpError::UnknownFunction(_))));
-        assert!(matches!(interpolate("{{ split `a` `-` 3 }}", &c), Err(InterpError::Call { .. })));
-        assert!(matches!(interpolate("{{ user `v`", &c), Err(InterpError::Syntax { .. })));
-        assert!(matches!(interpolate("{{build_name}}", &c), Err(InterpError::NotAvailable(_))));
+        assert!(matches!(
+            interpolate("{{env `HOME`}}", &c),
+            Err(InterpError::NotAllowed(_))
+        ));
+        assert!(matches!(
+            interpolate("{{ nosuch }}", &c),
+            Err(InterpError::UnknownFunction(_))
+        ));
+        assert!(matches!(
+            interpolate("{{ split `a` `-` 3 }}", &c),
+            Err(InterpError::Call { .. })
+        ));
+        assert!(matches!(
+            interpolate("{{ user `v`", &c),
+            Err(InterpError::Syntax { .. })
+        ));
+        assert!(matches!(
+            interpolate("{{build_name}}", &c),
+            Err(InterpError::NotAvailable(_))
+        ));
+    }
+
+    #[test]
+    fn undefined_user_variables_are_empty_outside_variables() {
+        let mut c = ctx();
+        c.strict_user = false;
+        assert_eq!(interpolate("[{{user `nope`}}]", &c).unwrap(), "[]");
     }
 
     #[test]
@@ -534,7 +616,10 @@ mod tests {
         c.defer_build = true;
         let s = "{{user `v`}} {{ build_name }} {{.SourceAMI}} {{ build `ID` }}";
         let at_load = interpolate(s, &c).unwrap();
-        assert_eq!(at_load, "v1.2-x {{ build_name }} {{.SourceAMI}} {{ build `ID` }}");
+        assert_eq!(
+            at_load,
+            "v1.2-x {{ build_name }} {{.SourceAMI}} {{ build `ID` }}"
+        );
         c.defer_build = false;
         c.build_name = Some("web".into());
         c.fields.insert("SourceAMI".into(), "ami-1".into());
@@ -547,7 +632,13 @@ mod tests {
         let mut c = ctx();
         c.enable_env = true;
         c.env.insert("HOME".into(), "/root".into());
-        assert_eq!(interpolate("{{env `HOME`}}:{{env `NOPE`}}", &c).unwrap(), "/root:");
-        assert_eq!(referenced_user_vars("{{user `a`}} {{ split (user `b`) `-` 0 }}"), ["a", "b"]);
+        assert_eq!(
+            interpolate("{{env `HOME`}}:{{env `NOPE`}}", &c).unwrap(),
+            "/root:"
+        );
+        assert_eq!(
+            referenced_user_vars("{{user `a`}} {{ split (user `b`) `-` 0 }}"),
+            ["a", "b"]
+        );
     }
 }

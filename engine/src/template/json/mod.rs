@@ -39,7 +39,11 @@ impl FileCtx {
 }
 
 /// An error diagnostic at a range.
-pub(crate) fn located(summary: impl Into<String>, detail: impl Into<String>, range: Range) -> Diagnostic {
+pub(crate) fn located(
+    summary: impl Into<String>,
+    detail: impl Into<String>,
+    range: Range,
+) -> Diagnostic {
     Diagnostic::error(summary, detail).with_range(range)
 }
 
@@ -64,7 +68,10 @@ pub fn read_json_file(
     let bytes = match std::fs::read(full_path) {
         Ok(b) => b,
         Err(e) => {
-            diags.push(Diagnostic::error("Failed to read file", format!("Error reading {name}: {e}")));
+            diags.push(Diagnostic::error(
+                "Failed to read file",
+                format!("Error reading {name}: {e}"),
+            ));
             return None;
         }
     };
@@ -86,7 +93,11 @@ pub fn parse_json_bytes(
             let file = SourceFile::new(name, prefix);
             let range = file.range(e.offset..e.offset);
             sources.add(file);
-            diags.push(located("Invalid UTF-8", format!("{name} is not valid UTF-8: {}.", e.message), range));
+            diags.push(located(
+                "Invalid UTF-8",
+                format!("{name} is not valid UTF-8: {}.", e.message),
+                range,
+            ));
             return None;
         }
     };

@@ -230,7 +230,10 @@ impl Parser<'_> {
         let start = self.pos;
         for (i, expected) in word.bytes().enumerate() {
             if self.src.get(self.pos) != Some(&expected) {
-                let what = format!("in literal {word} (expecting {:?})", word[i..].chars().next().unwrap_or(' '));
+                let what = format!(
+                    "in literal {word} (expecting {:?})",
+                    word[i..].chars().next().unwrap_or(' ')
+                );
                 return Err(self.unexpected(&what));
             }
             self.pos += 1;
@@ -327,7 +330,9 @@ impl Parser<'_> {
             match self.src.get(self.pos) {
                 None => {
                     return Err(JsonError {
-                        message: "unexpected end of JSON input in string literal (missing closing quote)".into(),
+                        message:
+                            "unexpected end of JSON input in string literal (missing closing quote)"
+                                .into(),
                         offset: open,
                         end: open + 1,
                     })
@@ -383,7 +388,9 @@ impl Parser<'_> {
     fn array(&mut self, depth: usize) -> Result<JsonNode, JsonError> {
         let start = self.pos;
         if depth > MAX_DEPTH {
-            return Err(self.err_here(format!("exceeded max depth of {MAX_DEPTH} nested arrays and objects")));
+            return Err(self.err_here(format!(
+                "exceeded max depth of {MAX_DEPTH} nested arrays and objects"
+            )));
         }
         self.pos += 1;
         let mut items = Vec::new();
@@ -416,7 +423,9 @@ impl Parser<'_> {
     fn object(&mut self, depth: usize) -> Result<JsonNode, JsonError> {
         let start = self.pos;
         if depth > MAX_DEPTH {
-            return Err(self.err_here(format!("exceeded max depth of {MAX_DEPTH} nested arrays and objects")));
+            return Err(self.err_here(format!(
+                "exceeded max depth of {MAX_DEPTH} nested arrays and objects"
+            )));
         }
         self.pos += 1;
         let mut members: Vec<JsonMember> = Vec::new();
@@ -485,11 +494,18 @@ mod tests {
     fn errors_have_offsets() {
         let e = parse("{\n  \"a\": 1,\n}").unwrap_err();
         assert_eq!(e.offset, 12);
-        assert!(e.message.contains("looking for beginning of object key string"), "{e}");
+        assert!(
+            e.message
+                .contains("looking for beginning of object key string"),
+            "{e}"
+        );
         let e = parse("[1 2]").unwrap_err();
         assert_eq!(e.offset, 3);
         assert!(parse("").unwrap_err().message.contains("unexpected end"));
-        assert!(parse("\"abc").unwrap_err().message.contains("closing quote"));
+        assert!(parse("\"abc")
+            .unwrap_err()
+            .message
+            .contains("closing quote"));
         assert!(parse("01").is_err());
         assert!(parse("1e999").is_err());
     }

@@ -12,8 +12,8 @@ use super::parse::{JsonKind, JsonMember, JsonNode};
 use super::{located, read_json_file, vars, FileCtx};
 use crate::diag::{Diagnostic, Diagnostics, Sources};
 use crate::template::model::{
-    Build, BuildSource, Component, ComponentKind, ConfigAttr, ConfigBody, PostProcessorDef, ProvisionerDef,
-    Template, TemplateFormat,
+    Build, BuildSource, Component, ComponentKind, ConfigAttr, ConfigBody, PostProcessorDef,
+    ProvisionerDef, Template, TemplateFormat,
 };
 use crate::template::{LoadOptions, Value};
 
@@ -99,16 +99,30 @@ struct Loader {
 }
 
 impl Loader {
-    fn err(&mut self, summary: impl Into<String>, detail: impl Into<String>, span: &std::ops::Range<usize>) {
+    fn err(
+        &mut self,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+        span: &std::ops::Range<usize>,
+    ) {
         let d = located(summary, detail, self.file.range(span));
         self.diags.push(d);
     }
 
-    fn root(&mut self, root: &JsonNode, path: &Path, opts: &LoadOptions, sources: &mut Sources) -> Option<Template> {
+    fn root(
+        &mut self,
+        root: &JsonNode,
+        path: &Path,
+        opts: &LoadOptions,
+        sources: &mut Sources,
+    ) -> Option<Template> {
         let Some(members) = root.as_object() else {
             self.err(
                 "Invalid template",
-                format!("A JSON template must be an object, not an {}.", root.type_name()),
+                format!(
+                    "A JSON template must be an object, not an {}.",
+                    root.type_name()
+                ),
                 &root.span,
             );
             return None;
@@ -117,7 +131,10 @@ impl Loader {
             if !ROOT_KEYS.contains(&m.key.as_str()) && !m.key.starts_with('_') {
                 self.err(
                     format!("Unknown root level key in template: '{}'", m.key),
-                    format!("Root keys of a JSON template are {}, or comments starting with '_'.", ROOT_KEYS.join(", ")),
+                    format!(
+                        "Root keys of a JSON template are {}, or comments starting with '_'.",
+                        ROOT_KEYS.join(", ")
+                    ),
                     &m.key_span,
                 );
             }
@@ -128,7 +145,10 @@ impl Loader {
         let mut required_version = None;
         if let Some(m) = get("min_packer_version") {
             if let Some(v) = self.string_value(m) {
-                self.check_min_version(&v, &m.value.span);
+                // Like Packer, `-syntax-only` does not check the version.
+                if self.render {
+                    self.check_min_version(&v, &m.value.span);
+                }
                 required_version = Some(format!(">= {v}"));
             }
         }
@@ -166,20 +186,26 @@ impl Loader {
             match m.value.as_array() {
                 Some(items) => {
                     for (i, item) in items.iter().enumerate() {
-                        if let Some(p) = self.provisioner(&format!("provisioner {}", i + 1), item, &names) {
+                        if let Some(p) =
+                            self.provisioner(&format!("provisioner {}", i + 1), item, &names)
+                        {
                             build.provisioners.push(p);
                         }
                     }
                 }
                 None => self.err(
                     "Invalid provisioners",
-                    format!("\"provisioners\" must be an array of objects, not an {}.", m.value.type_name()),
+                    format!(
+                        "\"provisioners\" must be an array of objects, not an {}.",
+                        m.value.type_name()
+                    ),
                     &m.value.span,
                 ),
             }
         }
         if let Some(m) = get("error-cleanup-provisioner") {
-            build.error_cleanup_provisioner = self.provisioner("error-cleanup-provisioner", &m.value, &names);
+            build.error_cleanup_provisioner =
+                self.provisioner("error-cleanup-provisioner", &m.value, &names);
         }
         if let Some(m) = get("post-processors") {
             build.post_processors = self.post_processors(m, &names);
@@ -205,7 +231,11 @@ impl Loader {
             None => {
                 self.err(
                     format!("Invalid {:?}", m.key),
-                    format!("{:?} must be a string, not an {}.", m.key, m.value.type_name()),
+                    format!(
+                        "{:?} must be a string, not an {}.",
+                        m.key,
+                        m.value.type_name()
+                    ),
                     &m.value.span,
                 );
                 None
@@ -214,7 +244,10 @@ impl Loader {
     }
 
     fn check_min_version(&mut self, wanted: &str, span: &std::ops::Range<usize>) {
-        let (Some(want), Some(have)) = (parse_version(wanted), parse_version(crate::PACKER_COMPAT_VERSION)) else {
+        let (Some(want), Some(have)) = (
+            parse_version(wanted),
+            parse_version(crate::PACKER_COMPAT_VERSION),
+        ) else {
             self.err(
                 "Invalid min_packer_version",
                 format!("min_version is invalid: Malformed version: {wanted}"),
@@ -240,13 +273,22 @@ impl Loader {
             JsonKind::String(s) if self.render => match interpolate(s, &self.ctx) {
                 Ok(r) => Value::String(r),
                 Err(e) => {
-                    let d = located("Failed to render template string", e.to_string(), self.file.range(&node.span))
-                        .with_context(context.to_string());
+                    let d = located(
+                        "Failed to render template string",
+                        e.to_string(),
+                        self.file.range(&node.span),
+                    )
+                    .with_context(context.to_string());
                     self.diags.push(d);
                     Value::String(s.clone())
                 }
             },
-            JsonKind::Array(items) => Value::List(items.iter().map(|i| self.render_value(i, context)).collect()),
+            JsonKind::Array(items) => Value::List(
+                items
+                    .iter()
+                    .map(|i| self.render_value(i, context))
+                    .collect(),
+            ),
             JsonKind::Object(members) => Value::Map(
                 members
                     .iter()
@@ -258,7 +300,12 @@ impl Loader {
     }
 
     /// Build a component (type, name, config) from a JSON object.
-    fn component(&mut self, kind: ComponentKind, label: &str, node: &JsonNode) -> Option<Component> {
+    fn component(
+        &mut self,
+        kind: ComponentKind,
+        label: &str,
+        node: &JsonNode,
+    ) -> Option<Component> {
         let Some(members) = node.as_object() else {
             self.err(
                 format!("Invalid {}", kind.noun()),
@@ -269,7 +316,9 @@ impl Loader {
         };
         let type_member = members.iter().find(|m| m.key == "type");
         let (type_name, type_range) = match type_member.map(|m| (m.value.as_str(), m)) {
-            Some((Some(t), m)) if !t.is_empty() => (t.to_string(), Some(self.file.range(&m.value.span))),
+            Some((Some(t), m)) if !t.is_empty() => {
+                (t.to_string(), Some(self.file.range(&m.value.span)))
+            }
             Some((_, m)) => {
                 self.err(
                     format!("Invalid {} type", kind.noun()),
@@ -337,17 +386,26 @@ impl Loader {
         let Some(items) = m.value.as_array() else {
             self.err(
                 "Invalid builders",
-                format!("\"builders\" must be an array of objects, not an {}.", m.value.type_name()),
+                format!(
+                    "\"builders\" must be an array of objects, not an {}.",
+                    m.value.type_name()
+                ),
                 &m.value.span,
             );
             return Vec::new();
         };
         if items.is_empty() {
-            self.err("Missing builders", "at least one builder must be defined", &m.value.span);
+            self.err(
+                "Missing builders",
+                "at least one builder must be defined",
+                &m.value.span,
+            );
         }
         let mut out: Vec<BuildSource> = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            let Some(mut c) = self.component(ComponentKind::Builder, &format!("builder {}", i + 1), item) else {
+            let Some(mut c) =
+                self.component(ComponentKind::Builder, &format!("builder {}", i + 1), item)
+            else {
                 continue;
             };
             let build_name = c.name.clone().unwrap_or_else(|| c.type_name.clone());
@@ -374,7 +432,10 @@ impl Loader {
         let Some(items) = node.as_array() else {
             self.err(
                 format!("Invalid {what}"),
-                format!("'{what}' must be an array of builder names, not an {}.", node.type_name()),
+                format!(
+                    "'{what}' must be an array of builder names, not an {}.",
+                    node.type_name()
+                ),
                 &node.span,
             );
             return Vec::new();
@@ -383,7 +444,11 @@ impl Loader {
         for i in items {
             match i.as_str() {
                 Some(s) => out.push(s.to_string()),
-                None => self.err(format!("Invalid {what}"), format!("'{what}' entries must be strings."), &i.span),
+                None => self.err(
+                    format!("Invalid {what}"),
+                    format!("'{what}' entries must be strings."),
+                    &i.span,
+                ),
             }
         }
         out
@@ -391,7 +456,12 @@ impl Loader {
 
     /// `only` / `except` of a provisioner or post-processor, checked
     /// against the builder names.
-    fn only_except(&mut self, label: &str, node: &JsonNode, names: &BTreeSet<String>) -> (Vec<String>, Vec<String>) {
+    fn only_except(
+        &mut self,
+        label: &str,
+        node: &JsonNode,
+        names: &BTreeSet<String>,
+    ) -> (Vec<String>, Vec<String>) {
         let mut lists = [Vec::new(), Vec::new()];
         for (slot, key) in ["only", "except"].iter().enumerate() {
             let Some(m) = node.get(key) else { continue };
@@ -409,8 +479,15 @@ impl Loader {
             lists[slot] = list;
         }
         if !lists[0].is_empty() && !lists[1].is_empty() {
-            let span = node.get("except").map(|m| m.key_span.clone()).unwrap_or(node.span.clone());
-            self.err("Conflicting only and except", format!("{label}: only one of 'only' or 'except' may be specified"), &span);
+            let span = node
+                .get("except")
+                .map(|m| m.key_span.clone())
+                .unwrap_or(node.span.clone());
+            self.err(
+                "Conflicting only and except",
+                format!("{label}: only one of 'only' or 'except' may be specified"),
+                &span,
+            );
         }
         let [only, except] = lists;
         (only, except)
@@ -434,7 +511,12 @@ impl Loader {
         Some(text)
     }
 
-    fn provisioner(&mut self, label: &str, node: &JsonNode, names: &BTreeSet<String>) -> Option<ProvisionerDef> {
+    fn provisioner(
+        &mut self,
+        label: &str,
+        node: &JsonNode,
+        names: &BTreeSet<String>,
+    ) -> Option<ProvisionerDef> {
         let component = self.component(ComponentKind::Provisioner, label, node)?;
         let (only, except) = self.only_except(label, node, names);
         let pause_before = self.duration(label, node, "pause_before");
@@ -442,7 +524,11 @@ impl Loader {
         let mut max_retries = 0;
         if let Some(m) = node.get("max_retries") {
             let parsed = match &m.value.kind {
-                JsonKind::Number(n, _) if *n >= 0.0 && n.fract() == 0.0 && *n <= f64::from(u32::MAX) => Some(*n as u32),
+                JsonKind::Number(n, _)
+                    if *n >= 0.0 && n.fract() == 0.0 && *n <= f64::from(u32::MAX) =>
+                {
+                    Some(*n as u32)
+                }
                 JsonKind::String(s) => s.trim().parse::<u32>().ok(),
                 _ => None,
             };
@@ -489,7 +575,12 @@ impl Loader {
         })
     }
 
-    fn post_processor(&mut self, label: &str, node: &JsonNode, names: &BTreeSet<String>) -> Option<PostProcessorDef> {
+    fn post_processor(
+        &mut self,
+        label: &str,
+        node: &JsonNode,
+        names: &BTreeSet<String>,
+    ) -> Option<PostProcessorDef> {
         if let Some(t) = node.as_str() {
             return Some(PostProcessorDef {
                 component: Component {
@@ -529,11 +620,18 @@ impl Loader {
         })
     }
 
-    fn post_processors(&mut self, m: &JsonMember, names: &BTreeSet<String>) -> Vec<Vec<PostProcessorDef>> {
+    fn post_processors(
+        &mut self,
+        m: &JsonMember,
+        names: &BTreeSet<String>,
+    ) -> Vec<Vec<PostProcessorDef>> {
         let Some(items) = m.value.as_array() else {
             self.err(
                 "Invalid post-processors",
-                format!("\"post-processors\" must be an array, not an {}.", m.value.type_name()),
+                format!(
+                    "\"post-processors\" must be an array, not an {}.",
+                    m.value.type_name()
+                ),
                 &m.value.span,
             );
             return Vec::new();
@@ -546,13 +644,21 @@ impl Loader {
                     for (j, pp) in inner.iter().enumerate() {
                         let label = format!("post-processor {}.{}", i + 1, j + 1);
                         if matches!(pp.kind, JsonKind::Array(_)) {
-                            self.err("Invalid post-processor", format!("{label}: a chain cannot contain another chain."), &pp.span);
+                            self.err(
+                                "Invalid post-processor",
+                                format!("{label}: a chain cannot contain another chain."),
+                                &pp.span,
+                            );
                             continue;
                         }
                         chain.extend(self.post_processor(&label, pp, names));
                     }
                 }
-                _ => chain.extend(self.post_processor(&format!("post-processor {}", i + 1), item, names)),
+                _ => chain.extend(self.post_processor(
+                    &format!("post-processor {}", i + 1),
+                    item,
+                    names,
+                )),
             }
             if !chain.is_empty() {
                 chains.push(chain);
@@ -570,7 +676,10 @@ fn parse_version(s: &str) -> Option<(Vec<u64>, bool)> {
         Some(i) => (&s[..i], s[i..].starts_with('-')),
         None => (s, false),
     };
-    let mut segs: Vec<u64> = core.split('.').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let mut segs: Vec<u64> = core
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
     if segs.is_empty() || segs.len() > 4 {
         return None;
     }
@@ -598,7 +707,10 @@ pub fn describe(diags: &Diagnostics) -> String {
     diags
         .iter()
         .map(|d: &Diagnostic| match &d.range {
-            Some(r) => format!("{}:{}:{}: {}: {}", r.filename, r.start.line, r.start.column, d.summary, d.detail),
+            Some(r) => format!(
+                "{}:{}:{}: {}: {}",
+                r.filename, r.start.line, r.start.column, d.summary, d.detail
+            ),
             None => format!("{}: {}", d.summary, d.detail),
         })
         .collect::<Vec<_>>()
