@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kiln_engine::template::json::{load_json_template, template::describe};
+use kiln_engine::template::json::{describe, load_json_template};
 use kiln_engine::template::model::Template;
 use kiln_engine::template::upgrade::{upgrade_file, UpgradeOptions};
 use kiln_engine::template::LoadOptions;

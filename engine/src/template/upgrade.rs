@@ -14,10 +14,13 @@ use crate::diag::{Diagnostics, Sources};
 use crate::template::json::hclwrite::{quote, Block, Expr, Item};
 use crate::template::json::parse::{JsonKind, JsonMember, JsonNode};
 use crate::template::json::timefmt::{format_duration, parse_duration};
-use crate::template::json::transpose::{TransposeState, Transposed, Unhandled};
+use crate::template::json::transpose::TransposeState;
 use crate::template::json::{load_json_template, parse_json_bytes, vars::weak_string};
 use crate::template::LoadOptions;
 
+use crate::template::json::upgrade_body::{
+    body, collect_user_refs, string_expr, value_expr, with_notes,
+};
 use crate::template::json::upgrade_text::*;
 
 /// Options of `hcl2_upgrade`.
@@ -272,7 +275,7 @@ impl Upgrader {
             if self.st.locals.contains(name) {
                 if is_sensitive {
                     let mut errs = Vec::new();
-                    let expr = self.string_expr(default, &mut errs);
+                    let expr = string_expr(&mut self.st, default, &mut errs);
                     let mut b = Block::new("local", &[name]);
                     b.attr("sensitive", Expr::Raw("true".into()));
                     b.attr("expression", expr.0);
@@ -287,7 +290,7 @@ impl Upgrader {
             let mut note = None;
             if !default.is_empty() || !required {
                 let mut errs = Vec::new();
-                let (e, n) = self.string_expr(default, &mut errs);
+                let (e, n) = string_expr(&mut self.st, default, &mut errs);
                 note = n;
                 b.attr("default", e);
             }
@@ -301,22 +304,13 @@ impl Upgrader {
             let mut errs = Vec::new();
             let mut note = None;
             for (name, default) in plain_locals {
-                let (e, n) = self.string_expr(&default, &mut errs);
+                let (e, n) = string_expr(&mut self.st, &default, &mut errs);
                 note = note.or(n);
                 b.attr(&name, e);
             }
             locals_out.push_str(&with_notes(&errs, note.as_deref(), "\n", &b.render(0)));
         }
         (var_out, locals_out)
-    }
-
-    /// A string value as an HCL quoted template, with a note when it could
-    /// not be translated.
-    fn string_expr(&mut self, s: &str, errs: &mut Vec<Unhandled>) -> (Expr, Option<String>) {
-        match self.st.string(s, errs) {
-            Transposed::Ok(c) => (Expr::Raw(format!("\"{c}\"")), None),
-            Transposed::Failed(c, why) => (Expr::Raw(format!("\"{c}\"")), Some(why)),
-        }
     }
 
     fn sources(&mut self, root: &JsonNode) -> Vec<Source> {
@@ -398,7 +392,7 @@ impl Upgrader {
             let mut b = Block::new("data", &["amazon-ami", &name]);
             let mut errs = Vec::new();
             let mut notes = Vec::new();
-            self.body(&cfg, &mut b.body, &mut errs, &mut notes);
+            body(&mut self.st, &cfg, &mut b.body, &mut errs, &mut notes);
             filters.push(cfg);
             out.push_str(&with_notes(
                 &errs,
@@ -416,7 +410,7 @@ impl Upgrader {
             let mut b = Block::new("source", &[&s.type_name, &s.name]);
             let mut errs = Vec::new();
             let mut notes = Vec::new();
-            self.body(&s.config, &mut b.body, &mut errs, &mut notes);
+            body(&mut self.st, &s.config, &mut b.body, &mut errs, &mut notes);
             out.push_str(&with_notes(
                 &errs,
                 notes.first().map(String::as_str),
@@ -497,9 +491,9 @@ impl Upgrader {
         let mut b = Block::new(kind, &[type_name]);
         let mut errs = Vec::new();
         let mut notes = Vec::new();
-        self.body(&cfg, &mut b.body, &mut errs, &mut notes);
+        body(&mut self.st, &cfg, &mut b.body, &mut errs, &mut notes);
         if let Some(o) = node.get("override") {
-            let e = self.value_expr(&o.value, &mut errs, &mut notes);
+            let e = value_expr(&mut self.st, &o.value, &mut errs, &mut notes);
             b.body.push(Item::Attr("override".into(), e));
         }
         let block = b.render(1) + "\n";
@@ -537,7 +531,7 @@ impl Upgrader {
                     _ => cfg.push((m.key.clone(), m.value.clone())),
                 }
             }
-            self.body(&cfg, &mut b.body, &mut errs, &mut notes);
+            body(&mut self.st, &cfg, &mut b.body, &mut errs, &mut notes);
             blocks.push(b);
         }
         let text = match blocks.len() {
@@ -551,162 +545,4 @@ impl Upgrader {
         };
         with_notes(&errs, notes.first().map(String::as_str), "", &text)
     }
-
-    /// A JSON object's members as HCL body items, keys sorted; objects
-    /// holding objects or lists become nested blocks, lists of objects
-    /// become repeated blocks (Packer's heuristic without schemas).
-    fn body(
-        &mut self,
-        cfg: &[(String, JsonNode)],
-        out: &mut Vec<Item>,
-        errs: &mut Vec<Unhandled>,
-        notes: &mut Vec<String>,
-    ) {
-        let mut sorted: Vec<&(String, JsonNode)> = cfg.iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
-        for (k, v) in sorted {
-            match &v.kind {
-                JsonKind::Object(ms) => {
-                    let complex = ["linux_options", "network_interface", "shared_image_gallery"]
-                        .contains(&k.as_str())
-                        || ms.is_empty()
-                        || ms.iter().any(|m| !is_primitive(&m.value));
-                    if complex {
-                        let mut b = Block::new(k, &[]);
-                        let inner: Vec<(String, JsonNode)> = ms
-                            .iter()
-                            .map(|m| (m.key.clone(), m.value.clone()))
-                            .collect();
-                        self.body(&inner, &mut b.body, errs, notes);
-                        out.push(Item::Block(b));
-                    } else {
-                        let e = self.value_expr(v, errs, notes);
-                        out.push(Item::Attr(k.clone(), e));
-                    }
-                }
-                JsonKind::Array(list) if list.is_empty() => {}
-                JsonKind::Array(list) => {
-                    let last_complex = list.iter().rev().find(|i| !is_primitive(i));
-                    let all_objects = list.iter().all(|i| i.as_object().is_some());
-                    if matches!(last_complex.map(|n| &n.kind), Some(JsonKind::Object(_)))
-                        && all_objects
-                    {
-                        for item in list {
-                            let mut b = Block::new(k, &[]);
-                            let inner: Vec<(String, JsonNode)> = item
-                                .as_object()
-                                .unwrap_or_default()
-                                .iter()
-                                .map(|m| (m.key.clone(), m.value.clone()))
-                                .collect();
-                            self.body(&inner, &mut b.body, errs, notes);
-                            out.push(Item::Block(b));
-                        }
-                    } else {
-                        let e = self.value_expr(v, errs, notes);
-                        out.push(Item::Attr(k.clone(), e));
-                    }
-                }
-                _ => {
-                    let e = self.value_expr(v, errs, notes);
-                    out.push(Item::Attr(k.clone(), e));
-                }
-            }
-        }
-    }
-
-    fn value_expr(
-        &mut self,
-        v: &JsonNode,
-        errs: &mut Vec<Unhandled>,
-        notes: &mut Vec<String>,
-    ) -> Expr {
-        match &v.kind {
-            JsonKind::Null => Expr::Raw("null".into()),
-            JsonKind::Bool(b) => Expr::Raw(b.to_string()),
-            JsonKind::Number(n, _) => Expr::Raw(crate::template::value::format_number(*n)),
-            JsonKind::String(s) => {
-                let (e, note) = self.string_expr(s, errs);
-                notes.extend(note);
-                e
-            }
-            JsonKind::Array(items) => Expr::List(
-                items
-                    .iter()
-                    .map(|i| self.value_expr(i, errs, notes))
-                    .collect(),
-            ),
-            JsonKind::Object(ms) if ms.is_empty() => Expr::Raw("{}".into()),
-            JsonKind::Object(ms) => {
-                let mut sorted: Vec<&JsonMember> = ms.iter().collect();
-                sorted.sort_by(|a, b| a.key.cmp(&b.key));
-                Expr::Object(
-                    sorted
-                        .into_iter()
-                        .map(|m| (m.key.clone(), self.value_expr(&m.value, errs, notes)))
-                        .collect(),
-                )
-            }
-        }
-    }
-}
-
-fn is_primitive(n: &JsonNode) -> bool {
-    matches!(
-        n.kind,
-        JsonKind::Bool(_) | JsonKind::Number(..) | JsonKind::String(_)
-    )
-}
-
-/// Every `{{user `x`}}` name used in any string of the template.
-fn collect_user_refs(n: &JsonNode, out: &mut BTreeSet<String>) {
-    match &n.kind {
-        JsonKind::String(s) => {
-            out.extend(crate::template::json::interpolate::referenced_user_vars(s))
-        }
-        JsonKind::Array(items) => items.iter().for_each(|i| collect_user_refs(i, out)),
-        JsonKind::Object(ms) => {
-            for m in ms {
-                if m.key != "variables" {
-                    collect_user_refs(&m.value, out);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Prefix a rendered block with Packer's error comments: a block whose
-/// template calls could not all be upgraded gets an explanation.
-fn with_notes(errs: &[Unhandled], failed: Option<&str>, lead: &str, block: &str) -> String {
-    let indent = block.len() - block.trim_start_matches(' ').len();
-    let pad = " ".repeat(indent);
-    let mut out = String::new();
-    if let Some(why) = failed {
-        out.push('\n');
-        out.push_str(&format!(
-            "{pad}# could not parse template for following block: {:?}\n",
-            format!("template: hcl2_upgrade: {why}")
-        ));
-    } else if !errs.is_empty() {
-        out.push('\n');
-        let n = errs.len();
-        let head = if n == 1 {
-            "# 1 error occurred upgrading the following block:".to_string()
-        } else {
-            format!("# {n} errors occurred upgrading the following block:")
-        };
-        out.push_str(&format!("{pad}{head}\n"));
-        for (i, e) in errs.iter().enumerate() {
-            if i > 0 {
-                out.push('\n');
-            }
-            for l in e.lines() {
-                out.push_str(&format!("{pad}{l}\n"));
-            }
-        }
-    }
-    out.push_str(lead);
-    out.push_str(block);
-    out
 }

@@ -4,6 +4,8 @@
 //!
 //! Entry points: [`load_json_template`] and [`interpolate`].
 
+pub mod components;
+pub mod funcs;
 pub mod gotmpl;
 pub mod hclwrite;
 pub mod interpolate;
@@ -11,6 +13,7 @@ pub mod parse;
 pub mod template;
 pub mod timefmt;
 pub mod transpose;
+pub mod upgrade_body;
 pub mod upgrade_text;
 pub mod vars;
 
@@ -120,4 +123,19 @@ pub fn parse_json_bytes(
             None
         }
     }
+}
+
+/// Render a diagnostic list for tests and tools that only need text.
+pub fn describe(diags: &Diagnostics) -> String {
+    diags
+        .iter()
+        .map(|d: &Diagnostic| match &d.range {
+            Some(r) => format!(
+                "{}:{}:{}: {}: {}",
+                r.filename, r.start.line, r.start.column, d.summary, d.detail
+            ),
+            None => format!("{}: {}", d.summary, d.detail),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
