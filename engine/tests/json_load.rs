@@ -125,7 +125,7 @@ fn var_file_values_may_reference_other_variables() {
     );
     d.write(
         "t.json",
-        format!(r#"{{"variables": {{"url": null}}, "builders": [{{"type": "null", "name": "{{{{user `url`}}}}"}}]}}"#),
+        r#"{"variables": {"url": null}, "builders": [{"type": "null", "name": "{{user `url`}}"}]}"#,
     );
     let mut o = d.opts();
     o.var_files = vec!["vf.json".into()];
@@ -395,11 +395,9 @@ fn invalid_meta_settings_are_located() {
 
 #[test]
 fn syntax_only_skips_variables_and_version() {
-    let text = format!(
-        r#"{{"min_packer_version": "999.0", "variables": {{"r": null}}, "builders": [{{"type": "null", "x": "{{{{user `r`}}}}"}}]}}"#
-    );
-    assert!(load(&text).is_err());
-    let t = load_with(&text, |o| o.syntax_only = true).unwrap();
+    let text = r#"{"min_packer_version": "999.0", "variables": {"r": null}, "builders": [{"type": "null", "x": "{{user `r`}}"}]}"#;
+    assert!(load(text).is_err());
+    let t = load_with(text, |o| o.syntax_only = true).unwrap();
     assert_eq!(
         t.builds[0].sources[0].builder.config.get_str("x"),
         Some("{{user `r`}}")
