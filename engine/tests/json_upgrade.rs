@@ -121,3 +121,62 @@ fn template_calls_that_cannot_be_upgraded_are_explained() {
         "{hcl}"
     );
 }
+
+/// Tricky strings and keys (quotes, backslashes, `${`, `%{`, newlines,
+/// control characters, unbalanced template braces, odd keys) still give
+/// HCL that parses.
+#[test]
+fn tricky_values_give_valid_hcl() {
+    let pieces = [
+        "plain",
+        "q\"uote",
+        "back\\slash",
+        "${x}",
+        "%{ if }",
+        "new\nline",
+        "tab\t",
+        "\u{1}ctl",
+        "{{",
+        "}}",
+        "{{ user `v` }}",
+        "{{ .Field }}",
+        "{{ lower `A\"B` }}",
+        "emoji 🤷",
+        "$${",
+        "{{ bad",
+        "`",
+        "{{ `a` }}",
+        "{{ split `a-b` `-` 0 }}",
+        "{{ replace `a` `b` 1 `c` }}",
+    ];
+    let mut n = 0;
+    for a in pieces {
+        for b in pieces {
+            let value = format!("{a}{b}");
+            let key = if n % 3 == 0 {
+                format!("k{a}")
+            } else {
+                "key".to_string()
+            };
+            n += 1;
+            let doc = serde_json::json!({
+                "variables": { "v": value, "w": null },
+                "builders": [{ "type": "null", "name": value, key.clone(): value, "m": { key.clone(): value }, "l": [value, 1, true] }],
+                "provisioners": [{ "type": "shell", "inline": [value], "override": { "null": { "x": value } } }],
+                "post-processors": [[{ "type": "manifest", "name": value, key.clone(): [{ "a": value }] }]]
+            });
+            let bytes = serde_json::to_vec(&doc).unwrap();
+            for annotate in [false, true] {
+                let hcl = upgrade_json(
+                    &bytes,
+                    "t.json",
+                    &UpgradeOptions {
+                        with_annotations: annotate,
+                    },
+                )
+                .unwrap();
+                assert_parses(&hcl, &format!("{value:?} / key {key:?}"));
+            }
+        }
+    }
+}

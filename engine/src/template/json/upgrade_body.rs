@@ -5,7 +5,7 @@
 
 use std::collections::BTreeSet;
 
-use super::hclwrite::{Block, Expr, Item};
+use super::hclwrite::{is_identifier, Block, Expr, Item};
 use super::parse::{JsonKind, JsonMember, JsonNode};
 use super::transpose::{TransposeState, Transposed, Unhandled};
 
@@ -35,6 +35,13 @@ pub fn body(
     let mut sorted: Vec<&(String, JsonNode)> = cfg.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     for (k, v) in sorted {
+        if !is_identifier(k) {
+            // HCL argument and block names must be identifiers.
+            out.push(Item::Comment(vec![format!(
+                "# could not upgrade the setting {k:?}: it is not a valid HCL argument name"
+            )]));
+            continue;
+        }
         match &v.kind {
             JsonKind::Object(ms) => {
                 let complex = ["linux_options", "network_interface", "shared_image_gallery"]
