@@ -206,13 +206,18 @@ fn undefined_user_variable_in_configs_renders_empty_like_packer() {
 #[test]
 fn root_keys() {
     let d = err(&format!(
-        "{{\n  \"_comment\": 1,\n  \"bogus\": 2,\n  \"builders\": [{NULL}]\n}}"
+        "{{\n  \"_comment\": \"c\",\n  \"bogus\": 2,\n  \"builders\": [{NULL}]\n}}"
     ));
     assert_eq!(
         first(&d),
         (3, 3, "Unknown root level key in template: 'bogus'".into())
     );
     assert_eq!(d.0.len(), 1);
+    let d = err(&format!("{{\"_comment\": 1, \"builders\": [{NULL}]}}"));
+    assert_eq!(first(&d).2, "Invalid comment");
+    let d = err("{\"builders\": [{\"type\": \"null\",\n \"type\": \"file\"}]}");
+    assert_eq!(first(&d), (2, 2, "Duplicate field".into()));
+    assert!(load(&format!("{{\"push\": {{}}, \"builders\": [{NULL}]}}")).is_ok());
     assert_eq!(first(&err("{}")).2, "Missing builders");
     assert_eq!(first(&err(r#"{"builders": []}"#)).2, "Missing builders");
     assert_eq!(

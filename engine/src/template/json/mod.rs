@@ -33,6 +33,8 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct FileCtx {
     pub file: SourceFile,
+    /// Object keys repeated in the file (key, span of the repetition).
+    pub duplicates: Vec<(String, ByteRange<usize>)>,
 }
 
 impl FileCtx {
@@ -104,12 +106,16 @@ pub fn parse_json_bytes(
             return None;
         }
     };
-    let file = FileCtx {
+    let mut file = FileCtx {
         file: SourceFile::new(name, text),
+        duplicates: Vec::new(),
     };
     sources.add(file.file.clone());
-    match parse::parse(file.file.text()) {
-        Ok(root) => Some((file, root)),
+    match parse::parse_document(file.file.text()) {
+        Ok(doc) => {
+            file.duplicates = doc.duplicates;
+            Some((file, doc.root))
+        }
         Err(e) => {
             let range = file.range(&(e.offset..e.end));
             diags.push(located(

@@ -114,10 +114,24 @@ impl JsonNode {
 
 /// Parse a whole document: one value surrounded by optional whitespace.
 pub fn parse(text: &str) -> Result<JsonNode, JsonError> {
+    parse_document(text).map(|d| d.root)
+}
+
+/// A parsed document and the object keys that were repeated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub root: JsonNode,
+    /// Each repeated key (after its first occurrence) and its span.
+    pub duplicates: Vec<(String, Range<usize>)>,
+}
+
+/// Parse a whole document, also reporting repeated object keys.
+pub fn parse_document(text: &str) -> Result<Document, JsonError> {
     let mut p = Parser {
         src: text.as_bytes(),
         text,
         pos: 0,
+        duplicates: Vec::new(),
     };
     // A UTF-8 byte order mark is tolerated, as many editors write one.
     if text.starts_with('\u{feff}') {
@@ -132,7 +146,10 @@ pub fn parse(text: &str) -> Result<JsonNode, JsonError> {
             p.describe_here()
         )));
     }
-    Ok(node)
+    Ok(Document {
+        root: node,
+        duplicates: p.duplicates,
+    })
 }
 
 /// Check that bytes are UTF-8; on failure report the first bad byte.
@@ -151,6 +168,7 @@ struct Parser<'a> {
     src: &'a [u8],
     text: &'a str,
     pos: usize,
+    duplicates: Vec<(String, Range<usize>)>,
 }
 
 impl Parser<'_> {
@@ -452,7 +470,10 @@ impl Parser<'_> {
             self.pos += 1;
             self.skip_ws();
             let value = self.value(depth)?;
-            members.retain(|m| m.key != key);
+            if members.iter().any(|m| m.key == key) {
+                self.duplicates.push((key.clone(), key_span.clone()));
+                members.retain(|m| m.key != key);
+            }
             members.push(JsonMember {
                 key,
                 key_span,
@@ -521,6 +542,9 @@ mod tests {
 
     #[test]
     fn duplicate_keys_keep_the_last() {
+        let d = parse_document(r#"{"a": 1, "b": {"c": 1, "c": 2}, "a": 2}"#).unwrap();
+        let names: Vec<&str> = d.duplicates.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["c", "a"]);
         let n = parse(r#"{"a": 1, "a": 2}"#).unwrap();
         assert_eq!(n.as_object().unwrap().len(), 1);
         assert_eq!(n.get("a").unwrap().value.to_value(), Value::Number(2.0));

@@ -26,6 +26,8 @@ pub const ROOT_KEYS: &[&str] = &[
     "error-cleanup-provisioner",
     "min_packer_version",
     "description",
+    // Accepted and ignored, as Packer does (Atlas push is long gone).
+    "push",
 ];
 
 /// Keys of component objects that are settings of the template, not of
@@ -126,7 +128,24 @@ impl Loader {
             );
             return None;
         };
+        for (key, span) in self.file.duplicates.clone() {
+            self.err(
+                "Duplicate field",
+                format!("template has duplicate field: {key}"),
+                &span,
+            );
+        }
         for m in members {
+            if m.key.starts_with('_') && m.value.as_str().is_none() {
+                self.err(
+                    "Invalid comment",
+                    format!(
+                        "Failed to cast root level comment value in comment \"{}\" to string.",
+                        m.key
+                    ),
+                    &m.value.span,
+                );
+            }
             if !ROOT_KEYS.contains(&m.key.as_str()) && !m.key.starts_with('_') {
                 self.err(
                     format!("Unknown root level key in template: '{}'", m.key),
