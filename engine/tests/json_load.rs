@@ -250,6 +250,7 @@ fn root_keys() {
 #[test]
 fn components_and_meta_settings() {
     let text = r#"{
+  "variables": {"retries": "2"},
   "builders": [
     {"type": "amazon-ebs", "name": "web", "ami_name": "img {{timestamp}}", "tags": {"a": "{{build_name}}"}, "list": [1, "{{ .SourceAMI }}"]},
     {"type": "docker"}
@@ -257,7 +258,7 @@ fn components_and_meta_settings() {
   "provisioners": [
     {"type": "shell", "only": ["web"], "pause_before": "10s", "max_retries": "5", "timeout": "1m",
      "override": {"docker": {"inline": ["x"]}}, "inline": ["echo {{build_name}} {{build_type}}"]},
-    {"type": "file", "except": ["docker"], "max_retries": 2}
+    {"type": "file", "except": ["docker"], "max_retries": "{{user `retries`}}"}
   ],
   "error-cleanup-provisioner": {"type": "shell-local", "inline": ["cleanup"]},
   "post-processors": [
@@ -300,9 +301,9 @@ fn components_and_meta_settings() {
         attr.name_range
             .as_ref()
             .map(|r| (r.start.line, r.start.column)),
-        Some((3, 43))
+        Some((4, 43))
     );
-    assert_eq!(web.type_range.as_ref().map(|r| r.start.line), Some(3));
+    assert_eq!(web.type_range.as_ref().map(|r| r.start.line), Some(4));
 
     let p = &b.provisioners[0];
     assert_eq!(p.only, ["web"]);

@@ -112,7 +112,12 @@ impl Loader {
                 {
                     Some(*n as u32)
                 }
-                JsonKind::String(s) => s.trim().parse::<u32>().ok(),
+                // Packer renders max_retries (`{{user `retries`}}`) first.
+                JsonKind::String(s) if !self.render && s.contains("{{") => Some(0),
+                JsonKind::String(_) => match self.render_value(&m.value, label) {
+                    crate::template::Value::String(r) => r.trim().parse::<u32>().ok(),
+                    _ => None,
+                },
                 _ => None,
             };
             match parsed {

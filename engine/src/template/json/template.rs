@@ -199,7 +199,17 @@ impl Loader {
             ),
             Some(m) => build.sources = self.builders(m),
         }
-        let names: BTreeSet<String> = build.sources.iter().map(|s| s.build_name.clone()).collect();
+        // `only`, `except` and `override` may name a builder by its name as
+        // written (Packer checks those) or as rendered (what -only uses).
+        let mut names: BTreeSet<String> =
+            build.sources.iter().map(|s| s.build_name.clone()).collect();
+        for b in get("builders")
+            .and_then(|m| m.value.as_array())
+            .unwrap_or_default()
+        {
+            let raw = b.get("name").or_else(|| b.get("type"));
+            names.extend(raw.and_then(|m| m.value.as_str()).map(str::to_string));
+        }
         if let Some(m) = get("provisioners") {
             match m.value.as_array() {
                 Some(items) => {
