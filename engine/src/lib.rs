@@ -7,6 +7,7 @@
 
 pub mod diag;
 pub mod fmt;
+pub mod schema;
 pub mod template;
 
 /// The Packer release whose template language and CLI kiln follows
