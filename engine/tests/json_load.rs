@@ -178,6 +178,20 @@ fn required_and_broken_variables_are_located() {
 }
 
 #[test]
+fn template_syntax_errors_point_into_the_string() {
+    let d = err(r#"{"builders": [{"type": "null", "x": "ab {{ user `v` "}]}"#);
+    assert_eq!(
+        first(&d),
+        (1, 41, "Failed to render template string".into())
+    );
+    assert!(
+        d.0[0].detail.contains("unclosed action"),
+        "{}",
+        d.0[0].detail
+    );
+}
+
+#[test]
 fn env_only_in_variables() {
     let d = err(&format!(
         "{{\"builders\": [{NULL}],\n \"provisioners\": [{{\"type\": \"shell-local\", \"inline\": [\"{{{{env `HOME`}}}}\"]}}]}}"

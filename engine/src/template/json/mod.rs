@@ -21,7 +21,7 @@ use std::ops::Range as ByteRange;
 use std::path::Path;
 
 pub use interpolate::{interpolate, InterpContext, InterpError};
-pub use template::{build_context, load_json_template};
+pub use template::{build_context, load_json_template, load_json_template_with_sources};
 
 use crate::diag::{Diagnostic, Diagnostics, Range, SourceFile, Sources};
 use parse::JsonNode;

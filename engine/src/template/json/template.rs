@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::interpolate::{interpolate, InterpContext};
+use super::interpolate::{interpolate, InterpContext, InterpError};
 use super::parse::{JsonKind, JsonMember, JsonNode};
 use super::{located, read_json_file, vars, FileCtx};
 use crate::diag::{Diagnostics, Sources};
@@ -46,6 +46,16 @@ const META_KEYS: &[&str] = &[
 
 /// Load a legacy JSON template file. All errors are located diagnostics.
 pub fn load_json_template(path: &Path, opts: &LoadOptions) -> Result<Template, Diagnostics> {
+    load_json_template_with_sources(path, opts).0
+}
+
+/// [`load_json_template`], also returning the files read (the template
+/// and its `-var-file`s), so that errors can be rendered with their
+/// source lines ([`crate::diag::render_text`]).
+pub fn load_json_template_with_sources(
+    path: &Path,
+    opts: &LoadOptions,
+) -> (Result<Template, Diagnostics>, Sources) {
     let mut diags = Diagnostics::new();
     let mut sources = Sources::new();
     let full = if path.is_absolute() {
@@ -55,7 +65,7 @@ pub fn load_json_template(path: &Path, opts: &LoadOptions) -> Result<Template, D
     };
     let name = path.display().to_string();
     let Some((file, root)) = read_json_file(&full, &name, &mut sources, &mut diags) else {
-        return Err(diags);
+        return (Err(diags), sources);
     };
     let mut ctx = InterpContext::now();
     ctx.env = opts.env.iter().cloned().collect();
@@ -71,9 +81,9 @@ pub fn load_json_template(path: &Path, opts: &LoadOptions) -> Result<Template, D
     };
     let template = loader.root(&root, path, opts, &mut sources);
     if loader.diags.has_errors() {
-        return Err(loader.diags);
+        return (Err(loader.diags), sources);
     }
-    template.ok_or(loader.diags)
+    (template.ok_or(loader.diags), sources)
 }
 
 /// A context for rendering a loaded template's build-time actions: its
@@ -301,10 +311,19 @@ impl Loader {
             JsonKind::String(s) if self.render => match interpolate(s, &self.ctx) {
                 Ok(r) => Value::String(r),
                 Err(e) => {
+                    let mut span = node.span.clone();
+                    // A syntax error points into the string when the JSON
+                    // text holds it verbatim (no escapes).
+                    if let InterpError::Syntax { offset, .. } = &e {
+                        let inner = span.start + 1..span.end.saturating_sub(1);
+                        if self.file.file.text().get(inner.clone()) == Some(s.as_str()) {
+                            span = inner.start + offset..inner.start + offset + 2;
+                        }
+                    }
                     let d = located(
                         "Failed to render template string",
                         e.to_string(),
-                        self.file.range(&node.span),
+                        self.file.range(&span),
                     )
                     .with_context(context.to_string());
                     self.diags.push(d);
