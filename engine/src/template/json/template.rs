@@ -30,6 +30,11 @@ pub const ROOT_KEYS: &[&str] = &[
     "push",
 ];
 
+/// HCL2 block types, to recognise HCL2-in-JSON files given as legacy.
+const HCL2_BLOCKS: &[&str] = &[
+    "source", "build", "variable", "locals", "local", "packer", "data",
+];
+
 /// Keys of component objects that are settings of the template, not of
 /// the component.
 const META_KEYS: &[&str] = &[
@@ -157,12 +162,18 @@ impl Loader {
                 );
             }
             if !ROOT_KEYS.contains(&m.key.as_str()) && !m.key.starts_with('_') {
+                let mut detail = format!(
+                    "Root keys of a JSON template are {}, or comments starting with '_'.",
+                    ROOT_KEYS.join(", ")
+                );
+                if HCL2_BLOCKS.contains(&m.key.as_str()) {
+                    detail.push_str(
+                        " This looks like an HCL2 template in JSON syntax: name it *.pkr.json so that it is read as HCL2.",
+                    );
+                }
                 self.err(
                     format!("Unknown root level key in template: '{}'", m.key),
-                    format!(
-                        "Root keys of a JSON template are {}, or comments starting with '_'.",
-                        ROOT_KEYS.join(", ")
-                    ),
+                    detail,
                     &m.key_span,
                 );
             }
