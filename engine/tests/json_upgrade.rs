@@ -180,3 +180,75 @@ fn tricky_values_give_valid_hcl() {
         }
     }
 }
+
+/// Pseudo-random template strings never panic the renderer or the
+/// upgrader, and the upgrader's output stays valid HCL.
+#[test]
+fn random_template_strings_do_not_panic() {
+    use kiln_engine::template::json::{interpolate, InterpContext};
+    let alphabet: Vec<&str> = vec![
+        "{{",
+        "}}",
+        "{{-",
+        "-}}",
+        " ",
+        "`",
+        "\"",
+        "\\",
+        "(",
+        ")",
+        "|",
+        ".",
+        "user",
+        "env",
+        "isotime",
+        "split",
+        "replace",
+        "lower",
+        "timestamp",
+        "build_name",
+        "0",
+        "-1",
+        "x",
+        "é",
+        "🤷",
+        "$",
+        "{",
+        "}",
+        "/*",
+        "*/",
+        "\n",
+        "%Y",
+        "2006",
+        "clean_resource_name",
+        "uuid",
+        "nil",
+        "true",
+        "if",
+    ];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut ctx = InterpContext::now();
+    ctx.user_vars.insert("x".into(), "v".into());
+    for _ in 0..3000 {
+        let len = (next() % 12) as usize;
+        let s: String = (0..len)
+            .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+            .collect();
+        let _ = interpolate(&s, &ctx);
+        ctx.defer_build = !ctx.defer_build;
+        let doc = serde_json::json!({"builders": [{"type": "null", "v": s}]});
+        let hcl = upgrade_json(
+            &serde_json::to_vec(&doc).unwrap(),
+            "r.json",
+            &UpgradeOptions::default(),
+        )
+        .unwrap();
+        assert_parses(&hcl, &format!("{s:?}"));
+    }
+}
