@@ -79,7 +79,7 @@ fn variable_precedence_defaults_files_flags() {
     );
     d.write("vf2.json", r#"{"c": "from-file2"}"#);
     let tpl = format!(
-        r#"{{"variables": {{"a": "default-a", "b": "default-b", "c": "default-c", "e": "{{{{env `HOME_X`}}}}", "n": 5, "t": true}},
+        r#"{{"variables": {{"a": "default-a", "b": "default-b", "c": "default-c", "e": "{{{{env `HOME_X`}}}}"}},
         "sensitive-variables": ["b", "undeclared"],
         "builders": [{NULL}]}}"#
     );
@@ -105,12 +105,10 @@ fn variable_precedence_defaults_files_flags() {
     assert!(get("b").sensitive && !get("a").sensitive);
     assert_eq!(get("c").value, Value::from("flag2"));
     assert_eq!(get("e").value, Value::from("/home/x"));
-    assert_eq!(get("n").value, Value::from("5"));
-    assert_eq!(get("t").value, Value::from("1"));
     assert_eq!(get("a").default, Some(Value::from("default-a")));
     assert_eq!(get("a").range.as_ref().map(|r| r.start.line), Some(1));
     // Only declared variables are listed.
-    assert_eq!(t.variables.len(), 6);
+    assert_eq!(t.variables.len(), 4);
     // Undeclared ones are usable through {{user}} at build time.
     let ctx = build_context(&t, &d.0);
     assert_eq!(interpolate("{{user `c`}}", &ctx).unwrap(), "flag2");

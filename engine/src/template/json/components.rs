@@ -137,7 +137,7 @@ impl Loader {
                         if !names.contains(&o.key) {
                             self.err(
                                 "Unknown builder in override",
-                                format!("{label}: override: builder '{}' not found", o.key),
+                                format!("{label}: override '{}' doesn't exist", o.key),
                                 &o.key_span,
                             );
                         }

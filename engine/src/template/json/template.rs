@@ -192,19 +192,15 @@ impl Loader {
             }
         }
 
-        let resolved = if self.render {
-            vars::resolve(
-                &self.file,
-                get("variables").map(|m| &m.value),
-                get("sensitive-variables").map(|m| &m.value),
-                opts,
-                &self.ctx,
-                sources,
-                &mut self.diags,
-            )
-        } else {
-            vars::ResolvedVars::default()
-        };
+        let resolved = vars::resolve(
+            &self.file,
+            root,
+            opts,
+            &self.ctx,
+            sources,
+            &mut self.diags,
+            self.render,
+        );
         self.ctx.user_vars = resolved.values.clone();
 
         let mut build = Build {

@@ -50,13 +50,15 @@ pub fn weak_string(node: &JsonNode) -> Option<String> {
 /// command-line inputs; render every value.
 pub fn resolve(
     file: &FileCtx,
-    variables: Option<&JsonNode>,
-    sensitive: Option<&JsonNode>,
+    root: &JsonNode,
     opts: &LoadOptions,
     base: &InterpContext,
     sources: &mut Sources,
     diags: &mut Diagnostics,
+    evaluate: bool,
 ) -> ResolvedVars {
+    let variables = root.get("variables").map(|m| &m.value);
+    let sensitive = root.get("sensitive-variables").map(|m| &m.value);
     let mut declared: Vec<Variable> = Vec::new();
     let mut raw: BTreeMap<String, Raw> = BTreeMap::new();
 
@@ -67,26 +69,31 @@ pub fn resolve(
             Some(members) => {
                 for m in members {
                     let key_range = file.range(&m.key_span);
+                    // Packer decodes defaults strictly: a string or null.
                     let default = match &m.value.kind {
                         JsonKind::Null => None,
-                        _ => match weak_string(&m.value) {
-                            Some(s) => Some(s),
-                            None => {
-                                diags.push(
-                                    located(
-                                        "Invalid variable default",
-                                        format!(
-                                            "variable {}: the default must be a string, number or boolean, not an {}.",
-                                            m.key,
-                                            m.value.type_name()
-                                        ),
-                                        file.range(&m.value.span),
-                                    )
-                                    .with_context(format!("variable {:?}", m.key)),
-                                );
-                                continue;
-                            }
-                        },
+                        JsonKind::String(s) => Some(s.clone()),
+                        _ => {
+                            let go_type = match m.value.kind {
+                                JsonKind::Number(..) => "float64",
+                                JsonKind::Bool(_) => "bool",
+                                JsonKind::Array(_) => "[]interface {}",
+                                _ => "map[string]interface {}",
+                            };
+                            diags.push(
+                                located(
+                                    "Invalid variable default",
+                                    format!(
+                                        "variable {}: '' expected type 'string', got unconvertible type '{go_type}'. \
+                                         Defaults of JSON template variables must be strings (quote the value) or null.",
+                                        m.key
+                                    ),
+                                    file.range(&m.value.span),
+                                )
+                                .with_context(format!("variable {:?}", m.key)),
+                            );
+                            continue;
+                        }
                     };
                     if let Some(d) = &default {
                         raw.insert(
@@ -118,6 +125,16 @@ pub fn resolve(
                 file.range(&vars.span),
             )),
         }
+    }
+
+    if !evaluate {
+        for v in &mut declared {
+            v.value = v.default.clone().unwrap_or_default();
+        }
+        return ResolvedVars {
+            variables: declared,
+            values: BTreeMap::new(),
+        };
     }
 
     for path in &opts.var_files {
