@@ -13,8 +13,11 @@ use kiln_engine::template::LoadOptions;
 
 const N: &str = r#"{"type":"null","communicator":"none"}"#;
 
+/// `-var` flags of a case.
+type Vars = &'static [(&'static str, &'static str)];
+
 /// (name, -var flags, template with `$N` for a null builder, Packer valid?)
-const CASES: &[(&str, &[(&str, &str)], &str, bool)] = &[
+const CASES: &[(&str, Vars, &str, bool)] = &[
     (
         "required_missing",
         &[],
