@@ -252,3 +252,19 @@ fn random_template_strings_do_not_panic() {
         assert_parses(&hcl, &format!("{s:?}"));
     }
 }
+
+#[test]
+fn mixed_nesting_gives_valid_hcl() {
+    let json = br#"{"builders":[{"type":"null","l":[1,{"a":2,"b c":[{"x":1}]}],"m":{"k":[1,2],"n":null},"e":{},"el":[],"nested":[[1,2],[{"q":1}]]}]}"#;
+    let hcl = upgrade_json(json, "m.json", &UpgradeOptions::default()).unwrap();
+    assert_parses(&hcl, "mixed");
+    assert!(hcl.contains("  e {\n  }\n"), "{hcl}");
+    assert!(
+        hcl.contains("  m {\n    k = [1, 2]\n    n = null\n  }\n"),
+        "{hcl}"
+    );
+    assert!(
+        !hcl.contains("el"),
+        "empty lists are dropped, as Packer does: {hcl}"
+    );
+}
