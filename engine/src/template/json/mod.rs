@@ -3,6 +3,23 @@
 //! the conversion to the shared [`crate::template::model::Template`].
 //!
 //! Entry points: [`load_json_template`] and [`interpolate`].
+//!
+//! * `parse` — JSON with the span of every key and value (depth and size
+//!   limits, line:column errors, repeated keys reported).
+//! * `gotmpl` / `interpolate` / `funcs` / `timefmt` — the Go-template
+//!   engine and Packer's function library (`user`, `env`, `timestamp`,
+//!   `isotime`, `strftime`, `split`, `replace`, `clean_resource_name`, …).
+//! * `vars` — `variables`, `sensitive-variables`, `-var-file`, `-var`.
+//! * `template` / `components` — root keys → one [`crate::template::model::Build`].
+//! * `transpose` / `hclwrite` / `upgrade_body` / `upgrade_text` — the
+//!   pieces of `hcl2_upgrade` ([`crate::template::upgrade`]).
+//!
+//! Semantics follow Packer 1.16 (checked against `packer validate` in the
+//! tests): an undefined `{{user}}` variable is an error inside `variables`
+//! and renders empty elsewhere; `{{env}}` is only allowed in `variables`;
+//! build-time actions (`{{build_name}}`, `{{build_type}}`, `{{build}}`,
+//! `{{ .Field }}`) stay unrendered in loaded configs until the runner
+//! renders them with a context from [`build_context`].
 
 pub mod components;
 pub mod funcs;
