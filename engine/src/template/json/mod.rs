@@ -2,7 +2,7 @@
 //! locations, the Go-template interpolation engine, user variables, and
 //! the conversion to the shared [`crate::template::model::Template`].
 //!
-//! Entry points: [`load_json_template`] and [`interpolate`].
+//! Entry points: [`load_json_template`] and [`interpolate()`].
 //!
 //! * `parse` — JSON with the span of every key and value (depth and size
 //!   limits, line:column errors, repeated keys reported).
