@@ -51,8 +51,24 @@ mod tests {
     #[test]
     fn single_dash_long_flags_become_double_dash() {
         assert_eq!(
-            norm(&["kiln", "fmt", "-check", "-write=false", "-", "-h", "x.pkr.hcl"]),
-            ["kiln", "fmt", "--check", "--write=false", "-", "-h", "x.pkr.hcl"]
+            norm(&[
+                "kiln",
+                "fmt",
+                "-check",
+                "-write=false",
+                "-",
+                "-h",
+                "x.pkr.hcl"
+            ]),
+            [
+                "kiln",
+                "fmt",
+                "--check",
+                "--write=false",
+                "-",
+                "-h",
+                "x.pkr.hcl"
+            ]
         );
         assert_eq!(
             norm(&["kiln", "validate", "--", "-var"]),
