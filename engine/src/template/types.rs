@@ -122,3 +122,6 @@ impl fmt::Display for Type {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
