@@ -48,7 +48,8 @@ impl<'s> Evaluator<'s> {
                 "Expression too deeply nested",
                 format!("Expressions may be nested at most {MAX_DEPTH} levels deep."),
                 span,
-            ));
+            )
+            .fatal());
         }
         self.depth += 1;
         Ok(())
@@ -112,6 +113,15 @@ impl<'s> Evaluator<'s> {
 
     pub fn pop_local(&mut self) {
         self.locals.pop();
+    }
+
+    /// A scope root not shadowed by an iteration variable, borrowed.
+    pub fn scope_root(&self, name: &str) -> Option<&'s Value> {
+        if self.locals.iter().any(|(n, _)| n == name) {
+            return None;
+        }
+        let scope: &'s Scope = self.scope;
+        scope.get(name)
     }
 
     /// The value of a root variable.

@@ -374,3 +374,100 @@ fn deep_nesting_is_an_error_not_a_crash() {
     }
     assert_eq!(v, n(1.0));
 }
+
+/// A tree `levels` deep of one kind of expression around `1`.
+pub(super) fn nested(kind: &str, levels: usize) -> hcl_edit::expr::Expression {
+    use hcl_edit::expr::*;
+    use hcl_edit::template::{Element, Interpolation, StringTemplate};
+    use hcl_edit::{Decorated, Ident};
+    let mut e = Expression::from(1);
+    for _ in 0..levels {
+        e = match kind {
+            "array" => Expression::Array(Array::from(vec![e])),
+            "binary" => {
+                BinaryOp::new(e, Decorated::new(BinaryOperator::Plus), Expression::from(1)).into()
+            }
+            "call" => FuncCall::new(Ident::new("try"), FuncArgs::from(vec![e])).into(),
+            "cond" => Conditional::new(Expression::from(true), e, Expression::from(0)).into(),
+            "paren" => Parenthesis::new(e).into(),
+            "template" => StringTemplate::from(vec![
+                Element::from("a"),
+                Element::from(Interpolation::new(e)),
+            ])
+            .into(),
+            "for" => ForExpr::new(
+                ForIntro::new(Ident::new("x"), Expression::Array(Array::from(vec![e]))),
+                Expression::Variable(Decorated::new(Ident::new("x"))),
+            )
+            .into(),
+            "index" => Traversal::new(
+                Expression::Array(Array::from(vec![e])),
+                vec![Decorated::new(TraversalOperator::Index(Expression::from(
+                    0,
+                )))],
+            )
+            .into(),
+            _ => Expression::Object(Object::from_iter([(
+                ObjectKey::from(Ident::new("a")),
+                ObjectValue::new(e),
+            )])),
+        };
+    }
+    e
+}
+
+#[test]
+fn nesting_beyond_the_limit_is_an_error_on_a_small_stack() {
+    let run = || {
+        let file = SourceFile::new("t.pkr.hcl", "");
+        for kind in [
+            "array", "binary", "call", "cond", "paren", "template", "for", "index", "object",
+        ] {
+            // within the limit: evaluates
+            let ok = nested(kind, 100);
+            assert!(eval_expr(&ok, &scope(), &file).is_ok(), "{kind}");
+            // beyond it: a located error, not a crash
+            let deep = nested(kind, 400);
+            let err = eval_expr(&deep, &scope(), &file).expect_err(kind);
+            assert_eq!(err.0[0].summary, "Expression too deeply nested", "{kind}");
+            let refs = crate::template::eval::references(&deep);
+            assert!(refs.len() <= 1, "{kind}");
+        }
+    };
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(run)
+        .expect("spawn")
+        .join()
+        .expect("no stack overflow");
+}
+
+#[test]
+fn for_each_collections() {
+    use crate::template::eval::eval_for_each;
+    let file = |src: &str| SourceFile::new("t.pkr.hcl", src);
+    let go = |src: &str| {
+        let e = hcl_edit::parser::parse_expr(src).expect("parse");
+        eval_for_each(&e, &scope(), &file(src))
+    };
+    assert_eq!(
+        go("var.tags"),
+        Ok(Some(vec![(s("Env"), s("prod")), (s("Name"), s("web"))]))
+    );
+    assert_eq!(go("[\"a\"]"), Ok(Some(vec![(n(0.0), s("a"))])));
+    assert_eq!(go("build.list"), Ok(None));
+    let d = go("var.region").expect_err("string").0.remove(0);
+    assert_eq!(d.summary, "Invalid dynamic for_each value");
+    assert_eq!(
+        d.detail,
+        "Cannot use a string value in for_each. An iterable collection is required."
+    );
+    assert_eq!(at(&d), ((1, 1), (1, 11)));
+    let d = go("null").expect_err("null").0.remove(0);
+    assert_eq!(d.detail, "Cannot use a null value in for_each.");
+    let d = go("var.names[1.5]").expect_err("index").0.remove(0);
+    assert_eq!(
+        d.detail,
+        "The given key does not identify an element in this collection value: the given index is not a whole number."
+    );
+}
