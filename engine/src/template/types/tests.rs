@@ -43,6 +43,14 @@ fn parse_and_display_round_trip() {
         ty("object({ \"a\" = string, b = number })").to_string(),
         "object({a=string,b=number})"
     );
+    assert_eq!(
+        ty("object({\"a b\" = string})").to_string(),
+        "object({\"a b\"=string})"
+    );
+    assert_eq!(
+        ty("object({\"a b\" = string})"),
+        ty("object({\"a b\"=string})")
+    );
     assert_eq!(ty("list(string)").friendly_name(), "list of string");
     assert!(ty("map(any)").has_any());
 }
