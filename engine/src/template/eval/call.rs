@@ -74,6 +74,18 @@ fn render_template_file(
     super::eval_template_str(text, &scope)
 }
 
+/// `convert`'s type argument, as the type's text (`list(string)`).
+fn type_argument(arg: &Expression) -> EvalResult<Value> {
+    let ty = Type::from_expr(arg).map_err(|e| {
+        EvalError::new(
+            "Invalid type specification",
+            e.message,
+            e.span.or_else(|| arg.span()),
+        )
+    })?;
+    Ok(Value::String(ty.to_string()))
+}
+
 impl Evaluator<'_> {
     pub(crate) fn eval_call(&mut self, call: &FuncCall) -> EvalResult<Value> {
         let ident = call.name.name.value().as_str();
@@ -109,19 +121,21 @@ impl Evaluator<'_> {
 
         let func = functions::lookup(ident);
         let mut values = Vec::with_capacity(args.len());
+        let mut errors = Vec::new();
         for (i, arg) in args.iter().enumerate() {
-            if ident == "convert" && i == 1 {
-                let ty = Type::from_expr(arg).map_err(|e| {
-                    EvalError::new(
-                        "Invalid type specification",
-                        e.message,
-                        e.span.or_else(|| arg.span()),
-                    )
-                })?;
-                values.push(Value::String(ty.to_string()));
-                continue;
+            let v = if ident == "convert" && i == 1 {
+                type_argument(arg)
+            } else {
+                self.eval(arg)
+            };
+            match v {
+                Ok(v) => values.push(v),
+                Err(e) if e.fatal => return Err(e),
+                Err(e) => errors.push(e),
             }
-            values.push(self.eval(arg)?);
+        }
+        if let Some(e) = EvalError::join(errors) {
+            return Err(e);
         }
         if call.args.expand_final() {
             let last_span = args.last().and_then(|a| a.span());

@@ -7,7 +7,7 @@ use std::ops::Range;
 use hcl_edit::expr::{Expression, Object, ObjectKey};
 use hcl_edit::Span;
 
-use super::error::{suggest, EvalError, EvalResult};
+use super::error::{both, suggest, EvalError, EvalResult};
 use super::scope::Scope;
 use super::MAX_DEPTH;
 use crate::diag::SourceFile;
@@ -73,13 +73,7 @@ impl<'s> Evaluator<'s> {
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
             Expression::Number(n) => Ok(Value::Number(n.value().as_f64().unwrap_or(f64::NAN))),
             Expression::String(s) => Ok(Value::String(s.value().clone())),
-            Expression::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for item in items.iter() {
-                    out.push(self.eval(item)?);
-                }
-                Ok(Value::List(out))
-            }
+            Expression::Array(items) => self.eval_all(items.iter()).map(Value::List),
             Expression::Object(obj) => self.eval_object(obj),
             Expression::StringTemplate(t) => self.eval_template(t, t.span()),
             Expression::HeredocTemplate(h) => {
@@ -103,6 +97,27 @@ impl<'s> Evaluator<'s> {
             Expression::UnaryOp(op) => self.eval_unary(op),
             Expression::BinaryOp(op) => self.eval_binary(op),
             Expression::ForExpr(f) => self.eval_for(f),
+        }
+    }
+
+    /// Evaluate every expression, reporting the errors of all of them (the
+    /// nesting limit stops at once).
+    pub fn eval_all<'e>(
+        &mut self,
+        exprs: impl IntoIterator<Item = &'e Expression>,
+    ) -> EvalResult<Vec<Value>> {
+        let mut out = Vec::new();
+        let mut errors = Vec::new();
+        for e in exprs {
+            match self.eval(e) {
+                Ok(v) => out.push(v),
+                Err(err) if err.fatal => return Err(err),
+                Err(err) => errors.push(err),
+            }
+        }
+        match EvalError::join(errors) {
+            Some(e) => Err(e),
+            None => Ok(out),
         }
     }
 
@@ -147,18 +162,24 @@ impl<'s> Evaluator<'s> {
     fn eval_object(&mut self, obj: &Object) -> EvalResult<Value> {
         let mut out = BTreeMap::new();
         let mut unknown = false;
+        let mut errors = Vec::new();
         for (key, value) in obj.iter() {
             let k = match key {
-                ObjectKey::Ident(id) => Some(id.value().as_str().to_string()),
-                ObjectKey::Expression(e) => self.object_key(e)?,
+                ObjectKey::Ident(id) => Ok(Some(id.value().as_str().to_string())),
+                ObjectKey::Expression(e) => self.object_key(e),
             };
-            let v = self.eval(value.expr())?;
-            match k {
-                Some(k) => {
+            let v = self.eval(value.expr());
+            match both(k, v) {
+                Ok((Some(k), v)) => {
                     out.insert(k, v);
                 }
-                None => unknown = true,
+                Ok((None, _)) => unknown = true,
+                Err(e) if e.fatal => return Err(e),
+                Err(e) => errors.push(e),
             }
+        }
+        if let Some(e) = EvalError::join(errors) {
+            return Err(e);
         }
         Ok(if unknown {
             Value::Unknown

@@ -3,7 +3,7 @@
 use hcl_edit::expr::{BinaryOp, BinaryOperator, Conditional, UnaryOp, UnaryOperator};
 use hcl_edit::Span;
 
-use super::error::{EvalError, EvalResult};
+use super::error::{both, EvalError, EvalResult};
 use super::expr::Evaluator;
 use crate::template::types::{to_bool, to_number};
 use crate::template::Value;
@@ -58,6 +58,20 @@ fn operand<T>(
     }
 }
 
+/// Both operands of a binary operator, reporting both when both are invalid.
+fn both_operands<T>(
+    lhs: &Value,
+    rhs: &Value,
+    ls: Option<std::ops::Range<usize>>,
+    rs: Option<std::ops::Range<usize>>,
+    conv: fn(&Value) -> Result<T, String>,
+) -> EvalResult<(Operand<T>, Operand<T>)> {
+    both(
+        operand(lhs, Side::Left, ls, conv),
+        operand(rhs, Side::Right, rs, conv),
+    )
+}
+
 fn null_operand(span: Option<std::ops::Range<usize>>) -> EvalError {
     EvalError::new(
         "Operation failed",
@@ -94,8 +108,11 @@ impl Evaluator<'_> {
     }
 
     pub(crate) fn eval_binary(&mut self, op: &BinaryOp) -> EvalResult<Value> {
-        let lhs = self.eval(&op.lhs_expr)?;
-        let rhs = self.eval(&op.rhs_expr)?;
+        let lhs = self.eval(&op.lhs_expr);
+        if matches!(&lhs, Err(e) if e.fatal) {
+            return lhs;
+        }
+        let (lhs, rhs) = both(lhs, self.eval(&op.rhs_expr))?;
         let (ls, rs) = (op.lhs_expr.span(), op.rhs_expr.span());
         let operator = *op.operator.value();
         match operator {
@@ -104,8 +121,7 @@ impl Evaluator<'_> {
                 Some(eq) => Value::Bool(eq == (operator == BinaryOperator::Eq)),
             }),
             BinaryOperator::And | BinaryOperator::Or => {
-                let l = operand(&lhs, Side::Left, ls, to_bool)?;
-                let r = operand(&rhs, Side::Right, rs, to_bool)?;
+                let (l, r) = both_operands(&lhs, &rhs, ls, rs, to_bool)?;
                 let is_and = operator == BinaryOperator::And;
                 let deciding = Operand::Known(!is_and);
                 match (l, r) {
@@ -119,8 +135,7 @@ impl Evaluator<'_> {
                 }
             }
             _ => {
-                let l = operand(&lhs, Side::Left, ls, to_number)?;
-                let r = operand(&rhs, Side::Right, rs, to_number)?;
+                let (l, r) = both_operands(&lhs, &rhs, ls, rs, to_number)?;
                 let (a, b) = match (l, r) {
                     (Operand::Unknown, _) | (_, Operand::Unknown) => return Ok(Value::Unknown),
                     (Operand::Known(a), Operand::Known(b)) => (a, b),

@@ -471,3 +471,52 @@ fn for_each_collections() {
         "The given key does not identify an element in this collection value: the given index is not a whole number."
     );
 }
+
+#[test]
+fn every_error_of_an_expression_is_reported() {
+    let all = |src: &str| {
+        let e = hcl_edit::parser::parse_expr(src).expect("parse");
+        let file = SourceFile::new("t.pkr.hcl", src);
+        eval_expr(&e, &scope(), &file)
+            .expect_err("errors")
+            .0
+            .into_iter()
+            .map(|d| (d.summary.clone(), at(&d)))
+            .collect::<Vec<_>>()
+    };
+    let unknown = |from, to| ("Unknown variable".to_string(), (from, to));
+    assert_eq!(
+        all("[foo, var.nope, 1 + \"x\"]"),
+        vec![
+            unknown((1, 2), (1, 5)),
+            ("Unsupported attribute".to_string(), ((1, 10), (1, 15))),
+            ("Invalid operand".to_string(), ((1, 21), (1, 24))),
+        ]
+    );
+    assert_eq!(
+        all("{a = foo, (bar) = 1}"),
+        vec![unknown((1, 6), (1, 9)), unknown((1, 12), (1, 15))]
+    );
+    assert_eq!(
+        all("\"${foo}-${bar}\""),
+        vec![unknown((1, 4), (1, 7)), unknown((1, 11), (1, 14))]
+    );
+    assert_eq!(
+        all("foo + bar"),
+        vec![unknown((1, 1), (1, 4)), unknown((1, 7), (1, 10))]
+    );
+    assert_eq!(
+        all("\"a\" * [1]"),
+        vec![
+            ("Invalid operand".to_string(), ((1, 1), (1, 4))),
+            ("Invalid operand".to_string(), ((1, 7), (1, 10))),
+        ]
+    );
+    assert_eq!(
+        all("upper(foo, bar)"),
+        vec![unknown((1, 7), (1, 10)), unknown((1, 12), (1, 15))]
+    );
+    // all of them are caught by try/can
+    assert_eq!(eval("can([foo, bar])"), Value::Bool(false));
+    assert_eq!(eval("try({a = foo, b = bar}, 1)"), n(1.0));
+}
