@@ -86,6 +86,59 @@ fn type_argument(arg: &Expression) -> EvalResult<Value> {
     Ok(Value::String(ty.to_string()))
 }
 
+/// A library error as a diagnostic located in the call.
+fn map_func_error(
+    err: FuncError,
+    ident: &str,
+    call: &FuncCall,
+    args: &[&Expression],
+    func: Option<&functions::Function>,
+) -> EvalError {
+    let name_span = call.name.name.span();
+    match err {
+        FuncError::UnknownFunction { name, suggestion } => {
+            let detail = match suggestion {
+                Some(s) => {
+                    format!("There is no function named \"{name}\". Did you mean \"{s}\"?")
+                }
+                None => format!("There is no function named \"{name}\"."),
+            };
+            EvalError::new("Call to unknown function", detail, name_span)
+        }
+        FuncError::Arity {
+            name,
+            expected,
+            got,
+        } => {
+            let min = func.map_or(0, |f| f.min_args);
+            if got < min || got == 0 {
+                not_enough(&name, &expected, call)
+            } else {
+                let span = args.last().and_then(|a| a.span());
+                EvalError::new(
+                    "Too many function arguments",
+                    format!("Function \"{name}\" expects {expected} argument(s)."),
+                    span,
+                )
+            }
+        }
+        FuncError::Argument { index, message } => {
+            // Expanded arguments all point at the expanding argument.
+            let arg = args.get(index).or(args.last()).copied();
+            EvalError::new(
+                "Invalid function argument",
+                format!(
+                    "Invalid value for argument {}: {}",
+                    index + 1,
+                    message.trim_end_matches('.')
+                ) + ".",
+                arg.and_then(|a| a.span()).or_else(|| call.span()),
+            )
+        }
+        FuncError::Failed(msg) => call_error(ident, &msg, call.span()),
+    }
+}
+
 impl Evaluator<'_> {
     pub(crate) fn eval_call(&mut self, call: &FuncCall) -> EvalResult<Value> {
         let ident = call.name.name.value().as_str();
@@ -120,6 +173,12 @@ impl Evaluator<'_> {
         }
 
         let func = functions::lookup(ident);
+        if func.is_none() {
+            // An unknown function is reported before its arguments are evaluated.
+            if let Err(e @ FuncError::UnknownFunction { .. }) = self.call_library(ident, &[]) {
+                return Err(map_func_error(e, ident, call, &args, None));
+            }
+        }
         let mut values = Vec::with_capacity(args.len());
         let mut errors = Vec::new();
         for (i, arg) in args.iter().enumerate() {
@@ -176,54 +235,19 @@ impl Evaluator<'_> {
             }
         }
 
+        self.call_library(ident, &values)
+            .map_err(|e| map_func_error(e, ident, call, &args, func))
+    }
+
+    /// Call the function library with a context for this scope.
+    fn call_library(&self, name: &str, values: &[Value]) -> Result<Value, FuncError> {
         let base_dir = self.scope.base_dir().to_path_buf();
         let render = move |text: &str, vars: &Value| render_template_file(&base_dir, text, vars);
         let ctx = FuncCtx {
             base_dir: self.scope.base_dir(),
             render_template: &render,
         };
-        functions::call(ident, &ctx, &values).map_err(|err| match err {
-            FuncError::UnknownFunction { name, suggestion } => {
-                let detail = match suggestion {
-                    Some(s) => {
-                        format!("There is no function named \"{name}\". Did you mean \"{s}\"?")
-                    }
-                    None => format!("There is no function named \"{name}\"."),
-                };
-                EvalError::new("Call to unknown function", detail, name_span.clone())
-            }
-            FuncError::Arity {
-                name,
-                expected,
-                got,
-            } => {
-                let min = func.map_or(0, |f| f.min_args);
-                if got < min || got == 0 {
-                    not_enough(&name, &expected, call)
-                } else {
-                    let span = args.last().and_then(|a| a.span());
-                    EvalError::new(
-                        "Too many function arguments",
-                        format!("Function \"{name}\" expects {expected} argument(s)."),
-                        span,
-                    )
-                }
-            }
-            FuncError::Argument { index, message } => {
-                // Expanded arguments all point at the expanding argument.
-                let arg = args.get(index).or(args.last()).copied();
-                EvalError::new(
-                    "Invalid function argument",
-                    format!(
-                        "Invalid value for argument {}: {}",
-                        index + 1,
-                        message.trim_end_matches('.')
-                    ) + ".",
-                    arg.and_then(|a| a.span()).or_else(|| call.span()),
-                )
-            }
-            FuncError::Failed(msg) => call_error(ident, &msg, call.span()),
-        })
+        functions::call(name, &ctx, values)
     }
 
     /// `try(a, b, …)`: the first argument that evaluates without error (an

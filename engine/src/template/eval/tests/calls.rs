@@ -168,3 +168,10 @@ fn templatefile_renders_with_only_its_vars() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn unknown_functions_are_reported_before_their_arguments() {
+    let d = eval_err("uppr(nope)");
+    assert_eq!(d.summary, "Call to unknown function");
+    assert_eq!(at(&d), ((1, 1), (1, 5)));
+}
