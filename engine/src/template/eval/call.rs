@@ -230,10 +230,9 @@ impl Evaluator<'_> {
                 let span = args.get(max).or(args.last()).and_then(|a| a.span());
                 return Err(too_many(ident, max, span));
             }
-            if values.iter().any(Value::is_unknown) {
-                return Ok(Value::Unknown);
-            }
         }
+        // Unknown arguments: the library returns unknown, except from the
+        // functions that handle them themselves.
 
         self.call_library(ident, &values)
             .map_err(|e| map_func_error(e, ident, call, &args, func))

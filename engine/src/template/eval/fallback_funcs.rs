@@ -111,6 +111,9 @@ mod test_funcs {
                 got: args.len(),
             });
         }
+        if args.iter().any(Value::is_unknown) {
+            return Ok(Value::Unknown);
+        }
         match name {
             "upper" => Ok(Value::String(string_arg(args, 0)?.to_uppercase())),
             "join" => {
