@@ -147,7 +147,10 @@ pub fn element(_: &FuncCtx, a: &[Value]) -> R {
         return Err(arg_err(0, "cannot use element function with an empty list"));
     }
     if i < 0 {
-        return Err(arg_err(1, "cannot use element function with a negative index"));
+        return Err(arg_err(
+            1,
+            "cannot use element function with a negative index",
+        ));
     }
     Ok(list[(i as usize) % list.len()].clone())
 }
@@ -199,7 +202,10 @@ pub fn lookup(_: &FuncCtx, a: &[Value]) -> R {
     match (map.get(key.as_ref()), a.get(2)) {
         (Some(v), _) => Ok(v.clone()),
         (None, Some(default)) => Ok(default.clone()),
-        (None, None) => Err(arg_err(1, format!("the given key {key:?} does not exist in the map"))),
+        (None, None) => Err(arg_err(
+            1,
+            format!("the given key {key:?} does not exist in the map"),
+        )),
     }
 }
 
@@ -282,7 +288,10 @@ pub fn slice(_: &FuncCtx, a: &[Value]) -> R {
         return Err(arg_err(1, "from index must be greater than or equal to 0"));
     }
     if end > list.len() as i64 {
-        return Err(arg_err(2, "to index must be less than or equal to the length of the input list"));
+        return Err(arg_err(
+            2,
+            "to index must be less than or equal to the length of the input list",
+        ));
     }
     if start > end {
         return Err(arg_err(1, "from index must be less than or equal to index"));
@@ -330,7 +339,11 @@ pub fn zipmap(_: &FuncCtx, a: &[Value]) -> R {
     if keys.len() != values.len() {
         return Err(arg_err(
             1,
-            format!("number of keys ({}) does not match number of values ({})", keys.len(), values.len()),
+            format!(
+                "number of keys ({}) does not match number of values ({})",
+                keys.len(),
+                values.len()
+            ),
         ));
     }
     let mut out = BTreeMap::new();
@@ -351,12 +364,25 @@ mod tests {
 
     #[test]
     fn docs_examples() {
-        assert_eq!(call_ok("alltrue", &[l(vec![s("true"), Value::Bool(true)])]), Value::Bool(true));
-        assert_eq!(call_ok("alltrue", &[l(vec![Value::Bool(true), Value::Bool(false)])]), Value::Bool(false));
+        assert_eq!(
+            call_ok("alltrue", &[l(vec![s("true"), Value::Bool(true)])]),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call_ok("alltrue", &[l(vec![Value::Bool(true), Value::Bool(false)])]),
+            Value::Bool(false)
+        );
         assert_eq!(call_ok("anytrue", &[l(vec![])]), Value::Bool(false));
         assert_eq!(
-            call_ok("chunklist", &[l(vec![s("a"), s("b"), s("c"), s("d"), s("e")]), n(2.0)]),
-            l(vec![l(vec![s("a"), s("b")]), l(vec![s("c"), s("d")]), l(vec![s("e")])])
+            call_ok(
+                "chunklist",
+                &[l(vec![s("a"), s("b"), s("c"), s("d"), s("e")]), n(2.0)]
+            ),
+            l(vec![
+                l(vec![s("a"), s("b")]),
+                l(vec![s("c"), s("d")]),
+                l(vec![s("e")])
+            ])
         );
         assert_eq!(call_ok("coalesce", &[s(""), s("b")]), s("b"));
         assert_eq!(call_ok("coalesce", &[n(1.0), n(2.0)]), n(1.0));
@@ -364,44 +390,103 @@ mod tests {
             call_ok("coalescelist", &[l(vec![]), l(vec![s("c"), s("d")])]),
             l(vec![s("c"), s("d")])
         );
-        assert_eq!(call_ok("compact", &[l(vec![s("a"), s(""), s("b"), Value::Null])]), l(vec![s("a"), s("b")]));
-        assert_eq!(call_ok("concat", &[l(vec![s("a")]), l(vec![s("b"), s("c")])]), l(vec![s("a"), s("b"), s("c")]));
-        assert_eq!(call_ok("contains", &[l(vec![s("a"), s("b")]), s("b")]), Value::Bool(true));
-        assert_eq!(call_ok("contains", &[l(vec![s("a")]), s("z")]), Value::Bool(false));
-        assert_eq!(call_ok("distinct", &[l(vec![s("a"), s("b"), s("a")])]), l(vec![s("a"), s("b")]));
-        assert_eq!(call_ok("element", &[l(vec![s("a"), s("b"), s("c")]), n(3.0)]), s("a"));
         assert_eq!(
-            call_ok("flatten", &[l(vec![l(vec![s("a"), s("b")]), l(vec![]), l(vec![s("c")])])]),
+            call_ok("compact", &[l(vec![s("a"), s(""), s("b"), Value::Null])]),
+            l(vec![s("a"), s("b")])
+        );
+        assert_eq!(
+            call_ok("concat", &[l(vec![s("a")]), l(vec![s("b"), s("c")])]),
             l(vec![s("a"), s("b"), s("c")])
         );
-        assert_eq!(call_ok("index", &[l(vec![s("a"), s("b"), s("c")]), s("b")]), n(1.0));
+        assert_eq!(
+            call_ok("contains", &[l(vec![s("a"), s("b")]), s("b")]),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call_ok("contains", &[l(vec![s("a")]), s("z")]),
+            Value::Bool(false)
+        );
+        assert_eq!(
+            call_ok("distinct", &[l(vec![s("a"), s("b"), s("a")])]),
+            l(vec![s("a"), s("b")])
+        );
+        assert_eq!(
+            call_ok("element", &[l(vec![s("a"), s("b"), s("c")]), n(3.0)]),
+            s("a")
+        );
+        assert_eq!(
+            call_ok(
+                "flatten",
+                &[l(vec![l(vec![s("a"), s("b")]), l(vec![]), l(vec![s("c")])])]
+            ),
+            l(vec![s("a"), s("b"), s("c")])
+        );
+        assert_eq!(
+            call_ok("index", &[l(vec![s("a"), s("b"), s("c")]), s("b")]),
+            n(1.0)
+        );
         let m = obj(&[("a", n(1.0)), ("c", n(2.0)), ("d", n(3.0))]);
-        assert_eq!(call_ok("keys", &[m.clone()]), l(vec![s("a"), s("c"), s("d")]));
-        assert_eq!(call_ok("values", &[m.clone()]), l(vec![n(1.0), n(2.0), n(3.0)]));
-        assert_eq!(call_ok("length", &[m.clone()]), n(3.0));
+        assert_eq!(
+            call_ok("keys", std::slice::from_ref(&m)),
+            l(vec![s("a"), s("c"), s("d")])
+        );
+        assert_eq!(
+            call_ok("values", std::slice::from_ref(&m)),
+            l(vec![n(1.0), n(2.0), n(3.0)])
+        );
+        assert_eq!(call_ok("length", std::slice::from_ref(&m)), n(3.0));
         assert_eq!(call_ok("length", &[s("héllo")]), n(5.0));
         assert_eq!(call_ok("lookup", &[m.clone(), s("a"), s("x")]), n(1.0));
         assert_eq!(call_ok("lookup", &[m.clone(), s("z"), s("x")]), s("x"));
         assert!(call("lookup", &ctx(), &[m, s("z")]).is_err());
         assert_eq!(
-            call_ok("merge", &[obj(&[("a", s("b")), ("c", s("d"))]), obj(&[("e", s("f")), ("c", s("z"))])]),
+            call_ok(
+                "merge",
+                &[
+                    obj(&[("a", s("b")), ("c", s("d"))]),
+                    obj(&[("e", s("f")), ("c", s("z"))])
+                ]
+            ),
             obj(&[("a", s("b")), ("c", s("z")), ("e", s("f"))])
         );
-        assert_eq!(call_ok("reverse", &[l(vec![n(1.0), n(2.0)])]), l(vec![n(2.0), n(1.0)]));
         assert_eq!(
-            call_ok("setintersection", &[l(vec![s("a"), s("b")]), l(vec![s("b"), s("c")]), l(vec![s("b"), s("d")])]),
+            call_ok("reverse", &[l(vec![n(1.0), n(2.0)])]),
+            l(vec![n(2.0), n(1.0)])
+        );
+        assert_eq!(
+            call_ok(
+                "setintersection",
+                &[
+                    l(vec![s("a"), s("b")]),
+                    l(vec![s("b"), s("c")]),
+                    l(vec![s("b"), s("d")])
+                ]
+            ),
             l(vec![s("b")])
         );
         assert_eq!(
-            call_ok("setunion", &[l(vec![s("a"), s("b")]), l(vec![s("b"), s("c")]), l(vec![s("d")])]),
+            call_ok(
+                "setunion",
+                &[
+                    l(vec![s("a"), s("b")]),
+                    l(vec![s("b"), s("c")]),
+                    l(vec![s("d")])
+                ]
+            ),
             l(vec![s("a"), s("b"), s("c"), s("d")])
         );
         assert_eq!(
-            call_ok("setsubtract", &[l(vec![s("a"), s("b"), s("c")]), l(vec![s("a"), s("c")])]),
+            call_ok(
+                "setsubtract",
+                &[l(vec![s("a"), s("b"), s("c")]), l(vec![s("a"), s("c")])]
+            ),
             l(vec![s("b")])
         );
         assert_eq!(
-            call_ok("setproduct", &[l(vec![s("a"), s("b")]), l(vec![s("x"), s("y")])]),
+            call_ok(
+                "setproduct",
+                &[l(vec![s("a"), s("b")]), l(vec![s("x"), s("y")])]
+            ),
             l(vec![
                 l(vec![s("a"), s("x")]),
                 l(vec![s("a"), s("y")]),
@@ -410,17 +495,36 @@ mod tests {
             ])
         );
         assert_eq!(
-            call_ok("slice", &[l(vec![s("a"), s("b"), s("c"), s("d")]), n(1.0), n(3.0)]),
+            call_ok(
+                "slice",
+                &[l(vec![s("a"), s("b"), s("c"), s("d")]), n(1.0), n(3.0)]
+            ),
             l(vec![s("b"), s("c")])
         );
         assert!(call("slice", &ctx(), &[l(vec![s("a")]), n(0.0), n(5.0)]).is_err());
-        assert_eq!(call_ok("sort", &[l(vec![s("e"), s("d"), s("a"), s("x")])]), l(vec![s("a"), s("d"), s("e"), s("x")]));
         assert_eq!(
-            call_ok("transpose", &[obj(&[("a", l(vec![s("1"), s("2")])), ("b", l(vec![s("2"), s("3")]))])]),
-            obj(&[("1", l(vec![s("a")])), ("2", l(vec![s("a"), s("b")])), ("3", l(vec![s("b")]))])
+            call_ok("sort", &[l(vec![s("e"), s("d"), s("a"), s("x")])]),
+            l(vec![s("a"), s("d"), s("e"), s("x")])
         );
         assert_eq!(
-            call_ok("zipmap", &[l(vec![s("a"), s("b")]), l(vec![n(1.0), n(2.0)])]),
+            call_ok(
+                "transpose",
+                &[obj(&[
+                    ("a", l(vec![s("1"), s("2")])),
+                    ("b", l(vec![s("2"), s("3")]))
+                ])]
+            ),
+            obj(&[
+                ("1", l(vec![s("a")])),
+                ("2", l(vec![s("a"), s("b")])),
+                ("3", l(vec![s("b")]))
+            ])
+        );
+        assert_eq!(
+            call_ok(
+                "zipmap",
+                &[l(vec![s("a"), s("b")]), l(vec![n(1.0), n(2.0)])]
+            ),
             obj(&[("a", n(1.0)), ("b", n(2.0))])
         );
     }

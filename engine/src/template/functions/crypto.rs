@@ -34,7 +34,10 @@ pub fn bcrypt(_: &FuncCtx, a: &[Value]) -> R {
     let s = str_arg(a, 0)?;
     let cost = if a.len() > 1 { int_arg(a, 1)? } else { 10 };
     if !(4..=31).contains(&cost) {
-        return Err(arg_err(1, format!("crypto/bcrypt: cost {cost} is outside allowed range (4,31)")));
+        return Err(arg_err(
+            1,
+            format!("crypto/bcrypt: cost {cost} is outside allowed range (4,31)"),
+        ));
     }
     if s.len() > 72 {
         return Err(arg_err(0, "bcrypt input must be at most 72 bytes long"));
@@ -86,8 +89,14 @@ s2NbPV48IJwBIb3W2SaIymvRQZlAq0Po4t/DNa5uvUw=
 
     #[test]
     fn hashes() {
-        assert_eq!(call_ok("md5", &[s("hello world")]), s("5eb63bbbe01eeed093cb22bb8f5acdc3"));
-        assert_eq!(call_ok("sha1", &[s("hello world")]), s("2aae6c35c94fcfb415dbe95f408b9ce91ee846ed"));
+        assert_eq!(
+            call_ok("md5", &[s("hello world")]),
+            s("5eb63bbbe01eeed093cb22bb8f5acdc3")
+        );
+        assert_eq!(
+            call_ok("sha1", &[s("hello world")]),
+            s("2aae6c35c94fcfb415dbe95f408b9ce91ee846ed")
+        );
         assert_eq!(
             call_ok("sha256", &[s("hello world")]),
             s("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9")

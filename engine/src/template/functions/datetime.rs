@@ -32,10 +32,28 @@ fn parse_ts(s: &str, index: usize) -> Result<DateTime<FixedOffset>, FuncError> {
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
-const DAYS: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const DAYS: [&str; 7] = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+];
 
 fn offset_str(t: &DateTime<FixedOffset>, colon: bool, seconds: bool) -> String {
     let secs = t.offset().local_minus_utc();
@@ -139,7 +157,9 @@ pub fn format_date(spec: &str, t: &DateTime<FixedOffset>) -> Result<String, Stri
 pub fn formatdate(_: &FuncCtx, a: &[Value]) -> R {
     let spec = str_arg(a, 0)?;
     let t = parse_ts(&str_arg(a, 1)?, 1)?;
-    format_date(&spec, &t).map(string).map_err(|e| arg_err(0, e))
+    format_date(&spec, &t)
+        .map(string)
+        .map_err(|e| arg_err(0, e))
 }
 
 /// Parse a Go duration string ("1h30m", "-2.5s", "300ms").
@@ -207,7 +227,10 @@ pub fn format_go_layout(layout: &str, t: &DateTime<FixedOffset>) -> String {
         } else if take("Monday") {
             (DAYS[t.weekday().num_days_from_monday() as usize].into(), 6)
         } else if take("Mon") {
-            (DAYS[t.weekday().num_days_from_monday() as usize][..3].into(), 3)
+            (
+                DAYS[t.weekday().num_days_from_monday() as usize][..3].into(),
+                3,
+            )
         } else if take("MST") {
             (zone_abbrev(t), 3)
         } else if take("2006") {
@@ -343,13 +366,29 @@ mod tests {
     #[test]
     fn formatdate_docs() {
         let cases = [
-            ("DD MMM YYYY hh:mm ZZZ", "2018-01-02T23:12:01Z", "02 Jan 2018 23:12 UTC"),
-            ("EEEE, DD-MMM-YY hh:mm:ss ZZZ", "2018-01-02T23:12:01Z", "Tuesday, 02-Jan-18 23:12:01 UTC"),
-            ("EEE, DD MMM YYYY hh:mm:ss ZZZ", "2018-01-02T23:12:01-08:00", "Tue, 02 Jan 2018 23:12:01 -0800"),
+            (
+                "DD MMM YYYY hh:mm ZZZ",
+                "2018-01-02T23:12:01Z",
+                "02 Jan 2018 23:12 UTC",
+            ),
+            (
+                "EEEE, DD-MMM-YY hh:mm:ss ZZZ",
+                "2018-01-02T23:12:01Z",
+                "Tuesday, 02-Jan-18 23:12:01 UTC",
+            ),
+            (
+                "EEE, DD MMM YYYY hh:mm:ss ZZZ",
+                "2018-01-02T23:12:01-08:00",
+                "Tue, 02 Jan 2018 23:12:01 -0800",
+            ),
             ("MMM DD, YYYY", "2018-01-02T23:12:01Z", "Jan 02, 2018"),
             ("HH:mmaa", "2018-01-02T23:12:01Z", "11:12pm"),
             ("h 'o''clock' AA", "2018-01-02T09:00:00Z", "9 o'clock AM"),
-            ("YYYY-MM-DD'T'hh:mm:ssZ", "2018-01-02T23:12:01+05:30", "2018-01-02T23:12:01+05:30"),
+            (
+                "YYYY-MM-DD'T'hh:mm:ssZ",
+                "2018-01-02T23:12:01+05:30",
+                "2018-01-02T23:12:01+05:30",
+            ),
             ("ZZZZZ ZZZZ Z", "2018-01-02T23:12:01Z", "+00:00 +0000 Z"),
             ("M/D", "2018-01-02T23:12:01Z", "1/2"),
         ];
@@ -358,16 +397,35 @@ mod tests {
         }
         assert!(call("formatdate", &ctx(), &[s("YYY"), s("2018-01-02T23:12:01Z")]).is_err());
         assert!(call("formatdate", &ctx(), &[s("YYYY"), s("2018-01-02")]).is_err());
-        assert!(call("formatdate", &ctx(), &[s("'oops"), s("2018-01-02T23:12:01Z")]).is_err());
+        assert!(call(
+            "formatdate",
+            &ctx(),
+            &[s("'oops"), s("2018-01-02T23:12:01Z")]
+        )
+        .is_err());
     }
 
     #[test]
     fn timeadd_docs() {
-        assert_eq!(call_ok("timeadd", &[s("2017-11-22T00:00:00Z"), s("10m")]), s("2017-11-22T00:10:00Z"));
-        assert_eq!(call_ok("timeadd", &[s("2017-11-22T00:00:00Z"), s("-1h30m")]), s("2017-11-21T22:30:00Z"));
-        assert_eq!(call_ok("timeadd", &[s("2017-11-22T00:00:00+01:00"), s("1.5h")]), s("2017-11-22T01:30:00+01:00"));
+        assert_eq!(
+            call_ok("timeadd", &[s("2017-11-22T00:00:00Z"), s("10m")]),
+            s("2017-11-22T00:10:00Z")
+        );
+        assert_eq!(
+            call_ok("timeadd", &[s("2017-11-22T00:00:00Z"), s("-1h30m")]),
+            s("2017-11-21T22:30:00Z")
+        );
+        assert_eq!(
+            call_ok("timeadd", &[s("2017-11-22T00:00:00+01:00"), s("1.5h")]),
+            s("2017-11-22T01:30:00+01:00")
+        );
         assert!(call("timeadd", &ctx(), &[s("2017-11-22T00:00:00Z"), s("1y")]).is_err());
-        assert!(call("timeadd", &ctx(), &[s("2017-11-22T00:00:00Z"), s("99999999999h")]).is_err());
+        assert!(call(
+            "timeadd",
+            &ctx(),
+            &[s("2017-11-22T00:00:00Z"), s("99999999999h")]
+        )
+        .is_err());
     }
 
     #[test]
@@ -383,21 +441,42 @@ mod tests {
     #[test]
     fn go_layouts() {
         let t = at("2009-11-10T23:04:05.123456789Z");
-        assert_eq!(format_go_layout("2006-01-02T15:04:05Z07:00", &t), "2009-11-10T23:04:05Z");
-        assert_eq!(format_go_layout("Mon Jan _2 15:04:05 MST 2006", &t), "Tue Nov 10 23:04:05 UTC 2009");
-        assert_eq!(format_go_layout("06-1-2 3:4:5 PM", &t), "09-11-10 11:4:5 PM");
+        assert_eq!(
+            format_go_layout("2006-01-02T15:04:05Z07:00", &t),
+            "2009-11-10T23:04:05Z"
+        );
+        assert_eq!(
+            format_go_layout("Mon Jan _2 15:04:05 MST 2006", &t),
+            "Tue Nov 10 23:04:05 UTC 2009"
+        );
+        assert_eq!(
+            format_go_layout("06-1-2 3:4:5 PM", &t),
+            "09-11-10 11:4:5 PM"
+        );
         assert_eq!(format_go_layout("15:04:05.000", &t), "23:04:05.123");
-        assert_eq!(format_go_layout("Monday, January 2", &t), "Tuesday, November 10");
+        assert_eq!(
+            format_go_layout("Monday, January 2", &t),
+            "Tuesday, November 10"
+        );
         let t2 = at("2009-11-10T08:04:05-07:00");
-        assert_eq!(format_go_layout("2006-01-02T15:04:05-0700 Z07:00 MST", &t2), "2009-11-10T08:04:05-0700 -07:00 -0700");
+        assert_eq!(
+            format_go_layout("2006-01-02T15:04:05-0700 Z07:00 MST", &t2),
+            "2009-11-10T08:04:05-0700 -07:00 -0700"
+        );
         assert_eq!(format_go_layout("20060102150405", &t2), "20091110080405");
     }
 
     #[test]
     fn strftime_codes() {
         let t = at("2009-11-10T23:04:05Z");
-        assert_eq!(strftime("%Y-%m-%d %H:%M:%S", &t).as_deref(), Ok("2009-11-10 23:04:05"));
-        assert_eq!(strftime("%a %b %e %y %j %%", &t).as_deref(), Ok("Tue Nov 10 09 314 %"));
+        assert_eq!(
+            strftime("%Y-%m-%d %H:%M:%S", &t).as_deref(),
+            Ok("2009-11-10 23:04:05")
+        );
+        assert_eq!(
+            strftime("%a %b %e %y %j %%", &t).as_deref(),
+            Ok("Tue Nov 10 09 314 %")
+        );
         assert!(strftime("%Q", &t).is_err());
         assert!(call("legacy_strftime", &ctx(), &[s("%Y")]).is_ok());
         assert!(call("legacy_strftime", &ctx(), &[s("%")]).is_err());

@@ -23,9 +23,12 @@ fn decode_b64(s: &str, index: usize) -> Result<Vec<u8>, FuncError> {
 
 pub fn base64decode(_: &FuncCtx, a: &[Value]) -> R {
     let bytes = decode_b64(&str_arg(a, 0)?, 0)?;
-    String::from_utf8(bytes)
-        .map(Value::String)
-        .map_err(|_| arg_err(0, "the result of decoding the provided string is not valid UTF-8"))
+    String::from_utf8(bytes).map(Value::String).map_err(|_| {
+        arg_err(
+            0,
+            "the result of decoding the provided string is not valid UTF-8",
+        )
+    })
 }
 
 pub fn base64gzip(_: &FuncCtx, a: &[Value]) -> R {
@@ -42,7 +45,9 @@ pub fn urlencode(_: &FuncCtx, a: &[Value]) -> R {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
             b' ' => out.push('+'),
             _ => out.push_str(&format!("%{b:02X}")),
         }
@@ -79,7 +84,12 @@ pub fn csvdecode(_: &FuncCtx, a: &[Value]) -> R {
         if row.len() != header.len() {
             return Err(arg_err(
                 0,
-                format!("record on line {} has {} fields, but the header has {}", n + 2, row.len(), header.len()),
+                format!(
+                    "record on line {} has {} fields, but the header has {}",
+                    n + 2,
+                    row.len(),
+                    header.len()
+                ),
             ));
         }
         let obj: BTreeMap<String, Value> = header
@@ -144,7 +154,9 @@ fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
         }
     }
     if in_quotes {
-        return Err(format!("extraneous or missing \" in quoted field on line {line}"));
+        return Err(format!(
+            "extraneous or missing \" in quoted field on line {line}"
+        ));
     }
     if row_has_content || !field.is_empty() {
         row.push(field);
@@ -188,8 +200,8 @@ fn yaml_to_value(v: serde_norway::Value, depth: usize) -> Result<Value, String> 
 
 pub fn yamldecode(_: &FuncCtx, a: &[Value]) -> R {
     let text = str_arg(a, 0)?;
-    let y: serde_norway::Value = serde_norway::from_str(&text)
-        .map_err(|e| arg_err(0, format!("invalid YAML: {e}")))?;
+    let y: serde_norway::Value =
+        serde_norway::from_str(&text).map_err(|e| arg_err(0, format!("invalid YAML: {e}")))?;
     yaml_to_value(y, 0).map_err(|e| arg_err(0, e))
 }
 
@@ -240,7 +252,11 @@ fn emit_yaml(v: &Value, indent: usize, out: &mut String) {
                     }
                     None => {
                         out.push('\n');
-                        let child = if matches!(item, Value::List(_)) { indent } else { indent + 2 };
+                        let child = if matches!(item, Value::List(_)) {
+                            indent
+                        } else {
+                            indent + 2
+                        };
                         emit_yaml(item, child, out);
                     }
                 }
@@ -276,7 +292,9 @@ fn text_encoding(name: &str, index: usize) -> Result<TextEnc, FuncError> {
         "UTF-16LE" | "CSUTF16LE" => TextEnc::Utf16Le,
         "UTF-16BE" | "UTF-16" | "CSUTF16BE" | "CSUTF16" => TextEnc::Utf16Be,
         "US-ASCII" | "ASCII" | "ANSI-X3.4-1968" | "CSASCII" => TextEnc::Ascii,
-        "ISO-8859-1" | "ISO-8859-1:1987" | "LATIN1" | "L1" | "CSISOLATIN1" | "ISO-IR-100" => TextEnc::Latin1,
+        "ISO-8859-1" | "ISO-8859-1:1987" | "LATIN1" | "L1" | "CSISOLATIN1" | "ISO-IR-100" => {
+            TextEnc::Latin1
+        }
         _ => {
             return Err(arg_err(
                 index,
@@ -294,7 +312,11 @@ pub fn textencodebase64(_: &FuncCtx, a: &[Value]) -> R {
         TextEnc::Utf16Le => s.encode_utf16().flat_map(u16::to_le_bytes).collect(),
         TextEnc::Utf16Be => s.encode_utf16().flat_map(u16::to_be_bytes).collect(),
         TextEnc::Ascii | TextEnc::Latin1 => {
-            let limit = if matches!(enc, TextEnc::Ascii) { 0x80 } else { 0x100 };
+            let limit = if matches!(enc, TextEnc::Ascii) {
+                0x80
+            } else {
+                0x100
+            };
             s.chars()
                 .map(|c| u8::try_from(c as u32).ok().filter(|b| u32::from(*b) < limit))
                 .collect::<Option<Vec<u8>>>()
@@ -307,7 +329,12 @@ pub fn textencodebase64(_: &FuncCtx, a: &[Value]) -> R {
 pub fn textdecodebase64(_: &FuncCtx, a: &[Value]) -> R {
     let bytes = decode_b64(&str_arg(a, 0)?, 0)?;
     let enc = text_encoding(&str_arg(a, 1)?, 1)?;
-    let bad = || arg_err(0, "the given string contains symbols that are not defined for the encoding");
+    let bad = || {
+        arg_err(
+            0,
+            "the given string contains symbols that are not defined for the encoding",
+        )
+    };
     let text = match enc {
         TextEnc::Utf8 => String::from_utf8(bytes).map_err(|_| bad())?,
         TextEnc::Utf16Le | TextEnc::Utf16Be => {
@@ -337,28 +364,59 @@ mod tests {
 
     #[test]
     fn base64_family() {
-        assert_eq!(call_ok("base64encode", &[s("Hello World")]), s("SGVsbG8gV29ybGQ="));
-        assert_eq!(call_ok("base64decode", &[s("SGVsbG8gV29ybGQ=")]), s("Hello World"));
+        assert_eq!(
+            call_ok("base64encode", &[s("Hello World")]),
+            s("SGVsbG8gV29ybGQ=")
+        );
+        assert_eq!(
+            call_ok("base64decode", &[s("SGVsbG8gV29ybGQ=")]),
+            s("Hello World")
+        );
         assert!(call("base64decode", &ctx(), &[s("!!!")]).is_err());
         assert!(call("base64decode", &ctx(), &[s("/w==")]).is_err());
         let gz = call_ok("base64gzip", &[s("test")]);
-        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, gz.as_str().unwrap_or("")).unwrap_or_default();
+        let bytes = base64::Engine::decode(
+            &base64::engine::general_purpose::STANDARD,
+            gz.as_str().unwrap_or(""),
+        )
+        .unwrap_or_default();
         let mut d = flate2::read::GzDecoder::new(&bytes[..]);
         let mut out = String::new();
         std::io::Read::read_to_string(&mut d, &mut out).ok();
         assert_eq!(out, "test");
-        assert_eq!(call_ok("textencodebase64", &[s("Hello World"), s("UTF-16LE")]), s("SABlAGwAbABvACAAVwBvAHIAbABkAA=="));
-        assert_eq!(call_ok("textdecodebase64", &[s("SABlAGwAbABvACAAVwBvAHIAbABkAA=="), s("UTF-16LE")]), s("Hello World"));
+        assert_eq!(
+            call_ok("textencodebase64", &[s("Hello World"), s("UTF-16LE")]),
+            s("SABlAGwAbABvACAAVwBvAHIAbABkAA==")
+        );
+        assert_eq!(
+            call_ok(
+                "textdecodebase64",
+                &[s("SABlAGwAbABvACAAVwBvAHIAbABkAA=="), s("UTF-16LE")]
+            ),
+            s("Hello World")
+        );
         assert!(call("textencodebase64", &ctx(), &[s("x"), s("klingon")]).is_err());
     }
 
     #[test]
     fn url_json_csv() {
-        assert_eq!(call_ok("urlencode", &[s("Hello World!")]), s("Hello+World%21"));
-        assert_eq!(call_ok("urlencode", &[s("foo:bar@localhost?foo=bar&bar=baz")]), s("foo%3Abar%40localhost%3Ffoo%3Dbar%26bar%3Dbaz"));
-        assert_eq!(call_ok("jsonencode", &[obj(&[("hello", s("world"))])]), s("{\"hello\":\"world\"}"));
+        assert_eq!(
+            call_ok("urlencode", &[s("Hello World!")]),
+            s("Hello+World%21")
+        );
+        assert_eq!(
+            call_ok("urlencode", &[s("foo:bar@localhost?foo=bar&bar=baz")]),
+            s("foo%3Abar%40localhost%3Ffoo%3Dbar%26bar%3Dbaz")
+        );
+        assert_eq!(
+            call_ok("jsonencode", &[obj(&[("hello", s("world"))])]),
+            s("{\"hello\":\"world\"}")
+        );
         assert_eq!(call_ok("jsonencode", &[s("<b>")]), s("\"\\u003cb\\u003e\""));
-        assert_eq!(call_ok("jsondecode", &[s("{\"hello\": \"world\"}")]), obj(&[("hello", s("world"))]));
+        assert_eq!(
+            call_ok("jsondecode", &[s("{\"hello\": \"world\"}")]),
+            obj(&[("hello", s("world"))])
+        );
         assert_eq!(call_ok("jsondecode", &[s("true")]), Value::Bool(true));
         assert!(call("jsondecode", &ctx(), &[s("{")]).is_err());
         assert_eq!(
@@ -368,7 +426,10 @@ mod tests {
                 obj(&[("a", s("4")), ("b", s("5")), ("c", s("6"))])
             ])
         );
-        assert_eq!(call_ok("csvdecode", &[s("a,b\n\"x,\"\"y\",z\r\n")]), l(vec![obj(&[("a", s("x,\"y")), ("b", s("z"))])]));
+        assert_eq!(
+            call_ok("csvdecode", &[s("a,b\n\"x,\"\"y\",z\r\n")]),
+            l(vec![obj(&[("a", s("x,\"y")), ("b", s("z"))])])
+        );
         assert!(call("csvdecode", &ctx(), &[s("a,b\n1")]).is_err());
     }
 
@@ -376,19 +437,46 @@ mod tests {
     fn yaml() {
         assert_eq!(
             call_ok("yamldecode", &[s("hello: world\nlist: [1, true, null]\n")]),
-            obj(&[("hello", s("world")), ("list", l(vec![n(1.0), Value::Bool(true), Value::Null]))])
+            obj(&[
+                ("hello", s("world")),
+                ("list", l(vec![n(1.0), Value::Bool(true), Value::Null]))
+            ])
         );
         assert!(call("yamldecode", &ctx(), &[s("a: [")]).is_err());
-        assert_eq!(call_ok("yamlencode", &[obj(&[("a", s("b")), ("c", s("d"))])]), s("\"a\": \"b\"\n\"c\": \"d\"\n"));
         assert_eq!(
-            call_ok("yamlencode", &[obj(&[("foo", l(vec![n(1.0), n(2.0), n(3.0)])), ("bar", s("baz"))])]),
+            call_ok("yamlencode", &[obj(&[("a", s("b")), ("c", s("d"))])]),
+            s("\"a\": \"b\"\n\"c\": \"d\"\n")
+        );
+        assert_eq!(
+            call_ok(
+                "yamlencode",
+                &[obj(&[
+                    ("foo", l(vec![n(1.0), n(2.0), n(3.0)])),
+                    ("bar", s("baz"))
+                ])]
+            ),
             s("\"bar\": \"baz\"\n\"foo\":\n- 1\n- 2\n- 3\n")
         );
         assert_eq!(
-            call_ok("yamlencode", &[obj(&[("foo", l(vec![n(1.0), obj(&[("a", s("b")), ("c", s("d"))]), n(3.0)])), ("bar", s("baz"))])]),
+            call_ok(
+                "yamlencode",
+                &[obj(&[
+                    (
+                        "foo",
+                        l(vec![n(1.0), obj(&[("a", s("b")), ("c", s("d"))]), n(3.0)])
+                    ),
+                    ("bar", s("baz"))
+                ])]
+            ),
             s("\"bar\": \"baz\"\n\"foo\":\n- 1\n- \"a\": \"b\"\n  \"c\": \"d\"\n- 3\n")
         );
-        let round = call_ok("yamldecode", &[call_ok("yamlencode", &[obj(&[("x", obj(&[("y", l(vec![s("z")]))]))])])]);
+        let round = call_ok(
+            "yamldecode",
+            &[call_ok(
+                "yamlencode",
+                &[obj(&[("x", obj(&[("y", l(vec![s("z")]))]))])],
+            )],
+        );
         assert_eq!(round, obj(&[("x", obj(&[("y", l(vec![s("z")]))]))]));
     }
 }

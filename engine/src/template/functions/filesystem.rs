@@ -73,7 +73,9 @@ fn absolute(ctx: &FuncCtx, p: &Path) -> PathBuf {
 
 pub fn abspath(ctx: &FuncCtx, a: &[Value]) -> R {
     let p = str_arg(a, 0)?;
-    Ok(string(absolute(ctx, Path::new(p.as_ref())).to_string_lossy()))
+    Ok(string(
+        absolute(ctx, Path::new(p.as_ref())).to_string_lossy(),
+    ))
 }
 
 pub fn basename(_: &FuncCtx, a: &[Value]) -> R {
@@ -129,16 +131,23 @@ pub fn fileexists(ctx: &FuncCtx, a: &[Value]) -> R {
     let path = resolve(ctx, &str_arg(a, 0)?, 0)?;
     match std::fs::metadata(&path) {
         Ok(m) if m.is_file() => Ok(Value::Bool(true)),
-        Ok(_) => Err(arg_err(0, format!("{} is not a regular file", path.display()))),
+        Ok(_) => Err(arg_err(
+            0,
+            format!("{} is not a regular file", path.display()),
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Value::Bool(false)),
-        Err(e) => Err(arg_err(0, format!("failed to stat {}: {e}", path.display()))),
+        Err(e) => Err(arg_err(
+            0,
+            format!("failed to stat {}: {e}", path.display()),
+        )),
     }
 }
 
 pub fn fileset(ctx: &FuncCtx, a: &[Value]) -> R {
     let base = resolve(ctx, &str_arg(a, 0)?, 0)?;
     let pattern = str_arg(a, 1)?;
-    glob::Pattern::new(&pattern).map_err(|e| arg_err(1, format!("failed to glob pattern {pattern:?}: {e}")))?;
+    glob::Pattern::new(&pattern)
+        .map_err(|e| arg_err(1, format!("failed to glob pattern {pattern:?}: {e}")))?;
     let full = format!(
         "{}/{}",
         glob::Pattern::escape(&base.to_string_lossy()),
@@ -178,7 +187,12 @@ pub fn templatefile(ctx: &FuncCtx, a: &[Value]) -> R {
     let Value::String(text) = text else {
         return Err(arg_err(0, "template is not a string"));
     };
-    (ctx.render_template)(&text, vars).map_err(|e| failed(format!("error rendering template {}: {e}", str_arg(a, 0).unwrap_or_default())))
+    (ctx.render_template)(&text, vars).map_err(|e| {
+        failed(format!(
+            "error rendering template {}: {e}",
+            str_arg(a, 0).unwrap_or_default()
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -202,19 +216,34 @@ mod tests {
         std::fs::write(base.join("sub/deep/b.txt"), "b").ok();
         std::fs::write(base.join("sub/c.sh"), "c").ok();
         std::fs::write(base.join("bin.dat"), [0xffu8, 0xfe]).ok();
-        let ctx = FuncCtx { base_dir: base, render_template: &render };
+        let ctx = FuncCtx {
+            base_dir: base,
+            render_template: &render,
+        };
         let c = |n: &str, a: &[Value]| call(n, &ctx, a);
         assert_eq!(c("file", &[s("hello.txt")]), Ok(s("Hello World")));
         assert!(c("file", &[s("bin.dat")]).is_err());
         assert!(c("file", &[s("missing.txt")]).is_err());
-        assert_eq!(c("filebase64", &[s("hello.txt")]), Ok(s("SGVsbG8gV29ybGQ=")));
+        assert_eq!(
+            c("filebase64", &[s("hello.txt")]),
+            Ok(s("SGVsbG8gV29ybGQ="))
+        );
         assert_eq!(c("fileexists", &[s("hello.txt")]), Ok(Value::Bool(true)));
         assert_eq!(c("fileexists", &[s("nope.txt")]), Ok(Value::Bool(false)));
         assert!(c("fileexists", &[s("sub")]).is_err());
-        assert_eq!(c("fileset", &[s("."), s("**/*.txt")]), Ok(l(vec![s("hello.txt"), s("sub/a.txt"), s("sub/deep/b.txt")])));
-        assert_eq!(c("fileset", &[s("sub"), s("*")]), Ok(l(vec![s("a.txt"), s("c.sh")])));
+        assert_eq!(
+            c("fileset", &[s("."), s("**/*.txt")]),
+            Ok(l(vec![s("hello.txt"), s("sub/a.txt"), s("sub/deep/b.txt")]))
+        );
+        assert_eq!(
+            c("fileset", &[s("sub"), s("*")]),
+            Ok(l(vec![s("a.txt"), s("c.sh")]))
+        );
         assert_eq!(c("fileset", &[s("sub"), s("{a,c}*")]).map(|_| ()), Ok(()));
-        assert_eq!(c("templatefile", &[s("hello.txt"), obj(&[])]), Ok(s("rendered:Hello World")));
+        assert_eq!(
+            c("templatefile", &[s("hello.txt"), obj(&[])]),
+            Ok(s("rendered:Hello World"))
+        );
         assert!(c("templatefile", &[s("hello.txt"), s("x")]).is_err());
         let abs = c("abspath", &[s("sub/../hello.txt")]);
         assert_eq!(abs, Ok(s(&base.join("hello.txt").to_string_lossy())));
@@ -233,8 +262,14 @@ mod tests {
         assert_eq!(c("abspath", &[s("/a/./b/../c")]), Ok(s("/a/c")));
         if let Some(home) = std::env::var_os("HOME") {
             let home = home.to_string_lossy().into_owned();
-            assert_eq!(c("pathexpand", &[s("~/.ssh/id_rsa")]), Ok(s(&format!("{home}/.ssh/id_rsa"))));
+            assert_eq!(
+                c("pathexpand", &[s("~/.ssh/id_rsa")]),
+                Ok(s(&format!("{home}/.ssh/id_rsa")))
+            );
         }
-        assert_eq!(c("pathexpand", &[s("/etc/resolv.conf")]), Ok(s("/etc/resolv.conf")));
+        assert_eq!(
+            c("pathexpand", &[s("/etc/resolv.conf")]),
+            Ok(s("/etc/resolv.conf"))
+        );
     }
 }

@@ -31,7 +31,10 @@ pub fn str_arg(args: &[Value], i: usize) -> Result<Cow<'_, str>, FuncError> {
         Value::Number(n) => Ok(Cow::Owned(format_number(*n))),
         Value::Bool(b) => Ok(Cow::Owned(b.to_string())),
         Value::Null => Err(arg_err(i, "argument must not be null")),
-        other => Err(arg_err(i, format!("string required, got {}", other.type_name()))),
+        other => Err(arg_err(
+            i,
+            format!("string required, got {}", other.type_name()),
+        )),
     }
 }
 
@@ -42,7 +45,10 @@ pub fn num_arg(args: &[Value], i: usize) -> Result<f64, FuncError> {
         Value::String(s) => parse_number(s)
             .ok_or_else(|| arg_err(i, format!("a number is required, got string {s:?}"))),
         Value::Null => Err(arg_err(i, "argument must not be null")),
-        other => Err(arg_err(i, format!("number required, got {}", other.type_name()))),
+        other => Err(arg_err(
+            i,
+            format!("number required, got {}", other.type_name()),
+        )),
     }
 }
 
@@ -50,7 +56,10 @@ pub fn num_arg(args: &[Value], i: usize) -> Result<f64, FuncError> {
 pub fn int_arg(args: &[Value], i: usize) -> Result<i64, FuncError> {
     let n = num_arg(args, i)?;
     if n.fract() != 0.0 || !n.is_finite() {
-        return Err(arg_err(i, format!("value must be a whole number, got {}", format_number(n))));
+        return Err(arg_err(
+            i,
+            format!("value must be a whole number, got {}", format_number(n)),
+        ));
     }
     if n.abs() > 9.0e15 {
         return Err(arg_err(i, "number is too large"));

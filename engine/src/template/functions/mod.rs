@@ -144,7 +144,12 @@ static FUNCTIONS: &[Function] = &[
     f("alltrue", 1, m(1), collection::alltrue),
     f("anytrue", 1, m(1), collection::anytrue),
     f("aws_secretsmanager", 2, m(2), secrets::aws_secretsmanager),
-    f("aws_secretsmanager_raw", 1, m(1), secrets::aws_secretsmanager_raw),
+    f(
+        "aws_secretsmanager_raw",
+        1,
+        m(1),
+        secrets::aws_secretsmanager_raw,
+    ),
     f("base64decode", 1, m(1), encoding::base64decode),
     f("base64encode", 1, m(1), encoding::base64encode),
     f("base64gzip", 1, m(1), encoding::base64gzip),

@@ -52,7 +52,12 @@ impl Net {
 }
 
 fn parse_cidr(s: &str, index: usize) -> Result<Net, FuncError> {
-    let bad = || arg_err(index, format!("invalid CIDR expression: invalid CIDR address: {s}"));
+    let bad = || {
+        arg_err(
+            index,
+            format!("invalid CIDR expression: invalid CIDR address: {s}"),
+        )
+    };
     let (ip, prefix) = s.split_once('/').ok_or_else(bad)?;
     let ip: IpAddr = ip.parse().map_err(|_| bad())?;
     if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_digit()) || prefix.len() > 3 {
@@ -85,7 +90,13 @@ pub fn cidrhost(_: &FuncCtx, a: &[Value]) -> R {
     let num = i128::from(int_arg(a, 1)?);
     let size = pow2(net.host_bits());
     let out_of_range = || {
-        arg_err(1, format!("prefix of {} does not accommodate a host numbered {num}", net.prefix))
+        arg_err(
+            1,
+            format!(
+                "prefix of {} does not accommodate a host numbered {num}",
+                net.prefix
+            ),
+        )
     };
     let offset = if num < 0 {
         if -num > size {
@@ -117,15 +128,25 @@ fn subnet(net: &Net, newbits: i64, num: i64) -> Result<Net, FuncError> {
     if new_prefix > i64::from(net.bits) {
         return Err(arg_err(
             1,
-            format!("insufficient address space to extend prefix of {} by {newbits}", net.prefix),
+            format!(
+                "insufficient address space to extend prefix of {} by {newbits}",
+                net.prefix
+            ),
         ));
     }
     let new_prefix = new_prefix as u32;
     if num < 0 || i128::from(num) >= pow2(newbits as u32) {
-        return Err(arg_err(2, format!("prefix extension of {newbits} does not accommodate a subnet numbered {num}")));
+        return Err(arg_err(
+            2,
+            format!("prefix extension of {newbits} does not accommodate a subnet numbered {num}"),
+        ));
     }
     let shift = net.bits - new_prefix;
-    let offset = if shift >= 128 { 0 } else { (num as u128) << shift };
+    let offset = if shift >= 128 {
+        0
+    } else {
+        (num as u128) << shift
+    };
     Ok(Net {
         addr: net.addr | offset,
         prefix: new_prefix,
@@ -158,13 +179,26 @@ pub fn cidrsubnets(_: &FuncCtx, a: &[Value]) -> R {
                     return Err(arg_err(i, format!("would extend prefix to {prefix} bits, which is too long for an IPv{} address", if net.bits == 32 { 4 } else { 6 })));
                 }
                 let prefix = prefix as u32;
-                let probe = Net { addr: 0, prefix, bits: net.bits };
+                let probe = Net {
+                    addr: 0,
+                    prefix,
+                    bits: net.bits,
+                };
                 let mask = probe.mask_for(prefix);
-                let containing = Net { addr: cur.last() & mask, prefix, bits: net.bits };
+                let containing = Net {
+                    addr: cur.last() & mask,
+                    prefix,
+                    bits: net.bits,
+                };
                 let (after, overflow) = containing.last().overflowing_add(1);
                 let after = after & net.full();
-                let candidate = Net { addr: after & mask, prefix, bits: net.bits };
-                if overflow || after == 0 || (candidate.addr & net.mask_for(net.prefix)) != net.addr {
+                let candidate = Net {
+                    addr: after & mask,
+                    prefix,
+                    bits: net.bits,
+                };
+                if overflow || after == 0 || (candidate.addr & net.mask_for(net.prefix)) != net.addr
+                {
                     return Err(arg_err(i, format!("not enough remaining address space for a subnet with a prefix of {prefix} bits after {}", cur.fmt())));
                 }
                 candidate
@@ -183,24 +217,68 @@ mod tests {
 
     #[test]
     fn docs_examples() {
-        assert_eq!(call_ok("cidrhost", &[s("10.12.112.0/20"), n(16.0)]), s("10.12.112.16"));
-        assert_eq!(call_ok("cidrhost", &[s("10.12.112.0/20"), n(268.0)]), s("10.12.113.12"));
-        assert_eq!(call_ok("cidrhost", &[s("fd00:fd12:3456:7890:00a2::/72"), n(34.0)]), s("fd00:fd12:3456:7890::22"));
-        assert_eq!(call_ok("cidrhost", &[s("10.0.0.0/24"), n(-1.0)]), s("10.0.0.255"));
+        assert_eq!(
+            call_ok("cidrhost", &[s("10.12.112.0/20"), n(16.0)]),
+            s("10.12.112.16")
+        );
+        assert_eq!(
+            call_ok("cidrhost", &[s("10.12.112.0/20"), n(268.0)]),
+            s("10.12.113.12")
+        );
+        assert_eq!(
+            call_ok("cidrhost", &[s("fd00:fd12:3456:7890:00a2::/72"), n(34.0)]),
+            s("fd00:fd12:3456:7890::22")
+        );
+        assert_eq!(
+            call_ok("cidrhost", &[s("10.0.0.0/24"), n(-1.0)]),
+            s("10.0.0.255")
+        );
         assert!(call("cidrhost", &ctx(), &[s("10.0.0.0/24"), n(256.0)]).is_err());
-        assert_eq!(call_ok("cidrnetmask", &[s("172.16.0.0/12")]), s("255.240.0.0"));
-        assert_eq!(call_ok("cidrsubnet", &[s("172.16.0.0/12"), n(4.0), n(2.0)]), s("172.18.0.0/16"));
-        assert_eq!(call_ok("cidrsubnet", &[s("10.1.2.0/24"), n(4.0), n(15.0)]), s("10.1.2.240/28"));
-        assert_eq!(call_ok("cidrsubnet", &[s("fd00:fd12:3456:7890::/56"), n(16.0), n(162.0)]), s("fd00:fd12:3456:7800:a200::/72"));
+        assert_eq!(
+            call_ok("cidrnetmask", &[s("172.16.0.0/12")]),
+            s("255.240.0.0")
+        );
+        assert_eq!(
+            call_ok("cidrsubnet", &[s("172.16.0.0/12"), n(4.0), n(2.0)]),
+            s("172.18.0.0/16")
+        );
+        assert_eq!(
+            call_ok("cidrsubnet", &[s("10.1.2.0/24"), n(4.0), n(15.0)]),
+            s("10.1.2.240/28")
+        );
+        assert_eq!(
+            call_ok(
+                "cidrsubnet",
+                &[s("fd00:fd12:3456:7890::/56"), n(16.0), n(162.0)]
+            ),
+            s("fd00:fd12:3456:7800:a200::/72")
+        );
         assert!(call("cidrsubnet", &ctx(), &[s("10.1.2.0/24"), n(4.0), n(16.0)]).is_err());
         assert!(call("cidrsubnet", &ctx(), &[s("10.1.2.0/24"), n(9.0), n(0.0)]).is_err());
         assert!(call("cidrsubnet", &ctx(), &[s("not-a-cidr"), n(1.0), n(0.0)]).is_err());
         assert_eq!(
-            call_ok("cidrsubnets", &[s("10.1.0.0/16"), n(4.0), n(4.0), n(8.0), n(4.0)]),
-            l(vec![s("10.1.0.0/20"), s("10.1.16.0/20"), s("10.1.32.0/24"), s("10.1.48.0/20")])
+            call_ok(
+                "cidrsubnets",
+                &[s("10.1.0.0/16"), n(4.0), n(4.0), n(8.0), n(4.0)]
+            ),
+            l(vec![
+                s("10.1.0.0/20"),
+                s("10.1.16.0/20"),
+                s("10.1.32.0/24"),
+                s("10.1.48.0/20")
+            ])
         );
         assert_eq!(
-            call_ok("cidrsubnets", &[s("fd00:fd12:3456:7890::/56"), n(16.0), n(16.0), n(16.0), n(32.0)]),
+            call_ok(
+                "cidrsubnets",
+                &[
+                    s("fd00:fd12:3456:7890::/56"),
+                    n(16.0),
+                    n(16.0),
+                    n(16.0),
+                    n(32.0)
+                ]
+            ),
             l(vec![
                 s("fd00:fd12:3456:7800::/72"),
                 s("fd00:fd12:3456:7800:100::/72"),
@@ -208,6 +286,11 @@ mod tests {
                 s("fd00:fd12:3456:7800:300::/88")
             ])
         );
-        assert!(call("cidrsubnets", &ctx(), &[s("10.0.0.0/30"), n(1.0), n(1.0), n(1.0)]).is_err());
+        assert!(call(
+            "cidrsubnets",
+            &ctx(),
+            &[s("10.0.0.0/30"), n(1.0), n(1.0), n(1.0)]
+        )
+        .is_err());
     }
 }

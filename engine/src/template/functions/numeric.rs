@@ -70,7 +70,8 @@ pub fn sum(_: &FuncCtx, a: &[Value]) -> R {
     }
     let mut total = 0.0;
     for i in 0..list.len() {
-        total += num_arg(list, i).map_err(|_| arg_err(0, "argument must be list, set, or tuple of number values"))?;
+        total += num_arg(list, i)
+            .map_err(|_| arg_err(0, "argument must be list, set, or tuple of number values"))?;
     }
     finite(total)
 }
@@ -79,15 +80,17 @@ pub fn parseint(_: &FuncCtx, a: &[Value]) -> R {
     let s = str_arg(a, 0)?;
     let base = int_arg(a, 1)?;
     if !(2..=62).contains(&base) {
-        return Err(arg_err(1, "base must be a whole number between 2 and 62 inclusive"));
+        return Err(arg_err(
+            1,
+            "base must be a whole number between 2 and 62 inclusive",
+        ));
     }
     let (neg, digits) = match s.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, s.strip_prefix('+').unwrap_or(&s)),
     };
-    let bad = || -> FuncError {
-        arg_err(0, format!("cannot parse {s:?} as a base {base} integer"))
-    };
+    let bad =
+        || -> FuncError { arg_err(0, format!("cannot parse {s:?} as a base {base} integer")) };
     if digits.is_empty() {
         return Err(bad());
     }
@@ -123,7 +126,10 @@ pub fn range(_: &FuncCtx, a: &[Value]) -> R {
     };
     let step_index = if a.len() == 3 { 2 } else { a.len() - 1 };
     if step == 0.0 || !step.is_finite() || !start.is_finite() || !limit.is_finite() {
-        return Err(arg_err(step_index, "step must not be zero and all arguments must be finite"));
+        return Err(arg_err(
+            step_index,
+            "step must not be zero and all arguments must be finite",
+        ));
     }
     if (limit - start) / step > RANGE_LIMIT {
         return Err(failed("more than 1024 values were generated; either decrease the difference between start and end or use a smaller step"));
@@ -158,16 +164,34 @@ mod tests {
         assert_eq!(call_ok("parseint", &[s("100"), n(10.0)]), n(100.0));
         assert_eq!(call_ok("parseint", &[s("FF"), n(16.0)]), n(255.0));
         assert_eq!(call_ok("parseint", &[s("-10"), n(16.0)]), n(-16.0));
-        assert_eq!(call_ok("parseint", &[s("1011111011101111"), n(2.0)]), n(48879.0));
+        assert_eq!(
+            call_ok("parseint", &[s("1011111011101111"), n(2.0)]),
+            n(48879.0)
+        );
         assert_eq!(call_ok("parseint", &[s("aA"), n(62.0)]), n(656.0));
         assert!(call("parseint", &ctx(), &[s("12"), n(2.0)]).is_err());
-        assert_eq!(call_ok("sum", &[l(vec![n(10.0), n(13.0), n(6.0), n(4.5)])]), n(33.5));
+        assert_eq!(
+            call_ok("sum", &[l(vec![n(10.0), n(13.0), n(6.0), n(4.5)])]),
+            n(33.5)
+        );
         assert!(call("sum", &ctx(), &[l(vec![])]).is_err());
         assert_eq!(call_ok("range", &[n(3.0)]), l(vec![n(0.0), n(1.0), n(2.0)]));
-        assert_eq!(call_ok("range", &[n(1.0), n(4.0)]), l(vec![n(1.0), n(2.0), n(3.0)]));
-        assert_eq!(call_ok("range", &[n(1.0), n(8.0), n(2.0)]), l(vec![n(1.0), n(3.0), n(5.0), n(7.0)]));
-        assert_eq!(call_ok("range", &[n(4.0), n(1.0)]), l(vec![n(4.0), n(3.0), n(2.0)]));
-        assert_eq!(call_ok("range", &[n(10.0), n(5.0), n(-2.0)]), l(vec![n(10.0), n(8.0), n(6.0)]));
+        assert_eq!(
+            call_ok("range", &[n(1.0), n(4.0)]),
+            l(vec![n(1.0), n(2.0), n(3.0)])
+        );
+        assert_eq!(
+            call_ok("range", &[n(1.0), n(8.0), n(2.0)]),
+            l(vec![n(1.0), n(3.0), n(5.0), n(7.0)])
+        );
+        assert_eq!(
+            call_ok("range", &[n(4.0), n(1.0)]),
+            l(vec![n(4.0), n(3.0), n(2.0)])
+        );
+        assert_eq!(
+            call_ok("range", &[n(10.0), n(5.0), n(-2.0)]),
+            l(vec![n(10.0), n(8.0), n(6.0)])
+        );
         assert!(call("range", &ctx(), &[n(1e12)]).is_err());
         assert!(call("range", &ctx(), &[n(1.0), n(5.0), n(0.0)]).is_err());
     }

@@ -57,10 +57,11 @@ fn request(
         }
     };
     let status = response.status().as_u16();
-    let text = response
-        .into_body()
-        .read_to_string()
-        .map_err(|e| failed(format!("{service}: failed to read the response from {url}: {e}")))?;
+    let text = response.into_body().read_to_string().map_err(|e| {
+        failed(format!(
+            "{service}: failed to read the response from {url}: {e}"
+        ))
+    })?;
     Ok((status, text))
 }
 
@@ -85,7 +86,9 @@ impl VaultConfig {
     pub fn from_env() -> Self {
         let token = env("VAULT_TOKEN").or_else(|| {
             let path = home()?.join(".vault-token");
-            std::fs::read_to_string(path).ok().map(|t| t.trim().to_string())
+            std::fs::read_to_string(path)
+                .ok()
+                .map(|t| t.trim().to_string())
         });
         VaultConfig {
             addr: env("VAULT_ADDR").unwrap_or_else(|| "https://127.0.0.1:8200".into()),
@@ -97,7 +100,11 @@ impl VaultConfig {
 
 /// Read `key` from the secret at `path` (KV v1 `data.key` or KV v2 `data.data.key`).
 pub fn vault_read(cfg: &VaultConfig, path: &str, key: &str) -> Result<String, FuncError> {
-    let url = format!("{}/v1/{}", cfg.addr.trim_end_matches('/'), path.trim_start_matches('/'));
+    let url = format!(
+        "{}/v1/{}",
+        cfg.addr.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
     let mut headers = Vec::new();
     if let Some(t) = &cfg.token {
         headers.push(("X-Vault-Token".to_string(), t.clone()));
@@ -107,14 +114,20 @@ pub fn vault_read(cfg: &VaultConfig, path: &str, key: &str) -> Result<String, Fu
     }
     let (status, body) = request("Vault", "GET", &url, &headers, None)?;
     if status == 404 {
-        return Err(failed(format!("Vault secret does not exist at the given path: {path}")));
+        return Err(failed(format!(
+            "Vault secret does not exist at the given path: {path}"
+        )));
     }
     let json: serde_json::Value = serde_json::from_str(&body).map_err(|_| {
-        failed(format!("Vault: unexpected response from {url} (HTTP {status})"))
+        failed(format!(
+            "Vault: unexpected response from {url} (HTTP {status})"
+        ))
     })?;
     if !(200..300).contains(&status) {
         let errors = json.get("errors").map(json_field_text).unwrap_or_default();
-        return Err(failed(format!("Vault: error reading {path} (HTTP {status}): {errors}")));
+        return Err(failed(format!(
+            "Vault: error reading {path} (HTTP {status}): {errors}"
+        )));
     }
     let data = json.get("data");
     let value = data
@@ -164,7 +177,9 @@ fn escape_path(p: &str) -> String {
     let mut out = String::new();
     for b in p.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -185,8 +200,13 @@ pub fn consul_read(cfg: &ConsulConfig, key: &str) -> Result<String, FuncError> {
     let (status, body) = request("Consul", "GET", &url, &headers, None)?;
     match status {
         200..=299 => Ok(body),
-        404 => Err(failed(format!("Consul: key does not exist at the given path: {key}"))),
-        _ => Err(failed(format!("Consul: error reading key {key} (HTTP {status}): {}", body.trim()))),
+        404 => Err(failed(format!(
+            "Consul: key does not exist at the given path: {key}"
+        ))),
+        _ => Err(failed(format!(
+            "Consul: error reading key {key} (HTTP {status}): {}",
+            body.trim()
+        ))),
     }
 }
 
@@ -236,7 +256,9 @@ fn aws_credentials() -> Result<AwsCredentials, FuncError> {
     let path = env("AWS_SHARED_CREDENTIALS_FILE")
         .map(std::path::PathBuf::from)
         .or_else(|| home().map(|h| h.join(".aws/credentials")));
-    let text = path.and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+    let text = path
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
     let profile = aws_profile();
     match (
         ini_value(&text, &profile, "aws_access_key_id"),
@@ -258,11 +280,19 @@ fn aws_region() -> Result<String, FuncError> {
     let path = env("AWS_CONFIG_FILE")
         .map(std::path::PathBuf::from)
         .or_else(|| home().map(|h| h.join(".aws/config")));
-    let text = path.and_then(|p| std::fs::read_to_string(p).ok()).unwrap_or_default();
+    let text = path
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
     let profile = aws_profile();
-    let section = if profile == "default" { profile } else { format!("profile {profile}") };
+    let section = if profile == "default" {
+        profile
+    } else {
+        format!("profile {profile}")
+    };
     ini_value(&text, &section, "region").ok_or_else(|| {
-        failed("AWS Secrets Manager: no AWS region configured (set AWS_REGION or AWS_DEFAULT_REGION)")
+        failed(
+            "AWS Secrets Manager: no AWS region configured (set AWS_REGION or AWS_DEFAULT_REGION)",
+        )
     })
 }
 
@@ -362,21 +392,38 @@ impl AwsConfig {
 }
 
 /// `GetSecretValue`: the secret's `SecretString`.
-pub fn aws_get_secret(cfg: &AwsConfig, secret_id: &str, now: chrono::DateTime<chrono::Utc>) -> Result<String, FuncError> {
+pub fn aws_get_secret(
+    cfg: &AwsConfig,
+    secret_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, FuncError> {
     let endpoint = cfg.endpoint.trim_end_matches('/');
-    let after_scheme = endpoint.split_once("://").map(|(_, r)| r).unwrap_or(endpoint);
+    let after_scheme = endpoint
+        .split_once("://")
+        .map(|(_, r)| r)
+        .unwrap_or(endpoint);
     let (host, path) = match after_scheme.find('/') {
         Some(i) => (&after_scheme[..i], &after_scheme[i..]),
         None => (after_scheme, "/"),
     };
-    let url = if endpoint.contains("://") { format!("{endpoint}/") } else { format!("https://{endpoint}/") };
+    let url = if endpoint.contains("://") {
+        format!("{endpoint}/")
+    } else {
+        format!("https://{endpoint}/")
+    };
     let body = serde_json::json!({ "SecretId": secret_id }).to_string();
     let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
     let mut headers = vec![
-        ("Content-Type".to_string(), "application/x-amz-json-1.1".to_string()),
+        (
+            "Content-Type".to_string(),
+            "application/x-amz-json-1.1".to_string(),
+        ),
         ("Host".to_string(), host.to_string()),
         ("X-Amz-Date".to_string(), amz_date.clone()),
-        ("X-Amz-Target".to_string(), "secretsmanager.GetSecretValue".to_string()),
+        (
+            "X-Amz-Target".to_string(),
+            "secretsmanager.GetSecretValue".to_string(),
+        ),
     ];
     if let Some(t) = &cfg.credentials.session_token {
         headers.push(("X-Amz-Security-Token".to_string(), t.clone()));
@@ -384,7 +431,12 @@ pub fn aws_get_secret(cfg: &AwsConfig, secret_id: &str, now: chrono::DateTime<ch
     let auth = sigv4_authorization(
         &SigV4Request {
             method: "POST",
-            path: if path.ends_with('/') { path.to_string() } else { format!("{path}/") }.as_str(),
+            path: if path.ends_with('/') {
+                path.to_string()
+            } else {
+                format!("{path}/")
+            }
+            .as_str(),
             query: "",
             headers: &headers,
             payload: body.as_bytes(),
@@ -406,17 +458,22 @@ pub fn aws_get_secret(cfg: &AwsConfig, secret_id: &str, now: chrono::DateTime<ch
             .or_else(|| json.get("Message"))
             .map(json_field_text)
             .unwrap_or_else(|| text.trim().to_string());
-        return Err(failed(format!("AWS Secrets Manager: error getting secret {secret_id:?} (HTTP {status}) {kind}: {msg}")));
+        return Err(failed(format!(
+            "AWS Secrets Manager: error getting secret {secret_id:?} (HTTP {status}) {kind}: {msg}"
+        )));
     }
     match json.get("SecretString") {
         Some(serde_json::Value::String(s)) => Ok(s.clone()),
-        _ => Err(failed(format!("AWS Secrets Manager: secret {secret_id:?} has no string value"))),
+        _ => Err(failed(format!(
+            "AWS Secrets Manager: secret {secret_id:?} has no string value"
+        ))),
     }
 }
 
 /// Packer's key selection for `aws_secretsmanager`.
 pub fn select_secret_key(secret: &str, key: &str) -> Result<String, FuncError> {
-    let parsed: Option<serde_json::Map<String, serde_json::Value>> = serde_json::from_str(secret).ok();
+    let parsed: Option<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_str(secret).ok();
     match (parsed, key) {
         (None, "") => Ok(secret.to_string()),
         (None, _) => Err(failed(format!("AWS Secrets Manager: the secret is not a JSON object, so key {key:?} cannot be read; use aws_secretsmanager_raw"))),
@@ -431,7 +488,11 @@ pub fn select_secret_key(secret: &str, key: &str) -> Result<String, FuncError> {
 
 pub fn aws_secretsmanager(_: &FuncCtx, a: &[Value]) -> R {
     let name = str_arg(a, 0)?;
-    let key = if a[1].is_null() { String::new() } else { str_arg(a, 1)?.into_owned() };
+    let key = if a[1].is_null() {
+        String::new()
+    } else {
+        str_arg(a, 1)?.into_owned()
+    };
     let secret = aws_get_secret(&AwsConfig::from_env()?, &name, chrono::Utc::now())?;
     select_secret_key(&secret, &key).map(string)
 }
@@ -447,28 +508,49 @@ mod tests {
 
     fn closed_port() -> u16 {
         let l = std::net::TcpListener::bind("127.0.0.1:0");
-        l.ok().and_then(|l| l.local_addr().ok()).map(|a| a.port()).unwrap_or(1)
+        l.ok()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
+            .unwrap_or(1)
     }
 
     #[test]
     fn unreachable_services_name_service_and_address() {
         let port = closed_port();
         let addr = format!("http://127.0.0.1:{port}");
-        let cfg = VaultConfig { addr: addr.clone(), token: Some("t".into()), namespace: None };
-        let e = vault_read(&cfg, "secret/data/x", "k").unwrap_err().to_string();
+        let cfg = VaultConfig {
+            addr: addr.clone(),
+            token: Some("t".into()),
+            namespace: None,
+        };
+        let e = vault_read(&cfg, "secret/data/x", "k")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("Vault") && e.contains(&addr), "{e}");
 
-        let cfg = ConsulConfig { addr: addr.clone(), token: None };
+        let cfg = ConsulConfig {
+            addr: addr.clone(),
+            token: None,
+        };
         let e = consul_read(&cfg, "app/key").unwrap_err().to_string();
         assert!(e.contains("Consul") && e.contains(&addr), "{e}");
 
         let cfg = AwsConfig {
             endpoint: addr.clone(),
             region: "us-east-1".into(),
-            credentials: AwsCredentials { access_key: "AKID".into(), secret_key: "S".into(), session_token: None },
+            credentials: AwsCredentials {
+                access_key: "AKID".into(),
+                secret_key: "S".into(),
+                session_token: None,
+            },
         };
-        let e = aws_get_secret(&cfg, "s", chrono::Utc::now()).unwrap_err().to_string();
-        assert!(e.contains("AWS Secrets Manager") && e.contains(&addr), "{e}");
+        let e = aws_get_secret(&cfg, "s", chrono::Utc::now())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("AWS Secrets Manager") && e.contains(&addr),
+            "{e}"
+        );
     }
 
     const AKID: &str = "AKIDEXAMPLE";
@@ -500,12 +582,23 @@ mod tests {
     #[test]
     fn sigv4_test_suite() {
         assert_eq!(
-            hex(&sigv4_signing_key(SECRET, "20150830", "us-east-1", "service")),
+            hex(&sigv4_signing_key(
+                SECRET,
+                "20150830",
+                "us-east-1",
+                "service"
+            )),
             "938127b5336810ddb6a5d6af445fcac9e371f9ed418ed386b022aed82901be75"
         );
         let cred = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=";
-        assert_eq!(suite("GET", ""), format!("{cred}5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"));
-        assert_eq!(suite("POST", ""), format!("{cred}5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b"));
+        assert_eq!(
+            suite("GET", ""),
+            format!("{cred}5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31")
+        );
+        assert_eq!(
+            suite("POST", ""),
+            format!("{cred}5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b")
+        );
         assert_eq!(
             suite("GET", "Param1=value1&Param2=value2"),
             format!("{cred}b97d918cfa904a5beff61c982a1b6f458b799221646efd99d3219ec94cdf2500")
@@ -514,7 +607,10 @@ mod tests {
 
     #[test]
     fn secret_key_selection() {
-        assert_eq!(select_secret_key("{\"a\":\"1\",\"b\":2}", "b"), Ok("2".into()));
+        assert_eq!(
+            select_secret_key("{\"a\":\"1\",\"b\":2}", "b"),
+            Ok("2".into())
+        );
         assert_eq!(select_secret_key("{\"only\":\"v\"}", ""), Ok("v".into()));
         assert_eq!(select_secret_key("plain", ""), Ok("plain".into()));
         assert!(select_secret_key("{\"a\":\"1\",\"b\":2}", "").is_err());
@@ -525,8 +621,14 @@ mod tests {
     #[test]
     fn ini_parsing() {
         let text = "[default]\naws_access_key_id = A\n[profile dev]\nregion = eu-west-1\n";
-        assert_eq!(ini_value(text, "default", "aws_access_key_id"), Some("A".into()));
-        assert_eq!(ini_value(text, "profile dev", "region"), Some("eu-west-1".into()));
+        assert_eq!(
+            ini_value(text, "default", "aws_access_key_id"),
+            Some("A".into())
+        );
+        assert_eq!(
+            ini_value(text, "profile dev", "region"),
+            Some("eu-west-1".into())
+        );
         assert_eq!(ini_value(text, "default", "region"), None);
     }
 }

@@ -42,15 +42,21 @@ pub fn trimsuffix(_: &FuncCtx, a: &[Value]) -> R {
 }
 
 pub fn startswith(_: &FuncCtx, a: &[Value]) -> R {
-    Ok(Value::Bool(str_arg(a, 0)?.starts_with(str_arg(a, 1)?.as_ref())))
+    Ok(Value::Bool(
+        str_arg(a, 0)?.starts_with(str_arg(a, 1)?.as_ref()),
+    ))
 }
 
 pub fn endswith(_: &FuncCtx, a: &[Value]) -> R {
-    Ok(Value::Bool(str_arg(a, 0)?.ends_with(str_arg(a, 1)?.as_ref())))
+    Ok(Value::Bool(
+        str_arg(a, 0)?.ends_with(str_arg(a, 1)?.as_ref()),
+    ))
 }
 
 pub fn strcontains(_: &FuncCtx, a: &[Value]) -> R {
-    Ok(Value::Bool(str_arg(a, 0)?.contains(str_arg(a, 1)?.as_ref())))
+    Ok(Value::Bool(
+        str_arg(a, 0)?.contains(str_arg(a, 1)?.as_ref()),
+    ))
 }
 
 pub fn strrev(_: &FuncCtx, a: &[Value]) -> R {
@@ -130,7 +136,9 @@ pub fn substr(_: &FuncCtx, a: &[Value]) -> R {
         offset.saturating_add(length).min(len)
     };
     Ok(string(
-        chars[offset as usize..end as usize].iter().collect::<String>(),
+        chars[offset as usize..end as usize]
+            .iter()
+            .collect::<String>(),
     ))
 }
 
@@ -174,7 +182,9 @@ fn shape(re: &regex::Regex) -> Result<Shape, FuncError> {
     if named == 0 {
         Ok(Shape::Tuple)
     } else if named == names.len() {
-        Ok(Shape::Object(names.iter().flatten().map(|s| s.to_string()).collect()))
+        Ok(Shape::Object(
+            names.iter().flatten().map(|s| s.to_string()).collect(),
+        ))
     } else {
         Err(arg_err(
             0,
@@ -212,7 +222,9 @@ pub fn regexall(_: &FuncCtx, a: &[Value]) -> R {
     let s = str_arg(a, 1)?;
     let shape = shape(&re)?;
     Ok(Value::List(
-        re.captures_iter(&s).map(|c| match_value(&shape, &c)).collect(),
+        re.captures_iter(&s)
+            .map(|c| match_value(&shape, &c))
+            .collect(),
     ))
 }
 
@@ -309,7 +321,10 @@ pub fn format_values(fmt: &str, args: &[Value], base: usize) -> Result<String, F
             i += 1;
             let n = read_num(&chars, &mut i);
             if i >= chars.len() || chars[i] != ']' || n.is_none_or(|n| n == 0) {
-                return Err(arg_err(0, "invalid explicit argument index in format string"));
+                return Err(arg_err(
+                    0,
+                    "invalid explicit argument index in format string",
+                ));
             }
             i += 1;
             next = n.unwrap_or(1) - 1;
@@ -333,7 +348,14 @@ pub fn format_values(fmt: &str, args: &[Value], base: usize) -> Result<String, F
         next += 1;
         max_used = max_used.max(next);
         let body = format_one(&spec, verb, arg, index)?;
-        out.push_str(&pad(&spec, body, matches!(verb, 'd' | 'f' | 'e' | 'E' | 'g' | 'G' | 'b' | 'o' | 'x' | 'X')));
+        out.push_str(&pad(
+            &spec,
+            body,
+            matches!(
+                verb,
+                'd' | 'f' | 'e' | 'E' | 'g' | 'G' | 'b' | 'o' | 'x' | 'X'
+            ),
+        ));
     }
     if max_used < args.len() {
         return Err(failed(format!(
@@ -391,21 +413,36 @@ fn format_one(spec: &Spec, verb: char, arg: &Value, index: usize) -> Result<Stri
     let num = |what: &str| -> Result<f64, FuncError> {
         match arg {
             Value::Number(n) => Ok(*n),
-            Value::String(s) => super::helpers::parse_number(s)
-                .ok_or_else(|| arg_err(index, format!("unsupported value for \"%{what}\": a number is required"))),
-            _ => Err(arg_err(index, format!("unsupported value for \"%{what}\": a number is required"))),
+            Value::String(s) => super::helpers::parse_number(s).ok_or_else(|| {
+                arg_err(
+                    index,
+                    format!("unsupported value for \"%{what}\": a number is required"),
+                )
+            }),
+            _ => Err(arg_err(
+                index,
+                format!("unsupported value for \"%{what}\": a number is required"),
+            )),
         }
     };
     let text = |what: char| -> Result<String, FuncError> {
         match arg {
-            Value::Null => Err(arg_err(index, format!("unsupported value for \"%{what}\": null value cannot be formatted"))),
+            Value::Null => Err(arg_err(
+                index,
+                format!("unsupported value for \"%{what}\": null value cannot be formatted"),
+            )),
             v => v.to_display_string().ok_or_else(|| {
-                arg_err(index, format!("unsupported value for \"%{what}\": string required"))
+                arg_err(
+                    index,
+                    format!("unsupported value for \"%{what}\": string required"),
+                )
             }),
         }
     };
     let s = match verb {
-        'v' if spec.sharp => serde_json::to_string(&arg.to_json()).map_err(|e| failed(e.to_string()))?,
+        'v' if spec.sharp => {
+            serde_json::to_string(&arg.to_json()).map_err(|e| failed(e.to_string()))?
+        }
         'v' => match arg {
             Value::Null => "null".to_string(),
             Value::List(_) | Value::Map(_) => arg.to_json().to_string(),
@@ -414,7 +451,12 @@ fn format_one(spec: &Spec, verb: char, arg: &Value, index: usize) -> Result<Stri
         't' => match arg {
             Value::Bool(b) => b.to_string(),
             Value::String(s) if s == "true" || s == "false" => s.clone(),
-            _ => return Err(arg_err(index, "unsupported value for \"%t\": bool required")),
+            _ => {
+                return Err(arg_err(
+                    index,
+                    "unsupported value for \"%t\": bool required",
+                ))
+            }
         },
         's' => {
             let s = text('s')?;
@@ -427,7 +469,10 @@ fn format_one(spec: &Spec, verb: char, arg: &Value, index: usize) -> Result<Stri
         'd' | 'b' | 'o' | 'x' | 'X' => {
             let n = num(&verb.to_string())?;
             if n.fract() != 0.0 || !n.is_finite() || n.abs() >= 1.7e38 {
-                return Err(arg_err(index, format!("unsupported value for \"%{verb}\": an integer is required")));
+                return Err(arg_err(
+                    index,
+                    format!("unsupported value for \"%{verb}\": an integer is required"),
+                ));
             }
             let i = n as i128;
             let mag = i.unsigned_abs();
@@ -458,7 +503,11 @@ fn format_one(spec: &Spec, verb: char, arg: &Value, index: usize) -> Result<Stri
             let s = match spec.prec {
                 Some(p) => {
                     let p = p.clamp(1, 64);
-                    let exp = if n == 0.0 { 0 } else { n.abs().log10().floor() as i64 };
+                    let exp = if n == 0.0 {
+                        0
+                    } else {
+                        n.abs().log10().floor() as i64
+                    };
                     if exp < -4 || exp >= p as i64 {
                         go_exp(&format!("{:.*e}", p - 1, n), verb == 'G')
                     } else {
@@ -471,8 +520,12 @@ fn format_one(spec: &Spec, verb: char, arg: &Value, index: usize) -> Result<Stri
                     }
                 }
                 None => {
-                    let exp = if n == 0.0 { 0 } else { n.abs().log10().floor() as i64 };
-                    if exp < -4 || exp >= 21 {
+                    let exp = if n == 0.0 {
+                        0
+                    } else {
+                        n.abs().log10().floor() as i64
+                    };
+                    if !(-4..21).contains(&exp) {
                         go_exp(&format!("{n:e}"), verb == 'G')
                     } else {
                         format_number(n)
@@ -493,30 +546,80 @@ mod tests {
 
     #[test]
     fn format_verbs() {
-        assert_eq!(call_ok("format", &[s("Hello, %s!"), s("Ander")]), s("Hello, Ander!"));
-        assert_eq!(call_ok("format", &[s("There are %d lights"), Value::Number(4.0)]), s("There are 4 lights"));
-        assert_eq!(call_ok("format", &[s("%.2f"), Value::Number(3.14159)]), s("3.14"));
-        assert_eq!(call_ok("format", &[s("%5d|%-5d|%05d"), Value::Number(42.0), Value::Number(42.0), Value::Number(-42.0)]), s("   42|42   |-0042"));
+        assert_eq!(
+            call_ok("format", &[s("Hello, %s!"), s("Ander")]),
+            s("Hello, Ander!")
+        );
+        assert_eq!(
+            call_ok("format", &[s("There are %d lights"), Value::Number(4.0)]),
+            s("There are 4 lights")
+        );
+        assert_eq!(
+            call_ok("format", &[s("%.2f"), Value::Number(1.23456)]),
+            s("1.23")
+        );
+        assert_eq!(
+            call_ok(
+                "format",
+                &[
+                    s("%5d|%-5d|%05d"),
+                    Value::Number(42.0),
+                    Value::Number(42.0),
+                    Value::Number(-42.0)
+                ]
+            ),
+            s("   42|42   |-0042")
+        );
         assert_eq!(call_ok("format", &[s("%q"), s("a\"b")]), s("\"a\\\"b\""));
-        assert_eq!(call_ok("format", &[s("%t %v %x"), Value::Bool(true), Value::Number(1.5), Value::Number(255.0)]), s("true 1.5 ff"));
-        assert_eq!(call_ok("format", &[s("%#v"), l(vec![s("a"), Value::Number(1.0)])]), s("[\"a\",1]"));
-        assert_eq!(call_ok("format", &[s("%e"), Value::Number(1000.0)]), s("1.000000e+03"));
-        assert_eq!(call_ok("format", &[s("%[2]s %[1]s"), s("a"), s("b")]), s("b a"));
+        assert_eq!(
+            call_ok(
+                "format",
+                &[
+                    s("%t %v %x"),
+                    Value::Bool(true),
+                    Value::Number(1.5),
+                    Value::Number(255.0)
+                ]
+            ),
+            s("true 1.5 ff")
+        );
+        assert_eq!(
+            call_ok("format", &[s("%#v"), l(vec![s("a"), Value::Number(1.0)])]),
+            s("[\"a\",1]")
+        );
+        assert_eq!(
+            call_ok("format", &[s("%e"), Value::Number(1000.0)]),
+            s("1.000000e+03")
+        );
+        assert_eq!(
+            call_ok("format", &[s("%[2]s %[1]s"), s("a"), s("b")]),
+            s("b a")
+        );
         assert_eq!(call_ok("format", &[s("100%%")]), s("100%"));
         assert_eq!(call_ok("format", &[s("%.3s"), s("abcdef")]), s("abc"));
         assert!(super::super::call("format", &super::super::tests::ctx(), &[s("%s")]).is_err());
-        assert!(super::super::call("format", &super::super::tests::ctx(), &[s("%d"), s("x")]).is_err());
-        assert!(super::super::call("format", &super::super::tests::ctx(), &[s("x"), s("x")]).is_err());
+        assert!(
+            super::super::call("format", &super::super::tests::ctx(), &[s("%d"), s("x")]).is_err()
+        );
+        assert!(
+            super::super::call("format", &super::super::tests::ctx(), &[s("x"), s("x")]).is_err()
+        );
     }
 
     #[test]
     fn formatlist_docs() {
         assert_eq!(
-            call_ok("formatlist", &[s("Hello, %s!"), l(vec![s("Valentina"), s("Ander")])]),
+            call_ok(
+                "formatlist",
+                &[s("Hello, %s!"), l(vec![s("Valentina"), s("Ander")])]
+            ),
             l(vec![s("Hello, Valentina!"), s("Hello, Ander!")])
         );
         assert_eq!(
-            call_ok("formatlist", &[s("%s, %s!"), s("Salutations"), l(vec![s("A"), s("B")])]),
+            call_ok(
+                "formatlist",
+                &[s("%s, %s!"), s("Salutations"), l(vec![s("A"), s("B")])]
+            ),
             l(vec![s("Salutations, A!"), s("Salutations, B!")])
         );
     }
@@ -525,42 +628,128 @@ mod tests {
     fn basic_strings() {
         assert_eq!(call_ok("chomp", &[s("hello\n\n")]), s("hello"));
         assert_eq!(call_ok("chomp", &[s("hello\r\n")]), s("hello"));
-        assert_eq!(call_ok("indent", &[Value::Number(2.0), s("[\n  foo,\n]")]), s("[\n    foo,\n  ]"));
-        assert_eq!(call_ok("join", &[s(", "), l(vec![s("foo"), s("bar"), s("baz")])]), s("foo, bar, baz"));
-        assert_eq!(call_ok("split", &[s(","), s("foo,bar,baz")]), l(vec![s("foo"), s("bar"), s("baz")]));
+        assert_eq!(
+            call_ok("indent", &[Value::Number(2.0), s("[\n  foo,\n]")]),
+            s("[\n    foo,\n  ]")
+        );
+        assert_eq!(
+            call_ok("join", &[s(", "), l(vec![s("foo"), s("bar"), s("baz")])]),
+            s("foo, bar, baz")
+        );
+        assert_eq!(
+            call_ok("split", &[s(","), s("foo,bar,baz")]),
+            l(vec![s("foo"), s("bar"), s("baz")])
+        );
         assert_eq!(call_ok("strrev", &[s("hello")]), s("olleh"));
-        assert_eq!(call_ok("substr", &[s("hello world"), Value::Number(1.0), Value::Number(4.0)]), s("ello"));
-        assert_eq!(call_ok("substr", &[s("hello world"), Value::Number(-5.0), Value::Number(-1.0)]), s("world"));
-        assert_eq!(call_ok("substr", &[s("hello"), Value::Number(100.0), Value::Number(3.0)]), s(""));
-        assert_eq!(call_ok("substr", &[s("hello"), Value::Number(1.0), Value::Number(1e12)]), s("ello"));
-        assert!(super::super::call("substr", &super::super::tests::ctx(), &[s("hi"), Value::Number(-10.0), Value::Number(1.0)]).is_err());
+        assert_eq!(
+            call_ok(
+                "substr",
+                &[s("hello world"), Value::Number(1.0), Value::Number(4.0)]
+            ),
+            s("ello")
+        );
+        assert_eq!(
+            call_ok(
+                "substr",
+                &[s("hello world"), Value::Number(-5.0), Value::Number(-1.0)]
+            ),
+            s("world")
+        );
+        assert_eq!(
+            call_ok(
+                "substr",
+                &[s("hello"), Value::Number(100.0), Value::Number(3.0)]
+            ),
+            s("")
+        );
+        assert_eq!(
+            call_ok(
+                "substr",
+                &[s("hello"), Value::Number(1.0), Value::Number(1e12)]
+            ),
+            s("ello")
+        );
+        assert!(super::super::call(
+            "substr",
+            &super::super::tests::ctx(),
+            &[s("hi"), Value::Number(-10.0), Value::Number(1.0)]
+        )
+        .is_err());
         assert_eq!(call_ok("title", &[s("hello world")]), s("Hello World"));
         assert_eq!(call_ok("trim", &[s("?!hello?!"), s("!?")]), s("hello"));
-        assert_eq!(call_ok("trimprefix", &[s("helloworld"), s("hello")]), s("world"));
-        assert_eq!(call_ok("trimsuffix", &[s("helloworld"), s("world")]), s("hello"));
+        assert_eq!(
+            call_ok("trimprefix", &[s("helloworld"), s("hello")]),
+            s("world")
+        );
+        assert_eq!(
+            call_ok("trimsuffix", &[s("helloworld"), s("world")]),
+            s("hello")
+        );
         assert_eq!(call_ok("trimspace", &[s("  hello\n\n")]), s("hello"));
         assert_eq!(call_ok("upper", &[s("hello")]), s("HELLO"));
         assert_eq!(call_ok("lower", &[s("HELLO")]), s("hello"));
-        assert_eq!(call_ok("startswith", &[s("hello world"), s("hello")]), Value::Bool(true));
-        assert_eq!(call_ok("endswith", &[s("hello world"), s("world")]), Value::Bool(true));
-        assert_eq!(call_ok("strcontains", &[s("hello world"), s("wor")]), Value::Bool(true));
-        assert_eq!(call_ok("replace", &[s("1 + 2 + 3"), s("+"), s("-")]), s("1 - 2 - 3"));
-        assert_eq!(call_ok("replace", &[s("hello world"), s("/w.*d/"), s("everybody")]), s("hello everybody"));
+        assert_eq!(
+            call_ok("startswith", &[s("hello world"), s("hello")]),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call_ok("endswith", &[s("hello world"), s("world")]),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call_ok("strcontains", &[s("hello world"), s("wor")]),
+            Value::Bool(true)
+        );
+        assert_eq!(
+            call_ok("replace", &[s("1 + 2 + 3"), s("+"), s("-")]),
+            s("1 - 2 - 3")
+        );
+        assert_eq!(
+            call_ok("replace", &[s("hello world"), s("/w.*d/"), s("everybody")]),
+            s("hello everybody")
+        );
     }
 
     #[test]
     fn regexes() {
-        assert_eq!(call_ok("regex_replace", &[s("hello world"), s("o"), s("0")]), s("hell0 w0rld"));
-        assert_eq!(call_ok("regex_replace", &[s("hello world"), s("(\\w+) (\\w+)"), s("$2 $1")]), s("world hello"));
-        assert_eq!(call_ok("regex", &[s("[a-z]+"), s("53453453.345345aaabbbccc23454")]), s("aaabbbccc"));
         assert_eq!(
-            call_ok("regex", &[s("(\\d\\d\\d\\d)-(\\d\\d)-(\\d\\d)"), s("2019-02-01")]),
+            call_ok("regex_replace", &[s("hello world"), s("o"), s("0")]),
+            s("hell0 w0rld")
+        );
+        assert_eq!(
+            call_ok(
+                "regex_replace",
+                &[s("hello world"), s("(\\w+) (\\w+)"), s("$2 $1")]
+            ),
+            s("world hello")
+        );
+        assert_eq!(
+            call_ok("regex", &[s("[a-z]+"), s("53453453.345345aaabbbccc23454")]),
+            s("aaabbbccc")
+        );
+        assert_eq!(
+            call_ok(
+                "regex",
+                &[s("(\\d\\d\\d\\d)-(\\d\\d)-(\\d\\d)"), s("2019-02-01")]
+            ),
             l(vec![s("2019"), s("02"), s("01")])
         );
-        let m = call_ok("regex", &[s("^(?:(?P<scheme>[^:/?#]+):)?(?://(?P<authority>[^/?#]*))?"), s("https://terraform.io/docs/")]);
-        assert_eq!(m.as_map().and_then(|m| m.get("authority")), Some(&s("terraform.io")));
+        let m = call_ok(
+            "regex",
+            &[
+                s("^(?:(?P<scheme>[^:/?#]+):)?(?://(?P<authority>[^/?#]*))?"),
+                s("https://terraform.io/docs/"),
+            ],
+        );
+        assert_eq!(
+            m.as_map().and_then(|m| m.get("authority")),
+            Some(&s("terraform.io"))
+        );
         assert_eq!(m.as_map().and_then(|m| m.get("scheme")), Some(&s("https")));
-        assert_eq!(call_ok("regexall", &[s("[a-z]+"), s("1234abcd5678efgh9")]), l(vec![s("abcd"), s("efgh")]));
+        assert_eq!(
+            call_ok("regexall", &[s("[a-z]+"), s("1234abcd5678efgh9")]),
+            l(vec![s("abcd"), s("efgh")])
+        );
         assert_eq!(call_ok("regexall", &[s("[a-z]+"), s("123")]), l(vec![]));
         let c = super::super::tests::ctx();
         assert!(super::super::call("regex", &c, &[s("[a-z"), s("x")]).is_err());

@@ -11,7 +11,10 @@ fn render(tpl: &str, vars: &Value) -> Result<Value, String> {
     let mut out = tpl.to_string();
     if let Some(m) = vars.as_map() {
         for (k, v) in m {
-            out = out.replace(&format!("${{{k}}}"), &v.to_display_string().unwrap_or_default());
+            out = out.replace(
+                &format!("${{{k}}}"),
+                &v.to_display_string().unwrap_or_default(),
+            );
         }
     }
     Ok(Value::String(out))
@@ -55,21 +58,117 @@ pub fn obj(pairs: &[(&str, Value)]) -> Value {
 /// Packer 1.16's function table (hcl2template/functions.go) plus the
 /// type-conversion functions HCL adds.
 const PACKER_FUNCTIONS: &[&str] = &[
-    "abs", "abspath", "alltrue", "anytrue", "aws_secretsmanager", "aws_secretsmanager_raw",
-    "base64decode", "base64encode", "base64gzip", "basename", "bcrypt", "can", "ceil", "chomp",
-    "chunklist", "cidrhost", "cidrnetmask", "cidrsubnet", "cidrsubnets", "coalesce",
-    "coalescelist", "compact", "concat", "consul_key", "contains", "convert", "csvdecode",
-    "dirname", "distinct", "element", "endswith", "file", "filebase64", "fileexists", "fileset",
-    "flatten", "floor", "format", "formatdate", "formatlist", "indent", "index", "join",
-    "jsondecode", "jsonencode", "keys", "legacy_isotime", "legacy_strftime", "length", "log",
-    "lookup", "lower", "max", "md5", "merge", "min", "nonsensitive", "parseint", "pathexpand",
-    "pow", "range", "regex", "regex_replace", "regexall", "replace", "reverse", "rsadecrypt",
-    "sensitive", "setintersection", "setproduct", "setsubtract", "setunion", "sha1", "sha256",
-    "sha512", "signum", "slice", "sort", "split", "startswith", "strcontains", "strrev", "substr",
-    "sum", "templatefile", "textdecodebase64", "textencodebase64", "timeadd", "timestamp",
-    "title", "tobool", "tolist", "tomap", "tonumber", "toset", "tostring", "transpose", "trim",
-    "trimprefix", "trimspace", "trimsuffix", "try", "upper", "urlencode", "uuidv4", "uuidv5",
-    "values", "vault", "yamldecode", "yamlencode", "zipmap",
+    "abs",
+    "abspath",
+    "alltrue",
+    "anytrue",
+    "aws_secretsmanager",
+    "aws_secretsmanager_raw",
+    "base64decode",
+    "base64encode",
+    "base64gzip",
+    "basename",
+    "bcrypt",
+    "can",
+    "ceil",
+    "chomp",
+    "chunklist",
+    "cidrhost",
+    "cidrnetmask",
+    "cidrsubnet",
+    "cidrsubnets",
+    "coalesce",
+    "coalescelist",
+    "compact",
+    "concat",
+    "consul_key",
+    "contains",
+    "convert",
+    "csvdecode",
+    "dirname",
+    "distinct",
+    "element",
+    "endswith",
+    "file",
+    "filebase64",
+    "fileexists",
+    "fileset",
+    "flatten",
+    "floor",
+    "format",
+    "formatdate",
+    "formatlist",
+    "indent",
+    "index",
+    "join",
+    "jsondecode",
+    "jsonencode",
+    "keys",
+    "legacy_isotime",
+    "legacy_strftime",
+    "length",
+    "log",
+    "lookup",
+    "lower",
+    "max",
+    "md5",
+    "merge",
+    "min",
+    "nonsensitive",
+    "parseint",
+    "pathexpand",
+    "pow",
+    "range",
+    "regex",
+    "regex_replace",
+    "regexall",
+    "replace",
+    "reverse",
+    "rsadecrypt",
+    "sensitive",
+    "setintersection",
+    "setproduct",
+    "setsubtract",
+    "setunion",
+    "sha1",
+    "sha256",
+    "sha512",
+    "signum",
+    "slice",
+    "sort",
+    "split",
+    "startswith",
+    "strcontains",
+    "strrev",
+    "substr",
+    "sum",
+    "templatefile",
+    "textdecodebase64",
+    "textencodebase64",
+    "timeadd",
+    "timestamp",
+    "title",
+    "tobool",
+    "tolist",
+    "tomap",
+    "tonumber",
+    "toset",
+    "tostring",
+    "transpose",
+    "trim",
+    "trimprefix",
+    "trimspace",
+    "trimsuffix",
+    "try",
+    "upper",
+    "urlencode",
+    "uuidv4",
+    "uuidv5",
+    "values",
+    "vault",
+    "yamldecode",
+    "yamlencode",
+    "zipmap",
 ];
 
 #[test]
@@ -95,7 +194,10 @@ fn unknown_function_suggests() {
         other => panic!("unexpected {other:?}"),
     }
     let e = call("jsonencod", &ctx(), &[]).unwrap_err();
-    assert!(e.to_string().contains("Did you mean \"jsonencode\"?"), "{e}");
+    assert!(
+        e.to_string().contains("Did you mean \"jsonencode\"?"),
+        "{e}"
+    );
     match call("zzzzzzzzzz", &ctx(), &[]) {
         Err(FuncError::UnknownFunction { suggestion, .. }) => assert_eq!(suggestion, None),
         other => panic!("unexpected {other:?}"),
@@ -105,13 +207,19 @@ fn unknown_function_suggests() {
 #[test]
 fn arity_errors() {
     match call("upper", &ctx(), &[]) {
-        Err(FuncError::Arity { name, expected, got }) => {
+        Err(FuncError::Arity {
+            name,
+            expected,
+            got,
+        }) => {
             assert_eq!((name.as_str(), expected.as_str(), got), ("upper", "1", 0));
         }
         other => panic!("unexpected {other:?}"),
     }
     match call("lookup", &ctx(), &[s("a")]) {
-        Err(FuncError::Arity { expected, got, .. }) => assert_eq!((expected.as_str(), got), ("2 to 3", 1)),
+        Err(FuncError::Arity { expected, got, .. }) => {
+            assert_eq!((expected.as_str(), got), ("2 to 3", 1))
+        }
         other => panic!("unexpected {other:?}"),
     }
     match call("max", &ctx(), &[]) {
@@ -131,8 +239,14 @@ fn lazy_functions_are_marked() {
 #[test]
 fn unknown_arguments_give_unknown() {
     assert_eq!(call_ok("upper", &[Value::Unknown]), Value::Unknown);
-    assert_eq!(call_ok("join", &[s(","), l(vec![s("a"), Value::Unknown])]), Value::Unknown);
-    assert_eq!(call_ok("length", &[l(vec![s("a"), Value::Unknown])]), n(2.0));
+    assert_eq!(
+        call_ok("join", &[s(","), l(vec![s("a"), Value::Unknown])]),
+        Value::Unknown
+    );
+    assert_eq!(
+        call_ok("length", &[l(vec![s("a"), Value::Unknown])]),
+        n(2.0)
+    );
     assert_eq!(call_ok("sensitive", &[Value::Unknown]), Value::Unknown);
 }
 
@@ -158,7 +272,13 @@ fn no_panics_on_odd_inputs() {
         l(vec![Value::Null, l(vec![n(1.0)])]),
         obj(&[("a", Value::Null)]),
     ];
-    let skip = ["vault", "consul_key", "aws_secretsmanager", "aws_secretsmanager_raw", "bcrypt"];
+    let skip = [
+        "vault",
+        "consul_key",
+        "aws_secretsmanager",
+        "aws_secretsmanager_raw",
+        "bcrypt",
+    ];
     for name in names().filter(|n| !skip.contains(n)) {
         let Some(f) = lookup(name) else { continue };
         let max = f.max_args.unwrap_or(f.min_args + 2).min(3);

@@ -54,7 +54,11 @@ impl Parser<'_> {
     fn ident(&mut self) -> Result<String, String> {
         self.ws();
         let start = self.i;
-        while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'_' || self.s[self.i] == b'-') {
+        while self.i < self.s.len()
+            && (self.s[self.i].is_ascii_alphanumeric()
+                || self.s[self.i] == b'_'
+                || self.s[self.i] == b'-')
+        {
             self.i += 1;
         }
         if start == self.i {
@@ -115,14 +119,21 @@ impl Parser<'_> {
                 self.expect(b')')?;
                 TypeExpr::Object(attrs)
             }
-            other => return Err(format!("the keyword {other:?} is not a valid type specification")),
+            other => {
+                return Err(format!(
+                    "the keyword {other:?} is not a valid type specification"
+                ))
+            }
         })
     }
 }
 
 /// Parse a type expression such as `list(map(string))`.
 pub fn parse_type(s: &str) -> Result<TypeExpr, String> {
-    let mut p = Parser { s: s.as_bytes(), i: 0 };
+    let mut p = Parser {
+        s: s.as_bytes(),
+        i: 0,
+    };
     let t = p.ty(0)?;
     p.ws();
     if p.i != p.s.len() {
@@ -144,7 +155,9 @@ fn prim_rank(v: &Value) -> Option<u8> {
 /// `UnifyUnsafe` for the common primitive cases).
 fn unify(items: &[&Value]) -> Result<TypeExpr, String> {
     let ranks: Vec<u8> = items.iter().filter_map(|v| prim_rank(v)).collect();
-    let non_prim = items.iter().any(|v| matches!(v, Value::List(_) | Value::Map(_)));
+    let non_prim = items
+        .iter()
+        .any(|v| matches!(v, Value::List(_) | Value::Map(_)));
     if non_prim && !ranks.is_empty() {
         return Err("all elements must have the same type".into());
     }
@@ -169,7 +182,11 @@ fn path(p: &str, k: impl std::fmt::Display) -> String {
 
 fn conv(v: &Value, ty: &TypeExpr, at: &str, depth: usize) -> Result<Value, String> {
     let err = |want: &str| {
-        let loc = if at.is_empty() { String::new() } else { format!("{at}: ") };
+        let loc = if at.is_empty() {
+            String::new()
+        } else {
+            format!("{at}: ")
+        };
         Err(format!("{loc}{want} required, got {}", v.type_name()))
     };
     if depth > 256 {
@@ -194,11 +211,15 @@ fn conv(v: &Value, ty: &TypeExpr, at: &str, depth: usize) -> Result<Value, Strin
         TypeExpr::Bool => match v {
             Value::Bool(_) => Ok(v.clone()),
             Value::String(s) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
-            Value::String(s) => Err(format!("cannot convert {s:?} to bool; only the strings \"true\" or \"false\" are allowed")),
+            Value::String(s) => Err(format!(
+                "cannot convert {s:?} to bool; only the strings \"true\" or \"false\" are allowed"
+            )),
             _ => err("bool"),
         },
         TypeExpr::List(el) | TypeExpr::Set(el) => {
-            let Value::List(items) = v else { return err("list") };
+            let Value::List(items) = v else {
+                return err("list");
+            };
             let el = match **el {
                 TypeExpr::Any => unify(&items.iter().collect::<Vec<_>>())?,
                 ref t => t.clone(),
@@ -222,14 +243,25 @@ fn conv(v: &Value, ty: &TypeExpr, at: &str, depth: usize) -> Result<Value, Strin
             };
             let out = m
                 .iter()
-                .map(|(k, item)| Ok((k.clone(), conv(item, &el, &path(at, format!("{k:?}")), depth + 1)?)))
+                .map(|(k, item)| {
+                    Ok((
+                        k.clone(),
+                        conv(item, &el, &path(at, format!("{k:?}")), depth + 1)?,
+                    ))
+                })
                 .collect::<Result<BTreeMap<_, _>, String>>()?;
             Ok(Value::Map(out))
         }
         TypeExpr::Tuple(types) => {
-            let Value::List(items) = v else { return err("tuple") };
+            let Value::List(items) = v else {
+                return err("tuple");
+            };
             if items.len() != types.len() {
-                return Err(format!("tuple required with {} elements, got {}", types.len(), items.len()));
+                return Err(format!(
+                    "tuple required with {} elements, got {}",
+                    types.len(),
+                    items.len()
+                ));
             }
             let out = items
                 .iter()
@@ -240,10 +272,14 @@ fn conv(v: &Value, ty: &TypeExpr, at: &str, depth: usize) -> Result<Value, Strin
             Ok(Value::List(out))
         }
         TypeExpr::Object(attrs) => {
-            let Value::Map(m) = v else { return err("object") };
+            let Value::Map(m) = v else {
+                return err("object");
+            };
             let mut out = BTreeMap::new();
             for (k, t) in attrs {
-                let item = m.get(k).ok_or_else(|| format!("attribute {k:?} is required"))?;
+                let item = m
+                    .get(k)
+                    .ok_or_else(|| format!("attribute {k:?} is required"))?;
                 out.insert(k.clone(), conv(item, t, &format!("{at}.{k}"), depth + 1)?);
             }
             Ok(Value::Map(out))
@@ -262,7 +298,8 @@ pub fn convert(_: &FuncCtx, a: &[Value]) -> R {
 }
 
 fn to(a: &[Value], ty: TypeExpr) -> R {
-    convert_to_type(&a[0], &ty).map_err(|e| arg_err(0, format!("Invalid value for \"v\" parameter: {e}")))
+    convert_to_type(&a[0], &ty)
+        .map_err(|e| arg_err(0, format!("Invalid value for \"v\" parameter: {e}")))
 }
 
 pub fn tostring(_: &FuncCtx, a: &[Value]) -> R {
@@ -295,7 +332,6 @@ pub fn identity(_: &FuncCtx, a: &[Value]) -> R {
     Ok(a[0].clone())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::super::tests::{call_ok, ctx, l, n, obj, s};
@@ -305,12 +341,20 @@ mod tests {
     #[test]
     fn parse_types() {
         assert_eq!(parse_type("string"), Ok(TypeExpr::String));
-        assert_eq!(parse_type(" list( map(number) ) "), Ok(TypeExpr::List(Box::new(TypeExpr::Map(Box::new(TypeExpr::Number))))));
+        assert_eq!(
+            parse_type(" list( map(number) ) "),
+            Ok(TypeExpr::List(Box::new(TypeExpr::Map(Box::new(
+                TypeExpr::Number
+            )))))
+        );
         assert_eq!(
             parse_type("object({a = string, b = tuple([bool, any])})"),
             Ok(TypeExpr::Object(BTreeMap::from([
                 ("a".to_string(), TypeExpr::String),
-                ("b".to_string(), TypeExpr::Tuple(vec![TypeExpr::Bool, TypeExpr::Any])),
+                (
+                    "b".to_string(),
+                    TypeExpr::Tuple(vec![TypeExpr::Bool, TypeExpr::Any])
+                ),
             ])))
         );
         assert!(parse_type("strin").is_err());
@@ -328,13 +372,37 @@ mod tests {
         assert_eq!(call_ok("tobool", &[s("true")]), Value::Bool(true));
         assert!(call("tobool", &ctx(), &[s("yes")]).is_err());
         assert_eq!(call_ok("tobool", &[Value::Null]), Value::Null);
-        assert_eq!(call_ok("tolist", &[l(vec![s("a"), n(1.0)])]), l(vec![s("a"), s("1")]));
-        assert_eq!(call_ok("toset", &[l(vec![s("c"), s("b"), s("b")])]), l(vec![s("b"), s("c")]));
-        assert_eq!(call_ok("tomap", &[obj(&[("a", n(1.0)), ("b", s("x"))])]), obj(&[("a", s("1")), ("b", s("x"))]));
+        assert_eq!(
+            call_ok("tolist", &[l(vec![s("a"), n(1.0)])]),
+            l(vec![s("a"), s("1")])
+        );
+        assert_eq!(
+            call_ok("toset", &[l(vec![s("c"), s("b"), s("b")])]),
+            l(vec![s("b"), s("c")])
+        );
+        assert_eq!(
+            call_ok("tomap", &[obj(&[("a", n(1.0)), ("b", s("x"))])]),
+            obj(&[("a", s("1")), ("b", s("x"))])
+        );
         assert!(call("tolist", &ctx(), &[l(vec![Value::Bool(true), n(1.0)])]).is_err());
-        assert_eq!(call_ok("convert", &[l(vec![n(1.0), n(2.0)]), s("list(string)")]), l(vec![s("1"), s("2")]));
-        assert_eq!(call_ok("convert", &[obj(&[("a", s("5"))]), s("map(number)")]), obj(&[("a", n(5.0))]));
-        assert_eq!(call_ok("convert", &[obj(&[("a", s("5")), ("b", n(1.0))]), s("object({a=number})")]), obj(&[("a", n(5.0))]));
+        assert_eq!(
+            call_ok("convert", &[l(vec![n(1.0), n(2.0)]), s("list(string)")]),
+            l(vec![s("1"), s("2")])
+        );
+        assert_eq!(
+            call_ok("convert", &[obj(&[("a", s("5"))]), s("map(number)")]),
+            obj(&[("a", n(5.0))])
+        );
+        assert_eq!(
+            call_ok(
+                "convert",
+                &[
+                    obj(&[("a", s("5")), ("b", n(1.0))]),
+                    s("object({a=number})")
+                ]
+            ),
+            obj(&[("a", n(5.0))])
+        );
         assert!(call("convert", &ctx(), &[s("x"), s("nope")]).is_err());
         assert!(call("convert", &ctx(), &[obj(&[]), s("object({a=number})")]).is_err());
         assert_eq!(call_ok("sensitive", &[s("secret")]), s("secret"));

@@ -20,7 +20,11 @@ pub fn uuidv5(_: &FuncCtx, a: &[Value]) -> R {
         })?,
     };
     let name = str_arg(a, 1)?;
-    Ok(string(::uuid::Uuid::new_v5(&namespace, name.as_bytes()).hyphenated().to_string()))
+    Ok(string(
+        ::uuid::Uuid::new_v5(&namespace, name.as_bytes())
+            .hyphenated()
+            .to_string(),
+    ))
 }
 
 #[cfg(test)]
@@ -30,12 +34,30 @@ mod tests {
 
     #[test]
     fn docs_examples() {
-        assert_eq!(call_ok("uuidv5", &[s("dns"), s("www.terraform.io")]), s("a5008fae-b28c-5ba5-96cd-82b4c53552d6"));
-        assert_eq!(call_ok("uuidv5", &[s("url"), s("https://www.terraform.io/")]), s("9db6f67c-dd95-5ea0-aa5b-e70e5c5f7cf5"));
-        assert_eq!(call_ok("uuidv5", &[s("oid"), s("1.3.6.1.4")]), s("af9d40a5-7a36-5c07-b23a-851cd99fbfa5"));
-        assert_eq!(call_ok("uuidv5", &[s("x500"), s("CN=Example,C=GB")]), s("84e09961-4aa4-57f8-95b7-03edb1073253"));
         assert_eq!(
-            call_ok("uuidv5", &[s("6ba7b810-9dad-11d1-80b4-00c04fd430c8"), s("www.terraform.io")]),
+            call_ok("uuidv5", &[s("dns"), s("www.terraform.io")]),
+            s("a5008fae-b28c-5ba5-96cd-82b4c53552d6")
+        );
+        assert_eq!(
+            call_ok("uuidv5", &[s("url"), s("https://www.terraform.io/")]),
+            s("9db6f67c-dd95-5ea0-aa5b-e70e5c5f7cf5")
+        );
+        assert_eq!(
+            call_ok("uuidv5", &[s("oid"), s("1.3.6.1.4")]),
+            s("af9d40a5-7a36-5c07-b23a-851cd99fbfa5")
+        );
+        assert_eq!(
+            call_ok("uuidv5", &[s("x500"), s("CN=Example,C=GB")]),
+            s("84e09961-4aa4-57f8-95b7-03edb1073253")
+        );
+        assert_eq!(
+            call_ok(
+                "uuidv5",
+                &[
+                    s("6ba7b810-9dad-11d1-80b4-00c04fd430c8"),
+                    s("www.terraform.io")
+                ]
+            ),
             s("a5008fae-b28c-5ba5-96cd-82b4c53552d6")
         );
         assert!(call("uuidv5", &ctx(), &[s("bogus"), s("x")]).is_err());
