@@ -4,7 +4,6 @@
 use std::fmt::Write;
 use std::sync::OnceLock;
 
-use chrono::format::{Item, StrftimeItems};
 use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, TimeDelta, Timelike, Utc};
 
 use super::helpers::{arg_err, str_arg, string, R};
@@ -22,8 +21,9 @@ fn rfc3339(t: &DateTime<FixedOffset>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// Packer's `timestamp()` reads the clock at each call.
 pub fn timestamp(_: &FuncCtx, _: &[Value]) -> R {
-    Ok(string(rfc3339(&init_time().fixed_offset())))
+    Ok(string(rfc3339(&Utc::now().fixed_offset())))
 }
 
 fn parse_ts(s: &str, index: usize) -> Result<DateTime<FixedOffset>, FuncError> {
@@ -335,22 +335,66 @@ pub fn legacy_isotime(_: &FuncCtx, a: &[Value]) -> R {
     }
 }
 
-/// strftime formatting; invalid specifiers are an error instead of a panic.
-pub fn strftime(fmt: &str, t: &DateTime<FixedOffset>) -> Result<String, String> {
-    let items: Vec<Item> = StrftimeItems::new(fmt).collect();
-    if items.iter().any(|i| matches!(i, Item::Error)) {
-        return Err(format!("invalid strftime format {fmt:?}"));
+/// strftime formatting as Packer's `legacy_strftime` does it
+/// (github.com/jehiah/go-strftime): `%a %A %b %B %d %f %H %I %j %L %m %M
+/// %p %S %y %Y %z %Z %%`; any other `%x` is kept literally.
+pub fn strftime(fmt: &str, t: &DateTime<FixedOffset>) -> String {
+    let mut out = String::with_capacity(fmt.len());
+    let mut chars = fmt.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        let Some(code) = chars.next() else {
+            out.push('%');
+            break;
+        };
+        let layout = match code {
+            'B' => "January",
+            'b' => "Jan",
+            'm' => "01",
+            'A' => "Monday",
+            'a' => "Mon",
+            'd' => "02",
+            'H' => "15",
+            'I' => "03",
+            'M' => "04",
+            'S' => "05",
+            'Y' => "2006",
+            'y' => "06",
+            'p' => "PM",
+            'Z' => "MST",
+            'z' => "-0700",
+            _ => "",
+        };
+        if !layout.is_empty() {
+            out.push_str(&format_go_layout(layout, t));
+            continue;
+        }
+        match code {
+            '%' => out.push('%'),
+            'j' => out.push_str(&format!("{:03}", t.ordinal())),
+            'f' => out.push_str(&format!("{:06}", t.nanosecond() % 1_000_000_000 / 1000)),
+            'L' => out.push_str(&format!(
+                "{:03}",
+                t.nanosecond() % 1_000_000_000 / 1_000_000
+            )),
+            other => {
+                out.push('%');
+                out.push(other);
+            }
+        }
     }
-    let mut out = String::new();
-    write!(out, "{}", t.format_with_items(items.iter()))
-        .map_err(|_| format!("invalid strftime format {fmt:?}"))?;
-    Ok(out)
+    out
 }
 
 pub fn legacy_strftime(_: &FuncCtx, a: &[Value]) -> R {
-    strftime(&str_arg(a, 0)?, &init_time().fixed_offset())
-        .map(string)
-        .map_err(|e| arg_err(0, e))
+    let t = init_time().fixed_offset();
+    match a.first() {
+        None => Ok(string(rfc3339(&t))),
+        Some(_) => Ok(string(strftime(&str_arg(a, 0)?, &t))),
+    }
 }
 
 #[cfg(test)]
@@ -429,13 +473,15 @@ mod tests {
     }
 
     #[test]
-    fn timestamp_is_stable_rfc3339() {
+    fn timestamp_is_rfc3339_utc() {
         let a = call_ok("timestamp", &[]);
-        assert_eq!(a, call_ok("timestamp", &[]));
         let text = a.as_str().unwrap_or_default().to_string();
         assert!(text.ends_with('Z') && text.len() == 20, "{text}");
         assert!(DateTime::parse_from_rfc3339(&text).is_ok());
-        assert_eq!(call_ok("legacy_isotime", &[]), a);
+        // legacy_isotime() uses the one instant fixed at start-up.
+        let iso = call_ok("legacy_isotime", &[]);
+        assert_eq!(iso, call_ok("legacy_isotime", &[]));
+        assert_eq!(iso, s(&rfc3339(&init_time().fixed_offset())));
     }
 
     #[test]
@@ -469,16 +515,22 @@ mod tests {
     #[test]
     fn strftime_codes() {
         let t = at("2009-11-10T23:04:05Z");
+        assert_eq!(strftime("%Y-%m-%d %H:%M:%S", &t), "2009-11-10 23:04:05");
         assert_eq!(
-            strftime("%Y-%m-%d %H:%M:%S", &t).as_deref(),
-            Ok("2009-11-10 23:04:05")
+            strftime("%a %A %b %B %y %j %%", &t),
+            "Tue Tuesday Nov November 09 314 %"
         );
+        assert_eq!(strftime("%I%p %Z %z", &t), "11PM UTC +0000");
+        assert_eq!(strftime("%Q and 100%", &t), "%Q and 100%");
+        let t2 = at("2009-11-10T08:04:05.250-07:00");
         assert_eq!(
-            strftime("%a %b %e %y %j %%", &t).as_deref(),
-            Ok("Tue Nov 10 09 314 %")
+            strftime("%I:%M %p %z %L %f", &t2),
+            "08:04 AM -0700 250 250000"
         );
-        assert!(strftime("%Q", &t).is_err());
         assert!(call("legacy_strftime", &ctx(), &[s("%Y")]).is_ok());
-        assert!(call("legacy_strftime", &ctx(), &[s("%")]).is_err());
+        assert_eq!(
+            call("legacy_strftime", &ctx(), &[]),
+            call("legacy_isotime", &ctx(), &[])
+        );
     }
 }

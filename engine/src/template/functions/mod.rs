@@ -191,7 +191,7 @@ static FUNCTIONS: &[Function] = &[
     f("jsonencode", 1, m(1), encoding::jsonencode),
     f("keys", 1, m(1), collection::keys),
     f("legacy_isotime", 0, m(1), datetime::legacy_isotime),
-    f("legacy_strftime", 1, m(1), datetime::legacy_strftime),
+    f("legacy_strftime", 0, m(1), datetime::legacy_strftime),
     u("length", 1, m(1), collection::length),
     f("log", 2, m(2), numeric::log),
     f("lookup", 2, m(3), collection::lookup),
