@@ -26,10 +26,12 @@ mod crypto;
 mod datetime;
 mod encoding;
 mod filesystem;
+mod format;
 mod helpers;
 mod network;
 mod numeric;
 mod secrets;
+mod sigv4;
 mod string;
 mod typeconv;
 mod uuid;
@@ -181,9 +183,9 @@ static FUNCTIONS: &[Function] = &[
     f("fileset", 2, m(2), filesystem::fileset),
     f("flatten", 1, m(1), collection::flatten),
     f("floor", 1, m(1), numeric::floor),
-    f("format", 1, N, string::format),
+    f("format", 1, N, format::format),
     f("formatdate", 2, m(2), datetime::formatdate),
-    f("formatlist", 1, N, string::formatlist),
+    f("formatlist", 1, N, format::formatlist),
     f("indent", 2, m(2), string::indent),
     f("index", 2, m(2), collection::index),
     f("join", 2, N, string::join),
