@@ -45,6 +45,9 @@ pub fn chunklist(_: &FuncCtx, a: &[Value]) -> R {
     if size < 0 {
         return Err(arg_err(1, "the size argument must be positive"));
     }
+    if list.is_empty() {
+        return Ok(Value::List(vec![]));
+    }
     if size == 0 {
         return Ok(Value::List(vec![Value::List(list.to_vec())]));
     }
@@ -85,7 +88,7 @@ pub fn coalescelist(_: &FuncCtx, a: &[Value]) -> R {
             }
         }
     }
-    Ok(Value::List(vec![]))
+    Err(failed("no non-null arguments"))
 }
 
 pub fn compact(_: &FuncCtx, a: &[Value]) -> R {
@@ -111,16 +114,9 @@ pub fn concat(_: &FuncCtx, a: &[Value]) -> R {
     Ok(Value::List(out))
 }
 
+/// cty's `Equals`: values of different types are never equal.
 fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::String(y)) | (Value::String(y), Value::Number(x)) => {
-            super::helpers::parse_number(y) == Some(*x)
-        }
-        (Value::Bool(x), Value::String(y)) | (Value::String(y), Value::Bool(x)) => {
-            y == &x.to_string()
-        }
-        _ => a == b,
-    }
+    a == b
 }
 
 pub fn contains(_: &FuncCtx, a: &[Value]) -> R {
@@ -146,13 +142,8 @@ pub fn element(_: &FuncCtx, a: &[Value]) -> R {
     if list.is_empty() {
         return Err(arg_err(0, "cannot use element function with an empty list"));
     }
-    if i < 0 {
-        return Err(arg_err(
-            1,
-            "cannot use element function with a negative index",
-        ));
-    }
-    Ok(list[(i as usize) % list.len()].clone())
+    let idx = i.rem_euclid(list.len() as i64) as usize;
+    Ok(list[idx].clone())
 }
 
 fn flatten_into(v: &[Value], out: &mut Vec<Value>, depth: usize) -> Result<(), super::FuncError> {
@@ -203,8 +194,8 @@ pub fn lookup(_: &FuncCtx, a: &[Value]) -> R {
         (Some(v), _) => Ok(v.clone()),
         (None, Some(default)) => Ok(default.clone()),
         (None, None) => Err(arg_err(
-            1,
-            format!("the given key {key:?} does not exist in the map"),
+            0,
+            format!("the given object has no attribute {key:?}"),
         )),
     }
 }
@@ -284,17 +275,27 @@ pub fn slice(_: &FuncCtx, a: &[Value]) -> R {
     let list = list_arg(a, 0)?;
     let start = int_arg(a, 1)?;
     let end = int_arg(a, 2)?;
+    let len = list.len() as i64;
     if start < 0 {
-        return Err(arg_err(1, "from index must be greater than or equal to 0"));
+        return Err(arg_err(1, "start index must not be less than zero"));
     }
-    if end > list.len() as i64 {
+    if start > len {
+        return Err(arg_err(
+            1,
+            "start index must not be greater than the length of the list",
+        ));
+    }
+    if end < 0 {
+        return Err(arg_err(2, "end index must not be less than zero"));
+    }
+    if end > len {
         return Err(arg_err(
             2,
-            "to index must be less than or equal to the length of the input list",
+            "end index must not be greater than the length of the list",
         ));
     }
     if start > end {
-        return Err(arg_err(1, "from index must be less than or equal to index"));
+        return Err(arg_err(1, "start index must not be greater than end index"));
     }
     Ok(Value::List(list[start as usize..end as usize].to_vec()))
 }
@@ -413,6 +414,17 @@ mod tests {
         assert_eq!(
             call_ok("element", &[l(vec![s("a"), s("b"), s("c")]), n(3.0)]),
             s("a")
+        );
+        assert_eq!(
+            call_ok("element", &[l(vec![s("a"), s("b"), s("c")]), n(-1.0)]),
+            s("c")
+        );
+        assert!(call("element", &ctx(), &[l(vec![]), n(0.0)]).is_err());
+        assert!(call("coalescelist", &ctx(), &[l(vec![]), Value::Null]).is_err());
+        assert_eq!(call_ok("chunklist", &[l(vec![]), n(0.0)]), l(vec![]));
+        assert_eq!(
+            call_ok("contains", &[l(vec![s("1")]), n(1.0)]),
+            Value::Bool(false)
         );
         assert_eq!(
             call_ok(

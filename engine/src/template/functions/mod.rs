@@ -215,7 +215,7 @@ static FUNCTIONS: &[Function] = &[
     f("rsadecrypt", 2, m(2), crypto::rsadecrypt),
     u("sensitive", 1, m(1), typeconv::identity),
     f("setintersection", 1, N, collection::setintersection),
-    f("setproduct", 0, N, collection::setproduct),
+    f("setproduct", 2, N, collection::setproduct),
     f("setsubtract", 2, m(2), collection::setsubtract),
     f("setunion", 1, N, collection::setunion),
     f("sha1", 1, m(1), crypto::sha1),
