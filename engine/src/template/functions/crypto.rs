@@ -32,8 +32,13 @@ pub fn sha512(_: &FuncCtx, a: &[Value]) -> R {
 
 pub fn bcrypt(_: &FuncCtx, a: &[Value]) -> R {
     let s = str_arg(a, 0)?;
-    let cost = if a.len() > 1 { int_arg(a, 1)? } else { 10 };
-    if !(4..=31).contains(&cost) {
+    // Like Go's x/crypto/bcrypt: a cost below the minimum means the default.
+    let cost = match a.get(1) {
+        Some(_) => int_arg(a, 1)?,
+        None => 10,
+    };
+    let cost = if cost < 4 { 10 } else { cost };
+    if cost > 31 {
         return Err(arg_err(
             1,
             format!("crypto/bcrypt: cost {cost} is outside allowed range (4,31)"),
@@ -113,7 +118,7 @@ s2NbPV48IJwBIb3W2SaIymvRQZlAq0Po4t/DNa5uvUw=
         let h = h.as_str().unwrap_or_default().to_string();
         assert!(h.starts_with("$2a$04$"), "{h}");
         assert!(bcrypt::verify("hello world", &h).unwrap_or(false));
-        assert!(call("bcrypt", &ctx(), &[s("x"), n(3.0)]).is_err());
+        assert!(call("bcrypt", &ctx(), &[s("x"), n(32.0), n(1.0)]).is_err());
         assert!(call("bcrypt", &ctx(), &[s("x"), n(32.0)]).is_err());
     }
 

@@ -119,7 +119,14 @@ fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
                     chars.next();
                     field.push('"');
                 }
-                '"' => in_quotes = false,
+                '"' => {
+                    in_quotes = false;
+                    if !matches!(chars.peek(), None | Some(',' | '\r' | '\n')) {
+                        return Err(format!(
+                            "extraneous or missing \" in quoted-field on line {line}"
+                        ));
+                    }
+                }
                 '\n' => {
                     line += 1;
                     field.push(c);
@@ -200,8 +207,10 @@ fn yaml_to_value(v: serde_norway::Value, depth: usize) -> Result<Value, String> 
 
 pub fn yamldecode(_: &FuncCtx, a: &[Value]) -> R {
     let text = str_arg(a, 0)?;
-    let y: serde_norway::Value =
+    let mut y: serde_norway::Value =
         serde_norway::from_str(&text).map_err(|e| arg_err(0, format!("invalid YAML: {e}")))?;
+    y.apply_merge()
+        .map_err(|e| arg_err(0, format!("invalid YAML: {e}")))?;
     yaml_to_value(y, 0).map_err(|e| arg_err(0, e))
 }
 

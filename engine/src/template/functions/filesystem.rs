@@ -143,46 +143,93 @@ pub fn fileexists(ctx: &FuncCtx, a: &[Value]) -> R {
     }
 }
 
+/// Expand `{a,b}` alternatives (doublestar syntax) into plain glob patterns.
+fn expand_braces(p: &str, out: &mut Vec<String>) -> Result<(), String> {
+    if out.len() > 256 {
+        return Err("too many {...} alternatives".into());
+    }
+    let chars: Vec<char> = p.chars().collect();
+    let Some(open) = chars.iter().position(|c| *c == '{') else {
+        out.push(p.to_string());
+        return Ok(());
+    };
+    let mut depth = 0;
+    let mut parts = Vec::new();
+    let mut start = open + 1;
+    for (i, c) in chars.iter().enumerate().skip(open) {
+        match c {
+            '{' => depth += 1,
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    parts.push(chars[start..i].iter().collect::<String>());
+                    let prefix: String = chars[..open].iter().collect();
+                    let suffix: String = chars[i + 1..].iter().collect();
+                    for part in parts {
+                        expand_braces(&format!("{prefix}{part}{suffix}"), out)?;
+                    }
+                    return Ok(());
+                }
+            }
+            ',' if depth == 1 => {
+                parts.push(chars[start..i].iter().collect::<String>());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    Err("unbalanced '{' in pattern".into())
+}
+
 pub fn fileset(ctx: &FuncCtx, a: &[Value]) -> R {
     let base = resolve(ctx, &str_arg(a, 0)?, 0)?;
     let pattern = str_arg(a, 1)?;
-    glob::Pattern::new(&pattern)
-        .map_err(|e| arg_err(1, format!("failed to glob pattern {pattern:?}: {e}")))?;
-    let full = format!(
-        "{}/{}",
-        glob::Pattern::escape(&base.to_string_lossy()),
-        pattern
-    );
+    let bad = |e: String| arg_err(1, format!("failed to glob pattern {pattern:?}: {e}"));
+    let mut patterns = Vec::new();
+    expand_braces(&pattern, &mut patterns).map_err(bad)?;
     let opts = glob::MatchOptions {
         case_sensitive: true,
         require_literal_separator: true,
         require_literal_leading_dot: false,
     };
-    let paths = glob::glob_with(&full, opts)
-        .map_err(|e| arg_err(1, format!("failed to glob pattern {pattern:?}: {e}")))?;
+    let escaped_base = glob::Pattern::escape(&base.to_string_lossy());
     let mut out = Vec::new();
-    for entry in paths {
-        let path = entry.map_err(|e| failed(format!("failed to glob pattern {pattern:?}: {e}")))?;
-        if !path.is_file() {
-            continue;
+    for pat in patterns {
+        glob::Pattern::new(&pat).map_err(|e| bad(e.to_string()))?;
+        let paths = glob::glob_with(&format!("{escaped_base}/{pat}"), opts)
+            .map_err(|e| bad(e.to_string()))?;
+        for entry in paths {
+            let path = entry.map_err(|e| bad(e.to_string()))?;
+            if !path.is_file() {
+                continue;
+            }
+            let rel = path.strip_prefix(&base).unwrap_or(&path);
+            let rel: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            out.push(rel.join("/"));
         }
-        let rel = path.strip_prefix(&base).unwrap_or(&path);
-        let rel: Vec<String> = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        out.push(rel.join("/"));
     }
     out.sort();
     out.dedup();
     Ok(Value::List(out.into_iter().map(Value::String).collect()))
 }
 
+fn valid_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(char::is_alphabetic)
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+}
+
 pub fn templatefile(ctx: &FuncCtx, a: &[Value]) -> R {
     let text = file(ctx, &a[..1])?;
     let vars = &a[1];
-    if !matches!(vars, Value::Map(_)) {
+    let Value::Map(m) = vars else {
         return Err(arg_err(1, "invalid vars value: must be a map or object"));
+    };
+    if let Some(bad) = m.keys().find(|k| !valid_identifier(k)) {
+        return Err(arg_err(1, format!("invalid template variable name {bad:?}: must start with a letter, followed by zero or more letters, digits, and underscores")));
     }
     let Value::String(text) = text else {
         return Err(arg_err(0, "template is not a string"));
@@ -239,7 +286,16 @@ mod tests {
             c("fileset", &[s("sub"), s("*")]),
             Ok(l(vec![s("a.txt"), s("c.sh")]))
         );
-        assert_eq!(c("fileset", &[s("sub"), s("{a,c}*")]).map(|_| ()), Ok(()));
+        assert_eq!(
+            c("fileset", &[s("sub"), s("{a,c}*")]),
+            Ok(l(vec![s("a.txt"), s("c.sh")]))
+        );
+        assert_eq!(
+            c("fileset", &[s("."), s("{sub/*.sh,hello.*}")]),
+            Ok(l(vec![s("hello.txt"), s("sub/c.sh")]))
+        );
+        assert!(c("fileset", &[s("."), s("{a,b")]).is_err());
+        assert!(c("templatefile", &[s("hello.txt"), obj(&[("1bad", s("x"))])]).is_err());
         assert_eq!(
             c("templatefile", &[s("hello.txt"), obj(&[])]),
             Ok(s("rendered:Hello World"))
