@@ -15,7 +15,7 @@ pub fn base64encode(_: &FuncCtx, a: &[Value]) -> R {
     Ok(string(STANDARD.encode(str_arg(a, 0)?.as_bytes())))
 }
 
-fn decode_b64(s: &str, index: usize) -> Result<Vec<u8>, FuncError> {
+pub(crate) fn decode_b64(s: &str, index: usize) -> Result<Vec<u8>, FuncError> {
     STANDARD
         .decode(s.trim())
         .map_err(|e| arg_err(index, format!("failed to decode base64 data: {e}")))
@@ -285,86 +285,6 @@ pub fn yamlencode(_: &FuncCtx, a: &[Value]) -> R {
     Ok(string(out))
 }
 
-#[derive(Clone, Copy)]
-enum TextEnc {
-    Utf8,
-    Utf16Le,
-    Utf16Be,
-    Ascii,
-    Latin1,
-}
-
-fn text_encoding(name: &str, index: usize) -> Result<TextEnc, FuncError> {
-    let n = name.to_ascii_uppercase().replace('_', "-");
-    Ok(match n.as_str() {
-        "UTF-8" | "UTF8" | "CSUTF8" => TextEnc::Utf8,
-        "UTF-16LE" | "CSUTF16LE" => TextEnc::Utf16Le,
-        "UTF-16BE" | "UTF-16" | "CSUTF16BE" | "CSUTF16" => TextEnc::Utf16Be,
-        "US-ASCII" | "ASCII" | "ANSI-X3.4-1968" | "CSASCII" => TextEnc::Ascii,
-        "ISO-8859-1" | "ISO-8859-1:1987" | "LATIN1" | "L1" | "CSISOLATIN1" | "ISO-IR-100" => {
-            TextEnc::Latin1
-        }
-        _ => {
-            return Err(arg_err(
-                index,
-                format!("{name:?} is not a supported IANA encoding name or alias"),
-            ))
-        }
-    })
-}
-
-pub fn textencodebase64(_: &FuncCtx, a: &[Value]) -> R {
-    let s = str_arg(a, 0)?;
-    let enc = text_encoding(&str_arg(a, 1)?, 1)?;
-    let bytes: Vec<u8> = match enc {
-        TextEnc::Utf8 => s.as_bytes().to_vec(),
-        TextEnc::Utf16Le => s.encode_utf16().flat_map(u16::to_le_bytes).collect(),
-        TextEnc::Utf16Be => s.encode_utf16().flat_map(u16::to_be_bytes).collect(),
-        TextEnc::Ascii | TextEnc::Latin1 => {
-            let limit = if matches!(enc, TextEnc::Ascii) {
-                0x80
-            } else {
-                0x100
-            };
-            s.chars()
-                .map(|c| u8::try_from(c as u32).ok().filter(|b| u32::from(*b) < limit))
-                .collect::<Option<Vec<u8>>>()
-                .ok_or_else(|| arg_err(0, "the given string contains characters that cannot be represented in the target encoding"))?
-        }
-    };
-    Ok(string(STANDARD.encode(bytes)))
-}
-
-pub fn textdecodebase64(_: &FuncCtx, a: &[Value]) -> R {
-    let bytes = decode_b64(&str_arg(a, 0)?, 0)?;
-    let enc = text_encoding(&str_arg(a, 1)?, 1)?;
-    let bad = || {
-        arg_err(
-            0,
-            "the given string contains symbols that are not defined for the encoding",
-        )
-    };
-    let text = match enc {
-        TextEnc::Utf8 => String::from_utf8(bytes).map_err(|_| bad())?,
-        TextEnc::Utf16Le | TextEnc::Utf16Be => {
-            if bytes.len() % 2 != 0 {
-                return Err(bad());
-            }
-            let units: Vec<u16> = bytes
-                .chunks_exact(2)
-                .map(|c| match enc {
-                    TextEnc::Utf16Le => u16::from_le_bytes([c[0], c[1]]),
-                    _ => u16::from_be_bytes([c[0], c[1]]),
-                })
-                .collect();
-            String::from_utf16(&units).map_err(|_| bad())?
-        }
-        TextEnc::Ascii if bytes.iter().any(|b| *b >= 0x80) => return Err(bad()),
-        TextEnc::Ascii | TextEnc::Latin1 => bytes.iter().map(|b| *b as char).collect(),
-    };
-    Ok(string(text))
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::tests::{call_ok, ctx, l, n, obj, s};
@@ -393,18 +313,6 @@ mod tests {
         let mut out = String::new();
         std::io::Read::read_to_string(&mut d, &mut out).ok();
         assert_eq!(out, "test");
-        assert_eq!(
-            call_ok("textencodebase64", &[s("Hello World"), s("UTF-16LE")]),
-            s("SABlAGwAbABvACAAVwBvAHIAbABkAA==")
-        );
-        assert_eq!(
-            call_ok(
-                "textdecodebase64",
-                &[s("SABlAGwAbABvACAAVwBvAHIAbABkAA=="), s("UTF-16LE")]
-            ),
-            s("Hello World")
-        );
-        assert!(call("textencodebase64", &ctx(), &[s("x"), s("klingon")]).is_err());
     }
 
     #[test]

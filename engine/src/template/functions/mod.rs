@@ -33,6 +33,7 @@ mod numeric;
 mod secrets;
 mod sigv4;
 mod string;
+mod textenc;
 mod typeconv;
 mod uuid;
 
@@ -231,8 +232,8 @@ static FUNCTIONS: &[Function] = &[
     f("substr", 3, m(3), string::substr),
     f("sum", 1, m(1), numeric::sum),
     f("templatefile", 2, m(2), filesystem::templatefile),
-    f("textdecodebase64", 2, m(2), encoding::textdecodebase64),
-    f("textencodebase64", 2, m(2), encoding::textencodebase64),
+    f("textdecodebase64", 2, m(2), textenc::textdecodebase64),
+    f("textencodebase64", 2, m(2), textenc::textencodebase64),
     f("timeadd", 2, m(2), datetime::timeadd),
     f("timestamp", 0, m(0), datetime::timestamp),
     f("title", 1, m(1), string::title),
