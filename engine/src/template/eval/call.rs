@@ -8,10 +8,9 @@ use hcl_edit::Span;
 
 use super::error::{EvalError, EvalResult};
 use super::expr::Evaluator;
-use super::fallback_funcs as functions;
+use crate::template::functions::{self, FuncCtx, FuncError};
 use crate::template::types::Type;
 use crate::template::Value;
-use functions::{FuncCtx, FuncError};
 
 fn call_error(name: &str, msg: &str, span: Option<Range<usize>>) -> EvalError {
     let msg = msg.trim_end_matches('.');
@@ -83,6 +82,13 @@ fn type_argument(arg: &Expression) -> EvalResult<Value> {
             e.span.or_else(|| arg.span()),
         )
     })?;
+    if ty.has_defaults() {
+        return Err(EvalError::new(
+            "Invalid type specification",
+            "Optional attribute modifier expects only one argument: the attribute type.",
+            arg.span(),
+        ));
+    }
     Ok(Value::String(ty.to_string()))
 }
 

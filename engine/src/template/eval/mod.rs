@@ -16,7 +16,6 @@
 mod call;
 mod error;
 mod expr;
-mod fallback_funcs;
 mod for_expr;
 mod heredoc;
 mod ops;
