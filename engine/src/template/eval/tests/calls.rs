@@ -185,3 +185,26 @@ fn unknown_functions_are_reported_before_their_arguments() {
     assert_eq!(d.summary, "Call to unknown function");
     assert_eq!(at(&d), ((1, 1), (1, 5)));
 }
+
+#[test]
+fn library_functions_in_expressions() {
+    assert_eq!(
+        eval("join(\",\", [for s in var.servers : \"${s.name}:${s.port}\"])"),
+        s("s1:80,s2:443")
+    );
+    assert_eq!(eval("lookup(var.tags, \"Nope\", \"dflt\")"), s("dflt"));
+    assert_eq!(eval("length(var.names) * 2"), n(6.0));
+    assert_eq!(
+        eval("format(\"%s-%d\", local.prefix, var.count)"),
+        s("pk-3")
+    );
+    assert_eq!(eval("merge(var.tags, {Env = \"dev\"}).Env"), s("dev"));
+    assert_eq!(
+        eval("contains(var.names, \"b\") ? \"yes\" : \"no\""),
+        s("yes")
+    );
+    assert_eq!(eval("coalesce(var.nothing, \"d\")"), s("d"));
+    assert_eq!(eval("concat(var.names, [\"d\"])[3]"), s("d"));
+    assert_eq!(eval("max(split(\",\", \"3,10,2\")...)"), n(10.0));
+    assert_eq!(eval("upper(try(var.tags.Owner, \"nobody\"))"), s("NOBODY"));
+}
