@@ -9,9 +9,11 @@
 //! Values that are only known at build time are [`Value::Unknown`]: every
 //! operation with an unknown operand yields `Unknown` instead of failing.
 //!
-//! Errors are [`Diagnostic`]s carrying HCL's wording and the exact range of
-//! the offending sub-expression. [`references`] lists the variables an
-//! expression refers to (for ordering `locals` and checking declarations).
+//! Errors are [`Diagnostic`](crate::diag::Diagnostic)s carrying HCL's
+//! wording and the exact range of the offending sub-expression; every error
+//! of an expression is reported (not only the first). [`references`] lists
+//! the variables an expression refers to (for ordering `locals` and checking
+//! declarations). Type constraints live in [`crate::template::types`].
 
 mod call;
 mod error;
