@@ -4,6 +4,7 @@
 mod calls;
 mod errors;
 mod exprs;
+mod fuzz;
 mod refs;
 mod templates;
 
