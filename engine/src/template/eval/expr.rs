@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
-use hcl_edit::expr::{Expression, Object, ObjectKey};
+use hcl_edit::expr::{Expression, Object, ObjectKey, Traversal, TraversalOperator};
 use hcl_edit::Span;
 
 use super::error::{both, suggest, EvalError, EvalResult};
@@ -166,7 +166,7 @@ impl<'s> Evaluator<'s> {
         for (key, value) in obj.iter() {
             let k = match key {
                 ObjectKey::Ident(id) => Ok(Some(id.value().as_str().to_string())),
-                ObjectKey::Expression(e) => self.object_key(e),
+                ObjectKey::Expression(e) => self.object_key(e, value.expr().span()),
             };
             let v = self.eval(value.expr());
             match both(k, v) {
@@ -188,12 +188,27 @@ impl<'s> Evaluator<'s> {
         })
     }
 
-    /// An object constructor key given as an expression: a bare name is
-    /// taken literally, anything else is evaluated and must be a string.
-    /// `None` when the key is unknown.
-    fn object_key(&mut self, e: &Expression) -> EvalResult<Option<String>> {
-        if let Expression::Variable(v) = e {
-            return Ok(Some(v.value().as_str().to_string()));
+    /// An object constructor key given as an expression: a bare name (or
+    /// `null`, `true`, `false`) is taken literally, anything else is
+    /// evaluated and must be a string. `None` when the key is unknown.
+    /// `value_span` locates "null key" errors (as HCL does).
+    fn object_key(
+        &mut self,
+        e: &Expression,
+        value_span: Option<Range<usize>>,
+    ) -> EvalResult<Option<String>> {
+        match e {
+            Expression::Variable(v) => return Ok(Some(v.value().as_str().to_string())),
+            Expression::Null(_) => return Ok(Some("null".to_string())),
+            Expression::Bool(b) => return Ok(Some(b.value().to_string())),
+            Expression::Traversal(t) if is_static_traversal(t) => {
+                return Err(EvalError::new(
+                    "Ambiguous attribute key",
+                    "If this expression is intended to be a reference, wrap it in parentheses. If it's instead intended as a literal name containing periods, wrap it in quotes to create a string literal.",
+                    e.span(),
+                ))
+            }
+            _ => {}
         }
         let key = self.eval(e)?;
         match key {
@@ -201,7 +216,7 @@ impl<'s> Evaluator<'s> {
             Value::Null => Err(EvalError::new(
                 "Null value as key",
                 "Can't use a null value as a key.",
-                e.span(),
+                value_span,
             )),
             other => match other.to_display_string() {
                 Some(s) => Ok(Some(s)),
@@ -213,4 +228,16 @@ impl<'s> Evaluator<'s> {
             },
         }
     }
+}
+
+/// `a.b`, `a[0]`, `a["k"]`: a variable followed by static steps only.
+fn is_static_traversal(t: &Traversal) -> bool {
+    matches!(t.expr, Expression::Variable(_))
+        && t.operators.iter().all(|op| match op.value() {
+            TraversalOperator::GetAttr(_) | TraversalOperator::LegacyIndex(_) => true,
+            TraversalOperator::Index(e) => {
+                matches!(e, Expression::Number(_) | Expression::String(_))
+            }
+            TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => false,
+        })
 }

@@ -152,42 +152,27 @@ impl Evaluator<'_> {
         }
     }
 
+    /// `c ? a : b`, in HCL's order: both results are evaluated and their
+    /// types unified first; then only the selected result's errors count
+    /// (none when the condition is unknown).
     pub(crate) fn eval_conditional(&mut self, c: &Conditional) -> EvalResult<Value> {
-        let cond = self.eval(&c.cond_expr)?;
-        let cond = match cond {
-            Value::Unknown => None,
-            Value::Null => {
-                return Err(EvalError::new(
-                    "Null condition",
-                    "The condition value is null. Conditions must either be true or false.",
-                    c.cond_expr.span(),
-                ))
-            }
-            other => Some(to_bool(&other).map_err(|_| {
-                EvalError::new(
-                    "Incorrect condition type",
-                    "The condition expression must be of type bool.",
-                    c.cond_expr.span(),
-                )
-            })?),
-        };
-        // Both results are evaluated (their types must agree); errors only
-        // count for the selected one.
         let t = self.eval(&c.true_expr);
         let f = self.eval(&c.false_expr);
-        let (tv, fv) = match (cond, t, f) {
-            (None, Ok(t), Ok(f)) => (t, f),
-            (None, Err(e), _) | (None, _, Err(e)) => return Err(e),
-            (Some(true), Err(e), _) | (Some(false), _, Err(e)) => return Err(e),
-            (Some(true), Ok(t), Err(_)) => return Ok(t),
-            (Some(false), Err(_), Ok(f)) => return Ok(f),
-            (Some(_), Ok(t), Ok(f)) => (t, f),
-        };
+        for r in [&t, &f] {
+            if let Err(e) = r {
+                if e.fatal {
+                    return Err(e.clone());
+                }
+            }
+        }
+        // A result that failed counts as unknown for unification.
+        let tv = t.as_ref().unwrap_or(&Value::Unknown);
+        let fv = f.as_ref().unwrap_or(&Value::Unknown);
         let span = match (c.true_expr.span(), c.false_expr.span()) {
             (Some(a), Some(b)) => Some(a.start..b.end),
             _ => c.span(),
         };
-        let Some(unified) = unify(&tv, &fv) else {
+        let Some(unified) = unify(tv, fv) else {
             return Err(EvalError::new(
                 "Inconsistent conditional result types",
                 format!(
@@ -198,11 +183,25 @@ impl Evaluator<'_> {
                 span,
             ));
         };
-        let chosen = match cond {
-            None => return Ok(Value::Unknown),
-            Some(true) => tv,
-            Some(false) => fv,
+        let cond = match self.eval(&c.cond_expr)? {
+            Value::Unknown if tv.is_null() && fv.is_null() => return Ok(Value::Null),
+            Value::Unknown => return Ok(Value::Unknown),
+            Value::Null => {
+                return Err(EvalError::new(
+                    "Null condition",
+                    "The condition value is null. Conditions must either be true or false.",
+                    c.cond_expr.span(),
+                ))
+            }
+            other => to_bool(&other).map_err(|_| {
+                EvalError::new(
+                    "Incorrect condition type",
+                    "The condition expression must be of type bool.",
+                    c.cond_expr.span(),
+                )
+            })?,
         };
+        let chosen = if cond { t? } else { f? };
         Ok(match unified {
             Unified::AsIs => chosen,
             Unified::String => match chosen.to_display_string() {

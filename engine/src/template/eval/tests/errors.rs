@@ -287,6 +287,29 @@ fn for_errors() {
         (1, 22),
         (1, 26),
     );
+    check(
+        "[for x in [1] : x if \"maybe\"]",
+        "Invalid 'for' condition",
+        "The 'if' clause value is invalid: a bool is required.",
+        (1, 22),
+        (1, 29),
+    );
+    // null only for some element
+    check(
+        "[for x in [1, null] : x if x == null ? null : true]",
+        "Invalid 'for' condition",
+        "The value of the 'if' clause must not be null.",
+        (1, 28),
+        (1, 51),
+    );
+    // an error independent of the element is reported once
+    check(
+        "[for x in [1, 2, 3] : x if nope]",
+        "Unknown variable",
+        "There is no variable named \"nope\".",
+        (1, 28),
+        (1, 32),
+    );
 }
 
 #[test]
@@ -295,8 +318,15 @@ fn object_key_errors() {
         "{(null) = 1}",
         "Null value as key",
         "Can't use a null value as a key.",
+        (1, 11),
+        (1, 12),
+    );
+    check(
+        "{var.region = 1}",
+        "Ambiguous attribute key",
+        "If this expression is intended to be a reference, wrap it in parentheses. If it's instead intended as a literal name containing periods, wrap it in quotes to create a string literal.",
         (1, 2),
-        (1, 8),
+        (1, 12),
     );
     check(
         "{([1]) = 1}",
