@@ -21,6 +21,17 @@ fn call_error(name: &str, msg: &str, span: Option<Range<usize>>) -> EvalError {
     )
 }
 
+/// The start of a call, `name(`, where HCL points "Error in function call".
+fn start_span(call: &FuncCall) -> Option<Range<usize>> {
+    let name = call.name.name.span()?;
+    let start = match call.name.namespace.first().and_then(|n| n.span()) {
+        Some(ns) => ns.start,
+        None => name.start,
+    };
+    let open = call.args.span().map_or(name.end, |a| a.start);
+    Some(start..open + 1)
+}
+
 fn not_enough(name: &str, expected: &str, call: &FuncCall) -> EvalError {
     // HCL points at the closing parenthesis.
     let span = call.span().map(|s| s.end.saturating_sub(1)..s.end);
@@ -37,15 +48,6 @@ fn too_many(name: &str, max: usize, span: Option<Range<usize>>) -> EvalError {
         format!("Function \"{name}\" expects only {max} argument(s)."),
         span,
     )
-}
-
-/// The `expected` text of an arity error.
-fn expected_text(min: usize, max: Option<usize>) -> String {
-    match max {
-        Some(m) if m == min => min.to_string(),
-        Some(m) => format!("{min} to {m}"),
-        None => format!("at least {min}"),
-    }
 }
 
 /// Render the contents of a template file with `vars` as its only
@@ -141,7 +143,7 @@ fn map_func_error(
                 arg.and_then(|a| a.span()).or_else(|| call.span()),
             )
         }
-        FuncError::Failed(msg) => call_error(ident, &msg, call.span()),
+        FuncError::Failed(msg) => call_error(ident, &msg, start_span(call)),
     }
 }
 
@@ -172,7 +174,7 @@ impl Evaluator<'_> {
                 return Err(call_error(
                     ident,
                     "cannot recursively call templatefile from inside another template",
-                    call.span(),
+                    start_span(call),
                 ))
             }
             _ => {}
@@ -185,9 +187,46 @@ impl Evaluator<'_> {
                 return Err(map_func_error(e, ident, call, &args, None));
             }
         }
-        let mut values = Vec::with_capacity(args.len());
+        // As HCL: the expanding argument first, then the argument count,
+        // then the other arguments.
+        let (fixed, expanded) = match (call.args.expand_final(), args.split_last()) {
+            (true, Some((last, fixed))) => match self.eval(last)? {
+                Value::List(items) => (fixed, items),
+                Value::Unknown => return Ok(Value::Unknown),
+                Value::Null => {
+                    return Err(EvalError::new(
+                        "Invalid expanding argument value",
+                        "The expanding argument (indicated by ...) must not be null.",
+                        last.span(),
+                    ))
+                }
+                _ => {
+                    return Err(EvalError::new(
+                        "Invalid expanding argument value",
+                        "The expanding argument (indicated by ...) must be of a tuple, list, or set type.",
+                        last.span(),
+                    ))
+                }
+            },
+            _ => (&args[..], Vec::new()),
+        };
+        if let Some(f) = func {
+            let count = fixed.len() + expanded.len();
+            if count < f.min_args {
+                let expected = match f.max_args {
+                    Some(max) if max == f.min_args => max.to_string(),
+                    _ => format!("at least {}", f.min_args),
+                };
+                return Err(not_enough(ident, &expected, call));
+            }
+            if let Some(max) = f.max_args.filter(|m| count > *m) {
+                let span = args.get(max).or(args.last()).and_then(|a| a.span());
+                return Err(too_many(ident, max, span));
+            }
+        }
+        let mut values = Vec::with_capacity(fixed.len() + expanded.len());
         let mut errors = Vec::new();
-        for (i, arg) in args.iter().enumerate() {
+        for (i, arg) in fixed.iter().enumerate() {
             let v = if ident == "convert" && i == 1 {
                 type_argument(arg)
             } else {
@@ -202,44 +241,9 @@ impl Evaluator<'_> {
         if let Some(e) = EvalError::join(errors) {
             return Err(e);
         }
-        if call.args.expand_final() {
-            let last_span = args.last().and_then(|a| a.span());
-            match values.pop() {
-                Some(Value::List(items)) => values.extend(items),
-                Some(Value::Unknown) => return Ok(Value::Unknown),
-                Some(Value::Null) => {
-                    return Err(EvalError::new(
-                        "Invalid expanding argument value",
-                        "The expanding argument (indicated by ...) must not be null.",
-                        last_span,
-                    ))
-                }
-                Some(_) => {
-                    return Err(EvalError::new(
-                        "Invalid expanding argument value",
-                        "The expanding argument (indicated by ...) must be of a tuple, list, or set type.",
-                        last_span,
-                    ))
-                }
-                None => {}
-            }
-        }
-        if let Some(f) = func {
-            if values.len() < f.min_args {
-                return Err(not_enough(
-                    ident,
-                    &expected_text(f.min_args, f.max_args),
-                    call,
-                ));
-            }
-            if let Some(max) = f.max_args.filter(|m| values.len() > *m) {
-                let span = args.get(max).or(args.last()).and_then(|a| a.span());
-                return Err(too_many(ident, max, span));
-            }
-        }
+        values.extend(expanded);
         // Unknown arguments: the library returns unknown, except from the
         // functions that handle them themselves.
-
         self.call_library(ident, &values)
             .map_err(|e| map_func_error(e, ident, call, &args, func))
     }
@@ -288,7 +292,7 @@ impl Evaluator<'_> {
         Err(EvalError::new(
             "Error in function call",
             detail,
-            call.span(),
+            start_span(call),
         ))
     }
 

@@ -40,7 +40,7 @@ fn try_and_can() {
          - Unknown variable (at t.pkr.hcl:3,3-7)\n  There is no variable named \"nope\".\n\
          \nAt least one expression must produce a successful result."
     );
-    assert_eq!(at(&d), ((1, 1), (4, 2)));
+    assert_eq!(at(&d), ((1, 1), (1, 5)));
     let d = eval_err("can(1, 2)");
     assert_eq!(
         (d.summary.as_str(), at(&d)),
@@ -136,7 +136,7 @@ fn call_errors() {
         d.detail,
         "Call to function \"coalesce\" failed: no non-null, non-empty-string arguments."
     );
-    assert_eq!(at(&d), ((1, 1), (1, 19)));
+    assert_eq!(at(&d), ((1, 1), (1, 10)));
 }
 
 #[test]
@@ -207,4 +207,22 @@ fn library_functions_in_expressions() {
     assert_eq!(eval("concat(var.names, [\"d\"])[3]"), s("d"));
     assert_eq!(eval("max(split(\",\", \"3,10,2\")...)"), n(10.0));
     assert_eq!(eval("upper(try(var.tags.Owner, \"nobody\"))"), s("NOBODY"));
+}
+
+#[test]
+fn expansion_and_arity_come_before_the_other_arguments() {
+    let d = eval_err("max(nope, null...)");
+    assert_eq!(d.summary, "Invalid expanding argument value");
+    let d = eval_err("upper([\"a\", \"b\"]...)");
+    assert_eq!(d.summary, "Too many function arguments");
+    assert_eq!(d.detail, "Function \"upper\" expects only 1 argument(s).");
+    assert_eq!(at(&d), ((1, 7), (1, 17)));
+    let d = eval_err("join(\",\")");
+    assert_eq!(d.summary, "Not enough function arguments");
+    assert_eq!(
+        d.detail,
+        "Function \"join\" expects at least 2 argument(s)."
+    );
+    assert_eq!(eval("upper([\"a\"]...)"), s("A"));
+    assert_eq!(eval("upper(build.list...)"), Value::Unknown);
 }

@@ -543,8 +543,16 @@ fn every_error_of_an_expression_is_reported() {
         ]
     );
     assert_eq!(
+        all("join(foo, bar)"),
+        vec![unknown((1, 6), (1, 9)), unknown((1, 11), (1, 14))]
+    );
+    // the argument count is checked before the arguments are evaluated
+    assert_eq!(
         all("upper(foo, bar)"),
-        vec![unknown((1, 7), (1, 10)), unknown((1, 12), (1, 15))]
+        vec![(
+            "Too many function arguments".to_string(),
+            ((1, 12), (1, 15))
+        )]
     );
     // all of them are caught by try/can
     assert_eq!(eval("can([foo, bar])"), Value::Bool(false));
