@@ -57,6 +57,15 @@ impl EvalError {
         Some(first)
     }
 
+    /// This error followed by `others`.
+    pub fn followed_by(mut self, others: impl IntoIterator<Item = Option<EvalError>>) -> Self {
+        for e in others.into_iter().flatten() {
+            self.0.fatal |= e.fatal;
+            self.0.also.push(e);
+        }
+        self
+    }
+
     /// All errors this one stands for, in order.
     pub fn into_diagnostics(self, file: &SourceFile) -> Vec<Diagnostic> {
         let mut out = Vec::new();

@@ -558,3 +558,13 @@ fn every_error_of_an_expression_is_reported() {
     assert_eq!(eval("can([foo, bar])"), Value::Bool(false));
     assert_eq!(eval("try({a = foo, b = bar}, 1)"), n(1.0));
 }
+
+#[test]
+fn operand_conversion_errors_come_first() {
+    let e = hcl_edit::parser::parse_expr("nope + \"a\"").expect("parse");
+    let file = SourceFile::new("t.pkr.hcl", "nope + \"a\"");
+    let d = eval_expr(&e, &scope(), &file).expect_err("errors");
+    let summaries: Vec<&str> = d.iter().map(|d| d.summary.as_str()).collect();
+    assert_eq!(summaries, vec!["Invalid operand", "Unknown variable"]);
+    assert_eq!(at(&d.0[0]), ((1, 8), (1, 11)));
+}

@@ -190,3 +190,24 @@ fn unknown_propagates() {
     assert_eq!(eval("[build.id, 1]"), list(vec![Value::Unknown, n(1.0)]));
     assert_eq!(eval("\"${build.id}\""), Value::Unknown);
 }
+
+#[test]
+fn logic_short_circuits_like_hcl() {
+    // a known deciding operand wins, dropping the other side's errors
+    assert_eq!(
+        eval("var.nothing != null && var.nothing.x == 1"),
+        Value::Bool(false)
+    );
+    assert_eq!(
+        eval("var.nothing == null || var.nothing.x"),
+        Value::Bool(true)
+    );
+    assert_eq!(eval("nope && false"), Value::Bool(false));
+    // an error-free unknown left operand decides when both are unknown
+    assert_eq!(eval("build.x && nope"), Value::Unknown);
+    assert_eq!(eval("build.x || true"), Value::Bool(true));
+    let d = eval_err("nope && true");
+    assert_eq!(d.summary, "Unknown variable");
+    let d = eval_err("nope || build.x");
+    assert_eq!(d.summary, "Unknown variable");
+}
