@@ -1,11 +1,13 @@
 //! Packer templates: the value model, the function library, HCL2 and legacy
 //! JSON front ends and evaluation.
 
+pub mod eval;
 pub mod functions;
 pub mod json;
 pub mod model;
 pub mod options;
 pub mod upgrade;
+pub mod types;
 pub mod value;
 
 pub use options::LoadOptions;

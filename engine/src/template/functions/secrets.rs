@@ -1,0 +1,507 @@
+//! Secret stores: HashiCorp Vault (`vault`), Consul KV (`consul_key`) and
+//! AWS Secrets Manager (`aws_secretsmanager`, `aws_secretsmanager_raw`).
+//!
+//! Each reads its configuration from the environment the way the
+//! official clients do, then makes one HTTP request with short timeouts.
+
+use std::time::Duration;
+
+use super::sigv4::{sigv4_authorization, SigV4Request};
+
+use super::helpers::{failed, str_arg, string, R};
+use super::{FuncCtx, FuncError};
+use crate::template::Value;
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+fn home() -> Option<std::path::PathBuf> {
+    std::env::var_os("HOME").map(std::path::PathBuf::from)
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_connect(Some(Duration::from_secs(5)))
+        .timeout_global(Some(Duration::from_secs(30)))
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+/// One request; transport failures name the service and address.
+fn request(
+    service: &str,
+    method: &str,
+    url: &str,
+    headers: &[(String, String)],
+    body: Option<&str>,
+) -> Result<(u16, String), FuncError> {
+    let agent = agent();
+    let unreachable = |e: ureq::Error| failed(format!("{service}: cannot reach {url}: {e}"));
+    let response = match (method, body) {
+        ("POST", Some(body)) => {
+            let mut req = agent.post(url);
+            for (k, v) in headers {
+                req = req.header(k.as_str(), v.as_str());
+            }
+            req.send(body).map_err(unreachable)?
+        }
+        _ => {
+            let mut req = agent.get(url);
+            for (k, v) in headers {
+                req = req.header(k.as_str(), v.as_str());
+            }
+            req.call().map_err(unreachable)?
+        }
+    };
+    let status = response.status().as_u16();
+    let text = response.into_body().read_to_string().map_err(|e| {
+        failed(format!(
+            "{service}: failed to read the response from {url}: {e}"
+        ))
+    })?;
+    Ok((status, text))
+}
+
+fn json_field_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------- Vault
+
+/// Vault client settings (`VAULT_ADDR`, `VAULT_TOKEN` or `~/.vault-token`,
+/// `VAULT_NAMESPACE`).
+pub struct VaultConfig {
+    pub addr: String,
+    pub token: Option<String>,
+    pub namespace: Option<String>,
+}
+
+impl VaultConfig {
+    pub fn from_env() -> Self {
+        let token = env("VAULT_TOKEN").or_else(|| {
+            let path = home()?.join(".vault-token");
+            std::fs::read_to_string(path)
+                .ok()
+                .map(|t| t.trim().to_string())
+        });
+        VaultConfig {
+            addr: env("VAULT_ADDR").unwrap_or_else(|| "https://127.0.0.1:8200".into()),
+            token,
+            namespace: env("VAULT_NAMESPACE"),
+        }
+    }
+}
+
+/// Read `key` from the secret at `path` (KV v1 `data.key` or KV v2 `data.data.key`).
+pub fn vault_read(cfg: &VaultConfig, path: &str, key: &str) -> Result<String, FuncError> {
+    let url = format!(
+        "{}/v1/{}",
+        cfg.addr.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
+    let mut headers = Vec::new();
+    if let Some(t) = &cfg.token {
+        headers.push(("X-Vault-Token".to_string(), t.clone()));
+    }
+    if let Some(ns) = &cfg.namespace {
+        headers.push(("X-Vault-Namespace".to_string(), ns.clone()));
+    }
+    let (status, body) = request("Vault", "GET", &url, &headers, None)?;
+    if status == 404 {
+        return Err(failed(format!(
+            "Vault secret does not exist at the given path: {path}"
+        )));
+    }
+    let json: serde_json::Value = serde_json::from_str(&body).map_err(|_| {
+        failed(format!(
+            "Vault: unexpected response from {url} (HTTP {status})"
+        ))
+    })?;
+    if !(200..300).contains(&status) {
+        let errors = json.get("errors").map(json_field_text).unwrap_or_default();
+        return Err(failed(format!(
+            "Vault: error reading {path} (HTTP {status}): {errors}"
+        )));
+    }
+    let data = json.get("data");
+    let value = data
+        .and_then(|d| d.get("data"))
+        .and_then(|d| d.get(key))
+        .or_else(|| data.and_then(|d| d.get(key)));
+    match value {
+        Some(v) => Ok(json_field_text(v)),
+        None => Err(failed(format!(
+            "Vault data was empty at the given path: no key {key:?} in the secret at {path}"
+        ))),
+    }
+}
+
+pub fn vault(_: &FuncCtx, a: &[Value]) -> R {
+    let path = str_arg(a, 0)?;
+    let key = str_arg(a, 1)?;
+    vault_read(&VaultConfig::from_env(), &path, &key).map(string)
+}
+
+// ---------------------------------------------------------------- Consul
+
+/// Consul settings (`CONSUL_HTTP_ADDR`, `CONSUL_HTTP_TOKEN`, `CONSUL_HTTP_SSL`).
+pub struct ConsulConfig {
+    pub addr: String,
+    pub token: Option<String>,
+}
+
+impl ConsulConfig {
+    pub fn from_env() -> Self {
+        let raw = env("CONSUL_HTTP_ADDR").unwrap_or_else(|| "127.0.0.1:8500".into());
+        let addr = if raw.contains("://") {
+            raw
+        } else if env("CONSUL_HTTP_SSL").is_some_and(|v| v == "true" || v == "1") {
+            format!("https://{raw}")
+        } else {
+            format!("http://{raw}")
+        };
+        ConsulConfig {
+            addr,
+            token: env("CONSUL_HTTP_TOKEN"),
+        }
+    }
+}
+
+fn escape_path(p: &str) -> String {
+    let mut out = String::new();
+    for b in p.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+pub fn consul_read(cfg: &ConsulConfig, key: &str) -> Result<String, FuncError> {
+    let url = format!(
+        "{}/v1/kv/{}?raw",
+        cfg.addr.trim_end_matches('/'),
+        escape_path(key.trim_start_matches('/'))
+    );
+    let headers: Vec<(String, String)> = cfg
+        .token
+        .iter()
+        .map(|t| ("X-Consul-Token".to_string(), t.clone()))
+        .collect();
+    let (status, body) = request("Consul", "GET", &url, &headers, None)?;
+    match status {
+        200..=299 => Ok(body),
+        404 => Err(failed(format!(
+            "Consul: key does not exist at the given path: {key}"
+        ))),
+        _ => Err(failed(format!(
+            "Consul: error reading key {key} (HTTP {status}): {}",
+            body.trim()
+        ))),
+    }
+}
+
+pub fn consul_key(_: &FuncCtx, a: &[Value]) -> R {
+    consul_read(&ConsulConfig::from_env(), &str_arg(a, 0)?).map(string)
+}
+
+// ---------------------------------------------------------------- AWS
+
+/// AWS credentials.
+pub struct AwsCredentials {
+    pub access_key: String,
+    pub secret_key: String,
+    pub session_token: Option<String>,
+}
+
+/// Read an INI section's key from an AWS config/credentials file.
+fn ini_value(text: &str, section: &str, key: &str) -> Option<String> {
+    let mut in_section = false;
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') && line.ends_with(']') {
+            in_section = line[1..line.len() - 1].trim() == section;
+        } else if in_section {
+            if let Some((k, v)) = line.split_once('=') {
+                if k.trim() == key {
+                    return Some(v.trim().to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
+fn aws_profile() -> String {
+    env("AWS_PROFILE").unwrap_or_else(|| "default".into())
+}
+
+fn aws_credentials() -> Result<AwsCredentials, FuncError> {
+    if let (Some(a), Some(s)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
+        return Ok(AwsCredentials {
+            access_key: a,
+            secret_key: s,
+            session_token: env("AWS_SESSION_TOKEN"),
+        });
+    }
+    let path = env("AWS_SHARED_CREDENTIALS_FILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| home().map(|h| h.join(".aws/credentials")));
+    let text = path
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
+    let profile = aws_profile();
+    match (
+        ini_value(&text, &profile, "aws_access_key_id"),
+        ini_value(&text, &profile, "aws_secret_access_key"),
+    ) {
+        (Some(a), Some(s)) => Ok(AwsCredentials {
+            access_key: a,
+            secret_key: s,
+            session_token: ini_value(&text, &profile, "aws_session_token"),
+        }),
+        _ => Err(failed("AWS Secrets Manager: no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or use the shared credentials file)")),
+    }
+}
+
+fn aws_region() -> Result<String, FuncError> {
+    if let Some(r) = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")) {
+        return Ok(r);
+    }
+    let path = env("AWS_CONFIG_FILE")
+        .map(std::path::PathBuf::from)
+        .or_else(|| home().map(|h| h.join(".aws/config")));
+    let text = path
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .unwrap_or_default();
+    let profile = aws_profile();
+    let section = if profile == "default" {
+        profile
+    } else {
+        format!("profile {profile}")
+    };
+    ini_value(&text, &section, "region").ok_or_else(|| {
+        failed(
+            "AWS Secrets Manager: no AWS region configured (set AWS_REGION or AWS_DEFAULT_REGION)",
+        )
+    })
+}
+
+/// Where and how to call Secrets Manager.
+pub struct AwsConfig {
+    pub endpoint: String,
+    pub region: String,
+    pub credentials: AwsCredentials,
+}
+
+impl AwsConfig {
+    pub fn from_env() -> Result<Self, FuncError> {
+        let region = aws_region()?;
+        let endpoint = env("AWS_ENDPOINT_URL_SECRETS_MANAGER")
+            .or_else(|| env("AWS_ENDPOINT_URL"))
+            .unwrap_or_else(|| format!("https://secretsmanager.{region}.amazonaws.com"));
+        Ok(AwsConfig {
+            endpoint,
+            region,
+            credentials: aws_credentials()?,
+        })
+    }
+}
+
+/// `GetSecretValue`: the secret's `SecretString`.
+pub fn aws_get_secret(
+    cfg: &AwsConfig,
+    secret_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, FuncError> {
+    let endpoint = cfg.endpoint.trim_end_matches('/');
+    let after_scheme = endpoint
+        .split_once("://")
+        .map(|(_, r)| r)
+        .unwrap_or(endpoint);
+    let (host, path) = match after_scheme.find('/') {
+        Some(i) => (&after_scheme[..i], &after_scheme[i..]),
+        None => (after_scheme, "/"),
+    };
+    let url = if endpoint.contains("://") {
+        format!("{endpoint}/")
+    } else {
+        format!("https://{endpoint}/")
+    };
+    let body = serde_json::json!({ "SecretId": secret_id }).to_string();
+    let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
+    let mut headers = vec![
+        (
+            "Content-Type".to_string(),
+            "application/x-amz-json-1.1".to_string(),
+        ),
+        ("Host".to_string(), host.to_string()),
+        ("X-Amz-Date".to_string(), amz_date.clone()),
+        (
+            "X-Amz-Target".to_string(),
+            "secretsmanager.GetSecretValue".to_string(),
+        ),
+    ];
+    if let Some(t) = &cfg.credentials.session_token {
+        headers.push(("X-Amz-Security-Token".to_string(), t.clone()));
+    }
+    let auth = sigv4_authorization(
+        &SigV4Request {
+            method: "POST",
+            path: if path.ends_with('/') {
+                path.to_string()
+            } else {
+                format!("{path}/")
+            }
+            .as_str(),
+            query: "",
+            headers: &headers,
+            payload: body.as_bytes(),
+            region: &cfg.region,
+            service: "secretsmanager",
+            amz_date: &amz_date,
+        },
+        &cfg.credentials.access_key,
+        &cfg.credentials.secret_key,
+    );
+    headers.push(("Authorization".to_string(), auth));
+    headers.retain(|(k, _)| k != "Host");
+    let (status, text) = request("AWS Secrets Manager", "POST", &url, &headers, Some(&body))?;
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
+    if !(200..300).contains(&status) {
+        let kind = json.get("__type").map(json_field_text).unwrap_or_default();
+        let msg = json
+            .get("message")
+            .or_else(|| json.get("Message"))
+            .map(json_field_text)
+            .unwrap_or_else(|| text.trim().to_string());
+        return Err(failed(format!(
+            "AWS Secrets Manager: error getting secret {secret_id:?} (HTTP {status}) {kind}: {msg}"
+        )));
+    }
+    match json.get("SecretString") {
+        Some(serde_json::Value::String(s)) => Ok(s.clone()),
+        _ => Err(failed(format!(
+            "AWS Secrets Manager: secret {secret_id:?} has no string value"
+        ))),
+    }
+}
+
+/// Packer's key selection for `aws_secretsmanager`.
+pub fn select_secret_key(secret: &str, key: &str) -> Result<String, FuncError> {
+    let parsed: Option<serde_json::Map<String, serde_json::Value>> =
+        serde_json::from_str(secret).ok();
+    match (parsed, key) {
+        (None, "") => Ok(secret.to_string()),
+        (None, _) => Err(failed(format!("AWS Secrets Manager: the secret is not a JSON object, so key {key:?} cannot be read; use aws_secretsmanager_raw"))),
+        (Some(m), "") if m.len() == 1 => Ok(m.values().next().map(json_field_text).unwrap_or_default()),
+        (Some(_), "") => Err(failed("AWS Secrets Manager: the secret has multiple values, a key must be given")),
+        (Some(m), _) => m
+            .get(key)
+            .map(json_field_text)
+            .ok_or_else(|| failed(format!("AWS Secrets Manager: the secret has no key {key:?}"))),
+    }
+}
+
+pub fn aws_secretsmanager(_: &FuncCtx, a: &[Value]) -> R {
+    let name = str_arg(a, 0)?;
+    let key = if a[1].is_null() {
+        String::new()
+    } else {
+        str_arg(a, 1)?.into_owned()
+    };
+    let secret = aws_get_secret(&AwsConfig::from_env()?, &name, chrono::Utc::now())?;
+    select_secret_key(&secret, &key).map(string)
+}
+
+pub fn aws_secretsmanager_raw(_: &FuncCtx, a: &[Value]) -> R {
+    let name = str_arg(a, 0)?;
+    aws_get_secret(&AwsConfig::from_env()?, &name, chrono::Utc::now()).map(string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn closed_port() -> u16 {
+        let l = std::net::TcpListener::bind("127.0.0.1:0");
+        l.ok()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
+            .unwrap_or(1)
+    }
+
+    #[test]
+    fn unreachable_services_name_service_and_address() {
+        let port = closed_port();
+        let addr = format!("http://127.0.0.1:{port}");
+        let cfg = VaultConfig {
+            addr: addr.clone(),
+            token: Some("t".into()),
+            namespace: None,
+        };
+        let e = vault_read(&cfg, "secret/data/x", "k")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("Vault") && e.contains(&addr), "{e}");
+
+        let cfg = ConsulConfig {
+            addr: addr.clone(),
+            token: None,
+        };
+        let e = consul_read(&cfg, "app/key").unwrap_err().to_string();
+        assert!(e.contains("Consul") && e.contains(&addr), "{e}");
+
+        let cfg = AwsConfig {
+            endpoint: addr.clone(),
+            region: "us-east-1".into(),
+            credentials: AwsCredentials {
+                access_key: "AKID".into(),
+                secret_key: "S".into(),
+                session_token: None,
+            },
+        };
+        let e = aws_get_secret(&cfg, "s", chrono::Utc::now())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("AWS Secrets Manager") && e.contains(&addr),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn secret_key_selection() {
+        assert_eq!(
+            select_secret_key("{\"a\":\"1\",\"b\":2}", "b"),
+            Ok("2".into())
+        );
+        assert_eq!(select_secret_key("{\"only\":\"v\"}", ""), Ok("v".into()));
+        assert_eq!(select_secret_key("plain", ""), Ok("plain".into()));
+        assert!(select_secret_key("{\"a\":\"1\",\"b\":2}", "").is_err());
+        assert!(select_secret_key("{\"a\":\"1\"}", "z").is_err());
+        assert!(select_secret_key("plain", "k").is_err());
+    }
+
+    #[test]
+    fn ini_parsing() {
+        let text = "[default]\naws_access_key_id = A\n[profile dev]\nregion = eu-west-1\n";
+        assert_eq!(
+            ini_value(text, "default", "aws_access_key_id"),
+            Some("A".into())
+        );
+        assert_eq!(
+            ini_value(text, "profile dev", "region"),
+            Some("eu-west-1".into())
+        );
+        assert_eq!(ini_value(text, "default", "region"), None);
+    }
+}
