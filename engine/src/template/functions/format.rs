@@ -1,6 +1,6 @@
 //! `format` and `formatlist` (cty's printf-style formatting).
 
-use super::helpers::{arg_err, failed, str_arg, string, R};
+use super::helpers::{arg_err, failed, graphemes, str_arg, string, R};
 use super::{FuncCtx, FuncError};
 use crate::template::value::format_number;
 use crate::template::Value;
@@ -179,7 +179,7 @@ pub fn format_values(fmt: &str, args: &[Value], base: usize) -> Result<String, F
 }
 
 fn pad(spec: &Spec, body: String, numeric: bool) -> String {
-    let len = body.chars().count();
+    let len = graphemes(&body).len();
     let Some(w) = spec.width.filter(|w| *w > len) else {
         return body;
     };
@@ -274,14 +274,14 @@ fn format_one(spec: &Spec, verb: char, arg: &Value, index: usize) -> Result<Stri
         's' => {
             let s = text('s')?;
             match spec.prec {
-                Some(p) => s.chars().take(p).collect(),
+                Some(p) => graphemes(&s).into_iter().take(p).collect(),
                 None => s,
             }
         }
         'q' => {
             let s = text('q')?;
             let s: String = match spec.prec {
-                Some(p) => s.chars().take(p).collect(),
+                Some(p) => graphemes(&s).into_iter().take(p).collect(),
                 None => s,
             };
             serde_json::Value::String(s).to_string()
