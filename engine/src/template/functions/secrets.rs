@@ -20,24 +20,65 @@ fn home() -> Option<std::path::PathBuf> {
     std::env::var_os("HOME").map(std::path::PathBuf::from)
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
+fn env_true(name: &str) -> bool {
+    env(name).is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+}
+
+fn env_false(name: &str) -> bool {
+    env(name).is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "0" | "false" | "no"))
+}
+
+/// TLS settings of one client: an extra CA bundle and whether to skip
+/// certificate verification.
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    pub ca_file: Option<std::path::PathBuf>,
+    pub skip_verify: bool,
+}
+
+fn agent(service: &str, tls: &TlsOptions) -> Result<ureq::Agent, FuncError> {
+    use ureq::tls::{PemItem, RootCerts, TlsConfig};
+    let mut tls_config = TlsConfig::builder().disable_verification(tls.skip_verify);
+    if let Some(path) = &tls.ca_file {
+        let pem = std::fs::read(path).map_err(|e| {
+            failed(format!(
+                "{service}: cannot read CA certificate file {}: {e}",
+                path.display()
+            ))
+        })?;
+        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        if certs.is_empty() {
+            return Err(failed(format!(
+                "{service}: no PEM certificates found in {}",
+                path.display()
+            )));
+        }
+        tls_config = tls_config.root_certs(RootCerts::new_with_certs(&certs));
+    }
+    Ok(ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(5)))
         .timeout_global(Some(Duration::from_secs(30)))
         .http_status_as_error(false)
+        .tls_config(tls_config.build())
         .build()
-        .into()
+        .into())
 }
 
 /// One request; transport failures name the service and address.
 fn request(
     service: &str,
+    tls: &TlsOptions,
     method: &str,
     url: &str,
     headers: &[(String, String)],
     body: Option<&str>,
 ) -> Result<(u16, String), FuncError> {
-    let agent = agent();
+    let agent = agent(service, tls)?;
     let unreachable = |e: ureq::Error| failed(format!("{service}: cannot reach {url}: {e}"));
     let response = match (method, body) {
         ("POST", Some(body)) => {
@@ -79,6 +120,8 @@ pub struct VaultConfig {
     pub addr: String,
     pub token: Option<String>,
     pub namespace: Option<String>,
+    /// `VAULT_CACERT`, `VAULT_SKIP_VERIFY`.
+    pub tls: TlsOptions,
 }
 
 impl VaultConfig {
@@ -93,6 +136,10 @@ impl VaultConfig {
             addr: env("VAULT_ADDR").unwrap_or_else(|| "https://127.0.0.1:8200".into()),
             token,
             namespace: env("VAULT_NAMESPACE"),
+            tls: TlsOptions {
+                ca_file: env("VAULT_CACERT").map(Into::into),
+                skip_verify: env_true("VAULT_SKIP_VERIFY"),
+            },
         }
     }
 }
@@ -111,7 +158,7 @@ pub fn vault_read(cfg: &VaultConfig, path: &str, key: &str) -> Result<String, Fu
     if let Some(ns) = &cfg.namespace {
         headers.push(("X-Vault-Namespace".to_string(), ns.clone()));
     }
-    let (status, body) = request("Vault", "GET", &url, &headers, None)?;
+    let (status, body) = request("Vault", &cfg.tls, "GET", &url, &headers, None)?;
     if status == 404 {
         return Err(failed(format!(
             "Vault secret does not exist at the given path: {path}"
@@ -153,6 +200,8 @@ pub fn vault(_: &FuncCtx, a: &[Value]) -> R {
 pub struct ConsulConfig {
     pub addr: String,
     pub token: Option<String>,
+    /// `CONSUL_CACERT`, `CONSUL_HTTP_SSL_VERIFY=false`.
+    pub tls: TlsOptions,
 }
 
 impl ConsulConfig {
@@ -160,7 +209,7 @@ impl ConsulConfig {
         let raw = env("CONSUL_HTTP_ADDR").unwrap_or_else(|| "127.0.0.1:8500".into());
         let addr = if raw.contains("://") {
             raw
-        } else if env("CONSUL_HTTP_SSL").is_some_and(|v| v == "true" || v == "1") {
+        } else if env_true("CONSUL_HTTP_SSL") {
             format!("https://{raw}")
         } else {
             format!("http://{raw}")
@@ -168,6 +217,10 @@ impl ConsulConfig {
         ConsulConfig {
             addr,
             token: env("CONSUL_HTTP_TOKEN"),
+            tls: TlsOptions {
+                ca_file: env("CONSUL_CACERT").map(Into::into),
+                skip_verify: env_false("CONSUL_HTTP_SSL_VERIFY"),
+            },
         }
     }
 }
@@ -196,7 +249,7 @@ pub fn consul_read(cfg: &ConsulConfig, key: &str) -> Result<String, FuncError> {
         .iter()
         .map(|t| ("X-Consul-Token".to_string(), t.clone()))
         .collect();
-    let (status, body) = request("Consul", "GET", &url, &headers, None)?;
+    let (status, body) = request("Consul", &cfg.tls, "GET", &url, &headers, None)?;
     match status {
         200..=299 => Ok(body),
         404 => Err(failed(format!(
@@ -300,6 +353,8 @@ pub struct AwsConfig {
     pub endpoint: String,
     pub region: String,
     pub credentials: AwsCredentials,
+    /// `AWS_CA_BUNDLE`.
+    pub tls: TlsOptions,
 }
 
 impl AwsConfig {
@@ -312,6 +367,10 @@ impl AwsConfig {
             endpoint,
             region,
             credentials: aws_credentials()?,
+            tls: TlsOptions {
+                ca_file: env("AWS_CA_BUNDLE").map(Into::into),
+                skip_verify: false,
+            },
         })
     }
 }
@@ -374,7 +433,14 @@ pub fn aws_get_secret(
     );
     headers.push(("Authorization".to_string(), auth));
     headers.retain(|(k, _)| k != "Host");
-    let (status, text) = request("AWS Secrets Manager", "POST", &url, &headers, Some(&body))?;
+    let (status, text) = request(
+        "AWS Secrets Manager",
+        &cfg.tls,
+        "POST",
+        &url,
+        &headers,
+        Some(&body),
+    )?;
     let json: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
     if !(200..300).contains(&status) {
         let kind = json.get("__type").map(json_field_text).unwrap_or_default();
@@ -447,6 +513,7 @@ mod tests {
             addr: addr.clone(),
             token: Some("t".into()),
             namespace: None,
+            tls: TlsOptions::default(),
         };
         let e = vault_read(&cfg, "secret/data/x", "k")
             .unwrap_err()
@@ -456,6 +523,7 @@ mod tests {
         let cfg = ConsulConfig {
             addr: addr.clone(),
             token: None,
+            tls: TlsOptions::default(),
         };
         let e = consul_read(&cfg, "app/key").unwrap_err().to_string();
         assert!(e.contains("Consul") && e.contains(&addr), "{e}");
@@ -468,12 +536,31 @@ mod tests {
                 secret_key: "S".into(),
                 session_token: None,
             },
+            tls: TlsOptions::default(),
         };
         let e = aws_get_secret(&cfg, "s", chrono::Utc::now())
             .unwrap_err()
             .to_string();
         assert!(
             e.contains("AWS Secrets Manager") && e.contains(&addr),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_ca_file_is_a_clear_error() {
+        let cfg = VaultConfig {
+            addr: "https://127.0.0.1:1".into(),
+            token: None,
+            namespace: None,
+            tls: TlsOptions {
+                ca_file: Some("/nonexistent/ca.pem".into()),
+                skip_verify: false,
+            },
+        };
+        let e = vault_read(&cfg, "secret/x", "k").unwrap_err().to_string();
+        assert!(
+            e.contains("Vault") && e.contains("/nonexistent/ca.pem"),
             "{e}"
         );
     }
