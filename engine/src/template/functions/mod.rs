@@ -21,6 +21,7 @@ use std::path::Path;
 
 use crate::template::Value;
 
+mod aws;
 mod collection;
 mod crypto;
 mod datetime;
@@ -146,12 +147,12 @@ static FUNCTIONS: &[Function] = &[
     f("abspath", 1, m(1), filesystem::abspath),
     f("alltrue", 1, m(1), collection::alltrue),
     f("anytrue", 1, m(1), collection::anytrue),
-    f("aws_secretsmanager", 2, m(2), secrets::aws_secretsmanager),
+    f("aws_secretsmanager", 2, m(2), aws::aws_secretsmanager),
     f(
         "aws_secretsmanager_raw",
         1,
         m(1),
-        secrets::aws_secretsmanager_raw,
+        aws::aws_secretsmanager_raw,
     ),
     f("base64decode", 1, m(1), encoding::base64decode),
     f("base64encode", 1, m(1), encoding::base64encode),
