@@ -194,28 +194,46 @@ pub fn aws_get_secret(
             "AWS Secrets Manager: error getting secret {secret_id:?} (HTTP {status}) {kind}: {msg}"
         )));
     }
-    match json.get("SecretString") {
-        Some(serde_json::Value::String(s)) => Ok(s.clone()),
+    match (json.get("SecretString"), json.get("SecretBinary")) {
+        (Some(serde_json::Value::String(s)), _) => Ok(s.clone()),
+        (_, Some(serde_json::Value::String(b))) => {
+            use base64::Engine;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b)
+                .map_err(|e| failed(format!("AWS Secrets Manager: invalid SecretBinary: {e}")))?;
+            Ok(String::from_utf8_lossy(&bytes).into_owned())
+        }
         _ => Err(failed(format!(
-            "AWS Secrets Manager: secret {secret_id:?} has no string value"
+            "AWS Secrets Manager: secret {secret_id:?} has no value"
         ))),
     }
 }
 
-/// Packer's key selection for `aws_secretsmanager`.
+/// Packer's key selection for `aws_secretsmanager`: a secret that is not
+/// JSON is returned as is; for a JSON object an empty key selects its only
+/// value, otherwise the value under `key`.
 pub fn select_secret_key(secret: &str, key: &str) -> Result<String, FuncError> {
-    let parsed: Option<serde_json::Map<String, serde_json::Value>> =
-        serde_json::from_str(secret).ok();
-    match (parsed, key) {
-        (None, "") => Ok(secret.to_string()),
-        (None, _) => Err(failed(format!("AWS Secrets Manager: the secret is not a JSON object, so key {key:?} cannot be read; use aws_secretsmanager_raw"))),
-        (Some(m), "") if m.len() == 1 => Ok(m.values().next().map(json_field_text).unwrap_or_default()),
-        (Some(_), "") => Err(failed("AWS Secrets Manager: the secret has multiple values, a key must be given")),
-        (Some(m), _) => m
-            .get(key)
-            .map(json_field_text)
-            .ok_or_else(|| failed(format!("AWS Secrets Manager: the secret has no key {key:?}"))),
+    let Ok(json) = serde_json::from_str::<serde_json::Value>(secret) else {
+        return Ok(secret.to_string());
+    };
+    let serde_json::Value::Object(m) = json else {
+        return Err(failed(
+            "AWS Secrets Manager: the secret is JSON but not an object of key/value pairs",
+        ));
+    };
+    if key.is_empty() {
+        if m.len() > 1 {
+            return Err(failed(
+                "AWS Secrets Manager: the secret has multiple values and no key was set",
+            ));
+        }
+        return Ok(m.values().next().map(json_field_text).unwrap_or_default());
     }
+    m.get(key).map(json_field_text).ok_or_else(|| {
+        failed(format!(
+            "AWS Secrets Manager: no secret found for key {key:?}"
+        ))
+    })
 }
 
 pub fn aws_secretsmanager(_: &FuncCtx, a: &[Value]) -> R {
@@ -248,7 +266,8 @@ mod tests {
         assert_eq!(select_secret_key("plain", ""), Ok("plain".into()));
         assert!(select_secret_key("{\"a\":\"1\",\"b\":2}", "").is_err());
         assert!(select_secret_key("{\"a\":\"1\"}", "z").is_err());
-        assert!(select_secret_key("plain", "k").is_err());
+        assert_eq!(select_secret_key("plain", "k"), Ok("plain".into()));
+        assert!(select_secret_key("[1]", "").is_err());
     }
 
     #[test]

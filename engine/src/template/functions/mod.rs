@@ -14,8 +14,11 @@
 //!   holding the type expression: `"string"`, `"number"`, `"bool"`,
 //!   `"any"`, `"list(string)"`, `"set(number)"`, `"map(any)"`,
 //!   `"tuple([string, number])"`, `"object({a = string})"`.
-//! * Time functions use one instant per process (Packer's `InitTime`) so
-//!   that `timestamp()` is the same everywhere in a build.
+//! * `env` is registered with `variable_default_only: true`: Packer allows
+//!   it only in input variable defaults (and nothing else there).
+//! * `timestamp()` reads the clock at each call (as Packer does);
+//!   `legacy_isotime` and `legacy_strftime` use one instant per process
+//!   (Packer's `InitTime`).
 
 use std::path::Path;
 
@@ -80,6 +83,9 @@ pub struct Function {
     /// Arguments must be evaluated lazily (`try`, `can`): the evaluator
     /// implements these itself.
     pub lazy: bool,
+    /// Packer allows this function only in input variable default values
+    /// (`env`), where it is also the only function allowed.
+    pub variable_default_only: bool,
     /// The function handles unknown arguments itself.
     pub(crate) sees_unknown: bool,
     pub(crate) imp: FuncImpl,
@@ -92,6 +98,7 @@ impl std::fmt::Debug for Function {
             .field("min_args", &self.min_args)
             .field("max_args", &self.max_args)
             .field("lazy", &self.lazy)
+            .field("variable_default_only", &self.variable_default_only)
             .finish()
     }
 }
@@ -102,6 +109,7 @@ const fn f(name: &'static str, min: usize, max: Option<usize>, imp: FuncImpl) ->
         min_args: min,
         max_args: max,
         lazy: false,
+        variable_default_only: false,
         sees_unknown: false,
         imp,
     }
@@ -114,6 +122,7 @@ const fn u(name: &'static str, min: usize, max: Option<usize>, imp: FuncImpl) ->
         min_args: min,
         max_args: max,
         lazy: false,
+        variable_default_only: false,
         sees_unknown: true,
         imp,
     }
@@ -131,6 +140,7 @@ const fn lazy(name: &'static str, min: usize, max: Option<usize>) -> Function {
         min_args: min,
         max_args: max,
         lazy: true,
+        variable_default_only: false,
         sees_unknown: true,
         imp: lazy_impl,
     }
@@ -179,6 +189,10 @@ static FUNCTIONS: &[Function] = &[
     f("distinct", 1, m(1), collection::distinct),
     f("element", 2, m(2), collection::element),
     f("endswith", 2, m(2), string::endswith),
+    Function {
+        variable_default_only: true,
+        ..f("env", 1, m(1), secrets::env_fn)
+    },
     f("file", 1, m(1), filesystem::file),
     f("filebase64", 1, m(1), filesystem::filebase64),
     f("fileexists", 1, m(1), filesystem::fileexists),

@@ -111,6 +111,16 @@ pub(crate) fn json_field_text(v: &serde_json::Value) -> String {
     }
 }
 
+// ---------------------------------------------------------------- env
+
+/// `env(name)`: the environment variable's value, or "" when unset.
+/// Packer allows it only in input variable defaults (see
+/// [`super::Function::variable_default_only`]).
+pub fn env_fn(_: &FuncCtx, a: &[Value]) -> R {
+    let name = str_arg(a, 0)?;
+    Ok(string(std::env::var(name.as_ref()).unwrap_or_default()))
+}
+
 // ---------------------------------------------------------------- Vault
 
 /// Vault client settings (`VAULT_ADDR`, `VAULT_TOKEN` or `~/.vault-token`,
@@ -317,6 +327,24 @@ mod tests {
         assert!(
             e.contains("AWS Secrets Manager") && e.contains(&addr),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn env_reads_the_environment() {
+        let c = super::super::tests::ctx();
+        let path = std::env::var("PATH").unwrap_or_default();
+        assert_eq!(
+            super::super::call("env", &c, &[Value::String("PATH".into())]),
+            Ok(Value::String(path))
+        );
+        assert_eq!(
+            super::super::call(
+                "env",
+                &c,
+                &[Value::String("KILN_SURELY_UNSET_VAR_42".into())]
+            ),
+            Ok(Value::String(String::new()))
         );
     }
 
