@@ -135,12 +135,8 @@ pub struct VaultConfig {
 
 impl VaultConfig {
     pub fn from_env() -> Self {
-        let token = env("VAULT_TOKEN").or_else(|| {
-            let path = home()?.join(".vault-token");
-            std::fs::read_to_string(path)
-                .ok()
-                .map(|t| t.trim().to_string())
-        });
+        // Like Packer (packer-plugin-sdk), the token must come from VAULT_TOKEN.
+        let token = env("VAULT_TOKEN");
         VaultConfig {
             addr: env("VAULT_ADDR").unwrap_or_else(|| "https://127.0.0.1:8200".into()),
             token,
@@ -160,10 +156,12 @@ pub fn vault_read(cfg: &VaultConfig, path: &str, key: &str) -> Result<String, Fu
         cfg.addr.trim_end_matches('/'),
         path.trim_start_matches('/')
     );
-    let mut headers = Vec::new();
-    if let Some(t) = &cfg.token {
-        headers.push(("X-Vault-Token".to_string(), t.clone()));
-    }
+    let Some(token) = &cfg.token else {
+        return Err(failed(
+            "Vault: must set VAULT_TOKEN env var in order to use the vault function",
+        ));
+    };
+    let mut headers = vec![("X-Vault-Token".to_string(), token.clone())];
     if let Some(ns) = &cfg.namespace {
         headers.push(("X-Vault-Namespace".to_string(), ns.clone()));
     }
@@ -185,15 +183,32 @@ pub fn vault_read(cfg: &VaultConfig, path: &str, key: &str) -> Result<String, Fu
         )));
     }
     let data = json.get("data");
-    let value = data
-        .and_then(|d| d.get("data"))
-        .and_then(|d| d.get(key))
-        .or_else(|| data.and_then(|d| d.get(key)));
-    match value {
-        Some(v) => Ok(json_field_text(v)),
-        None => Err(failed(format!(
-            "Vault data was empty at the given path: no key {key:?} in the secret at {path}"
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => Ok(s.clone()),
+        other => Err(failed(format!(
+            "Vault: the value of {key:?} at {path} is not a string: {other}"
         ))),
+    };
+    // KV v2 nests the secret under data.data; KV v1 has it under data.
+    match data.and_then(|d| d.get("data")) {
+        Some(inner) => match inner.get(key) {
+            Some(v) => text(v),
+            None => Err(failed(format!(
+                "Vault path {path} does not contain the requested key {key:?}"
+            ))),
+        },
+        None => match data.and_then(|d| d.get(key)) {
+            Some(v) => text(v),
+            None => {
+                let warnings = json
+                    .get("warnings")
+                    .map(json_field_text)
+                    .unwrap_or_default();
+                Err(failed(format!(
+                    "Vault data was empty at the given path {path}. Warnings: {warnings}"
+                )))
+            }
+        },
     }
 }
 
@@ -225,7 +240,12 @@ impl ConsulConfig {
         };
         ConsulConfig {
             addr,
-            token: env("CONSUL_HTTP_TOKEN"),
+            token: env("CONSUL_HTTP_TOKEN").or_else(|| {
+                let path = env("CONSUL_HTTP_TOKEN_FILE")?;
+                std::fs::read_to_string(path)
+                    .ok()
+                    .map(|t| t.trim().to_string())
+            }),
             tls: TlsOptions {
                 ca_file: env("CONSUL_CACERT").map(Into::into),
                 skip_verify: env_false("CONSUL_HTTP_SSL_VERIFY"),
@@ -260,6 +280,9 @@ pub fn consul_read(cfg: &ConsulConfig, key: &str) -> Result<String, FuncError> {
         .collect();
     let (status, body) = request("Consul", &cfg.tls, "GET", &url, &headers, None)?;
     match status {
+        200..=299 if body.is_empty() => {
+            Err(failed(format!("Consul: value is empty at path {key}")))
+        }
         200..=299 => Ok(body),
         404 => Err(failed(format!(
             "Consul: key does not exist at the given path: {key}"
@@ -349,10 +372,22 @@ mod tests {
     }
 
     #[test]
+    fn vault_requires_a_token() {
+        let cfg = VaultConfig {
+            addr: "http://127.0.0.1:1".into(),
+            token: None,
+            namespace: None,
+            tls: TlsOptions::default(),
+        };
+        let e = vault_read(&cfg, "secret/x", "k").unwrap_err().to_string();
+        assert!(e.contains("VAULT_TOKEN"), "{e}");
+    }
+
+    #[test]
     fn bad_ca_file_is_a_clear_error() {
         let cfg = VaultConfig {
             addr: "https://127.0.0.1:1".into(),
-            token: None,
+            token: Some("t".into()),
             namespace: None,
             tls: TlsOptions {
                 ca_file: Some("/nonexistent/ca.pem".into()),
