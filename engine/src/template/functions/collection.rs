@@ -126,6 +126,9 @@ pub fn contains(_: &FuncCtx, a: &[Value]) -> R {
 
 pub fn index(_: &FuncCtx, a: &[Value]) -> R {
     let list = list_arg(a, 0)?;
+    if list.is_empty() {
+        return Err(failed("cannot search an empty list"));
+    }
     match list.iter().position(|v| same(v, &a[1])) {
         Some(i) => Ok(Value::Number(i as f64)),
         None => Err(failed("item not found")),

@@ -40,6 +40,7 @@ mod string;
 mod textenc;
 mod typeconv;
 mod uuid;
+mod yaml;
 
 pub use typeconv::{convert_to_type, parse_type, TypeExpr};
 
@@ -270,8 +271,8 @@ static FUNCTIONS: &[Function] = &[
     f("uuidv5", 2, m(2), uuid::uuidv5),
     f("values", 1, m(1), collection::values),
     f("vault", 2, m(2), secrets::vault),
-    f("yamldecode", 1, m(1), encoding::yamldecode),
-    f("yamlencode", 1, m(1), encoding::yamlencode),
+    f("yamldecode", 1, m(1), yaml::yamldecode),
+    f("yamlencode", 1, m(1), yaml::yamlencode),
     f("zipmap", 2, m(2), collection::zipmap),
 ];
 
