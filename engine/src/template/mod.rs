@@ -2,8 +2,10 @@
 //! JSON front ends and evaluation.
 
 pub mod functions;
+pub mod json;
 pub mod model;
 pub mod options;
+pub mod upgrade;
 pub mod value;
 
 pub use options::LoadOptions;
