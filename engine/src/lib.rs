@@ -6,9 +6,11 @@
 //! finds is a [`diag::Diagnostic`].
 
 pub mod diag;
+pub mod plan;
 pub mod fmt;
 pub mod schema;
 pub mod template;
+pub mod validate;
 
 /// The Packer release whose template language and CLI kiln follows
 /// (`packer.version`, `required_version` checks).

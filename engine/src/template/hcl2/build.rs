@@ -219,7 +219,10 @@ impl BuildDecoder<'_, '_> {
         span: Option<std::ops::Range<usize>>,
         build: &mut Build,
     ) {
-        let key = reference.strip_prefix("source.").unwrap_or(reference);
+        let key = reference
+            .strip_prefix("source.")
+            .or_else(|| reference.strip_prefix("sources."))
+            .unwrap_or(reference);
         let range = span.clone().map(|s| self.file.range(s));
         let Some(def) = self.sources.get_mut(key) else {
             self.diags.push(unknown_source(key, self.sources, range).with_context("build"));

@@ -35,30 +35,13 @@ pub fn eval_locals(top: &TopLevel<'_>, files: &[HclFile], ctx: &mut EvalCtx, dia
     let mut defs: BTreeMap<String, LocalDef<'_>> = BTreeMap::new();
     let mut keys = Vec::new();
     let mut out = Locals::default();
-    let mut add = |name: &str, def: LocalDef<'_>, diags: &mut Diagnostics| {
-        if let Some(prev) = defs.get(name) {
-            let prev_at = prev
-                .range
-                .as_ref()
-                .map(|r| format!(" at {}:{}", r.filename, r.start.line))
-                .unwrap_or_default();
-            diags.push(
-                Diagnostic::error(
-                    "Duplicate local definition",
-                    format!("The local \"{name}\" was already defined{prev_at}. Local names must be unique."),
-                )
-                .with_range_opt(def.range),
-            );
-            return;
-        }
-        keys.push(name.to_string());
-        defs.insert(name.to_string(), def);
-    };
     for &(fi, block) in &top.locals {
         let file = &files[fi].file;
         for s in block.body.iter() {
             match s {
                 Structure::Attribute(a) => add(
+                    &mut defs,
+                    &mut keys,
                     a.key.as_str(),
                     LocalDef {
                         file: fi,
@@ -106,6 +89,8 @@ pub fn eval_locals(top: &TopLevel<'_>, files: &[HclFile], ctx: &mut EvalCtx, dia
             }
         }
         add(
+            &mut defs,
+            &mut keys,
             name,
             LocalDef {
                 file: fi,
@@ -147,4 +132,30 @@ pub fn eval_locals(top: &TopLevel<'_>, files: &[HclFile], ctx: &mut EvalCtx, dia
         out.values.insert(name, value);
     }
     out
+}
+
+fn add<'a>(
+    defs: &mut BTreeMap<String, LocalDef<'a>>,
+    keys: &mut Vec<String>,
+    name: &str,
+    def: LocalDef<'a>,
+    diags: &mut Diagnostics,
+) {
+    if let Some(prev) = defs.get(name) {
+        let prev_at = prev
+            .range
+            .as_ref()
+            .map(|r| format!(" at {}:{}", r.filename, r.start.line))
+            .unwrap_or_default();
+        diags.push(
+            Diagnostic::error(
+                "Duplicate local definition",
+                format!("The local \"{name}\" was already defined{prev_at}. Local names must be unique."),
+            )
+            .with_range_opt(def.range),
+        );
+        return;
+    }
+    keys.push(name.to_string());
+    defs.insert(name.to_string(), def);
 }

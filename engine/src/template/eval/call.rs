@@ -1,0 +1,259 @@
+//! Function calls: argument evaluation (with `...` expansion), the lazy
+//! `try` and `can`, the type argument of `convert`, and error mapping.
+
+use std::ops::Range;
+
+use hcl_edit::expr::{Expression, FuncCall};
+use hcl_edit::Span;
+
+use super::error::{EvalError, EvalResult};
+use super::expr::Evaluator;
+use super::fallback_funcs as functions;
+use crate::template::types::Type;
+use crate::template::Value;
+use functions::{FuncCtx, FuncError};
+
+fn call_error(name: &str, msg: &str, span: Option<Range<usize>>) -> EvalError {
+    let msg = msg.trim_end_matches('.');
+    EvalError::new(
+        "Error in function call",
+        format!("Call to function \"{name}\" failed: {msg}."),
+        span,
+    )
+}
+
+fn not_enough(name: &str, expected: &str, call: &FuncCall) -> EvalError {
+    // HCL points at the closing parenthesis.
+    let span = call.span().map(|s| s.end.saturating_sub(1)..s.end);
+    EvalError::new(
+        "Not enough function arguments",
+        format!("Function \"{name}\" expects {expected} argument(s)."),
+        span,
+    )
+}
+
+fn too_many(name: &str, max: usize, span: Option<Range<usize>>) -> EvalError {
+    EvalError::new(
+        "Too many function arguments",
+        format!("Function \"{name}\" expects only {max} argument(s)."),
+        span,
+    )
+}
+
+/// The `expected` text of an arity error.
+fn expected_text(min: usize, max: Option<usize>) -> String {
+    match max {
+        Some(m) if m == min => min.to_string(),
+        Some(m) => format!("{min} to {m}"),
+        None => format!("at least {min}"),
+    }
+}
+
+/// Render the contents of a template file with `vars` as its only
+/// variables (the `templatefile` callback).
+fn render_template_file(
+    base_dir: &std::path::Path,
+    text: &str,
+    vars: &Value,
+) -> Result<Value, String> {
+    let mut scope = super::Scope::new(base_dir.to_path_buf());
+    match vars {
+        Value::Map(m) => {
+            for (k, v) in m {
+                scope.set(k, v.clone());
+            }
+        }
+        Value::Null => {}
+        other => {
+            return Err(format!(
+                "vars argument must be an object or map, not {}",
+                other.type_name()
+            ))
+        }
+    }
+    super::eval_template_str(text, &scope)
+}
+
+impl Evaluator<'_> {
+    pub(crate) fn eval_call(&mut self, call: &FuncCall) -> EvalResult<Value> {
+        let ident = call.name.name.value().as_str();
+        let name_span = call.name.name.span();
+        if call.name.is_namespaced() {
+            let mut full: Vec<&str> = call
+                .name
+                .namespace
+                .iter()
+                .map(|n| n.value().as_str())
+                .collect();
+            full.push(ident);
+            let full = full.join("::");
+            return Err(EvalError::new(
+                "Call to unknown function",
+                format!("There is no function named \"{full}\"."),
+                name_span,
+            ));
+        }
+        let args: Vec<&Expression> = call.args.iter().collect();
+        match ident {
+            "try" => return self.eval_try(call, &args),
+            "can" => return self.eval_can(call, &args),
+            "templatefile" if self.in_templatefile => {
+                return Err(call_error(
+                    ident,
+                    "cannot recursively call templatefile from inside another template",
+                    call.span(),
+                ))
+            }
+            _ => {}
+        }
+
+        let func = functions::lookup(ident);
+        let mut values = Vec::with_capacity(args.len());
+        for (i, arg) in args.iter().enumerate() {
+            if ident == "convert" && i == 1 {
+                let ty = Type::from_expr(arg).map_err(|e| {
+                    EvalError::new(
+                        "Invalid type specification",
+                        e.message,
+                        e.span.or_else(|| arg.span()),
+                    )
+                })?;
+                values.push(Value::String(ty.to_string()));
+                continue;
+            }
+            values.push(self.eval(arg)?);
+        }
+        if call.args.expand_final() {
+            let last_span = args.last().and_then(|a| a.span());
+            match values.pop() {
+                Some(Value::List(items)) => values.extend(items),
+                Some(Value::Unknown) => return Ok(Value::Unknown),
+                Some(Value::Null) => {
+                    return Err(EvalError::new(
+                        "Invalid expanding argument value",
+                        "The expanding argument (indicated by ...) must not be null.",
+                        last_span,
+                    ))
+                }
+                Some(_) => {
+                    return Err(EvalError::new(
+                        "Invalid expanding argument value",
+                        "The expanding argument (indicated by ...) must be of a tuple, list, or set type.",
+                        last_span,
+                    ))
+                }
+                None => {}
+            }
+        }
+        if let Some(f) = func {
+            if values.len() < f.min_args {
+                return Err(not_enough(
+                    ident,
+                    &expected_text(f.min_args, f.max_args),
+                    call,
+                ));
+            }
+            if let Some(max) = f.max_args.filter(|m| values.len() > *m) {
+                let span = args.get(max).or(args.last()).and_then(|a| a.span());
+                return Err(too_many(ident, max, span));
+            }
+            if values.iter().any(Value::is_unknown) {
+                return Ok(Value::Unknown);
+            }
+        }
+
+        let base_dir = self.scope.base_dir().to_path_buf();
+        let render = move |text: &str, vars: &Value| render_template_file(&base_dir, text, vars);
+        let ctx = FuncCtx {
+            base_dir: self.scope.base_dir(),
+            render_template: &render,
+        };
+        functions::call(ident, &ctx, &values).map_err(|err| match err {
+            FuncError::UnknownFunction { name, suggestion } => {
+                let detail = match suggestion {
+                    Some(s) => {
+                        format!("There is no function named \"{name}\". Did you mean \"{s}\"?")
+                    }
+                    None => format!("There is no function named \"{name}\"."),
+                };
+                EvalError::new("Call to unknown function", detail, name_span.clone())
+            }
+            FuncError::Arity {
+                name,
+                expected,
+                got,
+            } => {
+                let min = func.map_or(0, |f| f.min_args);
+                if got < min || got == 0 {
+                    not_enough(&name, &expected, call)
+                } else {
+                    let span = args.last().and_then(|a| a.span());
+                    EvalError::new(
+                        "Too many function arguments",
+                        format!("Function \"{name}\" expects {expected} argument(s)."),
+                        span,
+                    )
+                }
+            }
+            FuncError::Argument { index, message } => {
+                // Expanded arguments all point at the expanding argument.
+                let arg = args.get(index).or(args.last()).copied();
+                EvalError::new(
+                    "Invalid function argument",
+                    format!(
+                        "Invalid value for argument {}: {}",
+                        index + 1,
+                        message.trim_end_matches('.')
+                    ) + ".",
+                    arg.and_then(|a| a.span()).or_else(|| call.span()),
+                )
+            }
+            FuncError::Failed(msg) => call_error(ident, &msg, call.span()),
+        })
+    }
+
+    /// `try(a, b, …)`: the first argument that evaluates without error (an
+    /// unknown result counts as success).
+    fn eval_try(&mut self, call: &FuncCall, args: &[&Expression]) -> EvalResult<Value> {
+        if args.is_empty() {
+            return Err(not_enough("try", "at least 1", call));
+        }
+        let mut errors = Vec::new();
+        for arg in args {
+            match self.eval(arg) {
+                Ok(v) => return Ok(v),
+                Err(e) => errors.push(e),
+            }
+        }
+        let mut detail =
+            String::from("Call to function \"try\" failed: no expression succeeded:\n");
+        for e in errors {
+            let at = match &e.span {
+                Some(s) => {
+                    let r = self.file.range(s.clone());
+                    format!(
+                        " (at {}:{},{}-{})",
+                        r.filename, r.start.line, r.start.column, r.end.column
+                    )
+                }
+                None => String::new(),
+            };
+            detail.push_str(&format!("- {}{at}\n  {}\n", e.summary, e.detail));
+        }
+        detail.push_str("\nAt least one expression must produce a successful result.");
+        Err(EvalError::new(
+            "Error in function call",
+            detail,
+            call.span(),
+        ))
+    }
+
+    /// `can(expr)`: whether `expr` evaluates without error.
+    fn eval_can(&mut self, call: &FuncCall, args: &[&Expression]) -> EvalResult<Value> {
+        match args {
+            [] => Err(not_enough("can", "1", call)),
+            [arg] => Ok(Value::Bool(self.eval(arg).is_ok())),
+            [_, extra, ..] => Err(too_many("can", 1, extra.span())),
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The evaluator's core: literals, variables, collection constructors and
+//! dispatch to the operator, traversal, call, `for` and template modules.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use hcl_edit::expr::{Expression, Object, ObjectKey};
+use hcl_edit::Span;
+
+use super::error::{suggest, EvalError, EvalResult};
+use super::scope::Scope;
+use super::MAX_DEPTH;
+use crate::diag::SourceFile;
+use crate::template::Value;
+
+/// Evaluation state: the scope, the variables bound by enclosing `for`
+/// expressions and directives, and the current nesting depth.
+pub(crate) struct Evaluator<'s> {
+    pub scope: &'s Scope,
+    /// The file spans point into (for positions inside messages).
+    pub file: &'s SourceFile,
+    /// Iteration variables, innermost last (they shadow scope roots).
+    locals: Vec<(String, Value)>,
+    depth: usize,
+    /// True while rendering a `templatefile` template (which may not call
+    /// `templatefile` again).
+    pub in_templatefile: bool,
+}
+
+impl<'s> Evaluator<'s> {
+    pub fn new(scope: &'s Scope, file: &'s SourceFile, in_templatefile: bool) -> Self {
+        Evaluator {
+            scope,
+            file,
+            locals: Vec::new(),
+            depth: 0,
+            in_templatefile,
+        }
+    }
+
+    /// Enter one nesting level; errors past [`MAX_DEPTH`].
+    pub fn enter(&mut self, span: Option<Range<usize>>) -> EvalResult<()> {
+        if self.depth >= MAX_DEPTH {
+            return Err(EvalError::new(
+                "Expression too deeply nested",
+                format!("Expressions may be nested at most {MAX_DEPTH} levels deep."),
+                span,
+            ));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    pub fn leave(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
+    /// Evaluate an expression.
+    pub fn eval(&mut self, expr: &Expression) -> EvalResult<Value> {
+        self.enter(expr.span())?;
+        let result = self.eval_inner(expr);
+        self.leave();
+        result.map_err(|e| e.with_fallback_span(expr.span()))
+    }
+
+    fn eval_inner(&mut self, expr: &Expression) -> EvalResult<Value> {
+        match expr {
+            Expression::Null(_) => Ok(Value::Null),
+            Expression::Bool(b) => Ok(Value::Bool(*b.value())),
+            Expression::Number(n) => Ok(Value::Number(n.value().as_f64().unwrap_or(f64::NAN))),
+            Expression::String(s) => Ok(Value::String(s.value().clone())),
+            Expression::Array(items) => {
+                let mut out = Vec::with_capacity(items.len());
+                for item in items.iter() {
+                    out.push(self.eval(item)?);
+                }
+                Ok(Value::List(out))
+            }
+            Expression::Object(obj) => self.eval_object(obj),
+            Expression::StringTemplate(t) => self.eval_template(t, t.span()),
+            Expression::HeredocTemplate(h) => self.eval_template(&h.template, h.span()),
+            Expression::Parenthesis(p) => self.eval(p.inner()),
+            Expression::Variable(v) => self.lookup(v.value().as_str(), v.span()),
+            Expression::Conditional(c) => self.eval_conditional(c),
+            Expression::FuncCall(call) => self.eval_call(call),
+            Expression::Traversal(t) => self.eval_traversal(t),
+            Expression::UnaryOp(op) => self.eval_unary(op),
+            Expression::BinaryOp(op) => self.eval_binary(op),
+            Expression::ForExpr(f) => self.eval_for(f),
+        }
+    }
+
+    /// Bind an iteration variable (until the matching [`Self::pop_local`]).
+    pub fn push_local(&mut self, name: &str, value: Value) {
+        self.locals.push((name.to_string(), value));
+    }
+
+    pub fn pop_local(&mut self) {
+        self.locals.pop();
+    }
+
+    /// The value of a root variable.
+    pub fn lookup(&self, name: &str, span: Option<Range<usize>>) -> EvalResult<Value> {
+        if let Some((_, v)) = self.locals.iter().rev().find(|(n, _)| n == name) {
+            return Ok(v.clone());
+        }
+        if let Some(v) = self.scope.get(name) {
+            return Ok(v.clone());
+        }
+        let candidates = self
+            .locals
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .chain(self.scope.names());
+        let detail = match suggest(name, candidates) {
+            Some(s) => format!("There is no variable named \"{name}\". Did you mean \"{s}\"?"),
+            None => format!("There is no variable named \"{name}\"."),
+        };
+        Err(EvalError::new("Unknown variable", detail, span))
+    }
+
+    fn eval_object(&mut self, obj: &Object) -> EvalResult<Value> {
+        let mut out = BTreeMap::new();
+        let mut unknown = false;
+        for (key, value) in obj.iter() {
+            let k = match key {
+                ObjectKey::Ident(id) => Some(id.value().as_str().to_string()),
+                ObjectKey::Expression(e) => self.object_key(e)?,
+            };
+            let v = self.eval(value.expr())?;
+            match k {
+                Some(k) => {
+                    out.insert(k, v);
+                }
+                None => unknown = true,
+            }
+        }
+        Ok(if unknown {
+            Value::Unknown
+        } else {
+            Value::Map(out)
+        })
+    }
+
+    /// An object constructor key given as an expression: a bare name is
+    /// taken literally, anything else is evaluated and must be a string.
+    /// `None` when the key is unknown.
+    fn object_key(&mut self, e: &Expression) -> EvalResult<Option<String>> {
+        if let Expression::Variable(v) = e {
+            return Ok(Some(v.value().as_str().to_string()));
+        }
+        let key = self.eval(e)?;
+        match key {
+            Value::Unknown => Ok(None),
+            Value::Null => Err(EvalError::new(
+                "Null value as key",
+                "Can't use a null value as a key.",
+                e.span(),
+            )),
+            other => match other.to_display_string() {
+                Some(s) => Ok(Some(s)),
+                None => Err(EvalError::new(
+                    "Incorrect key type",
+                    "Can't use this value as a key: string required.",
+                    e.span(),
+                )),
+            },
+        }
+    }
+}

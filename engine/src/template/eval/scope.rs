@@ -1,0 +1,48 @@
+//! The variables visible to expressions.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::template::Value;
+
+/// Variables visible to expressions: root name → value (`var`, `local`,
+/// `path`, `packer`, `source`, `build`, `data`, `each`, template variables
+/// of `templatefile`, …) and the directory relative paths resolve against.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scope {
+    roots: BTreeMap<String, Value>,
+    base_dir: PathBuf,
+}
+
+impl Scope {
+    pub fn new(base_dir: PathBuf) -> Self {
+        Scope {
+            roots: BTreeMap::new(),
+            base_dir,
+        }
+    }
+
+    /// Set (or replace) a root variable.
+    pub fn set(&mut self, root: &str, value: Value) {
+        self.roots.insert(root.to_string(), value);
+    }
+
+    pub fn get(&self, root: &str) -> Option<&Value> {
+        self.roots.get(root)
+    }
+
+    /// Remove a root variable, returning its value.
+    pub fn remove(&mut self, root: &str) -> Option<Value> {
+        self.roots.remove(root)
+    }
+
+    /// The directory relative paths (`file()`, `templatefile()`) resolve against.
+    pub fn base_dir(&self) -> &Path {
+        &self.base_dir
+    }
+
+    /// The names of all root variables, sorted.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.roots.keys().map(String::as_str)
+    }
+}
