@@ -83,6 +83,19 @@ impl Type {
     }
 }
 
+/// An attribute name as written in a type: bare when it is an identifier,
+/// quoted otherwise.
+fn attr_name(name: &str) -> String {
+    let mut chars = name.chars();
+    let ident = chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || c == '_' || c == '-');
+    if ident {
+        name.to_string()
+    } else {
+        serde_json::Value::String(name.to_string()).to_string()
+    }
+}
+
 impl fmt::Display for Type {
     /// The type as HCL writes it: `list(string)`,
     /// `object({a=string,b=optional(number, 5)})`, `tuple([string,number])`.
@@ -101,6 +114,7 @@ impl fmt::Display for Type {
                     if i > 0 {
                         f.write_str(",")?;
                     }
+                    let name = attr_name(name);
                     match (a.optional, &a.default) {
                         (false, _) => write!(f, "{name}={}", a.ty)?,
                         (true, None) => write!(f, "{name}=optional({})", a.ty)?,
@@ -122,3 +136,6 @@ impl fmt::Display for Type {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

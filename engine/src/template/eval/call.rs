@@ -222,6 +222,7 @@ impl Evaluator<'_> {
         for arg in args {
             match self.eval(arg) {
                 Ok(v) => return Ok(v),
+                Err(e) if e.fatal => return Err(e),
                 Err(e) => errors.push(e),
             }
         }
@@ -252,7 +253,10 @@ impl Evaluator<'_> {
     fn eval_can(&mut self, call: &FuncCall, args: &[&Expression]) -> EvalResult<Value> {
         match args {
             [] => Err(not_enough("can", "1", call)),
-            [arg] => Ok(Value::Bool(self.eval(arg).is_ok())),
+            [arg] => match self.eval(arg) {
+                Err(e) if e.fatal => Err(e),
+                r => Ok(Value::Bool(r.is_ok())),
+            },
             [_, extra, ..] => Err(too_many("can", 1, extra.span())),
         }
     }

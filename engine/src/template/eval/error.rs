@@ -6,14 +6,28 @@ use std::ops::Range;
 
 use crate::diag::{Diagnostic, SourceFile};
 
+/// The error's contents (boxed in [`EvalError`] to keep results small: the
+/// evaluator recurses, and small results keep its stack frames small).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct EvalError {
+pub(crate) struct ErrorInner {
     pub summary: String,
     pub detail: String,
     pub span: Option<Range<usize>>,
+    /// Not caught by `try`/`can` (the nesting limit).
+    pub fatal: bool,
 }
 
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EvalError(Box<ErrorInner>);
+
 pub(crate) type EvalResult<T> = Result<T, EvalError>;
+
+impl std::ops::Deref for EvalError {
+    type Target = ErrorInner;
+    fn deref(&self) -> &ErrorInner {
+        &self.0
+    }
+}
 
 impl EvalError {
     pub fn new(
@@ -21,24 +35,36 @@ impl EvalError {
         detail: impl Into<String>,
         span: Option<Range<usize>>,
     ) -> Self {
-        EvalError {
+        EvalError(Box::new(ErrorInner {
             summary: summary.into(),
             detail: detail.into(),
             span,
-        }
+            fatal: false,
+        }))
+    }
+
+    /// Make the error one that `try` and `can` pass on.
+    pub fn fatal(mut self) -> Self {
+        self.0.fatal = true;
+        self
     }
 
     /// Use `span` when the error has no location yet.
     pub fn with_fallback_span(mut self, span: Option<Range<usize>>) -> Self {
-        if self.span.is_none() {
-            self.span = span;
+        if self.0.span.is_none() {
+            self.0.span = span;
         }
         self
     }
 
     pub fn into_diagnostic(self, file: &SourceFile) -> Diagnostic {
-        Diagnostic::error(self.summary, self.detail)
-            .with_range_opt(self.span.map(|s| file.range(s)))
+        let ErrorInner {
+            summary,
+            detail,
+            span,
+            ..
+        } = *self.0;
+        Diagnostic::error(summary, detail).with_range_opt(span.map(|s| file.range(s)))
     }
 }
 

@@ -1,7 +1,7 @@
 //! The evaluator's core: literals, variables, collection constructors and
 //! dispatch to the operator, traversal, call, `for` and template modules.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use hcl_edit::expr::{Expression, Object, ObjectKey};
@@ -25,6 +25,8 @@ pub(crate) struct Evaluator<'s> {
     /// True while rendering a `templatefile` template (which may not call
     /// `templatefile` again).
     pub in_templatefile: bool,
+    /// Dedented literal texts of `<<-` heredocs, by literal span start.
+    pub heredoc_texts: HashMap<usize, String>,
 }
 
 impl<'s> Evaluator<'s> {
@@ -35,6 +37,7 @@ impl<'s> Evaluator<'s> {
             locals: Vec::new(),
             depth: 0,
             in_templatefile,
+            heredoc_texts: HashMap::new(),
         }
     }
 
@@ -45,7 +48,8 @@ impl<'s> Evaluator<'s> {
                 "Expression too deeply nested",
                 format!("Expressions may be nested at most {MAX_DEPTH} levels deep."),
                 span,
-            ));
+            )
+            .fatal());
         }
         self.depth += 1;
         Ok(())
@@ -78,7 +82,19 @@ impl<'s> Evaluator<'s> {
             }
             Expression::Object(obj) => self.eval_object(obj),
             Expression::StringTemplate(t) => self.eval_template(t, t.span()),
-            Expression::HeredocTemplate(h) => self.eval_template(&h.template, h.span()),
+            Expression::HeredocTemplate(h) => {
+                let source = self.file.text();
+                let flush = match h.span().and_then(|s| source.get(s.start..)) {
+                    Some(rest) if rest.starts_with("<<") => rest.starts_with("<<-"),
+                    _ => h.indent().is_some(),
+                };
+                if flush {
+                    if let Some(texts) = super::heredoc::dedent(&h.template, source) {
+                        self.heredoc_texts.extend(texts);
+                    }
+                }
+                self.eval_template(&h.template, h.span())
+            }
             Expression::Parenthesis(p) => self.eval(p.inner()),
             Expression::Variable(v) => self.lookup(v.value().as_str(), v.span()),
             Expression::Conditional(c) => self.eval_conditional(c),
@@ -97,6 +113,15 @@ impl<'s> Evaluator<'s> {
 
     pub fn pop_local(&mut self) {
         self.locals.pop();
+    }
+
+    /// A scope root not shadowed by an iteration variable, borrowed.
+    pub fn scope_root(&self, name: &str) -> Option<&'s Value> {
+        if self.locals.iter().any(|(n, _)| n == name) {
+            return None;
+        }
+        let scope: &'s Scope = self.scope;
+        scope.get(name)
     }
 
     /// The value of a root variable.

@@ -174,16 +174,22 @@ impl Evaluator<'_> {
                 Value::List(group) => group.push(value),
                 _ => return Ok(false),
             }
-        } else if map.contains_key(&key) {
-            return Err(EvalError::new(
-                "Duplicate object key",
-                format!(
-                    "Two different items produced the key \"{key}\" in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key."
-                ),
-                span,
-            ));
         } else {
-            map.insert(key, value);
+            match map.entry(key) {
+                std::collections::btree_map::Entry::Occupied(e) => {
+                    return Err(EvalError::new(
+                        "Duplicate object key",
+                        format!(
+                            "Two different items produced the key \"{}\" in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key.",
+                            e.key()
+                        ),
+                        span,
+                    ));
+                }
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(value);
+                }
+            }
         }
         Ok(true)
     }

@@ -18,6 +18,7 @@ mod error;
 mod expr;
 mod fallback_funcs;
 mod for_expr;
+mod heredoc;
 mod ops;
 mod refs;
 mod scope;

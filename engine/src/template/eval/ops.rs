@@ -34,31 +34,26 @@ fn invalid_operand(side: Side, reason: &str, span: Option<std::ops::Range<usize>
     )
 }
 
-/// A number operand; `Ok(None)` when unknown.
-fn number_operand(
-    v: &Value,
-    side: Side,
-    span: Option<std::ops::Range<usize>>,
-) -> EvalResult<Option<f64>> {
-    match v {
-        Value::Unknown => Ok(None),
-        Value::Null => Ok(Some(f64::NAN)),
-        _ => to_number(v)
-            .map(Some)
-            .map_err(|e| invalid_operand(side, &e, span)),
-    }
+/// A converted operand.
+#[derive(Clone, Copy, PartialEq)]
+enum Operand<T> {
+    Unknown,
+    Null,
+    Known(T),
 }
 
-fn bool_operand(
+/// Convert an operand with `conv`; conversion failures are "Invalid operand".
+fn operand<T>(
     v: &Value,
     side: Side,
     span: Option<std::ops::Range<usize>>,
-) -> EvalResult<Option<Option<bool>>> {
+    conv: fn(&Value) -> Result<T, String>,
+) -> EvalResult<Operand<T>> {
     match v {
-        Value::Unknown => Ok(None),
-        Value::Null => Ok(Some(None)),
-        _ => to_bool(v)
-            .map(|b| Some(Some(b)))
+        Value::Unknown => Ok(Operand::Unknown),
+        Value::Null => Ok(Operand::Null),
+        _ => conv(v)
+            .map(Operand::Known)
             .map_err(|e| invalid_operand(side, &e, span)),
     }
 }
@@ -85,15 +80,15 @@ impl Evaluator<'_> {
         let v = self.eval(&op.expr)?;
         let span = op.expr.span();
         match op.operator.value() {
-            UnaryOperator::Neg => match number_operand(&v, Side::Unary, span)? {
-                None => Ok(Value::Unknown),
-                Some(_) if v.is_null() => Err(null_operand(op.span())),
-                Some(n) => Ok(Value::Number(-n)),
+            UnaryOperator::Neg => match operand(&v, Side::Unary, span, to_number)? {
+                Operand::Unknown => Ok(Value::Unknown),
+                Operand::Null => Err(null_operand(op.span())),
+                Operand::Known(n) => Ok(Value::Number(-n)),
             },
-            UnaryOperator::Not => match bool_operand(&v, Side::Unary, span)? {
-                None => Ok(Value::Unknown),
-                Some(None) => Err(null_operand(op.span())),
-                Some(Some(b)) => Ok(Value::Bool(!b)),
+            UnaryOperator::Not => match operand(&v, Side::Unary, span, to_bool)? {
+                Operand::Unknown => Ok(Value::Unknown),
+                Operand::Null => Err(null_operand(op.span())),
+                Operand::Known(b) => Ok(Value::Bool(!b)),
             },
         }
     }
@@ -109,33 +104,28 @@ impl Evaluator<'_> {
                 Some(eq) => Value::Bool(eq == (operator == BinaryOperator::Eq)),
             }),
             BinaryOperator::And | BinaryOperator::Or => {
-                let l = bool_operand(&lhs, Side::Left, ls)?;
-                let r = bool_operand(&rhs, Side::Right, rs)?;
+                let l = operand(&lhs, Side::Left, ls, to_bool)?;
+                let r = operand(&rhs, Side::Right, rs, to_bool)?;
                 let is_and = operator == BinaryOperator::And;
-                // A known deciding operand wins over an unknown one.
-                if l == Some(Some(!is_and)) || r == Some(Some(!is_and)) {
-                    if l == Some(None) || r == Some(None) {
-                        return Err(null_operand(op.span()));
-                    }
-                    return Ok(Value::Bool(!is_and));
-                }
+                let deciding = Operand::Known(!is_and);
                 match (l, r) {
-                    (Some(None), _) | (_, Some(None)) => Err(null_operand(op.span())),
-                    (Some(Some(a)), Some(Some(b))) => {
+                    (Operand::Null, _) | (_, Operand::Null) => Err(null_operand(op.span())),
+                    // a known deciding operand wins over an unknown one
+                    _ if l == deciding || r == deciding => Ok(Value::Bool(!is_and)),
+                    (Operand::Known(a), Operand::Known(b)) => {
                         Ok(Value::Bool(if is_and { a && b } else { a || b }))
                     }
                     _ => Ok(Value::Unknown),
                 }
             }
             _ => {
-                let l = number_operand(&lhs, Side::Left, ls)?;
-                let r = number_operand(&rhs, Side::Right, rs)?;
-                let (Some(a), Some(b)) = (l, r) else {
-                    return Ok(Value::Unknown);
+                let l = operand(&lhs, Side::Left, ls, to_number)?;
+                let r = operand(&rhs, Side::Right, rs, to_number)?;
+                let (a, b) = match (l, r) {
+                    (Operand::Unknown, _) | (_, Operand::Unknown) => return Ok(Value::Unknown),
+                    (Operand::Known(a), Operand::Known(b)) => (a, b),
+                    _ => return Err(null_operand(op.span())),
                 };
-                if lhs.is_null() || rhs.is_null() {
-                    return Err(null_operand(op.span()));
-                }
                 arithmetic(operator, a, b).map_err(|msg| {
                     EvalError::new(
                         "Operation failed",

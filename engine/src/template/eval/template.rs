@@ -1,6 +1,6 @@
 //! String templates and heredocs: literals, interpolations, `%{if}` and
-//! `%{for}` directives, and `~` strip markers. (`<<-` heredocs arrive from
-//! the parser with their common indentation already removed.)
+//! `%{for}` directives, and `~` strip markers. (`<<-` heredoc literals are
+//! taken from `heredoc_texts`, see `heredoc.rs`.)
 
 use std::ops::Range;
 
@@ -82,7 +82,11 @@ impl Evaluator<'_> {
         for (i, el) in elems.iter().enumerate() {
             match el {
                 Element::Literal(lit) => {
-                    let mut text: &str = lit.value();
+                    let mut text: &str =
+                        match lit.span().and_then(|s| self.heredoc_texts.get(&s.start)) {
+                            Some(t) => t,
+                            None => lit.value(),
+                        };
                     let strip_start = match i.checked_sub(1) {
                         None => strip_first,
                         Some(p) => strips_after(elems[p]),

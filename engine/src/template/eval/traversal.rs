@@ -2,7 +2,7 @@
 
 use std::ops::Range;
 
-use hcl_edit::expr::{Traversal, TraversalOperator};
+use hcl_edit::expr::{Expression, Traversal, TraversalOperator};
 use hcl_edit::{Decorated, Span};
 
 use super::error::{suggest, EvalError, EvalResult};
@@ -10,17 +10,21 @@ use super::expr::Evaluator;
 use crate::template::types::to_number;
 use crate::template::Value;
 
-/// Look up attribute `name` of `v`.
-pub(crate) fn get_attr(v: &Value, name: &str, span: Option<Range<usize>>) -> EvalResult<Value> {
+/// Look up attribute `name` of `v`; `None` when unknown.
+fn get_attr<'v>(
+    v: &'v Value,
+    name: &str,
+    span: Option<Range<usize>>,
+) -> EvalResult<Option<&'v Value>> {
     match v {
-        Value::Unknown => Ok(Value::Unknown),
+        Value::Unknown => Ok(None),
         Value::Null => Err(EvalError::new(
             "Attempt to get attribute from null value",
             "This value is null, so it does not have any attributes.",
             span,
         )),
         Value::Map(m) => match m.get(name) {
-            Some(x) => Ok(x.clone()),
+            Some(x) => Ok(Some(x)),
             None => {
                 let detail = match suggest(name, m.keys().map(String::as_str)) {
                     Some(s) => format!(
@@ -45,10 +49,14 @@ fn invalid_index(detail: &str, span: Option<Range<usize>>) -> EvalError {
 
 const NO_ELEMENT: &str = "The given key does not identify an element in this collection value";
 
-/// Index `v` with `key` (`v[key]`).
-pub(crate) fn index(v: &Value, key: &Value, span: Option<Range<usize>>) -> EvalResult<Value> {
+/// Index `v` with `key` (`v[key]`); `None` when unknown.
+fn index<'v>(
+    v: &'v Value,
+    key: &Value,
+    span: Option<Range<usize>>,
+) -> EvalResult<Option<&'v Value>> {
     if matches!(v, Value::Unknown) || matches!(key, Value::Unknown) {
-        return Ok(Value::Unknown);
+        return Ok(None);
     }
     match v {
         Value::Null => Err(EvalError::new(
@@ -79,7 +87,7 @@ pub(crate) fn index(v: &Value, key: &Value, span: Option<Range<usize>>) -> EvalR
                     span,
                 ));
             }
-            items.get(n as usize).cloned().ok_or_else(|| {
+            items.get(n as usize).map(Some).ok_or_else(|| {
                 invalid_index(
                     &format!(
                         "{NO_ELEMENT}: the given index is greater than or equal to the length of the collection."
@@ -99,11 +107,15 @@ pub(crate) fn index(v: &Value, key: &Value, span: Option<Range<usize>>) -> EvalR
                 invalid_index(&format!("{NO_ELEMENT}: string required."), span.clone())
             })?;
             m.get(&k)
-                .cloned()
+                .map(Some)
                 .ok_or_else(|| invalid_index(&format!("{NO_ELEMENT}."), span))
         }
         _ => Err(invalid_index("This value does not have any indices.", span)),
     }
+}
+
+fn owned(v: Option<&Value>) -> Value {
+    v.cloned().unwrap_or(Value::Unknown)
 }
 
 /// The elements a splat iterates over: lists as they are, null as no
@@ -117,10 +129,45 @@ fn splat_items(v: Value) -> Option<Vec<Value>> {
     }
 }
 
-impl Evaluator<'_> {
+impl<'s> Evaluator<'s> {
     pub(crate) fn eval_traversal(&mut self, t: &Traversal) -> EvalResult<Value> {
+        if let Expression::Variable(var) = &t.expr {
+            // Walk a scope root by reference: no copy of `var` per access.
+            if let Some(root) = self.scope_root(var.value().as_str()) {
+                return self.apply_ops_ref(root, &t.operators);
+            }
+        }
         let base = self.eval(&t.expr)?;
         self.apply_ops(base, &t.operators)
+    }
+
+    /// Apply operators to a borrowed value until a splat.
+    fn apply_ops_ref(
+        &mut self,
+        mut v: &'s Value,
+        ops: &[Decorated<TraversalOperator>],
+    ) -> EvalResult<Value> {
+        for (i, op) in ops.iter().enumerate() {
+            let span = op.span();
+            let next = match op.value() {
+                TraversalOperator::GetAttr(name) => get_attr(v, name.value().as_str(), span)?,
+                TraversalOperator::LegacyIndex(n) => {
+                    index(v, &Value::Number(*n.value() as f64), span)?
+                }
+                TraversalOperator::Index(e) => {
+                    let key = self.eval(e)?;
+                    index(v, &key, span)?
+                }
+                TraversalOperator::FullSplat(_) | TraversalOperator::AttrSplat(_) => {
+                    return self.apply_ops(v.clone(), &ops[i..])
+                }
+            };
+            match next {
+                Some(x) => v = x,
+                None => return self.apply_ops(Value::Unknown, &ops[i + 1..]),
+            }
+        }
+        Ok(v.clone())
     }
 
     /// Apply traversal operators in order; errors point at the operator.
@@ -135,14 +182,14 @@ impl Evaluator<'_> {
             let op_span = op.span();
             match op.value() {
                 TraversalOperator::GetAttr(name) => {
-                    v = get_attr(&v, name.value().as_str(), op_span)?;
+                    v = owned(get_attr(&v, name.value().as_str(), op_span)?);
                 }
                 TraversalOperator::LegacyIndex(n) => {
-                    v = index(&v, &Value::Number(*n.value() as f64), op_span)?;
+                    v = owned(index(&v, &Value::Number(*n.value() as f64), op_span)?);
                 }
                 TraversalOperator::Index(e) => {
                     let key = self.eval(e)?;
-                    v = index(&v, &key, op_span)?;
+                    v = owned(index(&v, &key, op_span)?);
                 }
                 TraversalOperator::FullSplat(_) => {
                     // Every following operator applies to each element.

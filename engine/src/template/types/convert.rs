@@ -183,7 +183,7 @@ fn make_set(items: Vec<Value>) -> Vec<Value> {
             out.push(item);
         }
     }
-    out.sort_by(|a, b| rank(a).cmp(&rank(b)));
+    out.sort_by_key(rank);
     out
 }
 

@@ -1,0 +1,473 @@
+//! Every error: summary, detail and exact range.
+
+use super::*;
+
+/// Assert the summary, detail and `(line, col)` range of the error of `src`.
+fn check(src: &str, summary: &str, detail: &str, from: (usize, usize), to: (usize, usize)) {
+    let d = eval_err(src);
+    assert_eq!(d.summary, summary, "{src}");
+    assert_eq!(d.detail, detail, "{src}");
+    assert_eq!(at(&d), (from, to), "{src}");
+    assert_eq!(
+        d.range.as_ref().map(|r| r.filename.as_str()),
+        Some("t.pkr.hcl")
+    );
+}
+
+#[test]
+fn unknown_variable() {
+    check(
+        "foo",
+        "Unknown variable",
+        "There is no variable named \"foo\".",
+        (1, 1),
+        (1, 4),
+    );
+    check(
+        "1 + vars.x",
+        "Unknown variable",
+        "There is no variable named \"vars\". Did you mean \"var\"?",
+        (1, 5),
+        (1, 9),
+    );
+    check(
+        "[for x in [1] : yyy]",
+        "Unknown variable",
+        "There is no variable named \"yyy\".",
+        (1, 17),
+        (1, 20),
+    );
+    check(
+        "[for item in [1] : iten]",
+        "Unknown variable",
+        "There is no variable named \"iten\". Did you mean \"item\"?",
+        (1, 20),
+        (1, 24),
+    );
+}
+
+#[test]
+fn unsupported_attribute() {
+    check(
+        "var.regoin",
+        "Unsupported attribute",
+        "This object does not have an attribute named \"regoin\". Did you mean \"region\"?",
+        (1, 4),
+        (1, 11),
+    );
+    check(
+        "[\n  var.tags.bogus_thing,\n]",
+        "Unsupported attribute",
+        "This object does not have an attribute named \"bogus_thing\".",
+        (2, 11),
+        (2, 23),
+    );
+    check(
+        "var.region.x",
+        "Unsupported attribute",
+        "This value does not have any attributes.",
+        (1, 11),
+        (1, 13),
+    );
+    check(
+        "var.nothing.x",
+        "Attempt to get attribute from null value",
+        "This value is null, so it does not have any attributes.",
+        (1, 12),
+        (1, 14),
+    );
+}
+
+#[test]
+fn invalid_index() {
+    let no_elem = "The given key does not identify an element in this collection value";
+    check(
+        "var.names[3]",
+        "Invalid index",
+        &format!(
+            "{no_elem}: the given index is greater than or equal to the length of the collection."
+        ),
+        (1, 10),
+        (1, 13),
+    );
+    check(
+        "var.names[-1]",
+        "Invalid index",
+        &format!("{no_elem}: a negative number is not a valid index for a sequence."),
+        (1, 10),
+        (1, 14),
+    );
+    check(
+        "var.names[\"x\"]",
+        "Invalid index",
+        &format!("{no_elem}: a number is required."),
+        (1, 10),
+        (1, 15),
+    );
+    check(
+        "var.names.7",
+        "Invalid index",
+        &format!(
+            "{no_elem}: the given index is greater than or equal to the length of the collection."
+        ),
+        (1, 10),
+        (1, 12),
+    );
+    check(
+        "var.tags[\"nope\"]",
+        "Invalid index",
+        &format!("{no_elem}."),
+        (1, 9),
+        (1, 17),
+    );
+    check(
+        "var.region[0]",
+        "Invalid index",
+        "This value does not have any indices.",
+        (1, 11),
+        (1, 14),
+    );
+    check(
+        "var.nothing[0]",
+        "Attempt to index null value",
+        "This value is null, so it does not have any indices.",
+        (1, 12),
+        (1, 15),
+    );
+}
+
+#[test]
+fn operators() {
+    check(
+        "\"abc\" + 1",
+        "Invalid operand",
+        "Unsuitable value for left operand: a number is required.",
+        (1, 1),
+        (1, 6),
+    );
+    check(
+        "1 * [2]",
+        "Invalid operand",
+        "Unsuitable value for right operand: number required.",
+        (1, 5),
+        (1, 8),
+    );
+    check(
+        "-\"x\"",
+        "Invalid operand",
+        "Unsuitable value for unary operand: a number is required.",
+        (1, 2),
+        (1, 5),
+    );
+    check(
+        "!1",
+        "Invalid operand",
+        "Unsuitable value for unary operand: bool required.",
+        (1, 2),
+        (1, 3),
+    );
+    check(
+        "true && \"yes\"",
+        "Invalid operand",
+        "Unsuitable value for right operand: a bool is required.",
+        (1, 9),
+        (1, 14),
+    );
+    check(
+        "null + 1",
+        "Operation failed",
+        "Error during operation: argument must not be null.",
+        (1, 1),
+        (1, 9),
+    );
+    check(
+        "0 / 0",
+        "Operation failed",
+        "Error during operation: can't divide zero by zero.",
+        (1, 1),
+        (1, 6),
+    );
+    check(
+        "5 % 0",
+        "Operation failed",
+        "Error during operation: can't use modulo by zero.",
+        (1, 1),
+        (1, 6),
+    );
+}
+
+#[test]
+fn conditional_errors() {
+    check(
+        "var.nothing ? 1 : 2",
+        "Null condition",
+        "The condition value is null. Conditions must either be true or false.",
+        (1, 1),
+        (1, 12),
+    );
+    check(
+        "\"maybe\" ? 1 : 2",
+        "Incorrect condition type",
+        "The condition expression must be of type bool.",
+        (1, 1),
+        (1, 8),
+    );
+    check(
+        "true ? [1] : \"a\"",
+        "Inconsistent conditional result types",
+        "The true and false result expressions must have consistent types. The 'true' value is tuple, but the 'false' value is string.",
+        (1, 8),
+        (1, 17),
+    );
+    check(
+        "false ? {} : []",
+        "Inconsistent conditional result types",
+        "The true and false result expressions must have consistent types. The 'true' value is object, but the 'false' value is tuple.",
+        (1, 9),
+        (1, 16),
+    );
+    // the selected branch's error is reported
+    check(
+        "true ? nope : 1",
+        "Unknown variable",
+        "There is no variable named \"nope\".",
+        (1, 8),
+        (1, 12),
+    );
+}
+
+#[test]
+fn for_errors() {
+    check(
+        "[for x in var.region : x]",
+        "Iteration over non-iterable value",
+        "A value of type string cannot be used as the collection in a 'for' expression.",
+        (1, 11),
+        (1, 21),
+    );
+    check(
+        "[for x in null : x]",
+        "Iteration over null value",
+        "A null value cannot be used as the collection in a 'for' expression.",
+        (1, 11),
+        (1, 15),
+    );
+    check(
+        "{for x in [\"a\", \"a\"] : x => 1}",
+        "Duplicate object key",
+        "Two different items produced the key \"a\" in this 'for' expression. If duplicates are expected, use the ellipsis (...) after the value expression to enable grouping by key.",
+        (1, 24),
+        (1, 25),
+    );
+    check(
+        "{for x in [[1]] : x => 1}",
+        "Invalid object key",
+        "The key expression produced an invalid result: string required.",
+        (1, 19),
+        (1, 20),
+    );
+    check(
+        "{for x in [1] : null => 1}",
+        "Invalid object key",
+        "Key expression in 'for' expression must not produce a null value.",
+        (1, 17),
+        (1, 21),
+    );
+    check(
+        "[for x in [1] : x if x]",
+        "Invalid 'for' condition",
+        "The 'if' clause value is invalid: bool required.",
+        (1, 22),
+        (1, 23),
+    );
+    check(
+        "[for x in [1] : x if null]",
+        "Condition is null",
+        "The value of the 'if' clause must not be null.",
+        (1, 22),
+        (1, 26),
+    );
+}
+
+#[test]
+fn object_key_errors() {
+    check(
+        "{(null) = 1}",
+        "Null value as key",
+        "Can't use a null value as a key.",
+        (1, 2),
+        (1, 8),
+    );
+    check(
+        "{([1]) = 1}",
+        "Incorrect key type",
+        "Can't use this value as a key: string required.",
+        (1, 2),
+        (1, 7),
+    );
+}
+
+#[test]
+fn template_errors() {
+    check(
+        "\"a ${var.nothing} b\"",
+        "Invalid template interpolation value",
+        "The expression result is null. Cannot include a null value in a string template.",
+        (1, 6),
+        (1, 17),
+    );
+    check(
+        "\"a\n${var.names}\"",
+        "Invalid template interpolation value",
+        "Cannot include the given value in a string template: string required.",
+        (2, 3),
+        (2, 12),
+    );
+    check(
+        "\"%{ for x in 5 }${x}%{ endfor }\"",
+        "Iteration over non-iterable value",
+        "A value of type number cannot be used as the collection in a 'for' expression.",
+        (1, 14),
+        (1, 15),
+    );
+    check(
+        "\"%{ if \"x\" }a%{ endif }\"",
+        "Incorrect condition type",
+        "The condition expression must be of type bool.",
+        (1, 8),
+        (1, 11),
+    );
+}
+
+#[test]
+fn multi_line_ranges_count_lines_and_columns() {
+    let d = eval_err("{\n  a = 1\n  b = [\n    var.tags.nope\n  ]\n}");
+    assert_eq!(d.summary, "Unsupported attribute");
+    assert_eq!(at(&d), ((4, 13), (4, 18)));
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    use hcl_edit::expr::{Array, Expression};
+    // Deeper than the parser allows: build the tree directly.
+    let mut e = Expression::from(1);
+    for _ in 0..300 {
+        let mut a = Array::new();
+        a.push(e);
+        e = Expression::Array(a);
+    }
+    let file = SourceFile::new("t.pkr.hcl", "");
+    let err = eval_expr(&e, &scope(), &file).expect_err("too deep");
+    assert_eq!(err.0[0].summary, "Expression too deeply nested");
+    assert_eq!(
+        err.0[0].detail,
+        "Expressions may be nested at most 256 levels deep."
+    );
+    // the deepest the parser accepts evaluates fine
+    let src = format!("{}1{}", "[".repeat(60), "]".repeat(60));
+    let mut v = eval(&src);
+    for _ in 0..60 {
+        let Value::List(mut items) = v else {
+            panic!("list")
+        };
+        v = items.remove(0);
+    }
+    assert_eq!(v, n(1.0));
+}
+
+/// A tree `levels` deep of one kind of expression around `1`.
+pub(super) fn nested(kind: &str, levels: usize) -> hcl_edit::expr::Expression {
+    use hcl_edit::expr::*;
+    use hcl_edit::template::{Element, Interpolation, StringTemplate};
+    use hcl_edit::{Decorated, Ident};
+    let mut e = Expression::from(1);
+    for _ in 0..levels {
+        e = match kind {
+            "array" => Expression::Array(Array::from(vec![e])),
+            "binary" => {
+                BinaryOp::new(e, Decorated::new(BinaryOperator::Plus), Expression::from(1)).into()
+            }
+            "call" => FuncCall::new(Ident::new("try"), FuncArgs::from(vec![e])).into(),
+            "cond" => Conditional::new(Expression::from(true), e, Expression::from(0)).into(),
+            "paren" => Parenthesis::new(e).into(),
+            "template" => StringTemplate::from(vec![
+                Element::from("a"),
+                Element::from(Interpolation::new(e)),
+            ])
+            .into(),
+            "for" => ForExpr::new(
+                ForIntro::new(Ident::new("x"), Expression::Array(Array::from(vec![e]))),
+                Expression::Variable(Decorated::new(Ident::new("x"))),
+            )
+            .into(),
+            "index" => Traversal::new(
+                Expression::Array(Array::from(vec![e])),
+                vec![Decorated::new(TraversalOperator::Index(Expression::from(
+                    0,
+                )))],
+            )
+            .into(),
+            _ => Expression::Object(Object::from_iter([(
+                ObjectKey::from(Ident::new("a")),
+                ObjectValue::new(e),
+            )])),
+        };
+    }
+    e
+}
+
+#[test]
+fn nesting_beyond_the_limit_is_an_error_on_a_small_stack() {
+    let run = || {
+        let file = SourceFile::new("t.pkr.hcl", "");
+        for kind in [
+            "array", "binary", "call", "cond", "paren", "template", "for", "index", "object",
+        ] {
+            // within the limit: evaluates
+            let ok = nested(kind, 100);
+            assert!(eval_expr(&ok, &scope(), &file).is_ok(), "{kind}");
+            // beyond it: a located error, not a crash
+            let deep = nested(kind, 400);
+            let err = eval_expr(&deep, &scope(), &file).expect_err(kind);
+            assert_eq!(err.0[0].summary, "Expression too deeply nested", "{kind}");
+            let refs = crate::template::eval::references(&deep);
+            assert!(refs.len() <= 1, "{kind}");
+        }
+    };
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(run)
+        .expect("spawn")
+        .join()
+        .expect("no stack overflow");
+}
+
+#[test]
+fn for_each_collections() {
+    use crate::template::eval::eval_for_each;
+    let file = |src: &str| SourceFile::new("t.pkr.hcl", src);
+    let go = |src: &str| {
+        let e = hcl_edit::parser::parse_expr(src).expect("parse");
+        eval_for_each(&e, &scope(), &file(src))
+    };
+    assert_eq!(
+        go("var.tags"),
+        Ok(Some(vec![(s("Env"), s("prod")), (s("Name"), s("web"))]))
+    );
+    assert_eq!(go("[\"a\"]"), Ok(Some(vec![(n(0.0), s("a"))])));
+    assert_eq!(go("build.list"), Ok(None));
+    let d = go("var.region").expect_err("string").0.remove(0);
+    assert_eq!(d.summary, "Invalid dynamic for_each value");
+    assert_eq!(
+        d.detail,
+        "Cannot use a string value in for_each. An iterable collection is required."
+    );
+    assert_eq!(at(&d), ((1, 1), (1, 11)));
+    let d = go("null").expect_err("null").0.remove(0);
+    assert_eq!(d.detail, "Cannot use a null value in for_each.");
+    let d = go("var.names[1.5]").expect_err("index").0.remove(0);
+    assert_eq!(
+        d.detail,
+        "The given key does not identify an element in this collection value: the given index is not a whole number."
+    );
+}
