@@ -1,7 +1,7 @@
 //! Cross-field rules ("exactly one of", "requires", …) that plugins check
 //! in `Prepare`, with helpers to locate them.
 
-use super::validate::{is_set, missing, nested_bodies};
+use super::validate::{is_known_set, is_set, missing, nested_bodies};
 use crate::diag::{Diagnostic, Range};
 use crate::template::model::ConfigBody;
 use crate::template::Value;
@@ -31,9 +31,15 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Whether the body sets `name` (non-null attribute or block).
+    /// Whether the body sets `name` (a block, or an attribute that is not
+    /// null, `""`, `[]` or `{}`; unknown values count as set).
     pub fn is_set(&self, name: &str) -> bool {
         is_set(self.body, name)
+    }
+
+    /// Like [`Checker::is_set`] but unknown values do not count.
+    pub fn is_known_set(&self, name: &str) -> bool {
+        is_known_set(self.body, name)
     }
 
     /// The attribute's value, if set.
@@ -104,7 +110,11 @@ impl<'a> Checker<'a> {
     /// At most one of `names` may be set; the error is located at the
     /// second one.
     pub fn at_most_one(&mut self, names: &[&str]) {
-        let set: Vec<&str> = names.iter().copied().filter(|n| self.is_set(n)).collect();
+        let set: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| self.is_known_set(n))
+            .collect();
         if let Some(second) = set.get(1) {
             let detail = format!(
                 "Only one of {} may be set; {} conflicts with {:?}.",

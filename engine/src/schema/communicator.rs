@@ -2,7 +2,9 @@
 //! (`packer-plugin-sdk` `communicator.Config`): `communicator`, `ssh_*`,
 //! `winrm_*`.
 
+use super::check::Checker;
 use super::field::{Field, FieldType};
+use crate::template::Value;
 
 /// Packer's communicator types.
 pub const COMMUNICATORS: &[&str] = &["docker", "dockerWindowsContainer", "none", "ssh", "winrm"];
@@ -65,3 +67,55 @@ pub const FIELDS: &[Field] = &[
     Field::bool("winrm_insecure"),
     Field::bool("winrm_use_ntlm"),
 ];
+
+/// The effective communicator type (`default` when unset or unknown
+/// yet), `None` when the value is not a valid type (already reported).
+pub fn kind(c: &Checker<'_>, default: &'static str) -> Option<String> {
+    match c.string("communicator") {
+        None => Some(default.to_string()),
+        Some(k) if k.is_empty() => Some(default.to_string()),
+        Some(k) if COMMUNICATORS.contains(&k.as_str()) => Some(k),
+        Some(_) => None,
+    }
+}
+
+/// SDK `communicator.Config.Prepare`: a user for SSH and WinRM, and a way
+/// to authenticate to an SSH bastion.
+pub fn check(c: &mut Checker<'_>, default: &'static str) {
+    if c.value("communicator").is_some_and(Value::is_unknown) {
+        return;
+    }
+    match kind(c, default).as_deref() {
+        Some("ssh") => {
+            if !c.is_set("ssh_username") {
+                let range = c.body.range.clone();
+                c.error(
+                    "Missing required argument",
+                    "The argument \"ssh_username\" is required, but no definition was found. (An ssh_username must be specified when the communicator is \"ssh\".)",
+                    range,
+                );
+            }
+            if c.is_known_set("ssh_bastion_host")
+                && !c.is_set("ssh_bastion_agent_auth")
+                && !c.is_set("ssh_bastion_password")
+                && !c.is_set("ssh_bastion_private_key_file")
+            {
+                let range = c.name_range("ssh_bastion_host");
+                c.error(
+                    "Missing required argument",
+                    "ssh_bastion_password or ssh_bastion_private_key_file must be specified",
+                    range,
+                );
+            }
+        }
+        Some("winrm") if !c.is_set("winrm_username") => {
+            let range = c.body.range.clone();
+            c.error(
+                "Missing required argument",
+                "The argument \"winrm_username\" is required, but no definition was found. (A winrm_username must be specified when the communicator is \"winrm\".)",
+                range,
+            );
+        }
+        _ => {}
+    }
+}

@@ -128,10 +128,53 @@ impl Field {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypeMismatch(pub String);
 
-/// Check a value against a (non-block) type. Null and unknown values pass.
+/// Check a value against a (non-block) type with cty's conversions (HCL2
+/// templates). Null and unknown values pass.
 pub fn check_value(ty: &FieldType, v: &Value) -> Result<(), TypeMismatch> {
+    check_value_mode(ty, v, false)
+}
+
+/// Check a value the way Packer decodes legacy JSON templates
+/// (mapstructure with `WeaklyTypedInput`): additionally a single value
+/// where a list is expected, numbers and strings as bools (`"1"`, `""`),
+/// `""` as a number and numbers as durations (nanoseconds).
+pub fn check_value_weak(ty: &FieldType, v: &Value) -> Result<(), TypeMismatch> {
+    check_value_mode(ty, v, true)
+}
+
+fn weak_bool(s: &str) -> bool {
+    matches!(
+        s,
+        "" | "1"
+            | "t"
+            | "T"
+            | "TRUE"
+            | "true"
+            | "True"
+            | "0"
+            | "f"
+            | "F"
+            | "FALSE"
+            | "false"
+            | "False"
+    )
+}
+
+fn check_value_mode(ty: &FieldType, v: &Value, weak: bool) -> Result<(), TypeMismatch> {
     if matches!(v, Value::Null | Value::Unknown) {
         return Ok(());
+    }
+    if weak {
+        match (ty, v) {
+            (FieldType::Number, Value::Bool(_)) => return Ok(()),
+            (FieldType::Number, Value::String(s)) if s.is_empty() => return Ok(()),
+            (FieldType::Bool, Value::Number(_)) => return Ok(()),
+            (FieldType::Bool, Value::String(s)) if weak_bool(s) => return Ok(()),
+            (FieldType::List(inner), v) if !matches!(v, Value::List(_)) => {
+                return check_value_mode(inner, v, weak)
+            }
+            _ => {}
+        }
     }
     let fail = || Err(TypeMismatch(format!("{} required", ty.describe())));
     match ty {
@@ -155,7 +198,7 @@ pub fn check_value(ty: &FieldType, v: &Value) -> Result<(), TypeMismatch> {
         FieldType::List(inner) => match v {
             Value::List(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    check_value(inner, item)
+                    check_value_mode(inner, item, weak)
                         .map_err(|e| TypeMismatch(format!("element {i}: {}", e.0)))?;
                 }
                 Ok(())
@@ -165,7 +208,7 @@ pub fn check_value(ty: &FieldType, v: &Value) -> Result<(), TypeMismatch> {
         FieldType::Map(inner) => match v {
             Value::Map(m) => {
                 for (k, item) in m {
-                    check_value(inner, item)
+                    check_value_mode(inner, item, weak)
                         .map_err(|e| TypeMismatch(format!("element {k:?}: {}", e.0)))?;
                 }
                 Ok(())

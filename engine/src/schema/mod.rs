@@ -81,9 +81,28 @@ pub fn all() -> &'static [&'static ComponentSchema] {
 }
 
 static REGISTRY: &[&ComponentSchema] = &[
-    &builder::null::SCHEMA,
+    &builder::amazon_ebs::SCHEMA,
+    &builder::docker::SCHEMA,
     &builder::file::SCHEMA,
+    &builder::null::SCHEMA,
+    &provisioner::ansible::SCHEMA,
+    &provisioner::ansible_local::SCHEMA,
+    &provisioner::breakpoint::SCHEMA,
+    &provisioner::file::SCHEMA,
     &provisioner::shell::SCHEMA,
+    &provisioner::shell_local::SCHEMA,
+    &post_processor::artifice::SCHEMA,
+    &post_processor::checksum::SCHEMA,
+    &post_processor::compress::SCHEMA,
+    &post_processor::docker_import::SCHEMA,
+    &post_processor::docker_push::SCHEMA,
+    &post_processor::docker_save::SCHEMA,
+    &post_processor::docker_tag::SCHEMA,
+    &post_processor::manifest::SCHEMA,
+    &post_processor::shell_local::SCHEMA,
+    &datasource::amazon_ami::SCHEMA,
+    &datasource::http::SCHEMA,
+    &datasource::null::SCHEMA,
 ];
 
 /// The schema for a component type.
@@ -105,18 +124,82 @@ pub fn known_types(kind: ComponentKind) -> Vec<&'static str> {
     v
 }
 
-/// All diagnostics for one configured component.
+/// All diagnostics for one configured component. Values are checked with
+/// cty's conversions (HCL2), or with Packer's weak typing when the
+/// component comes from a legacy JSON template (its locations are in a
+/// `.json` file that is not `.pkr.json`; see [`validate_legacy_component`]).
 pub fn validate_component(c: &Component) -> Vec<Diagnostic> {
+    validate_with(c, is_legacy_json(c))
+}
+
+fn file_name(c: &Component) -> Option<String> {
+    c.type_range
+        .as_ref()
+        .or(c.config.range.as_ref())
+        .map(|r| r.filename.to_ascii_lowercase())
+}
+
+fn is_legacy_json(c: &Component) -> bool {
+    file_name(c).is_some_and(|f| f.ends_with(".json") && !f.ends_with(".pkr.json"))
+}
+
+/// All diagnostics for one component of a legacy JSON template: values
+/// are checked the way Packer decodes them there (mapstructure's weak
+/// typing: `"ami_users": "x"` is a one-element list, `"1"` a bool,
+/// a number a duration in nanoseconds).
+pub fn validate_legacy_component(c: &Component) -> Vec<Diagnostic> {
+    validate_with(c, true)
+}
+
+fn validate_with(c: &Component, weak: bool) -> Vec<Diagnostic> {
     let Some(schema) = lookup(c.kind, &c.type_name) else {
         return vec![unknown_type(c)];
     };
     let mut checker = Checker::new(&c.config, &c.context);
     let fields: Vec<&Field> = schema.fields().collect();
-    validate::body(&mut checker.diags, &c.context, &fields, &c.config);
+    let cx = validate::Ctx {
+        context: &c.context,
+        weak,
+        native_hcl: !weak && file_name(c).is_some_and(|f| f.ends_with(".hcl")),
+    };
+    validate::body(&mut checker.diags, cx, &fields, &c.config);
+    // report argument-level problems in source order
+    checker.diags.sort_by_key(|d| {
+        d.range
+            .as_ref()
+            .map_or((usize::MAX, usize::MAX), |r| (r.start.line, r.start.column))
+    });
     if let Some(check) = schema.check {
         check(&mut checker);
     }
     checker.diags
+}
+
+/// The error for building with a component whose schema kiln knows but
+/// whose implementation it does not ship yet (`available == false`);
+/// `None` when the component can be built (or is unknown: see
+/// [`validate_component`]).
+pub fn unavailable(c: &Component) -> Option<Diagnostic> {
+    let schema = lookup(c.kind, &c.type_name)?;
+    if schema.available {
+        return None;
+    }
+    let noun = c.kind.noun();
+    let from = schema
+        .plugin
+        .map(|p| format!(" (plugin {p})"))
+        .unwrap_or_default();
+    Some(
+        Diagnostic::error(
+            format!("The {noun} {:?} is not available in this version", c.type_name),
+            format!(
+                "kiln validates {noun} {:?}{from} but cannot run it yet; this build cannot proceed.",
+                c.type_name
+            ),
+        )
+        .with_range_opt(c.type_range.clone())
+        .with_context(c.context.clone()),
+    )
 }
 
 fn unknown_type(c: &Component) -> Diagnostic {

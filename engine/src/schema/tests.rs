@@ -7,6 +7,7 @@ use crate::template::model::{ConfigAttr, ConfigBlock, ConfigBody};
 use crate::template::Value;
 
 mod corpus;
+mod families;
 
 /// A range on line `line`, columns `[from, to)`.
 pub(crate) fn rng(line: usize, from: usize, to: usize) -> Range {
@@ -225,4 +226,74 @@ fn blocks_where_arguments_are_expected() {
         "Blocks of type \"sauce\" are not expected here. Did you mean \"source\"?"
     );
     assert_eq!(d[1].range, Some(rng(6, 3, 8)));
+}
+
+#[test]
+fn unavailable_components() {
+    let c = comp(ComponentKind::Builder, "docker", body(&[]));
+    let d = unavailable(&c);
+    assert_eq!(
+        d.as_ref().map(|d| d.summary.as_str()),
+        Some("The builder \"docker\" is not available in this version")
+    );
+    assert_eq!(d.and_then(|d| d.range), c.type_range);
+    assert!(unavailable(&comp(ComponentKind::Builder, "null", body(&[]))).is_none());
+    assert!(unavailable(&comp(ComponentKind::Builder, "nope", body(&[]))).is_none());
+}
+
+#[test]
+fn argument_errors_come_in_source_order() {
+    // "zz_bad" sorts after "aa_bad" by name but is written first
+    let c = comp(
+        ComponentKind::Builder,
+        "file",
+        body(&[("zz_bad", s("1")), ("target", s("t")), ("aa_bad", s("2"))]),
+    );
+    let d = errors(&c);
+    let lines: Vec<usize> = d
+        .iter()
+        .filter_map(|d| d.range.as_ref().map(|r| r.start.line))
+        .collect();
+    assert_eq!(lines, vec![2, 4]);
+}
+
+#[test]
+fn legacy_json_is_detected_from_the_file_name() {
+    let mut c = comp(
+        ComponentKind::Provisioner,
+        "shell",
+        body(&[("inline", s("echo hi"))]),
+    );
+    assert_eq!(errors(&c).len(), 1);
+    if let Some(r) = c.type_range.as_mut() {
+        r.filename = "template.json".into();
+    }
+    assert_eq!(errors(&c), vec![]);
+    if let Some(r) = c.type_range.as_mut() {
+        r.filename = "template.pkr.json".into();
+    }
+    assert_eq!(errors(&c).len(), 1);
+}
+
+/// The schemas and their field counts (printed with `--nocapture`).
+#[test]
+fn list_schemas() {
+    for s in all() {
+        let top = s.fields().count();
+        let nested: usize = s
+            .fields()
+            .map(|f| match f.ty {
+                field::FieldType::Block { fields, .. } => fields.len(),
+                _ => 0,
+            })
+            .sum();
+        println!(
+            "schema {:<15} {:<16} {top:4} fields (+{nested} in blocks) plugin={:?} available={}",
+            s.kind.noun(),
+            s.type_name,
+            s.plugin,
+            s.available
+        );
+    }
+    assert_eq!(all().len(), 22);
 }

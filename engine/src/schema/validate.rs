@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::field::{check_value, parse_duration, Field, FieldType};
+use super::field::{check_value, check_value_weak, parse_duration, Field, FieldType};
 use super::suggest::did_you_mean;
 use crate::diag::{Diagnostic, Range};
 use crate::template::model::{ConfigAttr, ConfigBody};
@@ -58,14 +58,50 @@ pub fn map_body(m: &BTreeMap<String, Value>, range: Option<Range>) -> ConfigBody
     }
 }
 
-/// Whether a body sets a field (a non-null attribute or a block).
+/// Whether a body sets a field the way Go's `Prepare` sees it: a block,
+/// or an attribute that is not null and not a zero value (`""`, `[]`,
+/// `{}`). Unknown values count as set.
 pub fn is_set(body: &ConfigBody, name: &str) -> bool {
-    body.attrs.get(name).is_some_and(|a| !a.value.is_null())
+    body.attrs.get(name).is_some_and(|a| !is_zero(&a.value))
         || body.blocks_of(name).next().is_some()
 }
 
+/// Like [`is_set`], but unknown values do not count (for conflicts,
+/// which can only be decided once values are known).
+pub fn is_known_set(body: &ConfigBody, name: &str) -> bool {
+    body.attrs
+        .get(name)
+        .is_some_and(|a| !is_zero(&a.value) && !a.value.is_unknown())
+        || body.blocks_of(name).next().is_some()
+}
+
+fn is_zero(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::List(l) => l.is_empty(),
+        Value::Map(m) => m.is_empty(),
+        Value::Bool(b) => !b,
+        Value::Number(n) => *n == 0.0,
+        Value::Unknown => false,
+    }
+}
+
+/// How values are checked.
+#[derive(Debug, Clone, Copy)]
+pub struct Ctx<'a> {
+    /// The component's context, for diagnostics.
+    pub context: &'a str,
+    /// Legacy JSON templates: mapstructure's weak typing.
+    pub weak: bool,
+    /// Native HCL syntax: nested blocks must be written as blocks
+    /// (`source_ami_filter { }`), not as object attributes.
+    pub native_hcl: bool,
+}
+
 /// Validate `body` against `fields`, appending to `diags`.
-pub fn body(diags: &mut Vec<Diagnostic>, context: &str, fields: &[&Field], body: &ConfigBody) {
+pub fn body(diags: &mut Vec<Diagnostic>, cx: Ctx<'_>, fields: &[&Field], body: &ConfigBody) {
+    let context = cx.context;
     let names = || fields.iter().map(|f| f.name);
     let find = |n: &str| fields.iter().copied().find(|f| f.name == n);
 
@@ -80,7 +116,7 @@ pub fn body(diags: &mut Vec<Diagnostic>, context: &str, fields: &[&Field], body:
             ));
             continue;
         };
-        check_attr(diags, context, field, attr);
+        check_attr(diags, cx, field, attr);
     }
 
     let mut counts: BTreeMap<&str, (usize, Option<Range>)> = BTreeMap::new();
@@ -147,7 +183,7 @@ pub fn body(diags: &mut Vec<Diagnostic>, context: &str, fields: &[&Field], body:
             entry.1 = block.range.clone();
         }
         let inner: Vec<&Field> = inner.iter().collect();
-        self::body(diags, context, &inner, &block.body);
+        self::body(diags, cx, &inner, &block.body);
     }
 
     for f in fields {
@@ -177,8 +213,14 @@ pub fn missing(context: &str, name: &str, range: Option<Range>) -> Diagnostic {
     )
 }
 
-fn check_attr(diags: &mut Vec<Diagnostic>, context: &str, field: &Field, attr: &ConfigAttr) {
-    if let Err(e) = check_value(&field.ty, &attr.value) {
+fn check_attr(diags: &mut Vec<Diagnostic>, cx: Ctx<'_>, field: &Field, attr: &ConfigAttr) {
+    let context = cx.context;
+    let checked = if cx.weak {
+        check_value_weak(&field.ty, &attr.value)
+    } else {
+        check_value(&field.ty, &attr.value)
+    };
+    if let Err(e) = checked {
         diags.push(err(
             context,
             "Incorrect attribute value type",
@@ -191,6 +233,17 @@ fn check_attr(diags: &mut Vec<Diagnostic>, context: &str, field: &Field, attr: &
         return;
     }
     match field.ty {
+        FieldType::Block { .. } if cx.native_hcl => {
+            diags.push(err(
+                context,
+                "Unsupported argument",
+                format!(
+                    "An argument named {:?} is not expected here. Did you mean to define a block of type {:?}?",
+                    field.name, field.name
+                ),
+                attr.name_range.clone(),
+            ));
+        }
         FieldType::Block { fields, max, .. } => {
             let items: Vec<&BTreeMap<String, Value>> = match &attr.value {
                 Value::Map(m) => vec![m],
@@ -207,36 +260,58 @@ fn check_attr(diags: &mut Vec<Diagnostic>, context: &str, field: &Field, attr: &
             }
             let inner: Vec<&Field> = fields.iter().collect();
             for m in items {
-                body(
-                    diags,
-                    context,
-                    &inner,
-                    &map_body(m, attr.value_range.clone()),
-                );
+                body(diags, cx, &inner, &map_body(m, attr.value_range.clone()));
             }
         }
-        FieldType::Enum(allowed) => {
-            if let Some(s) = attr.value.to_display_string() {
+        other => check_strings(diags, cx, field.name, &other, &attr.value, attr),
+    }
+}
+
+/// Enum and duration checks on a known value, also inside lists and maps
+/// (`checksum_types = ["sha256"]`).
+fn check_strings(
+    diags: &mut Vec<Diagnostic>,
+    cx: Ctx<'_>,
+    name: &str,
+    ty: &FieldType,
+    v: &Value,
+    attr: &ConfigAttr,
+) {
+    match (ty, v) {
+        (FieldType::List(inner), Value::List(items)) => {
+            for item in items {
+                check_strings(diags, cx, name, inner, item, attr);
+            }
+        }
+        (FieldType::List(inner), v) if cx.weak => check_strings(diags, cx, name, inner, v, attr),
+        (FieldType::Map(inner), Value::Map(m)) => {
+            for item in m.values() {
+                check_strings(diags, cx, name, inner, item, attr);
+            }
+        }
+        (FieldType::Enum(allowed), v) => {
+            if let Some(s) = v.to_display_string() {
                 if !s.is_empty() && !allowed.contains(&s.as_str()) {
-                    diags.push(invalid_enum(context, field.name, &s, allowed, attr));
+                    diags.push(invalid_enum(cx.context, name, &s, allowed, attr));
                 }
             }
         }
-        FieldType::Duration => {
-            if let Some(s) = attr.value.to_display_string() {
-                if !s.is_empty() {
-                    if let Err(e) = parse_duration(&s) {
-                        diags.push(err(
-                            context,
-                            "Invalid duration",
-                            format!(
-                                "The value of {:?} is not a valid duration: {e}. A duration is a sequence of numbers with units, such as \"30s\", \"5m\" or \"1h30m\".",
-                                field.name
-                            ),
-                            attr.value_range.clone(),
-                        ));
-                    }
-                }
+        (FieldType::Duration, Value::Number(_)) if cx.weak => {
+            // mapstructure decodes a number as nanoseconds
+        }
+        (FieldType::Duration, v) => {
+            let Some(s) = v.to_display_string().filter(|s| !s.is_empty()) else {
+                return;
+            };
+            if let Err(e) = parse_duration(&s) {
+                diags.push(err(
+                    cx.context,
+                    "Invalid duration",
+                    format!(
+                        "The value of {name:?} is not a valid duration: {e}. A duration is a sequence of numbers with units, such as \"30s\", \"5m\" or \"1h30m\"."
+                    ),
+                    attr.value_range.clone(),
+                ));
             }
         }
         _ => {}

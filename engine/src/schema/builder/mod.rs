@@ -1,4 +1,6 @@
 //! Builder schemas.
 
+pub mod amazon_ebs;
+pub mod docker;
 pub mod file;
 pub mod null;

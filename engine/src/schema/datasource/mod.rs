@@ -1,1 +1,5 @@
 //! Data source schemas.
+
+pub mod amazon_ami;
+pub mod http;
+pub mod null;
