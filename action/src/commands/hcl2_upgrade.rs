@@ -44,9 +44,11 @@ pub fn run(args: UpgradeArgs) -> anyhow::Result<u8> {
         }
     };
     if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).with_context(|| format!("Failed to create output directory {}", dir.display()))?;
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("Failed to create output directory {}", dir.display()))?;
     }
-    std::fs::write(&output, hcl).with_context(|| format!("Failed to write to file {}", output.display()))?;
+    std::fs::write(&output, hcl)
+        .with_context(|| format!("Failed to write to file {}", output.display()))?;
     println!("Successfully created {}. Exit 0", output.display());
     Ok(0)
 }

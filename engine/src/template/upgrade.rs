@@ -14,10 +14,13 @@ use crate::diag::{Diagnostics, Sources};
 use crate::template::json::hclwrite::{quote, Block, Expr, Item};
 use crate::template::json::parse::{JsonKind, JsonMember, JsonNode};
 use crate::template::json::timefmt::{format_duration, parse_duration};
-use crate::template::json::transpose::{TransposeState, Transposed, Unhandled};
+use crate::template::json::transpose::TransposeState;
 use crate::template::json::{load_json_template, parse_json_bytes, vars::weak_string};
 use crate::template::LoadOptions;
 
+use crate::template::json::upgrade_body::{
+    body, collect_user_refs, string_expr, value_expr, with_notes,
+};
 use crate::template::json::upgrade_text::*;
 
 /// Options of `hcl2_upgrade`.
@@ -51,14 +54,21 @@ pub fn upgrade_file(path: &Path, cwd: &Path, opts: &UpgradeOptions) -> Result<St
 }
 
 /// Upgrade JSON template text (named `name` in diagnostics).
-pub fn upgrade_json(bytes: &[u8], name: &str, opts: &UpgradeOptions) -> Result<String, Diagnostics> {
+pub fn upgrade_json(
+    bytes: &[u8],
+    name: &str,
+    opts: &UpgradeOptions,
+) -> Result<String, Diagnostics> {
     let mut diags = Diagnostics::new();
     let mut sources = Sources::new();
     let Some((_, root)) = parse_json_bytes(bytes, name, &mut sources, &mut diags) else {
         return Err(diags);
     };
     if root.as_object().is_none() {
-        diags.push(crate::diag::Diagnostic::error("Invalid template", "A JSON template must be an object."));
+        diags.push(crate::diag::Diagnostic::error(
+            "Invalid template",
+            "A JSON template must be an object.",
+        ));
         return Err(diags);
     }
     Ok(Upgrader::new(opts.with_annotations).run(&root))
@@ -172,7 +182,10 @@ impl Upgrader {
     fn packer_block(&mut self, root: &JsonNode) -> String {
         let mut plugins = BTreeSet::new();
         let mut types: Vec<&str> = Vec::new();
-        for b in items(root.get("builders")).iter().chain(items(root.get("provisioners"))) {
+        for b in items(root.get("builders"))
+            .iter()
+            .chain(items(root.get("provisioners")))
+        {
             types.extend(b.get("type").and_then(|t| t.value.as_str()));
         }
         for pp in items(root.get("post-processors")) {
@@ -181,7 +194,10 @@ impl Upgrader {
                 None => vec![pp],
             };
             for p in chain {
-                types.extend(p.as_str().or_else(|| p.get("type").and_then(|t| t.value.as_str())));
+                types.extend(
+                    p.as_str()
+                        .or_else(|| p.get("type").and_then(|t| t.value.as_str())),
+                );
             }
         }
         for t in types {
@@ -189,7 +205,9 @@ impl Upgrader {
                 plugins.insert(*p);
             }
         }
-        let min = root.get("min_packer_version").and_then(|m| m.value.as_str());
+        let min = root
+            .get("min_packer_version")
+            .and_then(|m| m.value.as_str());
         if min.is_none() && plugins.is_empty() {
             return String::new();
         }
@@ -203,7 +221,10 @@ impl Upgrader {
                 req.attr(
                     p,
                     Expr::Object(vec![
-                        ("source".into(), Expr::Raw(quote(&format!("github.com/hashicorp/{p}")))),
+                        (
+                            "source".into(),
+                            Expr::Raw(quote(&format!("github.com/hashicorp/{p}"))),
+                        ),
                         ("version".into(), Expr::Raw(quote("~> 1"))),
                     ]),
                 );
@@ -215,13 +236,20 @@ impl Upgrader {
 
     /// `variable` blocks, and locals for defaults that need functions.
     fn variables(&mut self, root: &JsonNode) -> (String, String) {
-        let sensitive: BTreeSet<&str> = items(root.get("sensitive-variables")).iter().filter_map(|s| s.as_str()).collect();
+        let sensitive: BTreeSet<&str> = items(root.get("sensitive-variables"))
+            .iter()
+            .filter_map(|s| s.as_str())
+            .collect();
         // (name, default, required)
         let mut vars: Vec<(String, String, bool)> = members(root.get("variables"))
             .iter()
             .map(|m| {
                 let required = matches!(m.value.kind, JsonKind::Null);
-                (m.key.clone(), weak_string(&m.value).unwrap_or_default(), required)
+                (
+                    m.key.clone(),
+                    weak_string(&m.value).unwrap_or_default(),
+                    required,
+                )
             })
             .collect();
         let declared: BTreeSet<String> = vars.iter().map(|v| v.0.clone()).collect();
@@ -247,7 +275,7 @@ impl Upgrader {
             if self.st.locals.contains(name) {
                 if is_sensitive {
                     let mut errs = Vec::new();
-                    let expr = self.string_expr(default, &mut errs);
+                    let expr = string_expr(&mut self.st, default, &mut errs);
                     let mut b = Block::new("local", &[name]);
                     b.attr("sensitive", Expr::Raw("true".into()));
                     b.attr("expression", expr.0);
@@ -262,7 +290,7 @@ impl Upgrader {
             let mut note = None;
             if !default.is_empty() || !required {
                 let mut errs = Vec::new();
-                let (e, n) = self.string_expr(default, &mut errs);
+                let (e, n) = string_expr(&mut self.st, default, &mut errs);
                 note = n;
                 b.attr("default", e);
             }
@@ -276,22 +304,13 @@ impl Upgrader {
             let mut errs = Vec::new();
             let mut note = None;
             for (name, default) in plain_locals {
-                let (e, n) = self.string_expr(&default, &mut errs);
+                let (e, n) = string_expr(&mut self.st, &default, &mut errs);
                 note = note.or(n);
                 b.attr(&name, e);
             }
             locals_out.push_str(&with_notes(&errs, note.as_deref(), "\n", &b.render(0)));
         }
         (var_out, locals_out)
-    }
-
-    /// A string value as an HCL quoted template, with a note when it could
-    /// not be translated.
-    fn string_expr(&mut self, s: &str, errs: &mut Vec<Unhandled>) -> (Expr, Option<String>) {
-        match self.st.string(s, errs) {
-            Transposed::Ok(c) => (Expr::Raw(format!("\"{c}\"")), None),
-            Transposed::Failed(c, why) => (Expr::Raw(format!("\"{c}\"")), Some(why)),
-        }
     }
 
     fn sources(&mut self, root: &JsonNode) -> Vec<Source> {
@@ -317,7 +336,7 @@ impl Upgrader {
                 })
             })
             .collect();
-        out.sort_by(|a, b| (a.type_name.clone() + &a.name).cmp(&(b.type_name.clone() + &b.name)));
+        out.sort_by_key(|s| s.type_name.clone() + &s.name);
         for (i, s) in out.iter_mut().enumerate() {
             if s.name.is_empty() || s.name == s.type_name || s.name.contains("{{") {
                 s.name = format!("autogenerated_{}", i + 1);
@@ -353,7 +372,10 @@ impl Upgrader {
             }
             cfg.sort_by(|a, b| a.0.cmp(&b.0));
             let same = |a: &Vec<(String, JsonNode)>| {
-                a.len() == cfg.len() && a.iter().zip(&cfg).all(|(x, y)| x.0 == y.0 && x.1.to_value() == y.1.to_value())
+                a.len() == cfg.len()
+                    && a.iter()
+                        .zip(&cfg)
+                        .all(|(x, y)| x.0 == y.0 && x.1.to_value() == y.1.to_value())
             };
             let (idx, dup) = match filters.iter().position(same) {
                 Some(i) => (i + 1, true),
@@ -370,9 +392,14 @@ impl Upgrader {
             let mut b = Block::new("data", &["amazon-ami", &name]);
             let mut errs = Vec::new();
             let mut notes = Vec::new();
-            self.body(&cfg, &mut b.body, &mut errs, &mut notes);
+            body(&mut self.st, &cfg, &mut b.body, &mut errs, &mut notes);
             filters.push(cfg);
-            out.push_str(&with_notes(&errs, notes.first().map(String::as_str), "\n", &b.render(0)));
+            out.push_str(&with_notes(
+                &errs,
+                notes.first().map(String::as_str),
+                "\n",
+                &b.render(0),
+            ));
         }
         out
     }
@@ -383,8 +410,13 @@ impl Upgrader {
             let mut b = Block::new("source", &[&s.type_name, &s.name]);
             let mut errs = Vec::new();
             let mut notes = Vec::new();
-            self.body(&s.config, &mut b.body, &mut errs, &mut notes);
-            out.push_str(&with_notes(&errs, notes.first().map(String::as_str), "\n", &b.render(0)));
+            body(&mut self.st, &s.config, &mut b.body, &mut errs, &mut notes);
+            out.push_str(&with_notes(
+                &errs,
+                notes.first().map(String::as_str),
+                "\n",
+                &b.render(0),
+            ));
         }
         out
     }
@@ -459,9 +491,9 @@ impl Upgrader {
         let mut b = Block::new(kind, &[type_name]);
         let mut errs = Vec::new();
         let mut notes = Vec::new();
-        self.body(&cfg, &mut b.body, &mut errs, &mut notes);
+        body(&mut self.st, &cfg, &mut b.body, &mut errs, &mut notes);
         if let Some(o) = node.get("override") {
-            let e = self.value_expr(&o.value, &mut errs, &mut notes);
+            let e = value_expr(&mut self.st, &o.value, &mut errs, &mut notes);
             b.body.push(Item::Attr("override".into(), e));
         }
         let block = b.render(1) + "\n";
@@ -494,11 +526,12 @@ impl Upgrader {
                 match m.key.as_str() {
                     "type" | "keep_input_artifact" => {}
                     "name" if m.value.as_str() == Some(type_name.as_str()) => {}
-                    "only" | "except" if !m.value.as_array().is_some_and(|a| !a.is_empty()) => {}
+                    "only" | "except" if !matches!(m.value.as_array(), Some(a) if !a.is_empty()) => {
+                    }
                     _ => cfg.push((m.key.clone(), m.value.clone())),
                 }
             }
-            self.body(&cfg, &mut b.body, &mut errs, &mut notes);
+            body(&mut self.st, &cfg, &mut b.body, &mut errs, &mut notes);
             blocks.push(b);
         }
         let text = match blocks.len() {
@@ -512,132 +545,4 @@ impl Upgrader {
         };
         with_notes(&errs, notes.first().map(String::as_str), "", &text)
     }
-
-    /// A JSON object's members as HCL body items, keys sorted; objects
-    /// holding objects or lists become nested blocks, lists of objects
-    /// become repeated blocks (Packer's heuristic without schemas).
-    fn body(&mut self, cfg: &[(String, JsonNode)], out: &mut Vec<Item>, errs: &mut Vec<Unhandled>, notes: &mut Vec<String>) {
-        let mut sorted: Vec<&(String, JsonNode)> = cfg.iter().collect();
-        sorted.sort_by(|a, b| a.0.cmp(&b.0));
-        for (k, v) in sorted {
-            match &v.kind {
-                JsonKind::Object(ms) => {
-                    let complex = ["linux_options", "network_interface", "shared_image_gallery"].contains(&k.as_str())
-                        || ms.is_empty()
-                        || ms.iter().any(|m| !is_primitive(&m.value));
-                    if complex {
-                        let mut b = Block::new(k, &[]);
-                        let inner: Vec<(String, JsonNode)> = ms.iter().map(|m| (m.key.clone(), m.value.clone())).collect();
-                        self.body(&inner, &mut b.body, errs, notes);
-                        out.push(Item::Block(b));
-                    } else {
-                        let e = self.value_expr(v, errs, notes);
-                        out.push(Item::Attr(k.clone(), e));
-                    }
-                }
-                JsonKind::Array(list) if list.is_empty() => {}
-                JsonKind::Array(list) => {
-                    let last_complex = list.iter().rev().find(|i| !is_primitive(i));
-                    let all_objects = list.iter().all(|i| i.as_object().is_some());
-                    if matches!(last_complex.map(|n| &n.kind), Some(JsonKind::Object(_))) && all_objects {
-                        for item in list {
-                            let mut b = Block::new(k, &[]);
-                            let inner: Vec<(String, JsonNode)> = item
-                                .as_object()
-                                .unwrap_or_default()
-                                .iter()
-                                .map(|m| (m.key.clone(), m.value.clone()))
-                                .collect();
-                            self.body(&inner, &mut b.body, errs, notes);
-                            out.push(Item::Block(b));
-                        }
-                    } else {
-                        let e = self.value_expr(v, errs, notes);
-                        out.push(Item::Attr(k.clone(), e));
-                    }
-                }
-                _ => {
-                    let e = self.value_expr(v, errs, notes);
-                    out.push(Item::Attr(k.clone(), e));
-                }
-            }
-        }
-    }
-
-    fn value_expr(&mut self, v: &JsonNode, errs: &mut Vec<Unhandled>, notes: &mut Vec<String>) -> Expr {
-        match &v.kind {
-            JsonKind::Null => Expr::Raw("null".into()),
-            JsonKind::Bool(b) => Expr::Raw(b.to_string()),
-            JsonKind::Number(n, _) => Expr::Raw(crate::template::value::format_number(*n)),
-            JsonKind::String(s) => {
-                let (e, note) = self.string_expr(s, errs);
-                notes.extend(note);
-                e
-            }
-            JsonKind::Array(items) => Expr::List(items.iter().map(|i| self.value_expr(i, errs, notes)).collect()),
-            JsonKind::Object(ms) if ms.is_empty() => Expr::Raw("{}".into()),
-            JsonKind::Object(ms) => {
-                let mut sorted: Vec<&JsonMember> = ms.iter().collect();
-                sorted.sort_by(|a, b| a.key.cmp(&b.key));
-                Expr::Object(
-                    sorted
-                        .into_iter()
-                        .map(|m| (m.key.clone(), self.value_expr(&m.value, errs, notes)))
-                        .collect(),
-                )
-            }
-        }
-    }
-}
-
-fn is_primitive(n: &JsonNode) -> bool {
-    matches!(n.kind, JsonKind::Bool(_) | JsonKind::Number(..) | JsonKind::String(_))
-}
-
-/// Every `{{user `x`}}` name used in any string of the template.
-fn collect_user_refs(n: &JsonNode, out: &mut BTreeSet<String>) {
-    match &n.kind {
-        JsonKind::String(s) => out.extend(crate::template::json::interpolate::referenced_user_vars(s)),
-        JsonKind::Array(items) => items.iter().for_each(|i| collect_user_refs(i, out)),
-        JsonKind::Object(ms) => {
-            for m in ms {
-                if m.key != "variables" {
-                    collect_user_refs(&m.value, out);
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// Prefix a rendered block with Packer's error comments: a block whose
-/// template calls could not all be upgraded gets an explanation.
-fn with_notes(errs: &[Unhandled], failed: Option<&str>, lead: &str, block: &str) -> String {
-    let indent = block.len() - block.trim_start_matches(' ').len();
-    let pad = " ".repeat(indent);
-    let mut out = String::new();
-    if let Some(why) = failed {
-        out.push('\n');
-        out.push_str(&format!("{pad}# could not parse template for following block: {:?}\n", format!("template: hcl2_upgrade: {why}")));
-    } else if !errs.is_empty() {
-        out.push('\n');
-        let n = errs.len();
-        let head = if n == 1 {
-            "# 1 error occurred upgrading the following block:".to_string()
-        } else {
-            format!("# {n} errors occurred upgrading the following block:")
-        };
-        out.push_str(&format!("{pad}{head}\n"));
-        for (i, e) in errs.iter().enumerate() {
-            if i > 0 {
-                out.push('\n');
-            }
-            for l in e.lines() {
-                out.push_str(&format!("{pad}{l}\n"));
-            }
-        }
-    }
-    out.push_str(lead);
-    out.push_str(block);
-    out
 }

@@ -52,7 +52,10 @@ pub enum Operand {
     /// `.`
     Dot,
     /// A string literal: its value and how it was quoted in the source.
-    Str { value: String, quoted: String },
+    Str {
+        value: String,
+        quoted: String,
+    },
     Int(i64),
     Float(f64),
     Bool(bool),
@@ -164,7 +167,10 @@ pub fn parse(src: &str) -> Result<Tmpl, ParseError> {
         let bytes = src.as_bytes();
         // `{{- ` trims the text before the action.
         if bytes.get(inner_start) == Some(&b'-')
-            && matches!(bytes.get(inner_start + 1), Some(b' ' | b'\t' | b'\n' | b'\r'))
+            && matches!(
+                bytes.get(inner_start + 1),
+                Some(b' ' | b'\t' | b'\n' | b'\r')
+            )
         {
             text = text.trim_end();
             inner_start += 1;
@@ -388,7 +394,22 @@ impl Lexer<'_> {
         if matches!(self.peek(), Some(b'-' | b'+')) {
             self.pos += 1;
         }
-        while matches!(self.peek(), Some(b'0'..=b'9' | b'.' | b'e' | b'E' | b'_' | b'x' | b'X' | b'a'..=b'd' | b'f' | b'A'..=b'D' | b'F')) {
+        while matches!(
+            self.peek(),
+            Some(
+                b'0'..=b'9'
+                | b'.'
+                | b'e'
+                | b'E'
+                | b'_'
+                | b'x'
+                | b'X'
+                | b'a'..=b'd'
+                | b'f'
+                | b'A'..=b'D'
+                | b'F',
+            )
+        ) {
             self.pos += 1;
         }
         let raw = self.src[start..self.pos].replace('_', "");

@@ -144,7 +144,11 @@ pub fn render_expr(e: &Expr, level: usize) -> String {
                 .iter()
                 .map(|(k, v)| Item::Attr(object_key(k), v.clone()))
                 .collect();
-            format!("{{\n{}{}}}", render_body(&items, level + 1), "  ".repeat(level))
+            format!(
+                "{{\n{}{}}}",
+                render_body(&items, level + 1),
+                "  ".repeat(level)
+            )
         }
     }
 }
@@ -208,7 +212,10 @@ mod tests {
         b.attr("long_name", Expr::Raw("\"x\"".into()));
         b.attr(
             "tags",
-            Expr::Object(vec![("Name".into(), Expr::Raw("\"n\"".into())), ("a-b c".into(), Expr::Raw("2".into()))]),
+            Expr::Object(vec![
+                ("Name".into(), Expr::Raw("\"n\"".into())),
+                ("a-b c".into(), Expr::Raw("2".into())),
+            ]),
         );
         b.body.push(Item::Block(Block::new("inner", &[])));
         let text = b.render(0);

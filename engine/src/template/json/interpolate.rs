@@ -9,8 +9,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::funcs::call;
 use super::gotmpl::{self, Node, Operand, Pipeline};
-use super::timefmt::{self, Civil};
+use super::timefmt::Civil;
 
 /// Everything a template string may refer to.
 #[derive(Debug, Clone, Default)]
@@ -20,6 +21,10 @@ pub struct InterpContext {
     /// `{{env}}` (and secret lookups) are allowed: only while rendering
     /// the `variables` section, as in Packer.
     pub enable_env: bool,
+    /// An undefined `{{user}}` variable is an error (as in Packer's
+    /// `variables` section); otherwise it renders as an empty string, as
+    /// Packer does in component configs.
+    pub strict_user: bool,
     /// The environment snapshot used by `{{env}}`.
     pub env: BTreeMap<String, String>,
     /// The template file (`{{template_dir}}` is its absolute directory).
@@ -71,7 +76,7 @@ impl InterpContext {
         }
     }
 
-    fn civil(&self) -> Civil {
+    pub(super) fn civil(&self) -> Civil {
         Civil::from_unix(self.unix_secs, self.unix_nanos)
     }
 }
@@ -151,7 +156,7 @@ fn needs_build(p: &Pipeline) -> bool {
 
 /// A Go template value.
 #[derive(Debug, Clone, PartialEq)]
-enum GoVal {
+pub(super) enum GoVal {
     Str(String),
     Int(i64),
     Float(f64),
@@ -160,7 +165,7 @@ enum GoVal {
 }
 
 impl GoVal {
-    fn print(&self) -> String {
+    pub(super) fn print(&self) -> String {
         match self {
             GoVal::Str(s) => s.clone(),
             GoVal::Int(n) => n.to_string(),
@@ -170,7 +175,7 @@ impl GoVal {
         }
     }
 
-    fn kind(&self) -> &'static str {
+    pub(super) fn kind(&self) -> &'static str {
         match self {
             GoVal::Str(_) => "string",
             GoVal::Int(_) => "int",
@@ -201,7 +206,9 @@ fn eval_pipeline(p: &Pipeline, ctx: &InterpContext) -> Result<GoVal, InterpError
             }
             other => {
                 if !rest.is_empty() || prev.is_some() {
-                    return Err(InterpError::Other(format!("can't give argument to non-function {other}")));
+                    return Err(InterpError::Other(format!(
+                        "can't give argument to non-function {other}"
+                    )));
                 }
                 eval_operand(other, ctx)?
             }
@@ -231,257 +238,6 @@ fn eval_operand(op: &Operand, ctx: &InterpContext) -> Result<GoVal, InterpError>
     })
 }
 
-fn str_arg(func: &str, args: &[GoVal], i: usize) -> Result<String, InterpError> {
-    match args.get(i) {
-        Some(GoVal::Str(s)) => Ok(s.clone()),
-        Some(other) => Err(InterpError::Call {
-            func: func.into(),
-            message: format!("wrong type for argument {}: expected string; got {}", i + 1, other.kind()),
-        }),
-        None => Err(arity(func, args.len())),
-    }
-}
-
-fn int_arg(func: &str, args: &[GoVal], i: usize) -> Result<i64, InterpError> {
-    match args.get(i) {
-        Some(GoVal::Int(n)) => Ok(*n),
-        Some(GoVal::Float(f)) if f.fract() == 0.0 => Ok(*f as i64),
-        Some(other) => Err(InterpError::Call {
-            func: func.into(),
-            message: format!("wrong type for argument {}: expected int; got {}", i + 1, other.kind()),
-        }),
-        None => Err(arity(func, args.len())),
-    }
-}
-
-fn arity(func: &str, got: usize) -> InterpError {
-    InterpError::Call {
-        func: func.into(),
-        message: format!("wrong number of arguments: got {got}"),
-    }
-}
-
-fn expect_args(func: &str, args: &[GoVal], n: usize) -> Result<(), InterpError> {
-    if args.len() == n {
-        Ok(())
-    } else {
-        Err(InterpError::Call {
-            func: func.into(),
-            message: format!("wrong number of arguments: want {n}, got {}", args.len()),
-        })
-    }
-}
-
-/// The names of the legacy template functions kiln knows.
-pub const FUNCTIONS: &[&str] = &[
-    "user", "env", "timestamp", "isotime", "strftime", "uuid", "pwd", "template_dir", "packer_version",
-    "build_name", "build_type", "build", "split", "replace", "replace_all", "lower", "upper",
-    "clean_resource_name", "clean_ami_name", "clean_image_name", "aws_secretsmanager",
-    "aws_secretsmanager_raw", "consul_key", "vault", "sed",
-];
-
-fn call(name: &str, args: &[GoVal], ctx: &InterpContext) -> Result<GoVal, InterpError> {
-    let s = |v: String| Ok(GoVal::Str(v));
-    match name {
-        "user" => {
-            expect_args(name, args, 1)?;
-            let k = str_arg(name, args, 0)?;
-            match ctx.user_vars.get(&k) {
-                Some(v) => s(v.clone()),
-                None => Err(InterpError::UndefinedVariable(k)),
-            }
-        }
-        "env" => {
-            expect_args(name, args, 1)?;
-            let k = str_arg(name, args, 0)?;
-            if !ctx.enable_env {
-                return Err(InterpError::NotAllowed(
-                    "env vars are not allowed here: {{env}} may only be used in the default values of the \"variables\" section".into(),
-                ));
-            }
-            s(ctx.env.get(&k).cloned().unwrap_or_default())
-        }
-        "timestamp" => {
-            expect_args(name, args, 0)?;
-            s(ctx.unix_secs.to_string())
-        }
-        "isotime" => match args.len() {
-            0 => s(timefmt::format_go(&ctx.civil(), timefmt::RFC3339)),
-            1 => s(timefmt::format_go(&ctx.civil(), &str_arg(name, args, 0)?)),
-            n => Err(InterpError::Call {
-                func: name.into(),
-                message: format!("too many values, 1 needed: got {n}"),
-            }),
-        },
-        "strftime" => {
-            expect_args(name, args, 1)?;
-            s(timefmt::format_strftime(&ctx.civil(), &str_arg(name, args, 0)?))
-        }
-        "uuid" => {
-            expect_args(name, args, 0)?;
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default();
-            s(timefmt::time_ordered_uuid(nanos))
-        }
-        "pwd" => {
-            expect_args(name, args, 0)?;
-            s(ctx.pwd.display().to_string())
-        }
-        "template_dir" => {
-            expect_args(name, args, 0)?;
-            let path = ctx
-                .template_path
-                .as_ref()
-                .ok_or_else(|| InterpError::NotAvailable("template path".into()))?;
-            let abs = if path.is_absolute() {
-                path.clone()
-            } else {
-                ctx.pwd.join(path)
-            };
-            let dir = abs.parent().map(|p| p.to_path_buf()).unwrap_or(abs);
-            s(dir.display().to_string())
-        }
-        "packer_version" => {
-            expect_args(name, args, 0)?;
-            s(crate::PACKER_COMPAT_VERSION.to_string())
-        }
-        "build_name" | "build_type" => {
-            expect_args(name, args, 0)?;
-            let v = if name == "build_name" {
-                &ctx.build_name
-            } else {
-                &ctx.build_type
-            };
-            v.clone()
-                .map(GoVal::Str)
-                .ok_or_else(|| InterpError::NotAvailable(name.into()))
-        }
-        "build" => {
-            expect_args(name, args, 1)?;
-            let k = str_arg(name, args, 0)?;
-            ctx.fields.get(&k).cloned().map(GoVal::Str).ok_or_else(|| {
-                InterpError::NotAvailable(format!("build variable {k:?}"))
-            })
-        }
-        "split" => {
-            expect_args(name, args, 3)?;
-            let (src, sep, i) = (str_arg(name, args, 0)?, str_arg(name, args, 1)?, int_arg(name, args, 2)?);
-            let parts: Vec<&str> = if sep.is_empty() {
-                src.split("").filter(|p| !p.is_empty()).collect()
-            } else {
-                src.split(sep.as_str()).collect()
-            };
-            match usize::try_from(i).ok().and_then(|i| parts.get(i)) {
-                Some(p) => s(p.to_string()),
-                None => Err(InterpError::Call {
-                    func: name.into(),
-                    message: format!(
-                        "the substring {i} was unavailable using the separator value, {sep}, only {} values were found",
-                        parts.len()
-                    ),
-                }),
-            }
-        }
-        "replace" => {
-            // replace OLD NEW N SRC (so that `{{ x | replace "a" "b" 1 }}` works)
-            expect_args(name, args, 4)?;
-            let (old, new) = (str_arg(name, args, 0)?, str_arg(name, args, 1)?);
-            let n = int_arg(name, args, 2)?;
-            let src = str_arg(name, args, 3)?;
-            s(go_replace(&src, &old, &new, n))
-        }
-        "replace_all" => {
-            expect_args(name, args, 3)?;
-            let (old, new, src) = (str_arg(name, args, 0)?, str_arg(name, args, 1)?, str_arg(name, args, 2)?);
-            s(go_replace(&src, &old, &new, -1))
-        }
-        "lower" => {
-            expect_args(name, args, 1)?;
-            s(str_arg(name, args, 0)?.to_lowercase())
-        }
-        "upper" => {
-            expect_args(name, args, 1)?;
-            s(str_arg(name, args, 0)?.to_uppercase())
-        }
-        "clean_resource_name" | "clean_ami_name" => {
-            expect_args(name, args, 1)?;
-            s(clean_resource_name(&str_arg(name, args, 0)?))
-        }
-        "clean_image_name" => {
-            expect_args(name, args, 1)?;
-            s(clean_image_name(&str_arg(name, args, 0)?))
-        }
-        "aws_secretsmanager" | "aws_secretsmanager_raw" | "consul_key" | "vault" => {
-            if !ctx.enable_env {
-                return Err(InterpError::NotAllowed(format!(
-                    "{name} is only allowed in the variables section"
-                )));
-            }
-            Err(InterpError::Call {
-                func: name.into(),
-                message: "kiln does not read secret stores while loading legacy JSON templates; pass the value with -var or -var-file".into(),
-            })
-        }
-        "sed" => Err(InterpError::Call {
-            func: name.into(),
-            message: "template function `sed` is deprecated use `replace` or `replace_all` instead".into(),
-        }),
-        other => Err(InterpError::UnknownFunction(other.to_string())),
-    }
-}
-
-/// Go's `strings.Replace(s, old, new, n)` (n < 0: all).
-fn go_replace(src: &str, old: &str, new: &str, n: i64) -> String {
-    if n < 0 {
-        if old.is_empty() {
-            return go_replace(src, old, new, i64::MAX);
-        }
-        return src.replace(old, new);
-    }
-    if old.is_empty() {
-        // Go inserts `new` before each character (and at the end) up to n times.
-        let mut out = String::new();
-        let mut count = 0;
-        for c in src.chars() {
-            if count < n {
-                out.push_str(new);
-                count += 1;
-            }
-            out.push(c);
-        }
-        if count < n {
-            out.push_str(new);
-        }
-        return out;
-    }
-    src.replacen(old, new, usize::try_from(n).unwrap_or(usize::MAX))
-}
-
-/// Amazon's `clean_resource_name`: characters outside
-/// `a-zA-Z0-9()[] ./-'@_` become `-`.
-pub fn clean_resource_name(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "()[] ./-'@_".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
-}
-
-/// Google Compute's `clean_image_name`: lower case, anything but
-/// `a-z0-9-` becomes `-`.
-pub fn clean_image_name(s: &str) -> String {
-    s.to_lowercase()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,6 +245,7 @@ mod tests {
     fn ctx() -> InterpContext {
         let mut c = InterpContext {
             unix_secs: 1_136_214_245,
+            strict_user: true,
             ..InterpContext::default()
         };
         c.user_vars.insert("v".into(), "v1.2-x".into());
@@ -509,7 +266,10 @@ mod tests {
         assert_eq!(r("{{timestamp}}"), "1136214245");
         assert_eq!(r("{{isotime}}"), "2006-01-02T15:04:05Z");
         assert_eq!(r("{{isotime \"2006\"}}"), "2006");
-        assert_eq!(r("{{ isotime | clean_resource_name }}"), "2006-01-02T15-04-05Z");
+        assert_eq!(
+            r("{{ isotime | clean_resource_name }}"),
+            "2006-01-02T15-04-05Z"
+        );
         assert_eq!(r("{{strftime \"%Y-%m\"}}"), "2006-01");
         assert_eq!(r("{{packer_version}}"), crate::PACKER_COMPAT_VERSION);
     }
@@ -521,11 +281,33 @@ mod tests {
             interpolate("{{user `nope`}}", &c),
             Err(InterpError::UndefinedVariable("nope".into()))
         );
-        assert!(matches!(interpolate("{{env `HOME`}}", &c), Err(InterpError::NotAllowed(_))));
-        assert!(matches!(interpolate("{{ nosuch }}", &c), Err(InterpError::UnknownFunction(_))));
-        assert!(matches!(interpolate("{{ split `a` `-` 3 }}", &c), Err(InterpError::Call { .. })));
-        assert!(matches!(interpolate("{{ user `v`", &c), Err(InterpError::Syntax { .. })));
-        assert!(matches!(interpolate("{{build_name}}", &c), Err(InterpError::NotAvailable(_))));
+        assert!(matches!(
+            interpolate("{{env `HOME`}}", &c),
+            Err(InterpError::NotAllowed(_))
+        ));
+        assert!(matches!(
+            interpolate("{{ nosuch }}", &c),
+            Err(InterpError::UnknownFunction(_))
+        ));
+        assert!(matches!(
+            interpolate("{{ split `a` `-` 3 }}", &c),
+            Err(InterpError::Call { .. })
+        ));
+        assert!(matches!(
+            interpolate("{{ user `v`", &c),
+            Err(InterpError::Syntax { .. })
+        ));
+        assert!(matches!(
+            interpolate("{{build_name}}", &c),
+            Err(InterpError::NotAvailable(_))
+        ));
+    }
+
+    #[test]
+    fn undefined_user_variables_are_empty_outside_variables() {
+        let mut c = ctx();
+        c.strict_user = false;
+        assert_eq!(interpolate("[{{user `nope`}}]", &c).unwrap(), "[]");
     }
 
     #[test]
@@ -534,7 +316,10 @@ mod tests {
         c.defer_build = true;
         let s = "{{user `v`}} {{ build_name }} {{.SourceAMI}} {{ build `ID` }}";
         let at_load = interpolate(s, &c).unwrap();
-        assert_eq!(at_load, "v1.2-x {{ build_name }} {{.SourceAMI}} {{ build `ID` }}");
+        assert_eq!(
+            at_load,
+            "v1.2-x {{ build_name }} {{.SourceAMI}} {{ build `ID` }}"
+        );
         c.defer_build = false;
         c.build_name = Some("web".into());
         c.fields.insert("SourceAMI".into(), "ami-1".into());
@@ -547,7 +332,13 @@ mod tests {
         let mut c = ctx();
         c.enable_env = true;
         c.env.insert("HOME".into(), "/root".into());
-        assert_eq!(interpolate("{{env `HOME`}}:{{env `NOPE`}}", &c).unwrap(), "/root:");
-        assert_eq!(referenced_user_vars("{{user `a`}} {{ split (user `b`) `-` 0 }}"), ["a", "b"]);
+        assert_eq!(
+            interpolate("{{env `HOME`}}:{{env `NOPE`}}", &c).unwrap(),
+            "/root:"
+        );
+        assert_eq!(
+            referenced_user_vars("{{user `a`}} {{ split (user `b`) `-` 0 }}"),
+            ["a", "b"]
+        );
     }
 }

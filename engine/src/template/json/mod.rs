@@ -2,8 +2,27 @@
 //! locations, the Go-template interpolation engine, user variables, and
 //! the conversion to the shared [`crate::template::model::Template`].
 //!
-//! Entry points: [`load_json_template`] and [`interpolate`].
+//! Entry points: [`load_json_template`] and [`interpolate()`].
+//!
+//! * `parse` — JSON with the span of every key and value (depth and size
+//!   limits, line:column errors, repeated keys reported).
+//! * `gotmpl` / `interpolate` / `funcs` / `timefmt` — the Go-template
+//!   engine and Packer's function library (`user`, `env`, `timestamp`,
+//!   `isotime`, `strftime`, `split`, `replace`, `clean_resource_name`, …).
+//! * `vars` — `variables`, `sensitive-variables`, `-var-file`, `-var`.
+//! * `template` / `components` — root keys → one [`crate::template::model::Build`].
+//! * `transpose` / `hclwrite` / `upgrade_body` / `upgrade_text` — the
+//!   pieces of `hcl2_upgrade` ([`crate::template::upgrade`]).
+//!
+//! Semantics follow Packer 1.16 (checked against `packer validate` in the
+//! tests): an undefined `{{user}}` variable is an error inside `variables`
+//! and renders empty elsewhere; `{{env}}` is only allowed in `variables`;
+//! build-time actions (`{{build_name}}`, `{{build_type}}`, `{{build}}`,
+//! `{{ .Field }}`) stay unrendered in loaded configs until the runner
+//! renders them with a context from [`build_context`].
 
+pub mod components;
+pub mod funcs;
 pub mod gotmpl;
 pub mod hclwrite;
 pub mod interpolate;
@@ -11,6 +30,7 @@ pub mod parse;
 pub mod template;
 pub mod timefmt;
 pub mod transpose;
+pub mod upgrade_body;
 pub mod upgrade_text;
 pub mod vars;
 
@@ -18,7 +38,7 @@ use std::ops::Range as ByteRange;
 use std::path::Path;
 
 pub use interpolate::{interpolate, InterpContext, InterpError};
-pub use template::{build_context, load_json_template};
+pub use template::{build_context, load_json_template, load_json_template_with_sources};
 
 use crate::diag::{Diagnostic, Diagnostics, Range, SourceFile, Sources};
 use parse::JsonNode;
@@ -30,6 +50,8 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct FileCtx {
     pub file: SourceFile,
+    /// Object keys repeated in the file (key, span of the repetition).
+    pub duplicates: Vec<(String, ByteRange<usize>)>,
 }
 
 impl FileCtx {
@@ -39,7 +61,11 @@ impl FileCtx {
 }
 
 /// An error diagnostic at a range.
-pub(crate) fn located(summary: impl Into<String>, detail: impl Into<String>, range: Range) -> Diagnostic {
+pub(crate) fn located(
+    summary: impl Into<String>,
+    detail: impl Into<String>,
+    range: Range,
+) -> Diagnostic {
     Diagnostic::error(summary, detail).with_range(range)
 }
 
@@ -64,7 +90,10 @@ pub fn read_json_file(
     let bytes = match std::fs::read(full_path) {
         Ok(b) => b,
         Err(e) => {
-            diags.push(Diagnostic::error("Failed to read file", format!("Error reading {name}: {e}")));
+            diags.push(Diagnostic::error(
+                "Failed to read file",
+                format!("Error reading {name}: {e}"),
+            ));
             return None;
         }
     };
@@ -86,16 +115,24 @@ pub fn parse_json_bytes(
             let file = SourceFile::new(name, prefix);
             let range = file.range(e.offset..e.offset);
             sources.add(file);
-            diags.push(located("Invalid UTF-8", format!("{name} is not valid UTF-8: {}.", e.message), range));
+            diags.push(located(
+                "Invalid UTF-8",
+                format!("{name} is not valid UTF-8: {}.", e.message),
+                range,
+            ));
             return None;
         }
     };
-    let file = FileCtx {
+    let mut file = FileCtx {
         file: SourceFile::new(name, text),
+        duplicates: Vec::new(),
     };
     sources.add(file.file.clone());
-    match parse::parse(file.file.text()) {
-        Ok(root) => Some((file, root)),
+    match parse::parse_document(file.file.text()) {
+        Ok(doc) => {
+            file.duplicates = doc.duplicates;
+            Some((file, doc.root))
+        }
         Err(e) => {
             let range = file.range(&(e.offset..e.end));
             diags.push(located(
@@ -109,4 +146,19 @@ pub fn parse_json_bytes(
             None
         }
     }
+}
+
+/// Render a diagnostic list for tests and tools that only need text.
+pub fn describe(diags: &Diagnostics) -> String {
+    diags
+        .iter()
+        .map(|d: &Diagnostic| match &d.range {
+            Some(r) => format!(
+                "{}:{}:{}: {}: {}",
+                r.filename, r.start.line, r.start.column, d.summary, d.detail
+            ),
+            None => format!("{}: {}", d.summary, d.detail),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }

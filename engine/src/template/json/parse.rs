@@ -114,10 +114,24 @@ impl JsonNode {
 
 /// Parse a whole document: one value surrounded by optional whitespace.
 pub fn parse(text: &str) -> Result<JsonNode, JsonError> {
+    parse_document(text).map(|d| d.root)
+}
+
+/// A parsed document and the object keys that were repeated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub root: JsonNode,
+    /// Each repeated key (after its first occurrence) and its span.
+    pub duplicates: Vec<(String, Range<usize>)>,
+}
+
+/// Parse a whole document, also reporting repeated object keys.
+pub fn parse_document(text: &str) -> Result<Document, JsonError> {
     let mut p = Parser {
         src: text.as_bytes(),
         text,
         pos: 0,
+        duplicates: Vec::new(),
     };
     // A UTF-8 byte order mark is tolerated, as many editors write one.
     if text.starts_with('\u{feff}') {
@@ -132,7 +146,10 @@ pub fn parse(text: &str) -> Result<JsonNode, JsonError> {
             p.describe_here()
         )));
     }
-    Ok(node)
+    Ok(Document {
+        root: node,
+        duplicates: p.duplicates,
+    })
 }
 
 /// Check that bytes are UTF-8; on failure report the first bad byte.
@@ -151,6 +168,7 @@ struct Parser<'a> {
     src: &'a [u8],
     text: &'a str,
     pos: usize,
+    duplicates: Vec<(String, Range<usize>)>,
 }
 
 impl Parser<'_> {
@@ -230,7 +248,10 @@ impl Parser<'_> {
         let start = self.pos;
         for (i, expected) in word.bytes().enumerate() {
             if self.src.get(self.pos) != Some(&expected) {
-                let what = format!("in literal {word} (expecting {:?})", word[i..].chars().next().unwrap_or(' '));
+                let what = format!(
+                    "in literal {word} (expecting {:?})",
+                    word[i..].chars().next().unwrap_or(' ')
+                );
                 return Err(self.unexpected(&what));
             }
             self.pos += 1;
@@ -327,7 +348,9 @@ impl Parser<'_> {
             match self.src.get(self.pos) {
                 None => {
                     return Err(JsonError {
-                        message: "unexpected end of JSON input in string literal (missing closing quote)".into(),
+                        message:
+                            "unexpected end of JSON input in string literal (missing closing quote)"
+                                .into(),
                         offset: open,
                         end: open + 1,
                     })
@@ -383,7 +406,9 @@ impl Parser<'_> {
     fn array(&mut self, depth: usize) -> Result<JsonNode, JsonError> {
         let start = self.pos;
         if depth > MAX_DEPTH {
-            return Err(self.err_here(format!("exceeded max depth of {MAX_DEPTH} nested arrays and objects")));
+            return Err(self.err_here(format!(
+                "exceeded max depth of {MAX_DEPTH} nested arrays and objects"
+            )));
         }
         self.pos += 1;
         let mut items = Vec::new();
@@ -416,7 +441,9 @@ impl Parser<'_> {
     fn object(&mut self, depth: usize) -> Result<JsonNode, JsonError> {
         let start = self.pos;
         if depth > MAX_DEPTH {
-            return Err(self.err_here(format!("exceeded max depth of {MAX_DEPTH} nested arrays and objects")));
+            return Err(self.err_here(format!(
+                "exceeded max depth of {MAX_DEPTH} nested arrays and objects"
+            )));
         }
         self.pos += 1;
         let mut members: Vec<JsonMember> = Vec::new();
@@ -443,7 +470,10 @@ impl Parser<'_> {
             self.pos += 1;
             self.skip_ws();
             let value = self.value(depth)?;
-            members.retain(|m| m.key != key);
+            if members.iter().any(|m| m.key == key) {
+                self.duplicates.push((key.clone(), key_span.clone()));
+                members.retain(|m| m.key != key);
+            }
             members.push(JsonMember {
                 key,
                 key_span,
@@ -485,11 +515,18 @@ mod tests {
     fn errors_have_offsets() {
         let e = parse("{\n  \"a\": 1,\n}").unwrap_err();
         assert_eq!(e.offset, 12);
-        assert!(e.message.contains("looking for beginning of object key string"), "{e}");
+        assert!(
+            e.message
+                .contains("looking for beginning of object key string"),
+            "{e}"
+        );
         let e = parse("[1 2]").unwrap_err();
         assert_eq!(e.offset, 3);
         assert!(parse("").unwrap_err().message.contains("unexpected end"));
-        assert!(parse("\"abc").unwrap_err().message.contains("closing quote"));
+        assert!(parse("\"abc")
+            .unwrap_err()
+            .message
+            .contains("closing quote"));
         assert!(parse("01").is_err());
         assert!(parse("1e999").is_err());
     }
@@ -505,6 +542,9 @@ mod tests {
 
     #[test]
     fn duplicate_keys_keep_the_last() {
+        let d = parse_document(r#"{"a": 1, "b": {"c": 1, "c": 2}, "a": 2}"#).unwrap();
+        let names: Vec<&str> = d.duplicates.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["c", "a"]);
         let n = parse(r#"{"a": 1, "a": 2}"#).unwrap();
         assert_eq!(n.as_object().unwrap().len(), 1);
         assert_eq!(n.get("a").unwrap().value.to_value(), Value::Number(2.0));

@@ -7,13 +7,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use super::interpolate::{interpolate, InterpContext};
+use super::interpolate::{interpolate, InterpContext, InterpError};
 use super::parse::{JsonKind, JsonMember, JsonNode};
 use super::{located, read_json_file, vars, FileCtx};
-use crate::diag::{Diagnostic, Diagnostics, Sources};
+use crate::diag::{Diagnostics, Sources};
 use crate::template::model::{
-    Build, BuildSource, Component, ComponentKind, ConfigAttr, ConfigBody, PostProcessorDef, ProvisionerDef,
-    Template, TemplateFormat,
+    Build, BuildSource, Component, ComponentKind, ConfigAttr, ConfigBody, Template, TemplateFormat,
 };
 use crate::template::{LoadOptions, Value};
 
@@ -27,6 +26,13 @@ pub const ROOT_KEYS: &[&str] = &[
     "error-cleanup-provisioner",
     "min_packer_version",
     "description",
+    // Accepted and ignored, as Packer does (Atlas push is long gone).
+    "push",
+];
+
+/// HCL2 block types, to recognise HCL2-in-JSON files given as legacy.
+const HCL2_BLOCKS: &[&str] = &[
+    "source", "build", "variable", "locals", "local", "packer", "data",
 ];
 
 /// Keys of component objects that are settings of the template, not of
@@ -45,6 +51,16 @@ const META_KEYS: &[&str] = &[
 
 /// Load a legacy JSON template file. All errors are located diagnostics.
 pub fn load_json_template(path: &Path, opts: &LoadOptions) -> Result<Template, Diagnostics> {
+    load_json_template_with_sources(path, opts).0
+}
+
+/// [`load_json_template`], also returning the files read (the template
+/// and its `-var-file`s), so that errors can be rendered with their
+/// source lines ([`crate::diag::render_text`]).
+pub fn load_json_template_with_sources(
+    path: &Path,
+    opts: &LoadOptions,
+) -> (Result<Template, Diagnostics>, Sources) {
     let mut diags = Diagnostics::new();
     let mut sources = Sources::new();
     let full = if path.is_absolute() {
@@ -54,7 +70,7 @@ pub fn load_json_template(path: &Path, opts: &LoadOptions) -> Result<Template, D
     };
     let name = path.display().to_string();
     let Some((file, root)) = read_json_file(&full, &name, &mut sources, &mut diags) else {
-        return Err(diags);
+        return (Err(diags), sources);
     };
     let mut ctx = InterpContext::now();
     ctx.env = opts.env.iter().cloned().collect();
@@ -70,9 +86,9 @@ pub fn load_json_template(path: &Path, opts: &LoadOptions) -> Result<Template, D
     };
     let template = loader.root(&root, path, opts, &mut sources);
     if loader.diags.has_errors() {
-        return Err(loader.diags);
+        return (Err(loader.diags), sources);
     }
-    template.ok_or(loader.diags)
+    (template.ok_or(loader.diags), sources)
 }
 
 /// A context for rendering a loaded template's build-time actions: its
@@ -91,33 +107,73 @@ pub fn build_context(template: &Template, cwd: &Path) -> InterpContext {
     ctx
 }
 
-struct Loader {
-    file: FileCtx,
-    ctx: InterpContext,
-    diags: Diagnostics,
-    render: bool,
+pub(super) struct Loader {
+    pub(super) file: FileCtx,
+    pub(super) ctx: InterpContext,
+    pub(super) diags: Diagnostics,
+    pub(super) render: bool,
 }
 
 impl Loader {
-    fn err(&mut self, summary: impl Into<String>, detail: impl Into<String>, span: &std::ops::Range<usize>) {
+    pub(super) fn err(
+        &mut self,
+        summary: impl Into<String>,
+        detail: impl Into<String>,
+        span: &std::ops::Range<usize>,
+    ) {
         let d = located(summary, detail, self.file.range(span));
         self.diags.push(d);
     }
 
-    fn root(&mut self, root: &JsonNode, path: &Path, opts: &LoadOptions, sources: &mut Sources) -> Option<Template> {
+    fn root(
+        &mut self,
+        root: &JsonNode,
+        path: &Path,
+        opts: &LoadOptions,
+        sources: &mut Sources,
+    ) -> Option<Template> {
         let Some(members) = root.as_object() else {
             self.err(
                 "Invalid template",
-                format!("A JSON template must be an object, not an {}.", root.type_name()),
+                format!(
+                    "A JSON template must be an object, not an {}.",
+                    root.type_name()
+                ),
                 &root.span,
             );
             return None;
         };
+        for (key, span) in self.file.duplicates.clone() {
+            self.err(
+                "Duplicate field",
+                format!("template has duplicate field: {key}"),
+                &span,
+            );
+        }
         for m in members {
+            if m.key.starts_with('_') && m.value.as_str().is_none() {
+                self.err(
+                    "Invalid comment",
+                    format!(
+                        "Failed to cast root level comment value in comment \"{}\" to string.",
+                        m.key
+                    ),
+                    &m.value.span,
+                );
+            }
             if !ROOT_KEYS.contains(&m.key.as_str()) && !m.key.starts_with('_') {
+                let mut detail = format!(
+                    "Root keys of a JSON template are {}, or comments starting with '_'.",
+                    ROOT_KEYS.join(", ")
+                );
+                if HCL2_BLOCKS.contains(&m.key.as_str()) {
+                    detail.push_str(
+                        " This looks like an HCL2 template in JSON syntax: name it *.pkr.json so that it is read as HCL2.",
+                    );
+                }
                 self.err(
                     format!("Unknown root level key in template: '{}'", m.key),
-                    format!("Root keys of a JSON template are {}, or comments starting with '_'.", ROOT_KEYS.join(", ")),
+                    detail,
                     &m.key_span,
                 );
             }
@@ -128,24 +184,23 @@ impl Loader {
         let mut required_version = None;
         if let Some(m) = get("min_packer_version") {
             if let Some(v) = self.string_value(m) {
-                self.check_min_version(&v, &m.value.span);
+                // Like Packer, `-syntax-only` does not check the version.
+                if self.render {
+                    self.check_min_version(&v, &m.value.span);
+                }
                 required_version = Some(format!(">= {v}"));
             }
         }
 
-        let resolved = if self.render {
-            vars::resolve(
-                &self.file,
-                get("variables").map(|m| &m.value),
-                get("sensitive-variables").map(|m| &m.value),
-                opts,
-                &self.ctx,
-                sources,
-                &mut self.diags,
-            )
-        } else {
-            vars::ResolvedVars::default()
-        };
+        let resolved = vars::resolve(
+            &self.file,
+            root,
+            opts,
+            &self.ctx,
+            sources,
+            &mut self.diags,
+            self.render,
+        );
         self.ctx.user_vars = resolved.values.clone();
 
         let mut build = Build {
@@ -161,25 +216,41 @@ impl Loader {
             ),
             Some(m) => build.sources = self.builders(m),
         }
-        let names: BTreeSet<String> = build.sources.iter().map(|s| s.build_name.clone()).collect();
+        // `only`, `except` and `override` may name a builder by its name as
+        // written (Packer checks those) or as rendered (what -only uses).
+        let mut names: BTreeSet<String> =
+            build.sources.iter().map(|s| s.build_name.clone()).collect();
+        for b in get("builders")
+            .and_then(|m| m.value.as_array())
+            .unwrap_or_default()
+        {
+            let raw = b.get("name").or_else(|| b.get("type"));
+            names.extend(raw.and_then(|m| m.value.as_str()).map(str::to_string));
+        }
         if let Some(m) = get("provisioners") {
             match m.value.as_array() {
                 Some(items) => {
                     for (i, item) in items.iter().enumerate() {
-                        if let Some(p) = self.provisioner(&format!("provisioner {}", i + 1), item, &names) {
+                        if let Some(p) =
+                            self.provisioner(&format!("provisioner {}", i + 1), item, &names)
+                        {
                             build.provisioners.push(p);
                         }
                     }
                 }
                 None => self.err(
                     "Invalid provisioners",
-                    format!("\"provisioners\" must be an array of objects, not an {}.", m.value.type_name()),
+                    format!(
+                        "\"provisioners\" must be an array of objects, not an {}.",
+                        m.value.type_name()
+                    ),
                     &m.value.span,
                 ),
             }
         }
         if let Some(m) = get("error-cleanup-provisioner") {
-            build.error_cleanup_provisioner = self.provisioner("error-cleanup-provisioner", &m.value, &names);
+            build.error_cleanup_provisioner =
+                self.provisioner("error-cleanup-provisioner", &m.value, &names);
         }
         if let Some(m) = get("post-processors") {
             build.post_processors = self.post_processors(m, &names);
@@ -205,7 +276,11 @@ impl Loader {
             None => {
                 self.err(
                     format!("Invalid {:?}", m.key),
-                    format!("{:?} must be a string, not an {}.", m.key, m.value.type_name()),
+                    format!(
+                        "{:?} must be a string, not an {}.",
+                        m.key,
+                        m.value.type_name()
+                    ),
                     &m.value.span,
                 );
                 None
@@ -214,7 +289,10 @@ impl Loader {
     }
 
     fn check_min_version(&mut self, wanted: &str, span: &std::ops::Range<usize>) {
-        let (Some(want), Some(have)) = (parse_version(wanted), parse_version(crate::PACKER_COMPAT_VERSION)) else {
+        let (Some(want), Some(have)) = (
+            parse_version(wanted),
+            parse_version(crate::PACKER_COMPAT_VERSION),
+        ) else {
             self.err(
                 "Invalid min_packer_version",
                 format!("min_version is invalid: Malformed version: {wanted}"),
@@ -235,18 +313,36 @@ impl Loader {
     }
 
     /// Render every string inside a JSON value.
-    fn render_value(&mut self, node: &JsonNode, context: &str) -> Value {
+    pub(super) fn render_value(&mut self, node: &JsonNode, context: &str) -> Value {
         match &node.kind {
             JsonKind::String(s) if self.render => match interpolate(s, &self.ctx) {
                 Ok(r) => Value::String(r),
                 Err(e) => {
-                    let d = located("Failed to render template string", e.to_string(), self.file.range(&node.span))
-                        .with_context(context.to_string());
+                    let mut span = node.span.clone();
+                    // A syntax error points into the string when the JSON
+                    // text holds it verbatim (no escapes).
+                    if let InterpError::Syntax { offset, .. } = &e {
+                        let inner = span.start + 1..span.end.saturating_sub(1);
+                        if self.file.file.text().get(inner.clone()) == Some(s.as_str()) {
+                            span = inner.start + offset..inner.start + offset + 2;
+                        }
+                    }
+                    let d = located(
+                        "Failed to render template string",
+                        e.to_string(),
+                        self.file.range(&span),
+                    )
+                    .with_context(context.to_string());
                     self.diags.push(d);
                     Value::String(s.clone())
                 }
             },
-            JsonKind::Array(items) => Value::List(items.iter().map(|i| self.render_value(i, context)).collect()),
+            JsonKind::Array(items) => Value::List(
+                items
+                    .iter()
+                    .map(|i| self.render_value(i, context))
+                    .collect(),
+            ),
             JsonKind::Object(members) => Value::Map(
                 members
                     .iter()
@@ -258,7 +354,12 @@ impl Loader {
     }
 
     /// Build a component (type, name, config) from a JSON object.
-    fn component(&mut self, kind: ComponentKind, label: &str, node: &JsonNode) -> Option<Component> {
+    pub(super) fn component(
+        &mut self,
+        kind: ComponentKind,
+        label: &str,
+        node: &JsonNode,
+    ) -> Option<Component> {
         let Some(members) = node.as_object() else {
             self.err(
                 format!("Invalid {}", kind.noun()),
@@ -269,7 +370,9 @@ impl Loader {
         };
         let type_member = members.iter().find(|m| m.key == "type");
         let (type_name, type_range) = match type_member.map(|m| (m.value.as_str(), m)) {
-            Some((Some(t), m)) if !t.is_empty() => (t.to_string(), Some(self.file.range(&m.value.span))),
+            Some((Some(t), m)) if !t.is_empty() => {
+                (t.to_string(), Some(self.file.range(&m.value.span)))
+            }
             Some((_, m)) => {
                 self.err(
                     format!("Invalid {} type", kind.noun()),
@@ -337,17 +440,26 @@ impl Loader {
         let Some(items) = m.value.as_array() else {
             self.err(
                 "Invalid builders",
-                format!("\"builders\" must be an array of objects, not an {}.", m.value.type_name()),
+                format!(
+                    "\"builders\" must be an array of objects, not an {}.",
+                    m.value.type_name()
+                ),
                 &m.value.span,
             );
             return Vec::new();
         };
         if items.is_empty() {
-            self.err("Missing builders", "at least one builder must be defined", &m.value.span);
+            self.err(
+                "Missing builders",
+                "at least one builder must be defined",
+                &m.value.span,
+            );
         }
         let mut out: Vec<BuildSource> = Vec::new();
         for (i, item) in items.iter().enumerate() {
-            let Some(mut c) = self.component(ComponentKind::Builder, &format!("builder {}", i + 1), item) else {
+            let Some(mut c) =
+                self.component(ComponentKind::Builder, &format!("builder {}", i + 1), item)
+            else {
                 continue;
             };
             let build_name = c.name.clone().unwrap_or_else(|| c.type_name.clone());
@@ -369,197 +481,6 @@ impl Loader {
         }
         out
     }
-
-    fn string_list(&mut self, node: &JsonNode, what: &str) -> Vec<String> {
-        let Some(items) = node.as_array() else {
-            self.err(
-                format!("Invalid {what}"),
-                format!("'{what}' must be an array of builder names, not an {}.", node.type_name()),
-                &node.span,
-            );
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        for i in items {
-            match i.as_str() {
-                Some(s) => out.push(s.to_string()),
-                None => self.err(format!("Invalid {what}"), format!("'{what}' entries must be strings."), &i.span),
-            }
-        }
-        out
-    }
-
-    /// `only` / `except` of a provisioner or post-processor, checked
-    /// against the builder names.
-    fn only_except(&mut self, label: &str, node: &JsonNode, names: &BTreeSet<String>) -> (Vec<String>, Vec<String>) {
-        let mut lists = [Vec::new(), Vec::new()];
-        for (slot, key) in ["only", "except"].iter().enumerate() {
-            let Some(m) = node.get(key) else { continue };
-            let list = self.string_list(&m.value, key);
-            let items = m.value.as_array().unwrap_or_default();
-            for (name, item) in list.iter().zip(items) {
-                if !names.contains(name) {
-                    self.err(
-                        format!("Unknown builder in '{key}'"),
-                        format!("{label}: '{key}' specified builder '{name}' not found"),
-                        &item.span,
-                    );
-                }
-            }
-            lists[slot] = list;
-        }
-        if !lists[0].is_empty() && !lists[1].is_empty() {
-            let span = node.get("except").map(|m| m.key_span.clone()).unwrap_or(node.span.clone());
-            self.err("Conflicting only and except", format!("{label}: only one of 'only' or 'except' may be specified"), &span);
-        }
-        let [only, except] = lists;
-        (only, except)
-    }
-
-    fn duration(&mut self, label: &str, node: &JsonNode, key: &str) -> Option<String> {
-        let m = node.get(key)?;
-        let text = match &m.value.kind {
-            JsonKind::String(s) => s.clone(),
-            JsonKind::Number(n, _) => crate::template::value::format_number(*n),
-            _ => String::new(),
-        };
-        if super::timefmt::parse_duration(&text).is_none() {
-            self.err(
-                format!("Invalid {key}"),
-                format!("{label}: {key}: time: invalid duration {text:?} (use a Go duration such as \"30s\" or \"1m30s\")"),
-                &m.value.span,
-            );
-            return None;
-        }
-        Some(text)
-    }
-
-    fn provisioner(&mut self, label: &str, node: &JsonNode, names: &BTreeSet<String>) -> Option<ProvisionerDef> {
-        let component = self.component(ComponentKind::Provisioner, label, node)?;
-        let (only, except) = self.only_except(label, node, names);
-        let pause_before = self.duration(label, node, "pause_before");
-        let timeout = self.duration(label, node, "timeout");
-        let mut max_retries = 0;
-        if let Some(m) = node.get("max_retries") {
-            let parsed = match &m.value.kind {
-                JsonKind::Number(n, _) if *n >= 0.0 && n.fract() == 0.0 && *n <= f64::from(u32::MAX) => Some(*n as u32),
-                JsonKind::String(s) => s.trim().parse::<u32>().ok(),
-                _ => None,
-            };
-            match parsed {
-                Some(n) => max_retries = n,
-                None => self.err(
-                    "Invalid max_retries",
-                    format!("{label}: max_retries must be a non-negative whole number."),
-                    &m.value.span,
-                ),
-            }
-        }
-        let mut overrides = BTreeMap::new();
-        if let Some(m) = node.get("override") {
-            match m.value.as_object() {
-                Some(items) => {
-                    for o in items {
-                        if !names.contains(&o.key) {
-                            self.err(
-                                "Unknown builder in override",
-                                format!("{label}: override: builder '{}' not found", o.key),
-                                &o.key_span,
-                            );
-                        }
-                        let v = self.render_value(&o.value, &component.context);
-                        overrides.insert(o.key.clone(), v);
-                    }
-                }
-                None => self.err(
-                    "Invalid override",
-                    format!("{label}: 'override' must be an object of builder name: settings."),
-                    &m.value.span,
-                ),
-            }
-        }
-        Some(ProvisionerDef {
-            component,
-            only,
-            except,
-            pause_before,
-            max_retries,
-            timeout,
-            overrides,
-        })
-    }
-
-    fn post_processor(&mut self, label: &str, node: &JsonNode, names: &BTreeSet<String>) -> Option<PostProcessorDef> {
-        if let Some(t) = node.as_str() {
-            return Some(PostProcessorDef {
-                component: Component {
-                    kind: ComponentKind::PostProcessor,
-                    type_name: t.to_string(),
-                    name: None,
-                    type_range: Some(self.file.range(&node.span)),
-                    context: format!("post-processor {t:?}"),
-                    config: ConfigBody {
-                        range: Some(self.file.range(&node.span)),
-                        ..ConfigBody::default()
-                    },
-                },
-                only: Vec::new(),
-                except: Vec::new(),
-                keep_input_artifact: None,
-            });
-        }
-        let component = self.component(ComponentKind::PostProcessor, label, node)?;
-        let (only, except) = self.only_except(label, node, names);
-        let mut keep_input_artifact = None;
-        if let Some(m) = node.get("keep_input_artifact") {
-            match m.value.kind {
-                JsonKind::Bool(b) => keep_input_artifact = Some(b),
-                _ => self.err(
-                    "Invalid keep_input_artifact",
-                    format!("{label}: keep_input_artifact must be a boolean."),
-                    &m.value.span,
-                ),
-            }
-        }
-        Some(PostProcessorDef {
-            component,
-            only,
-            except,
-            keep_input_artifact,
-        })
-    }
-
-    fn post_processors(&mut self, m: &JsonMember, names: &BTreeSet<String>) -> Vec<Vec<PostProcessorDef>> {
-        let Some(items) = m.value.as_array() else {
-            self.err(
-                "Invalid post-processors",
-                format!("\"post-processors\" must be an array, not an {}.", m.value.type_name()),
-                &m.value.span,
-            );
-            return Vec::new();
-        };
-        let mut chains = Vec::new();
-        for (i, item) in items.iter().enumerate() {
-            let mut chain = Vec::new();
-            match &item.kind {
-                JsonKind::Array(inner) => {
-                    for (j, pp) in inner.iter().enumerate() {
-                        let label = format!("post-processor {}.{}", i + 1, j + 1);
-                        if matches!(pp.kind, JsonKind::Array(_)) {
-                            self.err("Invalid post-processor", format!("{label}: a chain cannot contain another chain."), &pp.span);
-                            continue;
-                        }
-                        chain.extend(self.post_processor(&label, pp, names));
-                    }
-                }
-                _ => chain.extend(self.post_processor(&format!("post-processor {}", i + 1), item, names)),
-            }
-            if !chain.is_empty() {
-                chains.push(chain);
-            }
-        }
-        chains
-    }
 }
 
 /// A version as numeric segments (pre-release suffix ignored for ordering
@@ -570,7 +491,10 @@ fn parse_version(s: &str) -> Option<(Vec<u64>, bool)> {
         Some(i) => (&s[..i], s[i..].starts_with('-')),
         None => (s, false),
     };
-    let mut segs: Vec<u64> = core.split('.').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let mut segs: Vec<u64> = core
+        .split('.')
+        .map(|p| p.parse().ok())
+        .collect::<Option<_>>()?;
     if segs.is_empty() || segs.len() > 4 {
         return None;
     }
@@ -591,16 +515,4 @@ mod tests {
         assert!(parse_version("1.16.0-beta") < parse_version("1.16.0"));
         assert!(parse_version("abc").is_none());
     }
-}
-
-/// Render a diagnostic list for tests and tools that only need text.
-pub fn describe(diags: &Diagnostics) -> String {
-    diags
-        .iter()
-        .map(|d: &Diagnostic| match &d.range {
-            Some(r) => format!("{}:{}:{}: {}: {}", r.filename, r.start.line, r.start.column, d.summary, d.detail),
-            None => format!("{}: {}", d.summary, d.detail),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
 }

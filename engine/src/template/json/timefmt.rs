@@ -20,10 +20,28 @@ pub struct Civil {
 }
 
 const MONTHS: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-    "November", "December",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
 ];
-const DAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
 
 impl Civil {
     /// Calendar fields of a Unix time (seconds + nanoseconds), UTC.
@@ -329,10 +347,16 @@ mod tests {
     #[test]
     fn civil_dates() {
         let t = Civil::from_unix(1_136_214_245, 0); // 2006-01-02T15:04:05Z
-        assert_eq!((t.year, t.month, t.day, t.hour, t.minute, t.second), (2006, 1, 2, 15, 4, 5));
+        assert_eq!(
+            (t.year, t.month, t.day, t.hour, t.minute, t.second),
+            (2006, 1, 2, 15, 4, 5)
+        );
         assert_eq!(t.weekday, 1);
         assert_eq!(format_go(&t, RFC3339), "2006-01-02T15:04:05Z");
-        assert_eq!(format_go(&t, "Mon Jan _2 3:04PM 06 -07:00 MST"), "Mon Jan  2 3:04PM 06 +00:00 UTC");
+        assert_eq!(
+            format_go(&t, "Mon Jan _2 3:04PM 06 -07:00 MST"),
+            "Mon Jan  2 3:04PM 06 +00:00 UTC"
+        );
         assert_eq!(format_go(&t, "01-02-2006"), "01-02-2006");
         let leap = Civil::from_unix(951_782_400, 0); // 2000-02-29
         assert_eq!((leap.year, leap.month, leap.day), (2000, 2, 29));
@@ -344,17 +368,38 @@ mod tests {
         let t = Civil::from_unix(0, 120_000_000);
         assert_eq!(format_go(&t, "05.000"), "00.120");
         assert_eq!(format_go(&t, "05.999"), "00.12");
-        assert_eq!(format_strftime(&t, "%Y-%m-%d %H:%M:%S %%"), "1970-01-01 00:00:00 %");
+        assert_eq!(
+            format_strftime(&t, "%Y-%m-%d %H:%M:%S %%"),
+            "1970-01-01 00:00:00 %"
+        );
     }
 
     #[test]
     fn durations_round_trip_like_go() {
-        assert_eq!(parse_duration("90s").map(format_duration).as_deref(), Some("1m30s"));
-        assert_eq!(parse_duration("5s").map(format_duration).as_deref(), Some("5s"));
-        assert_eq!(parse_duration("1h").map(format_duration).as_deref(), Some("1h0m0s"));
-        assert_eq!(parse_duration("1.5s").map(format_duration).as_deref(), Some("1.5s"));
-        assert_eq!(parse_duration("300ms").map(format_duration).as_deref(), Some("300ms"));
-        assert_eq!(parse_duration("0").map(format_duration).as_deref(), Some("0s"));
+        assert_eq!(
+            parse_duration("90s").map(format_duration).as_deref(),
+            Some("1m30s")
+        );
+        assert_eq!(
+            parse_duration("5s").map(format_duration).as_deref(),
+            Some("5s")
+        );
+        assert_eq!(
+            parse_duration("1h").map(format_duration).as_deref(),
+            Some("1h0m0s")
+        );
+        assert_eq!(
+            parse_duration("1.5s").map(format_duration).as_deref(),
+            Some("1.5s")
+        );
+        assert_eq!(
+            parse_duration("300ms").map(format_duration).as_deref(),
+            Some("300ms")
+        );
+        assert_eq!(
+            parse_duration("0").map(format_duration).as_deref(),
+            Some("0s")
+        );
         assert!(parse_duration("5").is_none());
         assert!(parse_duration("abc").is_none());
         assert!(parse_duration("").is_none());

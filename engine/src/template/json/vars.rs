@@ -50,13 +50,15 @@ pub fn weak_string(node: &JsonNode) -> Option<String> {
 /// command-line inputs; render every value.
 pub fn resolve(
     file: &FileCtx,
-    variables: Option<&JsonNode>,
-    sensitive: Option<&JsonNode>,
+    root: &JsonNode,
     opts: &LoadOptions,
     base: &InterpContext,
     sources: &mut Sources,
     diags: &mut Diagnostics,
+    evaluate: bool,
 ) -> ResolvedVars {
+    let variables = root.get("variables").map(|m| &m.value);
+    let sensitive = root.get("sensitive-variables").map(|m| &m.value);
     let mut declared: Vec<Variable> = Vec::new();
     let mut raw: BTreeMap<String, Raw> = BTreeMap::new();
 
@@ -67,26 +69,31 @@ pub fn resolve(
             Some(members) => {
                 for m in members {
                     let key_range = file.range(&m.key_span);
+                    // Packer decodes defaults strictly: a string or null.
                     let default = match &m.value.kind {
                         JsonKind::Null => None,
-                        _ => match weak_string(&m.value) {
-                            Some(s) => Some(s),
-                            None => {
-                                diags.push(
-                                    located(
-                                        "Invalid variable default",
-                                        format!(
-                                            "variable {}: the default must be a string, number or boolean, not an {}.",
-                                            m.key,
-                                            m.value.type_name()
-                                        ),
-                                        file.range(&m.value.span),
-                                    )
-                                    .with_context(format!("variable {:?}", m.key)),
-                                );
-                                continue;
-                            }
-                        },
+                        JsonKind::String(s) => Some(s.clone()),
+                        _ => {
+                            let go_type = match m.value.kind {
+                                JsonKind::Number(..) => "float64",
+                                JsonKind::Bool(_) => "bool",
+                                JsonKind::Array(_) => "[]interface {}",
+                                _ => "map[string]interface {}",
+                            };
+                            diags.push(
+                                located(
+                                    "Invalid variable default",
+                                    format!(
+                                        "variable {}: '' expected type 'string', got unconvertible type '{go_type}'. \
+                                         Defaults of JSON template variables must be strings (quote the value) or null.",
+                                        m.key
+                                    ),
+                                    file.range(&m.value.span),
+                                )
+                                .with_context(format!("variable {:?}", m.key)),
+                            );
+                            continue;
+                        }
                     };
                     if let Some(d) = &default {
                         raw.insert(
@@ -111,10 +118,23 @@ pub fn resolve(
             }
             None => diags.push(located(
                 "Invalid \"variables\" section",
-                format!("\"variables\" must be an object of name: default pairs, not an {}.", vars.type_name()),
+                format!(
+                    "\"variables\" must be an object of name: default pairs, not an {}.",
+                    vars.type_name()
+                ),
                 file.range(&vars.span),
             )),
         }
+    }
+
+    if !evaluate {
+        for v in &mut declared {
+            v.value = v.default.clone().unwrap_or_default();
+        }
+        return ResolvedVars {
+            variables: declared,
+            values: BTreeMap::new(),
+        };
     }
 
     for path in &opts.var_files {
@@ -131,12 +151,19 @@ pub fn resolve(
         );
     }
 
-    let values = render_all(&raw, base, diags);
+    // Declared variables without a value are reported as required below;
+    // an empty placeholder keeps references to them from cascading.
+    let unset: BTreeSet<String> = declared
+        .iter()
+        .filter(|v| !raw.contains_key(&v.name))
+        .map(|v| v.name.clone())
+        .collect();
+    let values = render_all(&raw, &unset, base, diags);
 
     for v in &mut declared {
         match values.get(&v.name) {
-            Some(val) => v.value = Value::String(val.clone()),
-            None if !raw.contains_key(&v.name) => {
+            Some(val) if !unset.contains(&v.name) => v.value = Value::String(val.clone()),
+            _ if unset.contains(&v.name) => {
                 diags.push(
                     Diagnostic::error(
                         format!("required variable not set: {}", v.name),
@@ -148,7 +175,7 @@ pub fn resolve(
                     .with_range_opt(v.range.clone()),
                 );
             }
-            None => {}
+            _ => {}
         }
     }
 
@@ -158,7 +185,11 @@ pub fn resolve(
     }
 }
 
-fn sensitive_list(file: &FileCtx, node: Option<&JsonNode>, diags: &mut Diagnostics) -> BTreeSet<String> {
+fn sensitive_list(
+    file: &FileCtx,
+    node: Option<&JsonNode>,
+    diags: &mut Diagnostics,
+) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     let Some(node) = node else {
         return names;
@@ -166,7 +197,10 @@ fn sensitive_list(file: &FileCtx, node: Option<&JsonNode>, diags: &mut Diagnosti
     let Some(items) = node.as_array() else {
         diags.push(located(
             "Invalid \"sensitive-variables\" section",
-            format!("\"sensitive-variables\" must be an array of variable names, not an {}.", node.type_name()),
+            format!(
+                "\"sensitive-variables\" must be an array of variable names, not an {}.",
+                node.type_name()
+            ),
             file.range(&node.span),
         ));
         return names;
@@ -178,7 +212,10 @@ fn sensitive_list(file: &FileCtx, node: Option<&JsonNode>, diags: &mut Diagnosti
             }
             None => diags.push(located(
                 "Invalid \"sensitive-variables\" entry",
-                format!("Each entry must be a variable name (string), not an {}.", item.type_name()),
+                format!(
+                    "Each entry must be a variable name (string), not an {}.",
+                    item.type_name()
+                ),
                 file.range(&item.span),
             )),
         }
@@ -198,13 +235,17 @@ fn read_var_file(
     } else {
         opts.cwd.join(path)
     };
-    let Some((vf, root)) = read_json_file(&full, &path.display().to_string(), sources, diags) else {
+    let Some((vf, root)) = read_json_file(&full, &path.display().to_string(), sources, diags)
+    else {
         return;
     };
     let Some(members) = root.as_object() else {
         diags.push(located(
             "Invalid variable file",
-            format!("A -var-file must hold one JSON object of name: value pairs, not an {}.", root.type_name()),
+            format!(
+                "A -var-file must hold one JSON object of name: value pairs, not an {}.",
+                root.type_name()
+            ),
             vf.range(&root.span),
         ));
         return;
@@ -236,11 +277,20 @@ fn read_var_file(
 
 /// Render all raw values; `{{user}}` references between variables are
 /// resolved in dependency order.
-fn render_all(raw: &BTreeMap<String, Raw>, base: &InterpContext, diags: &mut Diagnostics) -> BTreeMap<String, String> {
+///
+/// Names in `unset` (and variables that fail) render as empty strings
+/// where referenced: their own error is reported once.
+fn render_all(
+    raw: &BTreeMap<String, Raw>,
+    unset: &BTreeSet<String>,
+    base: &InterpContext,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, String> {
     let mut ctx = base.clone();
     ctx.enable_env = true;
+    ctx.strict_user = true;
     ctx.defer_build = true;
-    ctx.user_vars = BTreeMap::new();
+    ctx.user_vars = unset.iter().map(|n| (n.clone(), String::new())).collect();
     let mut pending: BTreeSet<&String> = raw.keys().collect();
     let mut last_err: BTreeMap<&String, InterpError> = BTreeMap::new();
     loop {
@@ -255,7 +305,9 @@ fn render_all(raw: &BTreeMap<String, Raw>, base: &InterpContext, diags: &mut Dia
                     last_err.remove(name);
                     progress = true;
                 }
-                Err(InterpError::UndefinedVariable(dep)) if raw.contains_key(&dep) && pending.contains(&dep) => {
+                Err(InterpError::UndefinedVariable(dep))
+                    if raw.contains_key(&dep) && pending.contains(&dep) =>
+                {
                     last_err.insert(name, InterpError::UndefinedVariable(dep));
                 }
                 Err(e) => {
@@ -266,6 +318,7 @@ fn render_all(raw: &BTreeMap<String, Raw>, base: &InterpContext, diags: &mut Dia
                         )
                         .with_range_opt(r.range.clone()),
                     );
+                    ctx.user_vars.insert(name.clone(), String::new());
                     pending.remove(name);
                 }
             }
@@ -283,10 +336,14 @@ fn render_all(raw: &BTreeMap<String, Raw>, base: &InterpContext, diags: &mut Dia
         diags.push(
             Diagnostic::error(
                 format!("Failed to render variable {name:?}"),
-                format!("Error rendering {}: {why} (the variables refer to each other in a cycle).", r.origin),
+                format!(
+                    "Error rendering {}: {why} (the variables refer to each other in a cycle).",
+                    r.origin
+                ),
             )
             .with_range_opt(r.range.clone()),
         );
+        ctx.user_vars.insert(name.clone(), String::new());
     }
     ctx.user_vars
 }
