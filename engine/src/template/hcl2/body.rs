@@ -102,13 +102,31 @@ impl BodyEval<'_> {
             );
             return Vec::new();
         }
+        let Some(spec) = self.dynamic_spec(block, ctx) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (inner, labels) in spec.items {
+            out.push(ConfigBlock {
+                kind: spec.kind.clone(),
+                labels,
+                body: self.eval_depth(spec.content, &inner, &[], depth + 1),
+                range: spec.range.clone(),
+            });
+        }
+        out
+    }
+
+    /// Decode a `dynamic` block: its generated block type, and for each
+    /// element of `for_each` the context (with the iterator set) and labels.
+    pub fn dynamic_spec<'b>(&mut self, block: &'b Block, ctx: &EvalCtx) -> Option<DynamicSpec<'b>> {
         let [label] = block.labels.as_slice() else {
             self.error(
                 "Invalid dynamic block",
                 "A dynamic block must have exactly one label: the type of block it generates.".into(),
                 block.ident.span(),
             );
-            return Vec::new();
+            return None;
         };
         let kind = label.as_str().to_string();
         let range = label.span().map(|s| self.file.range(s));
@@ -158,7 +176,7 @@ impl BodyEval<'_> {
                 "The argument \"for_each\" is required, but no definition was found.".into(),
                 block.ident.span(),
             );
-            return Vec::new();
+            return None;
         };
         let Some(content) = content else {
             self.error(
@@ -166,24 +184,24 @@ impl BodyEval<'_> {
                 "A dynamic block must have a nested block of type \"content\".".into(),
                 block.ident.span(),
             );
-            return Vec::new();
+            return None;
         };
         let collection = ctx.eval(for_each, self.file, self.diags);
-        let items: Vec<(Value, Value)> = match collection {
+        let pairs: Vec<(Value, Value)> = match collection {
             Value::List(items) => items
                 .into_iter()
                 .enumerate()
                 .map(|(i, v)| (Value::Number(i as f64), v))
                 .collect(),
             Value::Map(m) => m.into_iter().map(|(k, v)| (Value::String(k), v)).collect(),
-            Value::Unknown => return Vec::new(),
+            Value::Unknown => Vec::new(),
             Value::Null => {
                 self.error(
                     "Invalid dynamic for_each value",
                     "Cannot use a null value in for_each.".into(),
                     for_each.span(),
                 );
-                return Vec::new();
+                return None;
             }
             other => {
                 self.error(
@@ -194,11 +212,11 @@ impl BodyEval<'_> {
                     ),
                     for_each.span(),
                 );
-                return Vec::new();
+                return None;
             }
         };
-        let mut out = Vec::new();
-        for (key, value) in items {
+        let mut items = Vec::new();
+        for (key, value) in pairs {
             let mut inner = ctx.clone();
             let mut it = BTreeMap::new();
             it.insert("key".to_string(), key);
@@ -211,13 +229,24 @@ impl BodyEval<'_> {
                 },
                 None => Vec::new(),
             };
-            out.push(ConfigBlock {
-                kind: kind.clone(),
-                labels,
-                body: self.eval_depth(content, &inner, &[], depth + 1),
-                range: range.clone(),
-            });
+            items.push((inner, labels));
         }
-        out
+        Some(DynamicSpec {
+            kind,
+            range,
+            content,
+            items,
+        })
     }
+}
+
+/// A decoded `dynamic` block.
+pub struct DynamicSpec<'b> {
+    /// The type of the generated blocks.
+    pub kind: String,
+    /// The type label's range.
+    pub range: Option<crate::diag::Range>,
+    pub content: &'b Body,
+    /// Per element: the context with the iterator set, and the labels.
+    pub items: Vec<(EvalCtx, Vec<String>)>,
 }

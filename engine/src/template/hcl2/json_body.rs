@@ -3,13 +3,14 @@
 //! top-level and build blocks, strings as templates) and then parsed like a
 //! `.pkr.hcl` file. Diagnostics name the JSON file and point into the
 //! translated text, which is registered under the name `FILE (as HCL)`.
-//! Repeated object keys keep only their last value.
+//! Repeated object keys are kept (HCL JSON uses them for repeated blocks),
+//! so the document is read with [`super::json_dup`], not serde.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::diag::{Diagnostic, Diagnostics, Sources};
-use crate::template::json::parse::{JsonKind, JsonNode};
+use super::json_dup::{JsonKind, JsonNode};
 use crate::template::json::read_json_file;
 
 use super::parse::{parse_hcl_bytes, HclFile};
@@ -17,12 +18,16 @@ use super::parse::{parse_hcl_bytes, HclFile};
 /// Read a `.pkr.json` file and parse its HCL translation.
 pub fn read_json_body(path: &Path, name: &str, sources: &mut Sources) -> Result<HclFile, Diagnostic> {
     let mut diags = Diagnostics::new();
-    let Some((_, root)) = read_json_file(path, name, sources, &mut diags) else {
+    // Validate syntax and UTF-8 with located errors first.
+    if read_json_file(path, name, sources, &mut diags).is_none() {
         return Err(diags
             .into_iter()
             .next()
             .unwrap_or_else(|| Diagnostic::error("Invalid JSON", format!("{name} could not be read."))));
-    };
+    }
+    let text = sources.get(name).map(|f| f.text().to_string()).unwrap_or_default();
+    let root = super::json_dup::parse(&text)
+        .map_err(|e| Diagnostic::error("Invalid JSON", format!("{name}: {e}")))?;
     let JsonKind::Object(members) = &root.kind else {
         return Err(Diagnostic::error(
             "Invalid HCL JSON file",

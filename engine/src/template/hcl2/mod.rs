@@ -14,6 +14,7 @@ pub mod ctx;
 pub mod data;
 pub mod http;
 pub mod json_body;
+pub mod json_dup;
 pub mod locals;
 pub mod meta;
 pub mod order;
@@ -165,6 +166,7 @@ fn decode(
     for &(fi, block) in &top.builds {
         let build = build::BuildDecoder {
             file: &files[fi].file,
+            fallback: None,
             ctx: &ctx,
             sources: &mut source_map,
             diags,
