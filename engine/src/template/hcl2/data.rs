@@ -88,12 +88,15 @@ pub fn eval_data(
         let file = &files[fi].file;
         let (ty, name) = (block.labels[0].as_str(), block.labels[1].as_str());
         let context = format!("data \"{ty}\" \"{name}\"");
-        let config = BodyEval {
+        let mut config = BodyEval {
             file,
             context: &context,
             diags,
         }
         .eval(&block.body, ctx, &[]);
+        if config.range.is_none() {
+            config.range = block.ident.span().map(|s| file.range(s));
+        }
         let component = Component {
             kind: ComponentKind::DataSource,
             type_name: ty.to_string(),

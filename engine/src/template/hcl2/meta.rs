@@ -162,12 +162,15 @@ pub fn decode_provisioner(b: &Block, kind: &str, file: &SourceFile, ctx: &EvalCt
             BTreeMap::new()
         }
     };
-    let config = BodyEval {
+    let mut config = BodyEval {
         file,
         context: &context,
         diags,
     }
     .eval(&b.body, ctx, PROV_META);
+    if config.range.is_none() {
+        config.range = b.ident.span().map(|s| file.range(s));
+    }
     Some(ProvisionerDef {
         component: Component {
             kind: ComponentKind::Provisioner,
@@ -211,12 +214,15 @@ pub fn decode_pp(b: &Block, file: &SourceFile, ctx: &EvalCtx, diags: &mut Diagno
             None
         }
     };
-    let config = BodyEval {
+    let mut config = BodyEval {
         file,
         context: &context,
         diags,
     }
     .eval(&b.body, ctx, PP_META);
+    if config.range.is_none() {
+        config.range = b.ident.span().map(|s| file.range(s));
+    }
     Some(PostProcessorDef {
         component: Component {
             kind: ComponentKind::PostProcessor,

@@ -174,16 +174,6 @@ fn decode(
         .decode(block);
         template.builds.push(build);
     }
-    if top.builds.is_empty() && !files.is_empty() {
-        let first = &files[0];
-        diags.push(
-            Diagnostic::warning(
-                "No build block",
-                "The template has no build block, so there is nothing to build. Add a build block that uses the sources.",
-            )
-            .with_range_opt(first.body.span().map(|s| first.file.range(s.start..s.start))),
-        );
-    }
     let unused_sources = source_map
         .into_values()
         .filter(|s| !s.used)

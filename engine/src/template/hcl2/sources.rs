@@ -76,12 +76,15 @@ pub fn eval_sources<'a>(top: &TopLevel<'a>, files: &[HclFile], ctx: &EvalCtx, di
         }
         let context = format!("source \"{}\" \"{}\"", ty.as_str(), name.as_str());
         let sctx = ctx.with_source(Some((ty.as_str(), name.as_str())));
-        let config = BodyEval {
+        let mut config = BodyEval {
             file,
             context: &context,
             diags,
         }
         .eval(&block.body, &sctx, &[]);
+        if config.range.is_none() {
+            config.range = block.ident.span().map(|s| file.range(s));
+        }
         let component = Component {
             kind: ComponentKind::Builder,
             type_name: ty.as_str().to_string(),
