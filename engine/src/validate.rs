@@ -1,6 +1,7 @@
 //! `validate`: load and evaluate a template, then check every component
 //! against its schema (sources, provisioners, post-processors, data
-//! sources), only for the builds selected by `-only` / `-except`.
+//! sources), only for the builds selected by `-only` / `-except`
+//! (sources no build uses are only checked for a known type).
 //! Unknown sources, undeclared variables and `required_version` are
 //! reported by the front end while loading.
 
@@ -54,9 +55,14 @@ pub fn validate_full(path: &Path, opts: &LoadOptions) -> LoadResult {
         components.extend(build.provisioners.iter().map(|d| &d.component));
         components.extend(build.post_processors.iter().flatten().map(|d| &d.component));
     }
-    if opts.only.is_empty() && opts.except.is_empty() {
-        components.extend(loaded.unused_sources.iter());
-    }
+    // Like Packer, a source no build uses is only checked for a known
+    // type; its configuration is decoded when a build uses it.
+    components.extend(
+        loaded
+            .unused_sources
+            .iter()
+            .filter(|c| crate::schema::lookup(c.kind, &c.type_name).is_none()),
+    );
     components.extend(t.data_sources.iter());
     let mut found: Vec<Diagnostic> = Vec::new();
     for c in components {

@@ -25,7 +25,6 @@ pub mod variables;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use hcl_edit::Span;
 
 use crate::diag::{Diagnostic, Diagnostics, SourceFile, Sources};
 use crate::template::model::{Component, Template, TemplateFormat, Variable};
