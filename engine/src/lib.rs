@@ -6,8 +6,8 @@
 //! finds is a [`diag::Diagnostic`].
 
 pub mod diag;
-pub mod plan;
 pub mod fmt;
+pub mod plan;
 pub mod schema;
 pub mod template;
 pub mod validate;

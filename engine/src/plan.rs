@@ -134,7 +134,11 @@ pub fn plan(t: &Template, only: &[String], except: &[String]) -> (Vec<PlannedBui
                 "No build matches -only pattern",
                 format!(
                     "The -only pattern \"{p}\" matches no build. Available builds: {}.",
-                    if all_names.is_empty() { "none".to_string() } else { all_names.join(", ") }
+                    if all_names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        all_names.join(", ")
+                    }
                 ),
             ));
         }

@@ -36,14 +36,25 @@ pub fn validate_full(path: &Path, opts: &LoadOptions) -> LoadResult {
     res.diags.extend(plan_diags);
     let mut components: Vec<&Component> = Vec::new();
     for p in &planned {
-        let Some(build) = t.builds.get(p.build_index) else { continue };
+        let Some(build) = t.builds.get(p.build_index) else {
+            continue;
+        };
         if let Some(src) = build.sources.get(p.source_index) {
             components.push(&src.builder);
         }
-        components.extend(p.provisioners.iter().filter_map(|&i| build.provisioners.get(i)).map(|d| &d.component));
+        components.extend(
+            p.provisioners
+                .iter()
+                .filter_map(|&i| build.provisioners.get(i))
+                .map(|d| &d.component),
+        );
         for (ci, kept) in &p.post_processors {
             if let Some(chain) = build.post_processors.get(*ci) {
-                components.extend(kept.iter().filter_map(|&i| chain.get(i)).map(|d| &d.component));
+                components.extend(
+                    kept.iter()
+                        .filter_map(|&i| chain.get(i))
+                        .map(|d| &d.component),
+                );
             }
         }
         if let Some(e) = &build.error_cleanup_provisioner {

@@ -17,7 +17,9 @@ fn shared_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("KILN_SHARED_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    dir.join("conformance/templates/MANIFEST.tsv").exists().then_some(dir)
+    dir.join("conformance/templates/MANIFEST.tsv")
+        .exists()
+        .then_some(dir)
 }
 
 struct Row {
@@ -79,10 +81,24 @@ fn run_kiln(root: &Path, row: &Row) -> Diagnostics {
 #[test]
 fn verdict_table_is_consistent() {
     for r in rows() {
-        assert!(r.kiln == "valid" || r.kiln == "invalid", "{}: kiln verdict {:?}", r.unit, r.kiln);
-        assert!(r.packer == "valid" || r.packer == "invalid", "{}: packer verdict {:?}", r.unit, r.packer);
+        assert!(
+            r.kiln == "valid" || r.kiln == "invalid",
+            "{}: kiln verdict {:?}",
+            r.unit,
+            r.kiln
+        );
+        assert!(
+            r.packer == "valid" || r.packer == "invalid",
+            "{}: packer verdict {:?}",
+            r.unit,
+            r.packer
+        );
         if r.kiln != r.packer {
-            assert!(!r.reason.is_empty(), "{}: differs from Packer 1.6.6 without a recorded reason", r.unit);
+            assert!(
+                !r.reason.is_empty(),
+                "{}: differs from Packer 1.6.6 without a recorded reason",
+                r.unit
+            );
         }
     }
 }
@@ -93,12 +109,18 @@ fn every_corpus_template_is_covered() {
         eprintln!("shared corpus not found; skipping");
         return;
     };
-    let manifest = std::fs::read_to_string(shared.join("conformance/templates/MANIFEST.tsv")).unwrap_or_default();
+    let manifest = std::fs::read_to_string(shared.join("conformance/templates/MANIFEST.tsv"))
+        .unwrap_or_default();
     let units: Vec<String> = rows().into_iter().map(|r| r.unit).collect();
     for line in manifest.lines().skip(1) {
         let f: Vec<&str> = line.split('\t').collect();
-        let (Some(path), Some(kind)) = (f.first(), f.get(4)) else { continue };
-        if !matches!(*kind, "hcl2-template" | "hcl2-json-template" | "json-template") {
+        let (Some(path), Some(kind)) = (f.first(), f.get(4)) else {
+            continue;
+        };
+        if !matches!(
+            *kind,
+            "hcl2-template" | "hcl2-json-template" | "json-template"
+        ) {
             continue;
         }
         let covered = units
@@ -118,30 +140,56 @@ fn corpus_verdicts_match() {
     let mut failures = Vec::new();
     for row in rows() {
         let diags = run_kiln(&root, &row);
-        let got = if diags.has_errors() { "invalid" } else { "valid" };
+        let got = if diags.has_errors() {
+            "invalid"
+        } else {
+            "valid"
+        };
         if got != row.kiln {
-            let first: Vec<String> = diags.iter().filter(|d| d.is_error()).take(3).map(|d| d.summary.clone()).collect();
-            failures.push(format!("{}: expected {}, got {got} {first:?}", row.unit, row.kiln));
+            let first: Vec<String> = diags
+                .iter()
+                .filter(|d| d.is_error())
+                .take(3)
+                .map(|d| d.summary.clone())
+                .collect();
+            failures.push(format!(
+                "{}: expected {}, got {got} {first:?}",
+                row.unit, row.kiln
+            ));
             continue;
         }
         if got == "invalid" {
-            let located = diags.iter().filter(|d| d.is_error()).all(|d| d.range.is_some());
+            let located = diags
+                .iter()
+                .filter(|d| d.is_error())
+                .all(|d| d.range.is_some());
             if !located {
                 let unlocated: Vec<&str> = diags
                     .iter()
                     .filter(|d| d.is_error() && d.range.is_none())
                     .map(|d| d.summary.as_str())
                     .collect();
-                failures.push(format!("{}: errors without location: {unlocated:?}", row.unit));
+                failures.push(format!(
+                    "{}: errors without location: {unlocated:?}",
+                    row.unit
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "{} conformance failures:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} conformance failures:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn packer_available() -> bool {
     std::env::var("KILN_CONFORMANCE_PACKER").as_deref() != Ok("0")
-        && Command::new("packer").arg("version").output().is_ok_and(|o| o.status.success())
+        && Command::new("packer")
+            .arg("version")
+            .output()
+            .is_ok_and(|o| o.status.success())
 }
 
 #[test]
@@ -155,7 +203,9 @@ fn packer_still_agrees_with_the_table() {
     let mut failures = Vec::new();
     for row in rows() {
         let unit = root.join(&row.unit);
-        let (Some(dir), Some(name)) = (unit.parent(), unit.file_name()) else { continue };
+        let (Some(dir), Some(name)) = (unit.parent(), unit.file_name()) else {
+            continue;
+        };
         let out = Command::new("packer")
             .arg("validate")
             .args(&row.args)
@@ -164,9 +214,16 @@ fn packer_still_agrees_with_the_table() {
             .env("CHECKPOINT_DISABLE", "1")
             .output();
         let Ok(out) = out else { continue };
-        let got = if out.status.success() { "valid" } else { "invalid" };
+        let got = if out.status.success() {
+            "valid"
+        } else {
+            "invalid"
+        };
         if got != row.packer {
-            failures.push(format!("{}: table says Packer {}, Packer says {got}", row.unit, row.packer));
+            failures.push(format!(
+                "{}: table says Packer {}, Packer says {got}",
+                row.unit, row.packer
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -194,15 +251,24 @@ fn seeds_that_must_validate() {
         "notes-ko-03.json",
     ] {
         let Some((_, diags)) = seed(name) else { return };
-        let errors: Vec<String> = diags.iter().filter(|d| d.is_error()).map(|d| format!("{d:?}")).collect();
+        let errors: Vec<String> = diags
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| format!("{d:?}"))
+            .collect();
         assert!(errors.is_empty(), "{name}: {errors:#?}");
     }
 }
 
 #[test]
 fn seed_with_missing_sources_reports_each_reference() {
-    let Some((_, diags)) = seed("guide-ko-02.pkr.hcl") else { return };
-    let unknown: Vec<_> = diags.iter().filter(|d| d.summary.starts_with("Unknown source")).collect();
+    let Some((_, diags)) = seed("guide-ko-02.pkr.hcl") else {
+        return;
+    };
+    let unknown: Vec<_> = diags
+        .iter()
+        .filter(|d| d.summary.starts_with("Unknown source"))
+        .collect();
     assert_eq!(unknown.len(), 3, "{diags:#?}");
     for d in unknown {
         let r = d.range.as_ref().expect("located");
@@ -212,16 +278,25 @@ fn seed_with_missing_sources_reports_each_reference() {
 
 #[test]
 fn seed_with_undeclared_variables_reports_each_use() {
-    let Some((_, diags)) = seed("guide-en-03.pkr.hcl") else { return };
-    let undeclared: Vec<_> = diags.iter().filter(|d| d.summary == "Undefined variable").collect();
+    let Some((_, diags)) = seed("guide-en-03.pkr.hcl") else {
+        return;
+    };
+    let undeclared: Vec<_> = diags
+        .iter()
+        .filter(|d| d.summary == "Undefined variable")
+        .collect();
     assert!(undeclared.len() >= 5, "{diags:#?}");
     assert!(undeclared.iter().all(|d| d.range.is_some()));
-    assert!(undeclared.iter().any(|d| d.detail.contains("\"client_id\"")));
+    assert!(undeclared
+        .iter()
+        .any(|d| d.detail.contains("\"client_id\"")));
 }
 
 #[test]
 fn seed_with_broken_comment_is_a_located_parse_error() {
-    let Some((_, diags)) = seed("hcp-registry-broken-comment.pkr.hcl") else { return };
+    let Some((_, diags)) = seed("hcp-registry-broken-comment.pkr.hcl") else {
+        return;
+    };
     let e = diags.iter().find(|d| d.is_error()).expect("an error");
     assert_eq!(e.summary, "Invalid HCL syntax");
     assert!(e.range.as_ref().is_some_and(|r| r.start.line > 1));

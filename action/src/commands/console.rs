@@ -82,7 +82,8 @@ pub fn evaluate(ctx: &EvalCtx, input: &str) -> Result<Value, String> {
         .with_range(file.range(off..off));
         render_text(&[d], &sources)
     })?;
-    ctx.try_eval(&expr, &file).map_err(|d| render_text(&d.0, &sources))
+    ctx.try_eval(&expr, &file)
+        .map_err(|d| render_text(&d.0, &sources))
 }
 
 /// Top-level strings print raw, like Packer's console; everything else in

@@ -39,7 +39,12 @@ pub fn run(args: InitArgs) -> anyhow::Result<u8> {
     let mut diags = Diagnostics::new();
     // Problems in the packer block itself (bad required_plugins entries,
     // required_version) matter to init; the rest is validate's business.
-    diags.extend(res.diags.iter().filter(|d| d.is_error() && d.context.as_deref() == Some("packer")).cloned());
+    diags.extend(
+        res.diags
+            .iter()
+            .filter(|d| d.is_error() && d.context.as_deref() == Some("packer"))
+            .cloned(),
+    );
     for p in &loaded.template.required_plugins {
         if let Err(d) = check_required_plugin(p) {
             diags.push(d);

@@ -129,8 +129,15 @@ pub fn render(loaded: &Loaded) -> String {
 /// the file (Packer does not evaluate the template for this).
 fn render_json_mode(path: &std::path::Path) -> anyhow::Result<String> {
     use kiln_engine::template::json::parse::{parse, JsonKind};
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let root = parse(&text).map_err(|e| anyhow::anyhow!("{}: invalid JSON at offset {}: {e}", path.display(), e.offset))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let root = parse(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: invalid JSON at offset {}: {e}",
+            path.display(),
+            e.offset
+        )
+    })?;
     let mut out = String::from("Packer Inspect: JSON mode\n");
     let mut required = Vec::new();
     let mut optional = Vec::new();
@@ -138,7 +145,10 @@ fn render_json_mode(path: &std::path::Path) -> anyhow::Result<String> {
         for m in vars {
             match &m.value.kind {
                 JsonKind::Null => required.push(m.key.clone()),
-                _ => optional.push((m.key.clone(), m.value.to_value().to_display_string().unwrap_or_default())),
+                _ => optional.push((
+                    m.key.clone(),
+                    m.value.to_value().to_display_string().unwrap_or_default(),
+                )),
             }
         }
     }
@@ -160,12 +170,18 @@ fn render_json_mode(path: &std::path::Path) -> anyhow::Result<String> {
         }
     }
     out.push_str("\nBuilders:\n\n");
-    let builders = root.get("builders").and_then(|m| m.value.as_array()).unwrap_or(&[]);
+    let builders = root
+        .get("builders")
+        .and_then(|m| m.value.as_array())
+        .unwrap_or(&[]);
     if builders.is_empty() {
         out.push_str("  <No builders>\n");
     }
     for b in builders {
-        let ty = b.get("type").and_then(|m| m.value.as_str()).unwrap_or_default();
+        let ty = b
+            .get("type")
+            .and_then(|m| m.value.as_str())
+            .unwrap_or_default();
         match b.get("name").and_then(|m| m.value.as_str()) {
             Some(n) if n != ty => {
                 let _ = writeln!(out, "  {n:<15} ({ty})");
@@ -176,12 +192,21 @@ fn render_json_mode(path: &std::path::Path) -> anyhow::Result<String> {
         }
     }
     out.push_str("\nProvisioners:\n\n");
-    let provs = root.get("provisioners").and_then(|m| m.value.as_array()).unwrap_or(&[]);
+    let provs = root
+        .get("provisioners")
+        .and_then(|m| m.value.as_array())
+        .unwrap_or(&[]);
     if provs.is_empty() {
         out.push_str("  <No provisioners>\n");
     }
     for p in provs {
-        let _ = writeln!(out, "  {}", p.get("type").and_then(|m| m.value.as_str()).unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "  {}",
+            p.get("type")
+                .and_then(|m| m.value.as_str())
+                .unwrap_or_default()
+        );
     }
     out.push_str(
         "\nNote: If your build names contain user variables or template\n\

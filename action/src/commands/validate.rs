@@ -45,7 +45,10 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<u8> {
     let res = validate_full(&args.path, &opts);
     let failed = res.diags.has_errors();
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&render_json(&res.diags.0))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&render_json(&res.diags.0))?
+        );
     } else {
         if !res.diags.is_empty() {
             eprint!("{}", render_text(&res.diags.0, &res.sources));

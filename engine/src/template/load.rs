@@ -3,6 +3,10 @@
 //! `.pkr.hcl` / `.pkr.json` is an HCL2 template; any other file is a legacy
 //! JSON template.
 
+// A located diagnostic is the natural error of reading a file; it is
+// created once per file, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::path::{Path, PathBuf};
 
 use crate::diag::{Diagnostic, Diagnostics, Sources};
@@ -15,7 +19,11 @@ use crate::template::LoadOptions;
 pub enum TemplateFiles {
     /// HCL2 files, sorted, with the directory they are in and whether
     /// `*.auto.pkrvars.*` files apply (directory loads only).
-    Hcl2 { files: Vec<PathBuf>, dir: PathBuf, auto_vars: bool },
+    Hcl2 {
+        files: Vec<PathBuf>,
+        dir: PathBuf,
+        auto_vars: bool,
+    },
     /// A legacy JSON template.
     Json(PathBuf),
 }
@@ -26,7 +34,11 @@ fn is_hcl2_name(name: &str) -> bool {
 
 /// Decide how to read `path` (relative paths resolve against `cwd`).
 pub fn discover(path: &Path, cwd: &Path) -> Result<TemplateFiles, Diagnostic> {
-    let full = if path.is_absolute() { path.to_path_buf() } else { cwd.join(path) };
+    let full = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        cwd.join(path)
+    };
     let shown = path.display();
     let meta = std::fs::metadata(&full).map_err(|e| {
         Diagnostic::error(
@@ -35,8 +47,9 @@ pub fn discover(path: &Path, cwd: &Path) -> Result<TemplateFiles, Diagnostic> {
         )
     })?;
     if meta.is_dir() {
-        let entries = std::fs::read_dir(&full)
-            .map_err(|e| Diagnostic::error(format!("Cannot read directory {shown}"), e.to_string()))?;
+        let entries = std::fs::read_dir(&full).map_err(|e| {
+            Diagnostic::error(format!("Cannot read directory {shown}"), e.to_string())
+        })?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(Result::ok)
             .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
@@ -56,7 +69,10 @@ pub fn discover(path: &Path, cwd: &Path) -> Result<TemplateFiles, Diagnostic> {
             auto_vars: true,
         });
     }
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     if is_hcl2_name(name) {
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         Ok(TemplateFiles::Hcl2 {
@@ -76,7 +92,11 @@ pub fn load(path: &Path, opts: &LoadOptions) -> LoadResult {
             diags: Diagnostics(vec![d]),
             ..LoadResult::default()
         },
-        Ok(TemplateFiles::Hcl2 { files, dir, auto_vars }) => hcl2::load_files(&files, path, &dir, auto_vars, opts),
+        Ok(TemplateFiles::Hcl2 {
+            files,
+            dir,
+            auto_vars,
+        }) => hcl2::load_files(&files, path, &dir, auto_vars, opts),
         Ok(TemplateFiles::Json(p)) => match load_json_template(&p, opts) {
             Ok(template) => {
                 let sources = template.sources.clone();
@@ -102,7 +122,11 @@ pub fn load(path: &Path, opts: &LoadOptions) -> LoadResult {
                 // The JSON loader records sources in its own map; re-read the
                 // file so diagnostics can show their lines.
                 let mut sources = Sources::new();
-                let full = if p.is_absolute() { p.clone() } else { opts.cwd.join(&p) };
+                let full = if p.is_absolute() {
+                    p.clone()
+                } else {
+                    opts.cwd.join(&p)
+                };
                 if let Ok(text) = std::fs::read_to_string(&full) {
                     sources.add(crate::diag::SourceFile::new(p.display().to_string(), text));
                 }

@@ -40,9 +40,9 @@ pub fn auto_var_files(dir: &Path) -> Vec<PathBuf> {
         .map(|e| e.path())
         .filter(|p| p.is_file())
         .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.ends_with(".auto.pkrvars.hcl") || n.ends_with(".auto.pkrvars.json"))
+            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                n.ends_with(".auto.pkrvars.hcl") || n.ends_with(".auto.pkrvars.json")
+            })
         })
         .collect();
     files.sort();
@@ -60,21 +60,40 @@ pub fn assign_values(
     diags: &mut Diagnostics,
 ) -> BTreeMap<String, Value> {
     let mut assigned: BTreeMap<String, Assigned> = BTreeMap::new();
-    let index: BTreeMap<String, usize> = decls.iter().enumerate().map(|(i, d)| (d.name.clone(), i)).collect();
+    let index: BTreeMap<String, usize> = decls
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (d.name.clone(), i))
+        .collect();
 
     // Environment.
     for (key, raw) in &opts.env {
-        let Some(name) = key.strip_prefix("PKR_VAR_") else { continue };
+        let Some(name) = key.strip_prefix("PKR_VAR_") else {
+            continue;
+        };
         let Some(&i) = index.get(name) else { continue };
         let origin = format!("environment variable {key}");
         if let Some(value) = parse_raw(raw, decls[i].ty.as_ref(), &origin, base, diags) {
-            assigned.insert(name.to_string(), Assigned { value, range: None, origin });
+            assigned.insert(
+                name.to_string(),
+                Assigned {
+                    value,
+                    range: None,
+                    origin,
+                },
+            );
         }
     }
 
     // Var files: auto files first, then -var-file in order.
     let mut files: Vec<PathBuf> = auto_dir.map(auto_var_files).unwrap_or_default();
-    files.extend(opts.var_files.iter().map(|p| if p.is_absolute() { p.clone() } else { opts.cwd.join(p) }));
+    files.extend(opts.var_files.iter().map(|p| {
+        if p.is_absolute() {
+            p.clone()
+        } else {
+            opts.cwd.join(p)
+        }
+    }));
     for path in files {
         for (name, a) in read_var_file(&path, base, sources, diags) {
             if !index.contains_key(&name) {
@@ -110,7 +129,14 @@ pub fn assign_values(
         };
         let origin = format!("-var \"{name}=…\"");
         if let Some(value) = parse_raw(raw, decls[i].ty.as_ref(), &origin, base, diags) {
-            assigned.insert(name.clone(), Assigned { value, range: None, origin });
+            assigned.insert(
+                name.clone(),
+                Assigned {
+                    value,
+                    range: None,
+                    origin,
+                },
+            );
         }
     }
 
@@ -158,7 +184,13 @@ pub fn assign_values(
 }
 
 /// Parse a string value from the environment or `-var`.
-fn parse_raw(raw: &str, ty: Option<&Type>, origin: &str, base: &EvalCtx, diags: &mut Diagnostics) -> Option<Value> {
+fn parse_raw(
+    raw: &str,
+    ty: Option<&Type>,
+    origin: &str,
+    base: &EvalCtx,
+    diags: &mut Diagnostics,
+) -> Option<Value> {
     match ty {
         None | Some(Type::String) => Some(Value::from(raw)),
         Some(_) => {
@@ -174,7 +206,10 @@ fn parse_raw(raw: &str, ty: Option<&Type>, origin: &str, base: &EvalCtx, diags: 
                 Err(e) => {
                     diags.push(Diagnostic::error(
                         "Invalid expression for variable value",
-                        format!("The value from {origin} is not a valid HCL expression: {}.", e.message()),
+                        format!(
+                            "The value from {origin} is not a valid HCL expression: {}.",
+                            e.message()
+                        ),
                     ));
                     None
                 }
@@ -184,14 +219,22 @@ fn parse_raw(raw: &str, ty: Option<&Type>, origin: &str, base: &EvalCtx, diags: 
 }
 
 /// Read a `.pkrvars.hcl` or `.json` var file into name → value.
-fn read_var_file(path: &Path, base: &EvalCtx, sources: &mut Sources, diags: &mut Diagnostics) -> Vec<(String, Assigned)> {
+fn read_var_file(
+    path: &Path,
+    base: &EvalCtx,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) -> Vec<(String, Assigned)> {
     let name = path.display().to_string();
     let origin = format!("file {name}");
     if path.extension().and_then(|e| e.to_str()) == Some("json") {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
             Err(e) => {
-                diags.push(Diagnostic::error("Failed to read var file", format!("Error reading {name}: {e}")));
+                diags.push(Diagnostic::error(
+                    "Failed to read var file",
+                    format!("Error reading {name}: {e}"),
+                ));
                 return Vec::new();
             }
         };
@@ -200,8 +243,11 @@ fn read_var_file(path: &Path, base: &EvalCtx, sources: &mut Sources, diags: &mut
         };
         let Some(members) = root.as_object() else {
             diags.push(
-                Diagnostic::error("Invalid var file", "A JSON var file must contain one object.")
-                    .with_range(file.range(&root.span)),
+                Diagnostic::error(
+                    "Invalid var file",
+                    "A JSON var file must contain one object.",
+                )
+                .with_range(file.range(&root.span)),
             );
             return Vec::new();
         };
@@ -241,7 +287,10 @@ fn read_var_file(path: &Path, base: &EvalCtx, sources: &mut Sources, diags: &mut
             Structure::Block(b) => diags.push(
                 Diagnostic::error(
                     "Unexpected block in var file",
-                    format!("Var files may only set variables; blocks of type \"{}\" are not allowed.", b.ident.as_str()),
+                    format!(
+                        "Var files may only set variables; blocks of type \"{}\" are not allowed.",
+                        b.ident.as_str()
+                    ),
                 )
                 .with_range_opt(b.ident.span().map(|s| parsed.file.range(s))),
             ),
@@ -259,7 +308,9 @@ pub fn run_validations(
     diags: &mut Diagnostics,
 ) {
     for decl in decls {
-        let Some(value) = values.get(&decl.name) else { continue };
+        let Some(value) = values.get(&decl.name) else {
+            continue;
+        };
         if decl.validations.is_empty() || value.is_unknown() {
             continue;
         }
@@ -269,7 +320,9 @@ pub fn run_validations(
         ctx.scope.set("var", Value::Map(var));
         ctx.declared_vars = std::iter::once(decl.name.clone()).collect();
         for v in &decl.validations {
-            let Some(file) = files.get(v.file) else { continue };
+            let Some(file) = files.get(v.file) else {
+                continue;
+            };
             let range = v.condition.span().map(|s| file.range(s));
             match ctx.eval(&v.condition, file, diags) {
                 Value::Bool(true) | Value::Unknown => {}
@@ -279,15 +332,21 @@ pub fn run_validations(
                         .to_display_string()
                         .unwrap_or_else(|| "The variable's value is invalid.".into());
                     diags.push(
-                        Diagnostic::error("Invalid value for variable", format!("{msg}\n\nThis was checked by the validation rule."))
-                            .with_range_opt(range)
-                            .with_context(format!("variable \"{}\"", decl.name)),
+                        Diagnostic::error(
+                            "Invalid value for variable",
+                            format!("{msg}\n\nThis was checked by the validation rule."),
+                        )
+                        .with_range_opt(range)
+                        .with_context(format!("variable \"{}\"", decl.name)),
                     );
                 }
                 other => diags.push(
                     Diagnostic::error(
                         "Invalid variable validation result",
-                        format!("Validation condition must be a bool, not {}.", other.type_name()),
+                        format!(
+                            "Validation condition must be a bool, not {}.",
+                            other.type_name()
+                        ),
                     )
                     .with_range_opt(range),
                 ),

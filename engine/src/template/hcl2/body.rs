@@ -28,7 +28,13 @@ impl BodyEval<'_> {
         self.eval_depth(body, ctx, skip, 0)
     }
 
-    fn eval_depth(&mut self, body: &Body, ctx: &EvalCtx, skip: &[&str], depth: usize) -> ConfigBody {
+    fn eval_depth(
+        &mut self,
+        body: &Body,
+        ctx: &EvalCtx,
+        skip: &[&str],
+        depth: usize,
+    ) -> ConfigBody {
         let mut out = ConfigBody {
             range: body.span().map(|s| self.file.range(s)),
             ..ConfigBody::default()
@@ -73,7 +79,11 @@ impl BodyEval<'_> {
                     } else {
                         out.blocks.push(ConfigBlock {
                             kind: kind.to_string(),
-                            labels: block.labels.iter().map(|l| l.as_str().to_string()).collect(),
+                            labels: block
+                                .labels
+                                .iter()
+                                .map(|l| l.as_str().to_string())
+                                .collect(),
                             body: self.eval_depth(&block.body, ctx, &[], depth),
                             range: block.ident.span().map(|s| self.file.range(s)),
                         });
@@ -123,7 +133,8 @@ impl BodyEval<'_> {
         let [label] = block.labels.as_slice() else {
             self.error(
                 "Invalid dynamic block",
-                "A dynamic block must have exactly one label: the type of block it generates.".into(),
+                "A dynamic block must have exactly one label: the type of block it generates."
+                    .into(),
                 block.ident.span(),
             );
             return None;
@@ -165,7 +176,10 @@ impl BodyEval<'_> {
                 }
                 Structure::Block(b) => self.error(
                     "Unsupported block type",
-                    format!("Blocks of type \"{}\" are not expected here.", b.ident.as_str()),
+                    format!(
+                        "Blocks of type \"{}\" are not expected here.",
+                        b.ident.as_str()
+                    ),
                     b.ident.span(),
                 ),
             }

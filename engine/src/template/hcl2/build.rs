@@ -31,7 +31,10 @@ impl BuildDecoder<'_, '_> {
     fn err(&mut self, summary: &str, detail: String, span: Option<std::ops::Range<usize>>) {
         self.diags.push(
             Diagnostic::error(summary, detail)
-                .with_range_opt(span.or_else(|| self.fallback.clone()).map(|s| self.file.range(s)))
+                .with_range_opt(
+                    span.or_else(|| self.fallback.clone())
+                        .map(|s| self.file.range(s)),
+                )
                 .with_context("build"),
         );
     }
@@ -43,7 +46,10 @@ impl BuildDecoder<'_, '_> {
             other => {
                 self.err(
                     "Incorrect attribute value type",
-                    format!("Inappropriate value for attribute \"{what}\": string required, not {}.", other.type_name()),
+                    format!(
+                        "Inappropriate value for attribute \"{what}\": string required, not {}.",
+                        other.type_name()
+                    ),
                     expr.span(),
                 );
                 None
@@ -77,7 +83,9 @@ impl BuildDecoder<'_, '_> {
                                 "Variables may not be used here: a build's name must be a literal string.".into(),
                                 Some(r.span.clone()),
                             );
-                        } else if let Value::String(n) = name_ctx.eval(&a.value, self.file, self.diags) {
+                        } else if let Value::String(n) =
+                            name_ctx.eval(&a.value, self.file, self.diags)
+                        {
                             build.name = Some(n);
                         }
                     }
@@ -115,7 +123,8 @@ impl BuildDecoder<'_, '_> {
                     );
                     return;
                 }
-                build.error_cleanup_provisioner = decode_provisioner(b, kind, self.file, &pctx, self.diags);
+                build.error_cleanup_provisioner =
+                    decode_provisioner(b, kind, self.file, &pctx, self.diags);
             }
             "post-processor" => {
                 if let Some(p) = decode_pp(b, self.file, &pctx, self.diags) {
@@ -133,12 +142,18 @@ impl BuildDecoder<'_, '_> {
                         }
                         Structure::Block(pb) => self.err(
                             "Unsupported block type",
-                            format!("Blocks of type \"{}\" are not expected here.", pb.ident.as_str()),
+                            format!(
+                                "Blocks of type \"{}\" are not expected here.",
+                                pb.ident.as_str()
+                            ),
                             pb.ident.span(),
                         ),
                         Structure::Attribute(a) => self.err(
                             "Unsupported argument",
-                            format!("An argument named \"{}\" is not expected here.", a.key.as_str()),
+                            format!(
+                                "An argument named \"{}\" is not expected here.",
+                                a.key.as_str()
+                            ),
                             a.key.span(),
                         ),
                     }
@@ -192,7 +207,11 @@ impl BuildDecoder<'_, '_> {
             );
             return;
         };
-        let fallback = b.labels.first().and_then(|l| l.span()).or_else(|| b.ident.span());
+        let fallback = b
+            .labels
+            .first()
+            .and_then(|l| l.span())
+            .or_else(|| b.ident.span());
         for (inner, labels) in spec.items {
             let mut generated = Block::builder(ident.clone())
                 .labels(labels.into_iter().map(BlockLabel::from))
@@ -228,7 +247,10 @@ impl BuildDecoder<'_, '_> {
             let Some(reference) = item.as_str() else {
                 self.err(
                     "Invalid source reference",
-                    format!("A source reference must be a string like \"source.null.example\", not {}.", item.type_name()),
+                    format!(
+                        "A source reference must be a string like \"source.null.example\", not {}.",
+                        item.type_name()
+                    ),
                     span,
                 );
                 continue;
@@ -265,7 +287,8 @@ impl BuildDecoder<'_, '_> {
         let span = span.or_else(|| self.fallback.clone());
         let range = span.clone().map(|s| self.file.range(s));
         let Some(def) = self.sources.get_mut(key) else {
-            self.diags.push(unknown_source(key, self.sources, range).with_context("build"));
+            self.diags
+                .push(unknown_source(key, self.sources, range).with_context("build"));
             return;
         };
         def.used = true;
@@ -283,7 +306,8 @@ impl BuildDecoder<'_, '_> {
             let sctx = if iterating {
                 self.ctx.clone()
             } else {
-                self.ctx.with_source(Some((builder.type_name.as_str(), build_name.as_str())))
+                self.ctx
+                    .with_source(Some((builder.type_name.as_str(), build_name.as_str())))
             };
             let context = builder.context.clone();
             let over = BodyEval {

@@ -26,7 +26,16 @@ pub struct TopLevel<'a> {
     pub builds: Vec<Located<'a>>,
 }
 
-const KNOWN: &[&str] = &["packer", "variable", "variables", "locals", "local", "source", "data", "build"];
+const KNOWN: &[&str] = &[
+    "packer",
+    "variable",
+    "variables",
+    "locals",
+    "local",
+    "source",
+    "data",
+    "build",
+];
 
 pub fn collect<'a>(files: &'a [HclFile], diags: &mut Diagnostics) -> TopLevel<'a> {
     let mut top = TopLevel::default();
@@ -36,7 +45,10 @@ pub fn collect<'a>(files: &'a [HclFile], diags: &mut Diagnostics) -> TopLevel<'a
                 Structure::Attribute(a) => diags.push(
                     Diagnostic::error(
                         "Unsupported argument",
-                        format!("An argument named \"{}\" is not expected here.", a.key.as_str()),
+                        format!(
+                            "An argument named \"{}\" is not expected here.",
+                            a.key.as_str()
+                        ),
                     )
                     .with_range_opt(a.key.span().map(|s| f.file.range(s))),
                 ),
@@ -51,11 +63,14 @@ pub fn collect<'a>(files: &'a [HclFile], diags: &mut Diagnostics) -> TopLevel<'a
                         "data" => &mut top.data,
                         "build" => &mut top.builds,
                         other => {
-                            let hint = crate::schema::suggest::did_you_mean(other, KNOWN.iter().copied());
+                            let hint =
+                                crate::schema::suggest::did_you_mean(other, KNOWN.iter().copied());
                             diags.push(
                                 Diagnostic::error(
                                     "Unsupported block type",
-                                    format!("Blocks of type \"{other}\" are not expected here.{hint}"),
+                                    format!(
+                                        "Blocks of type \"{other}\" are not expected here.{hint}"
+                                    ),
                                 )
                                 .with_range_opt(b.ident.span().map(|s| f.file.range(s))),
                             );
@@ -79,7 +94,12 @@ pub struct PackerSettings {
 
 /// Decode `packer { required_version, required_plugins {} }` and check
 /// `required_version` against [`crate::PACKER_COMPAT_VERSION`].
-pub fn decode_packer(blocks: &[Located<'_>], files: &[HclFile], ctx: &EvalCtx, diags: &mut Diagnostics) -> PackerSettings {
+pub fn decode_packer(
+    blocks: &[Located<'_>],
+    files: &[HclFile],
+    ctx: &EvalCtx,
+    diags: &mut Diagnostics,
+) -> PackerSettings {
     let mut out = PackerSettings::default();
     for &(fi, block) in blocks {
         let file = &files[fi].file;
@@ -118,7 +138,10 @@ pub fn decode_packer(blocks: &[Located<'_>], files: &[HclFile], ctx: &EvalCtx, d
                         other => diags.push(
                             Diagnostic::error(
                                 "Invalid version constraint",
-                                format!("required_version must be a string, not {}.", other.type_name()),
+                                format!(
+                                    "required_version must be a string, not {}.",
+                                    other.type_name()
+                                ),
                             )
                             .with_range_opt(at(a.value.span())),
                         ),
@@ -130,7 +153,10 @@ pub fn decode_packer(blocks: &[Located<'_>], files: &[HclFile], ctx: &EvalCtx, d
                 Structure::Attribute(a) => diags.push(
                     Diagnostic::error(
                         "Unsupported argument",
-                        format!("An argument named \"{}\" is not expected here.", a.key.as_str()),
+                        format!(
+                            "An argument named \"{}\" is not expected here.",
+                            a.key.as_str()
+                        ),
                     )
                     .with_range_opt(at(a.key.span()))
                     .with_context("packer"),
@@ -138,7 +164,10 @@ pub fn decode_packer(blocks: &[Located<'_>], files: &[HclFile], ctx: &EvalCtx, d
                 Structure::Block(b) => diags.push(
                     Diagnostic::error(
                         "Unsupported block type",
-                        format!("Blocks of type \"{}\" are not expected here.", b.ident.as_str()),
+                        format!(
+                            "Blocks of type \"{}\" are not expected here.",
+                            b.ident.as_str()
+                        ),
                     )
                     .with_range_opt(at(b.ident.span()))
                     .with_context("packer"),

@@ -27,10 +27,16 @@ impl EvalCtx {
         let mut scope = Scope::new(root_dir.to_path_buf());
         let mut path = BTreeMap::new();
         path.insert("cwd".to_string(), Value::from(cwd.display().to_string()));
-        path.insert("root".to_string(), Value::from(root_dir.display().to_string()));
+        path.insert(
+            "root".to_string(),
+            Value::from(root_dir.display().to_string()),
+        );
         scope.set("path", Value::Map(path));
         let mut packer = BTreeMap::new();
-        packer.insert("version".to_string(), Value::from(crate::PACKER_COMPAT_VERSION));
+        packer.insert(
+            "version".to_string(),
+            Value::from(crate::PACKER_COMPAT_VERSION),
+        );
         scope.set("packer", Value::Map(packer));
         // build.* is only known while a build runs.
         scope.set("build", Value::Unknown);
@@ -110,7 +116,10 @@ pub fn undeclared_var(name: &str, range: Option<crate::diag::Range>) -> Diagnost
 
 /// Insert `value` at `data.TYPE.NAME` (or `local.NAME` with one key).
 pub fn set_nested(scope: &mut Scope, root: &str, keys: &[&str], value: Value) {
-    let mut current = scope.get(root).cloned().unwrap_or(Value::Map(BTreeMap::new()));
+    let mut current = scope
+        .get(root)
+        .cloned()
+        .unwrap_or(Value::Map(BTreeMap::new()));
     insert_path(&mut current, keys, value);
     scope.set(root, current);
 }

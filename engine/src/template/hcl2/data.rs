@@ -77,14 +77,21 @@ pub fn eval_data(
         diags.push(
             Diagnostic::error(
                 "Cycle in data sources",
-                format!("The data sources refer to each other in a cycle: {}.", chain.join(" → ")),
+                format!(
+                    "The data sources refer to each other in a cycle: {}.",
+                    chain.join(" → ")
+                ),
             )
-            .with_range_opt(first.and_then(|(fi, b)| b.ident.span().map(|s| files[*fi].file.range(s)))),
+            .with_range_opt(
+                first.and_then(|(fi, b)| b.ident.span().map(|s| files[*fi].file.range(s))),
+            ),
         );
     }
     let mut out = Vec::new();
     for key in order {
-        let Some(&(fi, block)) = blocks.get(&key) else { continue };
+        let Some(&(fi, block)) = blocks.get(&key) else {
+            continue;
+        };
         let file = &files[fi].file;
         let (ty, name) = (block.labels[0].as_str(), block.labels[1].as_str());
         let context = format!("data \"{ty}\" \"{name}\"");
@@ -140,7 +147,13 @@ fn execute_builtin(c: &Component) -> Option<Result<Value, String>> {
 /// The `null` data source returns its `input` as `output`.
 fn null_output(config: &ConfigBody) -> Value {
     let mut m = BTreeMap::new();
-    m.insert("input".to_string(), config.get("input").cloned().unwrap_or(Value::Null));
-    m.insert("output".to_string(), config.get("input").cloned().unwrap_or(Value::Null));
+    m.insert(
+        "input".to_string(),
+        config.get("input").cloned().unwrap_or(Value::Null),
+    );
+    m.insert(
+        "output".to_string(),
+        config.get("input").cloned().unwrap_or(Value::Null),
+    );
     Value::Map(m)
 }

@@ -33,7 +33,12 @@ pub fn http_output(config: &ConfigBody) -> Result<Value, String> {
     m.insert("body".to_string(), Value::from(body));
     m.insert(
         "response_headers".to_string(),
-        Value::Map(resp_headers.into_iter().map(|(k, v)| (k, Value::from(v))).collect()),
+        Value::Map(
+            resp_headers
+                .into_iter()
+                .map(|(k, v)| (k, Value::from(v)))
+                .collect(),
+        ),
     );
     Ok(Value::Map(m))
 }
@@ -59,14 +64,19 @@ fn get(url: &str, headers: &[(String, String)]) -> Result<Response, String> {
         .next()
         .ok_or_else(|| format!("Cannot resolve {authority}"))?;
     let timeout = Duration::from_secs(30);
-    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("GET {url}: {e}"))?;
+    let mut stream =
+        TcpStream::connect_timeout(&addr, timeout).map_err(|e| format!("GET {url}: {e}"))?;
     let _ = stream.set_read_timeout(Some(timeout));
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nUser-Agent: kiln\r\n");
+    let mut req = format!(
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nUser-Agent: kiln\r\n"
+    );
     for (k, v) in headers {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
-    stream.write_all(req.as_bytes()).map_err(|e| format!("GET {url}: {e}"))?;
+    stream
+        .write_all(req.as_bytes())
+        .map_err(|e| format!("GET {url}: {e}"))?;
     let mut raw = Vec::new();
     stream
         .take(MAX_BODY)
@@ -90,21 +100,25 @@ fn get(url: &str, headers: &[(String, String)]) -> Result<Response, String> {
         }
     }
     let mut body = raw[split + 4..].to_vec();
-    let chunked = resp_headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked"));
+    let chunked = resp_headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
     if chunked {
         body = dechunk(&body);
     }
-    Ok((status, resp_headers, String::from_utf8_lossy(&body).into_owned()))
+    Ok((
+        status,
+        resp_headers,
+        String::from_utf8_lossy(&body).into_owned(),
+    ))
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else { break };
+    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
         let size_str = String::from_utf8_lossy(&data[..eol]);
-        let Ok(size) = usize::from_str_radix(size_str.split(';').next().unwrap_or("").trim(), 16) else {
+        let Ok(size) = usize::from_str_radix(size_str.split(';').next().unwrap_or("").trim(), 16)
+        else {
             break;
         };
         data = &data[eol + 2..];

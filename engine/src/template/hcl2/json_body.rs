@@ -6,26 +6,36 @@
 //! Repeated object keys are kept (HCL JSON uses them for repeated blocks),
 //! so the document is read with [`super::json_dup`], not serde.
 
+// A located diagnostic is the natural error of reading a file; it is
+// created once per file, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::fmt::Write as _;
 use std::path::Path;
 
-use crate::diag::{Diagnostic, Diagnostics, Sources};
 use super::json_dup::{JsonKind, JsonNode};
+use crate::diag::{Diagnostic, Diagnostics, Sources};
 use crate::template::json::read_json_file;
 
 use super::parse::{parse_hcl_bytes, HclFile};
 
 /// Read a `.pkr.json` file and parse its HCL translation.
-pub fn read_json_body(path: &Path, name: &str, sources: &mut Sources) -> Result<HclFile, Diagnostic> {
+pub fn read_json_body(
+    path: &Path,
+    name: &str,
+    sources: &mut Sources,
+) -> Result<HclFile, Diagnostic> {
     let mut diags = Diagnostics::new();
     // Validate syntax and UTF-8 with located errors first.
     if read_json_file(path, name, sources, &mut diags).is_none() {
-        return Err(diags
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| Diagnostic::error("Invalid JSON", format!("{name} could not be read."))));
+        return Err(diags.into_iter().next().unwrap_or_else(|| {
+            Diagnostic::error("Invalid JSON", format!("{name} could not be read."))
+        }));
     }
-    let text = sources.get(name).map(|f| f.text().to_string()).unwrap_or_default();
+    let text = sources
+        .get(name)
+        .map(|f| f.text().to_string())
+        .unwrap_or_default();
     let root = super::json_dup::parse(&text)
         .map_err(|e| Diagnostic::error("Invalid JSON", format!("{name}: {e}")))?;
     let JsonKind::Object(members) = &root.kind else {
@@ -61,7 +71,9 @@ fn top_labels(key: &str) -> Option<usize> {
 /// Nested block types (and their label counts) inside a block type.
 fn nested_labels(parent: &str, key: &str) -> Option<usize> {
     match (parent, key) {
-        ("build", "provisioner" | "post-processor" | "error-cleanup-provisioner" | "source") => Some(1),
+        ("build", "provisioner" | "post-processor" | "error-cleanup-provisioner" | "source") => {
+            Some(1)
+        }
         ("build", "post-processors" | "hcp_packer_registry") => Some(0),
         ("post-processors", "post-processor") => Some(1),
         ("packer", "required_plugins") | ("variable", "validation") => Some(0),
@@ -76,7 +88,14 @@ fn blocks(out: &mut String, kind: &str, n: usize, node: &JsonNode, indent: usize
     emit_labeled(out, kind, n, node, &mut labels, indent);
 }
 
-fn emit_labeled(out: &mut String, kind: &str, n: usize, node: &JsonNode, labels: &mut Vec<String>, indent: usize) {
+fn emit_labeled(
+    out: &mut String,
+    kind: &str,
+    n: usize,
+    node: &JsonNode,
+    labels: &mut Vec<String>,
+    indent: usize,
+) {
     if let JsonKind::Array(items) = &node.kind {
         for item in items {
             emit_labeled(out, kind, n, item, labels, indent);
@@ -113,7 +132,11 @@ fn body(out: &mut String, kind: &str, node: &JsonNode, indent: usize) {
             blocks(out, &m.key, n, &m.value, indent);
         } else {
             let raw = kind == "variable" && m.key == "type";
-            let key = if is_ident(&m.key) { m.key.clone() } else { quote(&m.key) };
+            let key = if is_ident(&m.key) {
+                m.key.clone()
+            } else {
+                quote(&m.key)
+            };
             let _ = writeln!(out, "{pad}{key} = {}", value(&m.value, raw));
         }
     }

@@ -136,11 +136,18 @@ impl Reader<'_> {
             }
             Some(c) if *c == b'-' || c.is_ascii_digit() => {
                 let start = self.i;
-                while self.i < self.s.len() && matches!(self.s[self.i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                while self.i < self.s.len()
+                    && matches!(
+                        self.s[self.i],
+                        b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
+                    )
+                {
                     self.i += 1;
                 }
                 let text = &self.text[start..self.i];
-                let n = text.parse::<f64>().map_err(|_| format!("invalid number {text:?}"))?;
+                let n = text
+                    .parse::<f64>()
+                    .map_err(|_| format!("invalid number {text:?}"))?;
                 JsonKind::Number(n, text.to_string())
             }
             _ => return Err(format!("unexpected character at offset {}", self.i)),
@@ -175,8 +182,12 @@ impl Reader<'_> {
                         b'r' => out.push('\r'),
                         b't' => out.push('\t'),
                         b'u' => {
-                            let hex = self.text.get(self.i..self.i + 4).ok_or("short \\u escape")?;
-                            let code = u32::from_str_radix(hex, 16).map_err(|_| "invalid \\u escape")?;
+                            let hex = self
+                                .text
+                                .get(self.i..self.i + 4)
+                                .ok_or("short \\u escape")?;
+                            let code =
+                                u32::from_str_radix(hex, 16).map_err(|_| "invalid \\u escape")?;
                             self.i += 4;
                             out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
                         }
@@ -196,7 +207,9 @@ mod tests {
     #[test]
     fn keeps_repeated_keys() {
         let v = parse(r#"{"a": 1, "a": [true, null, "x\n"]}"#).expect("parse");
-        let JsonKind::Object(m) = v.kind else { panic!("object") };
+        let JsonKind::Object(m) = v.kind else {
+            panic!("object")
+        };
         assert_eq!(m.len(), 2);
         assert_eq!(m[0].key, "a");
         assert!(parse("[".repeat(500).as_str()).is_err());

@@ -31,7 +31,12 @@ pub struct Locals {
 }
 
 /// Evaluate every local into `ctx`'s `local` root.
-pub fn eval_locals(top: &TopLevel<'_>, files: &[HclFile], ctx: &mut EvalCtx, diags: &mut Diagnostics) -> Locals {
+pub fn eval_locals(
+    top: &TopLevel<'_>,
+    files: &[HclFile],
+    ctx: &mut EvalCtx,
+    diags: &mut Diagnostics,
+) -> Locals {
     let mut defs: BTreeMap<String, LocalDef<'_>> = BTreeMap::new();
     let mut keys = Vec::new();
     let mut out = Locals::default();
@@ -53,7 +58,10 @@ pub fn eval_locals(top: &TopLevel<'_>, files: &[HclFile], ctx: &mut EvalCtx, dia
                 Structure::Block(b) => diags.push(
                     Diagnostic::error(
                         "Unsupported block type",
-                        format!("Blocks of type \"{}\" are not expected here.", b.ident.as_str()),
+                        format!(
+                            "Blocks of type \"{}\" are not expected here.",
+                            b.ident.as_str()
+                        ),
                     )
                     .with_range_opt(b.ident.span().map(|s| file.range(s)))
                     .with_context("locals"),
@@ -66,8 +74,11 @@ pub fn eval_locals(top: &TopLevel<'_>, files: &[HclFile], ctx: &mut EvalCtx, dia
         let header = block.ident.span().map(|s| file.range(s));
         let [label] = block.labels.as_slice() else {
             diags.push(
-                Diagnostic::error("Missing name for local", "A local block must have exactly one label: its name.")
-                    .with_range_opt(header),
+                Diagnostic::error(
+                    "Missing name for local",
+                    "A local block must have exactly one label: its name.",
+                )
+                .with_range_opt(header),
             );
             continue;
         };
@@ -120,7 +131,10 @@ pub fn eval_locals(top: &TopLevel<'_>, files: &[HclFile], ctx: &mut EvalCtx, dia
         diags.push(
             Diagnostic::error(
                 "Cycle in local variables",
-                format!("The local variables refer to each other in a cycle: {}.", chain.join(" → ")),
+                format!(
+                    "The local variables refer to each other in a cycle: {}.",
+                    chain.join(" → ")
+                ),
             )
             .with_range_opt(first.and_then(|d| d.range.clone())),
         );

@@ -14,7 +14,15 @@ use crate::diag::{Diagnostic, Diagnostics, SourceFile};
 use crate::template::model::{Component, ComponentKind, PostProcessorDef, ProvisionerDef};
 use crate::template::Value;
 
-const PROV_META: &[&str] = &["name", "only", "except", "pause_before", "max_retries", "timeout", "override"];
+const PROV_META: &[&str] = &[
+    "name",
+    "only",
+    "except",
+    "pause_before",
+    "max_retries",
+    "timeout",
+    "override",
+];
 const PP_META: &[&str] = &["name", "only", "except", "keep_input_artifact"];
 
 struct Meta<'a> {
@@ -47,7 +55,10 @@ impl Meta<'_> {
             other => {
                 self.err(
                     "Incorrect attribute value type",
-                    format!("Inappropriate value for attribute \"{name}\": string required, not {}.", other.type_name()),
+                    format!(
+                        "Inappropriate value for attribute \"{name}\": string required, not {}.",
+                        other.type_name()
+                    ),
                     span,
                 );
                 None
@@ -60,9 +71,10 @@ impl Meta<'_> {
             return Vec::new();
         };
         match v {
-            Value::List(items) if items.iter().all(|i| i.as_str().is_some()) => {
-                items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect()
-            }
+            Value::List(items) if items.iter().all(|i| i.as_str().is_some()) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
             Value::Unknown => Vec::new(),
             other => {
                 self.err(
@@ -90,7 +102,12 @@ impl Meta<'_> {
 }
 
 /// The type label of a provisioner / post-processor block.
-fn type_label(b: &Block, kind: &str, file: &SourceFile, diags: &mut Diagnostics) -> Option<(String, Option<crate::diag::Range>)> {
+fn type_label(
+    b: &Block,
+    kind: &str,
+    file: &SourceFile,
+    diags: &mut Diagnostics,
+) -> Option<(String, Option<crate::diag::Range>)> {
     match b.labels.as_slice() {
         [t] => Some((t.as_str().to_string(), t.span().map(|s| file.range(s)))),
         _ => {
@@ -108,7 +125,13 @@ fn type_label(b: &Block, kind: &str, file: &SourceFile, diags: &mut Diagnostics)
 }
 
 /// Decode a `provisioner` or `error-cleanup-provisioner` block.
-pub fn decode_provisioner(b: &Block, kind: &str, file: &SourceFile, ctx: &EvalCtx, diags: &mut Diagnostics) -> Option<ProvisionerDef> {
+pub fn decode_provisioner(
+    b: &Block,
+    kind: &str,
+    file: &SourceFile,
+    ctx: &EvalCtx,
+    diags: &mut Diagnostics,
+) -> Option<ProvisionerDef> {
     let (type_name, type_range) = type_label(b, kind, file, diags)?;
     let context = format!("{kind} \"{type_name}\"");
     let mut m = Meta {
@@ -156,7 +179,10 @@ pub fn decode_provisioner(b: &Block, kind: &str, file: &SourceFile, ctx: &EvalCt
         Some((other, span)) => {
             m.err(
                 "Invalid override",
-                format!("override must be an object of build name → settings, not {}.", other.type_name()),
+                format!(
+                    "override must be an object of build name → settings, not {}.",
+                    other.type_name()
+                ),
                 span,
             );
             BTreeMap::new()
@@ -190,7 +216,12 @@ pub fn decode_provisioner(b: &Block, kind: &str, file: &SourceFile, ctx: &EvalCt
 }
 
 /// Decode a `post-processor` block.
-pub fn decode_pp(b: &Block, file: &SourceFile, ctx: &EvalCtx, diags: &mut Diagnostics) -> Option<PostProcessorDef> {
+pub fn decode_pp(
+    b: &Block,
+    file: &SourceFile,
+    ctx: &EvalCtx,
+    diags: &mut Diagnostics,
+) -> Option<PostProcessorDef> {
     let (type_name, type_range) = type_label(b, "post-processor", file, diags)?;
     let context = format!("post-processor \"{type_name}\"");
     let mut m = Meta {
@@ -249,8 +280,14 @@ pub fn is_go_duration(s: &str) -> bool {
     }
     let mut rest = s;
     while !rest.is_empty() {
-        let num_len = rest.chars().take_while(|c| c.is_ascii_digit() || *c == '.').count();
-        if num_len == 0 || rest[..num_len].chars().filter(|c| *c == '.').count() > 1 || &rest[..num_len] == "." {
+        let num_len = rest
+            .chars()
+            .take_while(|c| c.is_ascii_digit() || *c == '.')
+            .count();
+        if num_len == 0
+            || rest[..num_len].chars().filter(|c| *c == '.').count() > 1
+            || &rest[..num_len] == "."
+        {
             return false;
         }
         rest = &rest[num_len..];

@@ -25,7 +25,6 @@ pub mod variables;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-
 use crate::diag::{Diagnostic, Diagnostics, SourceFile, Sources};
 use crate::template::model::{Component, Template, TemplateFormat, Variable};
 use crate::template::{vars, LoadOptions, Value};
@@ -58,12 +57,22 @@ pub struct LoadResult {
 /// Load HCL2 template files. `root` is the path the user gave (file or
 /// directory); `dir` the directory holding the files (`path.root`);
 /// `auto_vars` whether `*.auto.pkrvars.*` files of `dir` apply.
-pub fn load_files(files: &[PathBuf], root: &Path, dir: &Path, auto_vars: bool, opts: &LoadOptions) -> LoadResult {
+pub fn load_files(
+    files: &[PathBuf],
+    root: &Path,
+    dir: &Path,
+    auto_vars: bool,
+    opts: &LoadOptions,
+) -> LoadResult {
     let mut res = LoadResult::default();
     let mut parsed = Vec::new();
     for path in files {
         let name = display_name(path, &opts.cwd);
-        let full = if path.is_absolute() { path.clone() } else { opts.cwd.join(path) };
+        let full = if path.is_absolute() {
+            path.clone()
+        } else {
+            opts.cwd.join(path)
+        };
         let result = if name.ends_with(".json") {
             json_body::read_json_body(&full, &name, &mut res.sources)
         } else {
@@ -77,7 +86,15 @@ pub fn load_files(files: &[PathBuf], root: &Path, dir: &Path, auto_vars: bool, o
     if res.diags.has_errors() {
         return res;
     }
-    let loaded = decode(&parsed, root, dir, auto_vars, opts, &mut res.sources, &mut res.diags);
+    let loaded = decode(
+        &parsed,
+        root,
+        dir,
+        auto_vars,
+        opts,
+        &mut res.sources,
+        &mut res.diags,
+    );
     res.loaded = Some(loaded);
     res
 }
@@ -98,7 +115,11 @@ fn decode(
     diags: &mut Diagnostics,
 ) -> Loaded {
     let top = collect::collect(files, diags);
-    let abs_dir = if dir.is_absolute() { dir.to_path_buf() } else { opts.cwd.join(dir) };
+    let abs_dir = if dir.is_absolute() {
+        dir.to_path_buf()
+    } else {
+        opts.cwd.join(dir)
+    };
     let mut ctx = EvalCtx::new(&abs_dir, &opts.cwd);
     let mut template = Template {
         format: TemplateFormat::Hcl2,
@@ -157,7 +178,8 @@ fn decode(
         })
         .collect();
 
-    template.data_sources = data::eval_data(&top, files, &mut ctx, opts.evaluate_datasources, diags);
+    template.data_sources =
+        data::eval_data(&top, files, &mut ctx, opts.evaluate_datasources, diags);
     let locals = locals::eval_locals(&top, files, &mut ctx, diags);
     template.locals = locals.values;
 

@@ -17,7 +17,10 @@ impl Cycle {
 /// Order `deps` (name → names it depends on; unknown names are ignored)
 /// so that every item comes after its dependencies. Items on a cycle are
 /// left out and the cycles are returned.
-pub fn topo_order(deps: &BTreeMap<String, Vec<String>>, keys_in_order: &[String]) -> (Vec<String>, Vec<Cycle>) {
+pub fn topo_order(
+    deps: &BTreeMap<String, Vec<String>>,
+    keys_in_order: &[String],
+) -> (Vec<String>, Vec<Cycle>) {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
@@ -46,7 +49,8 @@ pub fn topo_order(deps: &BTreeMap<String, Vec<String>>, keys_in_order: &[String]
                     }
                     Some(Mark::Active) => {
                         let pos = stack.iter().position(|(n, _)| *n == dep).unwrap_or(0);
-                        let mut chain: Vec<String> = stack[pos..].iter().map(|(n, _)| n.to_string()).collect();
+                        let mut chain: Vec<String> =
+                            stack[pos..].iter().map(|(n, _)| n.to_string()).collect();
                         chain.push(dep.clone());
                         for (n, _) in &stack[pos..] {
                             marks.insert(n, Mark::Broken);

@@ -3,6 +3,10 @@
 //! located diagnostic; the parser itself bounds nesting depth, so hostile
 //! input can not overflow the stack.
 
+// A located diagnostic is the natural error of reading a file; it is
+// created once per file, so its size does not matter.
+#![allow(clippy::result_large_err)]
+
 use std::path::Path;
 
 use hcl_edit::structure::Body;
@@ -21,22 +25,35 @@ pub struct HclFile {
 
 /// Read `path` (displayed as `name`) and parse it. The file's text is
 /// recorded in `sources` whenever it could be read.
-pub fn read_hcl_file(path: &Path, name: &str, sources: &mut Sources) -> Result<HclFile, Diagnostic> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| Diagnostic::error("Failed to read file", format!("Error reading {name}: {e}")))?;
+pub fn read_hcl_file(
+    path: &Path,
+    name: &str,
+    sources: &mut Sources,
+) -> Result<HclFile, Diagnostic> {
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Diagnostic::error("Failed to read file", format!("Error reading {name}: {e}"))
+    })?;
     if meta.len() > MAX_FILE_BYTES {
         return Err(Diagnostic::error(
             "File too large",
-            format!("{name} is {} bytes; kiln reads HCL files up to {MAX_FILE_BYTES} bytes.", meta.len()),
+            format!(
+                "{name} is {} bytes; kiln reads HCL files up to {MAX_FILE_BYTES} bytes.",
+                meta.len()
+            ),
         ));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Diagnostic::error("Failed to read file", format!("Error reading {name}: {e}")))?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        Diagnostic::error("Failed to read file", format!("Error reading {name}: {e}"))
+    })?;
     parse_hcl_bytes(&bytes, name, sources)
 }
 
 /// Parse HCL bytes as the file `name`.
-pub fn parse_hcl_bytes(bytes: &[u8], name: &str, sources: &mut Sources) -> Result<HclFile, Diagnostic> {
+pub fn parse_hcl_bytes(
+    bytes: &[u8],
+    name: &str,
+    sources: &mut Sources,
+) -> Result<HclFile, Diagnostic> {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {

@@ -26,7 +26,12 @@ pub struct SourceDef<'a> {
 /// Sources by `TYPE.NAME`, in declaration order of their keys.
 pub type SourceMap<'a> = BTreeMap<String, SourceDef<'a>>;
 
-pub fn eval_sources<'a>(top: &TopLevel<'a>, files: &[HclFile], ctx: &EvalCtx, diags: &mut Diagnostics) -> SourceMap<'a> {
+pub fn eval_sources<'a>(
+    top: &TopLevel<'a>,
+    files: &[HclFile],
+    ctx: &EvalCtx,
+    diags: &mut Diagnostics,
+) -> SourceMap<'a> {
     let mut out = SourceMap::new();
     for &(fi, block) in &top.sources {
         let file = &files[fi].file;
@@ -111,7 +116,9 @@ pub fn eval_sources<'a>(top: &TopLevel<'a>, files: &[HclFile], ctx: &EvalCtx, di
 pub fn merge_config(base: &ConfigBody, over: ConfigBody) -> ConfigBody {
     let mut merged = base.clone();
     let over_kinds: Vec<&str> = over.blocks.iter().map(|b| b.kind.as_str()).collect();
-    merged.blocks.retain(|b| !over_kinds.contains(&b.kind.as_str()));
+    merged
+        .blocks
+        .retain(|b| !over_kinds.contains(&b.kind.as_str()));
     merged.blocks.extend(over.blocks.iter().cloned());
     merged.attrs.extend(over.attrs);
     merged

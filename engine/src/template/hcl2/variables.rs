@@ -96,11 +96,17 @@ pub fn decode_variable(
                     "type" => match Type::from_expr(&a.value) {
                         Ok(t) => {
                             decl.ty = Some(t);
-                            decl.type_text = a.value.span().and_then(|s| file.text().get(s)).map(str::to_string);
+                            decl.type_text = a
+                                .value
+                                .span()
+                                .and_then(|s| file.text().get(s))
+                                .map(str::to_string);
                         }
                         Err(e) => diags.push(
                             Diagnostic::error("Invalid type specification", e.message.clone())
-                                .with_range_opt(e.span.or_else(|| a.value.span()).map(|s| file.range(s)))
+                                .with_range_opt(
+                                    e.span.or_else(|| a.value.span()).map(|s| file.range(s)),
+                                )
                                 .with_context(context.clone()),
                         ),
                     },
@@ -110,7 +116,10 @@ pub fn decode_variable(
                         Value::Unknown => {}
                         other => diags.push(err_at(
                             "Invalid description",
-                            format!("The description must be a string, not {}.", other.type_name()),
+                            format!(
+                                "The description must be a string, not {}.",
+                                other.type_name()
+                            ),
                         )),
                     },
                     "sensitive" => match ctx.eval(&a.value, file, diags) {
@@ -156,7 +165,10 @@ pub fn decode_variable(
             Structure::Block(b) => diags.push(
                 Diagnostic::error(
                     "Unsupported block type",
-                    format!("Blocks of type \"{}\" are not expected here.", b.ident.as_str()),
+                    format!(
+                        "Blocks of type \"{}\" are not expected here.",
+                        b.ident.as_str()
+                    ),
                 )
                 .with_range_opt(b.ident.span().map(|s| file.range(s)))
                 .with_context(context.clone()),
@@ -204,7 +216,10 @@ pub fn decode_variables_block(
             Structure::Block(b) => diags.push(
                 Diagnostic::error(
                     "Unsupported block type",
-                    format!("Blocks of type \"{}\" are not expected here.", b.ident.as_str()),
+                    format!(
+                        "Blocks of type \"{}\" are not expected here.",
+                        b.ident.as_str()
+                    ),
                 )
                 .with_range_opt(b.ident.span().map(|s| file.range(s)))
                 .with_context("variables"),
