@@ -165,10 +165,22 @@ fn value(node: &JsonNode, raw: bool) -> String {
     }
 }
 
-/// A quoted HCL template keeping `${…}` and `%{…}` sequences.
+/// A quoted HCL template keeping `${…}` and `%{…}` sequences verbatim
+/// (their insides are expressions) and escaping the literal parts.
 fn template(s: &str) -> String {
     let mut out = String::from("\"");
-    for c in s.chars() {
+    let chars: Vec<char> = s.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let opens = (c == '$' || c == '%') && chars.get(i + 1) == Some(&'{');
+        let escaped = i > 0 && chars[i - 1] == c;
+        if opens && !escaped {
+            let end = interpolation_end(&chars, i + 2);
+            out.extend(&chars[i..end]);
+            i = end;
+            continue;
+        }
         match c {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -177,9 +189,34 @@ fn template(s: &str) -> String {
             '\t' => out.push_str("\\t"),
             c => out.push(c),
         }
+        i += 1;
     }
     out.push('"');
     out
+}
+
+/// The index just past the `}` closing an interpolation whose body starts
+/// at `start` (nested braces and quoted strings are skipped).
+fn interpolation_end(chars: &[char], start: usize) -> usize {
+    let mut depth = 1;
+    let mut i = start;
+    let mut in_str = false;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' if in_str => i += 1,
+            '"' => in_str = !in_str,
+            '{' if !in_str => depth += 1,
+            '}' if !in_str => {
+                depth -= 1;
+                if depth == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    chars.len()
 }
 
 /// A quoted HCL string literal (no template sequences).
