@@ -7,8 +7,10 @@
 
 pub mod diag;
 pub mod fmt;
+pub mod plan;
 pub mod schema;
 pub mod template;
+pub mod validate;
 
 /// The Packer release whose template language and CLI kiln follows
 /// (`packer.version`, `required_version` checks).

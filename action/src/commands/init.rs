@@ -1,8 +1,57 @@
-//! `kiln init` (placeholder until its issue lands; not reachable in a release).
+//! `kiln init PATH`: kiln's plugins are built in, so init only checks that
+//! every `packer { required_plugins {} }` entry is served by a built-in
+//! plugin at a satisfying version. No network access. Like `packer init`
+//! with everything installed, it prints nothing on success; each missing
+//! plugin is an error naming it (exit 1).
+
+use std::path::PathBuf;
+
+use kiln_engine::diag::{render_text, Diagnostic, Diagnostics};
+use kiln_engine::schema::check_required_plugin;
+use kiln_engine::template::load::{discover, load, TemplateFiles};
+use kiln_engine::template::LoadOptions;
 
 #[derive(clap::Args, Debug)]
-pub struct InitArgs {}
+pub struct InitArgs {
+    /// Accepted for compatibility with `packer init -upgrade` (no effect:
+    /// plugins are built in).
+    #[arg(long = "upgrade")]
+    pub upgrade: bool,
+    /// A template file or a directory of *.pkr.hcl files.
+    pub path: PathBuf,
+}
 
-pub fn run(_args: InitArgs) -> anyhow::Result<u8> {
-    anyhow::bail!("kiln init is under construction")
+pub fn run(args: InitArgs) -> anyhow::Result<u8> {
+    let opts = LoadOptions::from_process()?;
+    if let Ok(TemplateFiles::Json(_)) = discover(&args.path, &opts.cwd) {
+        let d = Diagnostic::warning(
+            "Init is not supported for legacy JSON templates",
+            "Legacy JSON templates do not declare required plugins; kiln's plugins are built in.",
+        );
+        eprint!("{}", render_text(&[d], &Default::default()));
+        return Ok(0);
+    }
+    let res = load(&args.path, &opts);
+    let Some(loaded) = res.loaded else {
+        eprint!("{}", render_text(&res.diags.0, &res.sources));
+        return Ok(1);
+    };
+    let mut diags = Diagnostics::new();
+    // Problems in the packer block itself (bad required_plugins entries,
+    // required_version) matter to init; the rest is validate's business.
+    diags.extend(
+        res.diags
+            .iter()
+            .filter(|d| d.is_error() && d.context.as_deref() == Some("packer"))
+            .cloned(),
+    );
+    for p in &loaded.template.required_plugins {
+        if let Err(d) = check_required_plugin(p) {
+            diags.push(d);
+        }
+    }
+    if !diags.is_empty() {
+        eprint!("{}", render_text(&diags.0, &res.sources));
+    }
+    Ok(u8::from(diags.has_errors()))
 }

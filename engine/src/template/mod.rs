@@ -3,12 +3,15 @@
 
 pub mod eval;
 pub mod functions;
+pub mod hcl2;
 pub mod json;
+pub mod load;
 pub mod model;
 pub mod options;
 pub mod upgrade;
 pub mod types;
 pub mod value;
+pub mod vars;
 
 pub use options::LoadOptions;
 pub use value::Value;

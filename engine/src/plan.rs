@@ -1,0 +1,165 @@
+//! From an evaluated template to the list of builds to run, after
+//! `-only` / `-except`.
+//!
+//! Build names follow Packer: `TYPE.NAME` for the sources of an unnamed
+//! build, `BUILDNAME.TYPE.NAME` for a named build, and the builder's name
+//! for legacy JSON templates. Patterns are globs (`*` any run of
+//! characters, `?` one character). Provisioners and post-processors have
+//! their own `only` / `except` lists, matched against the source's
+//! `TYPE.NAME` (or, for JSON templates, the builder name).
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::template::model::{Build, BuildSource, Template, TemplateFormat};
+
+/// One build to run: a source of a build block with the provisioners and
+/// post-processor chains that apply to it (indices into the build).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedBuild {
+    /// Packer's build name (what `-only` matches).
+    pub name: String,
+    /// The source's `TYPE.NAME` (what provisioner `only` matches).
+    pub source_name: String,
+    pub build_index: usize,
+    pub source_index: usize,
+    pub provisioners: Vec<usize>,
+    /// Chains, each a list of post-processor indices within the chain;
+    /// chains left empty by only/except are dropped.
+    pub post_processors: Vec<(usize, Vec<usize>)>,
+}
+
+/// `*` matches any run of characters, `?` exactly one.
+pub fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut pi, mut ni) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ni));
+            pi += 1;
+        } else if let Some((sp, sn)) = star {
+            pi = sp + 1;
+            ni = sn + 1;
+            star = Some((sp, sn + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
+/// The source's name as provisioners see it.
+pub fn source_name(format: TemplateFormat, src: &BuildSource) -> String {
+    match format {
+        TemplateFormat::Hcl2 => format!("{}.{}", src.builder.type_name, src.build_name),
+        TemplateFormat::Json => src.build_name.clone(),
+    }
+}
+
+/// Packer's build name for a source of a build.
+pub fn build_name(format: TemplateFormat, build: &Build, src: &BuildSource) -> String {
+    let s = source_name(format, src);
+    match (&build.name, format) {
+        (Some(b), TemplateFormat::Hcl2) => format!("{b}.{s}"),
+        _ => s,
+    }
+}
+
+fn selected(only: &[String], except: &[String], name: &str) -> bool {
+    let strip = |p: &str| -> String {
+        p.strip_prefix("source.")
+            .or_else(|| p.strip_prefix("sources."))
+            .unwrap_or(p)
+            .to_string()
+    };
+    if !only.is_empty() && !only.iter().any(|p| glob_match(&strip(p), name)) {
+        return false;
+    }
+    !except.iter().any(|p| glob_match(&strip(p), name))
+}
+
+/// Plan the builds of `t` for `-only` / `-except`. Patterns of `-only`
+/// that match no build yield a warning.
+pub fn plan(t: &Template, only: &[String], except: &[String]) -> (Vec<PlannedBuild>, Diagnostics) {
+    let mut out = Vec::new();
+    let mut diags = Diagnostics::new();
+    let mut all_names = Vec::new();
+    for (bi, build) in t.builds.iter().enumerate() {
+        for (si, src) in build.sources.iter().enumerate() {
+            let name = build_name(t.format, build, src);
+            all_names.push(name.clone());
+            if !selected(only, except, &name) {
+                continue;
+            }
+            let sname = source_name(t.format, src);
+            let provisioners = build
+                .provisioners
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| selected(&p.only, &p.except, &sname))
+                .map(|(i, _)| i)
+                .collect();
+            let post_processors = build
+                .post_processors
+                .iter()
+                .enumerate()
+                .map(|(ci, chain)| {
+                    let kept = chain
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, p)| selected(&p.only, &p.except, &sname))
+                        .map(|(i, _)| i)
+                        .collect::<Vec<_>>();
+                    (ci, kept)
+                })
+                .filter(|(_, kept)| !kept.is_empty())
+                .collect();
+            out.push(PlannedBuild {
+                name,
+                source_name: sname,
+                build_index: bi,
+                source_index: si,
+                provisioners,
+                post_processors,
+            });
+        }
+    }
+    for p in only {
+        let stripped = p.strip_prefix("source.").unwrap_or(p);
+        if !all_names.iter().any(|n| glob_match(stripped, n)) {
+            diags.push(Diagnostic::warning(
+                "No build matches -only pattern",
+                format!(
+                    "The -only pattern \"{p}\" matches no build. Available builds: {}.",
+                    if all_names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        all_names.join(", ")
+                    }
+                ),
+            ));
+        }
+    }
+    (out, diags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob_match;
+
+    #[test]
+    fn globs() {
+        assert!(glob_match("*", "null.a"));
+        assert!(glob_match("null.*", "null.a"));
+        assert!(glob_match("my_build.file.*", "my_build.file.cherry"));
+        assert!(glob_match("null.?", "null.a"));
+        assert!(!glob_match("null.?", "null.ab"));
+        assert!(!glob_match("file.*", "null.a"));
+        assert!(glob_match("*.vanilla", "my_build.file.vanilla"));
+        assert!(glob_match("a*b*c", "aXXbYYc"));
+        assert!(!glob_match("a*b*c", "aXXbYY"));
+    }
+}
