@@ -65,12 +65,20 @@ impl FmtError {
         match self {
             FmtError::Syntax { message, .. } => Diagnostic::error(
                 "Invalid HCL syntax",
-                format!("Failed to parse HCL {filename}: {message}."),
+                format!(
+                    "Failed to parse HCL {filename}:{}:{}: {message}.",
+                    self.line(),
+                    self.column()
+                ),
             )
             .with_range(range),
             FmtError::InvalidUtf8 { .. } => Diagnostic::error(
                 "Invalid UTF-8",
-                format!("{filename} is not valid UTF-8 text; HCL files must be UTF-8 encoded."),
+                format!(
+                    "{filename}:{}:{}: not valid UTF-8 text; HCL files must be UTF-8 encoded.",
+                    self.line(),
+                    self.column()
+                ),
             )
             .with_range(range),
         }
