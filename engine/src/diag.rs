@@ -313,20 +313,12 @@ mod tests {
         let r = f.range(22..27);
         let mut s = Sources::new();
         s.add(f);
-        let d = Diagnostic::error(
-            "Unsupported argument",
-            "An argument named \"bogus\" is not expected here.",
-        )
-        .with_range(r)
-        .with_context("source \"null\" \"x\"");
+        let d = Diagnostic::error("Unsupported argument", "An argument named \"bogus\" is not expected here.")
+            .with_range(r)
+            .with_context("source \"null\" \"x\"");
         let text = render_text(&[d], &s);
-        assert!(text.starts_with(
-            "Error: Unsupported argument\n\n  on t.pkr.hcl line 2, in source \"null\" \"x\":\n"
-        ));
-        assert!(
-            text.contains("   2:   bogus = 1\n        ^^^^^\n"),
-            "{text}"
-        );
+        assert!(text.starts_with("Error: Unsupported argument\n\n  on t.pkr.hcl line 2, in source \"null\" \"x\":\n"));
+        assert!(text.contains("   2:   bogus = 1\n        ^^^^^\n"), "{text}");
     }
 
     #[test]
