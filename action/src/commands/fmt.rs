@@ -11,6 +11,7 @@
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use kiln_engine::diag::{render_text, Diagnostic, SourceFile, Sources};
 use kiln_engine::fmt::diff::unified_diff;
@@ -60,22 +61,33 @@ pub fn run(args: FmtArgs) -> anyhow::Result<u8> {
         args.paths.clone()
     };
     let write = args.write && !args.check;
+    let targets = files::discover(&paths, args.recursive);
+    let mut results = format_files_parallel(&targets, write);
+
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut tally = Tally::default();
-
-    for target in files::discover(&paths, args.recursive) {
+    for (i, target) in targets.iter().enumerate() {
         let res = match target {
             Ok(Target::Stdin) => run_stdin(&args, &mut out, &mut tally),
-            Ok(Target::File(path)) => match files::format_file(&path, write) {
-                Ok(outcome) => report_file(&args, &outcome, &mut out, &mut tally),
-                Err(e) => {
+            Ok(Target::File(path)) => match results[i].take() {
+                Some(Ok(outcome)) => report_file(&args, &outcome, &mut out, &mut tally),
+                Some(Err(e)) => {
+                    report_error(&e, &mut out, &mut tally);
+                    Ok(())
+                }
+                None => {
+                    // Only possible if a worker thread died.
+                    let e = FileError::Io {
+                        path: path.clone(),
+                        source: io::Error::other("internal error: file was not processed"),
+                    };
                     report_error(&e, &mut out, &mut tally);
                     Ok(())
                 }
             },
             Err(e) => {
-                report_error(&e, &mut out, &mut tally);
+                report_error(e, &mut out, &mut tally);
                 Ok(())
             }
         };
@@ -98,6 +110,58 @@ pub fn run(args: FmtArgs) -> anyhow::Result<u8> {
     } else {
         0
     })
+}
+
+type FileResult = Option<Result<FileOutcome, FileError>>;
+
+/// Format (and, with `write`, rewrite) every file target, on all cores;
+/// results are indexed like `targets` so that output keeps its order.
+fn format_files_parallel(targets: &[Result<Target, FileError>], write: bool) -> Vec<FileResult> {
+    let jobs: Vec<(usize, &PathBuf)> = targets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| match t {
+            Ok(Target::File(p)) => Some((i, p)),
+            _ => None,
+        })
+        .collect();
+    let mut results: Vec<FileResult> = (0..targets.len()).map(|_| None).collect();
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(jobs.len() / 8 + 1);
+    if workers <= 1 {
+        for (i, p) in jobs {
+            results[i] = Some(files::format_file(p, write));
+        }
+        return results;
+    }
+    let next = AtomicUsize::new(0);
+    let collected: Vec<Vec<(usize, Result<FileOutcome, FileError>)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let j = next.fetch_add(1, Ordering::Relaxed);
+                        let Some((i, p)) = jobs.get(j) else {
+                            break;
+                        };
+                        mine.push((*i, files::format_file(p, write)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (i, r) in collected.into_iter().flatten() {
+        results[i] = Some(r);
+    }
+    results
 }
 
 fn report_file(

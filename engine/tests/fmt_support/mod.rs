@@ -119,11 +119,12 @@ fn symbolish(k: TokenKind) -> bool {
 /// Whether the spaces between `prev` and `t` can be removed without the
 /// two tokens lexing differently.
 fn may_remove_gap(prev: &Token, t: &Token) -> bool {
-    !(wordish(prev.kind) && wordish(t.kind))
-        && !(prev.kind == TokenKind::Ident && t.kind == TokenKind::Minus)
-        && !(symbolish(prev.kind) && symbolish(t.kind))
-        && !(t.kind == TokenKind::Comment
-            && matches!(prev.kind, TokenKind::Slash | TokenKind::Star))
+    let merges = (wordish(prev.kind) && wordish(t.kind))
+        || (prev.kind == TokenKind::Ident && t.kind == TokenKind::Minus)
+        || (symbolish(prev.kind) && symbolish(t.kind))
+        || (t.kind == TokenKind::Comment
+            && matches!(prev.kind, TokenKind::Slash | TokenKind::Star));
+    !merges
 }
 
 /// Random whitespace between tokens (spaces, tabs, none where safe), random
