@@ -244,3 +244,59 @@ fn permissions_are_preserved_after_write() {
     let mode = fs::metadata(&f).expect("stat").permissions().mode() & 0o777;
     assert_eq!(mode, 0o640);
 }
+
+#[test]
+fn invalid_utf8_is_a_located_error_and_the_file_is_untouched() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let p = tmp.path().join("bin.pkr.hcl");
+    let bytes = b"a = 1\nb = \"\xff\"\n".to_vec();
+    fs::write(&p, &bytes).expect("write");
+    let o = kiln(tmp.path(), &["bin.pkr.hcl"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("UTF-8") && err.contains("bin.pkr.hcl:2"),
+        "{err}"
+    );
+    assert_eq!(fs::read(&p).expect("read"), bytes);
+}
+
+/// Killing kiln in the middle of a run never leaves a truncated or
+/// half-written file: each file is either the original or fully formatted.
+#[test]
+fn killed_midway_leaves_only_whole_files() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let body: String = (0..100)
+        .map(|i| format!("a{i:03}=1\nbungle{i:03} = \"x\"\n"))
+        .collect();
+    let want: String = (0..100)
+        .map(|i| format!("a{i:03}      = 1\nbungle{i:03} = \"x\"\n"))
+        .collect();
+    let n = 600;
+    for i in 0..n {
+        write(tmp.path(), &format!("f{i:04}.pkr.hcl"), &body);
+    }
+    for delay_ms in [5u64, 40] {
+        let mut child = Command::new(KILN)
+            .args(["fmt", "."])
+            .current_dir(tmp.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        for i in 0..n {
+            let got = read(&tmp.path().join(format!("f{i:04}.pkr.hcl")));
+            assert!(
+                got == body || got == want,
+                "f{i:04} is neither original nor formatted"
+            );
+        }
+    }
+    // A final run completes the job.
+    let o = kiln(tmp.path(), &["."]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(read(&tmp.path().join("f0000.pkr.hcl")), want);
+}

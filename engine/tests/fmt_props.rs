@@ -99,6 +99,16 @@ proptest! {
     }
 
     #[test]
+    fn arbitrary_bytes_never_panic(src in proptest::collection::vec(any::<u8>(), 0..300)) {
+        let unchecked = kiln_engine::fmt::format_unchecked_bytes(&src);
+        prop_assert!(unchecked.len() + 3 >= src.len() / 2);
+        match kiln_engine::fmt::format_bytes(&src) {
+            Ok(out) => prop_assert_eq!(format(&out), Ok(out.clone())),
+            Err(e) => prop_assert!(e.line() >= 1 && e.column() >= 1),
+        }
+    }
+
+    #[test]
     fn unchecked_formatting_of_hcl_like_fragments(
         parts in proptest::collection::vec(
             prop_oneof![
