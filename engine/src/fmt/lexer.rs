@@ -37,6 +37,7 @@ pub fn lex(src: &[u8]) -> Vec<Token> {
         braces: 0,
         ret_braces: Vec::new(),
         heredocs: Vec::new(),
+        next_block_close: None,
     };
     if src.starts_with(&[0xEF, 0xBB, 0xBF]) {
         lx.pos = 3;
@@ -65,6 +66,9 @@ struct Lexer<'a> {
     braces: i64,
     ret_braces: Vec<i64>,
     heredocs: Vec<HeredocState>,
+    /// Cache of the last `*/` search: (searched from, found at). Searches
+    /// only move forward, so unterminated `/*` runs stay linear.
+    next_block_close: Option<(usize, Option<usize>)>,
 }
 
 /// Decode one UTF-8 character at `i`; `None` for a malformed sequence.
@@ -226,8 +230,8 @@ impl<'a> Lexer<'a> {
             b'#' => self.line_comment(p),
             b'/' => match next {
                 Some(b'/') => self.line_comment(p),
-                Some(b'*') => match find(&src[p + 2..], b"*/") {
-                    Some(i) => self.emit(K::Comment, p, p + 2 + i + 2),
+                Some(b'*') => match self.block_close(p + 2) {
+                    Some(i) => self.emit(K::Comment, p, i + 2),
                     None => self.emit(K::Slash, p, p + 1),
                 },
                 _ => self.emit(K::Slash, p, p + 1),
@@ -349,6 +353,22 @@ impl<'a> Lexer<'a> {
             },
         }
         true
+    }
+
+    /// The offset of the first `*/` at or after `from`.
+    fn block_close(&mut self, from: usize) -> Option<usize> {
+        if let Some((searched_from, found)) = self.next_block_close {
+            if searched_from <= from {
+                match found {
+                    None => return None,
+                    Some(at) if at >= from => return Some(at),
+                    Some(_) => {}
+                }
+            }
+        }
+        let found = find(&self.src[from..], b"*/").map(|i| from + i);
+        self.next_block_close = Some((from, found));
+        found
     }
 
     fn line_comment(&mut self, p: usize) {
@@ -659,6 +679,20 @@ mod tests {
         let toks = lex("\u{feff}a  =\t1  ".as_bytes());
         let sp: Vec<usize> = toks.iter().map(|t| t.spaces_before).collect();
         assert_eq!(sp, vec![3, 2, 1, 2]);
+    }
+
+    #[test]
+    fn unterminated_block_comments_stay_linear() {
+        let src = "/*a".repeat(200_000);
+        let t = std::time::Instant::now();
+        let toks = lex(src.as_bytes());
+        assert_eq!(toks.len(), 600_001);
+        assert_eq!((toks[0].kind, toks[1].kind), (K::Slash, K::Star));
+        assert!(t.elapsed().as_secs() < 10);
+        let toks = lex(b"/* a /* b */ c /* d */");
+        assert_eq!(toks[0].kind, K::Comment);
+        assert_eq!((toks[0].start, toks[0].end), (0, 12));
+        assert_eq!(toks[2].kind, K::Comment);
     }
 
     #[test]
