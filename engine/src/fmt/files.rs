@@ -183,16 +183,19 @@ static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// Replace the contents of `path` atomically: the new bytes go to a
 /// temporary file in the same directory (created exclusively, given the
-/// original file's permissions, flushed to disk) which is then renamed over
-/// `path`. Readers see the old or the new file, never a truncated one, even
-/// if the process dies midway; a leftover temporary file is the worst case.
+/// original file's permissions and, where allowed, owner, flushed to disk)
+/// which is then renamed over the file. Readers see the old or the new file,
+/// never a truncated one, even if the process dies midway; a leftover
+/// hidden temporary file is the worst case. A symlink is followed: its
+/// target is replaced and the link stays.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let meta = fs::metadata(path)?;
-    let dir = match path.parent() {
+    let real = fs::canonicalize(path)?;
+    let meta = fs::metadata(&real)?;
+    let dir = match real.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path
+    let name = real
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".to_string());
@@ -214,10 +217,17 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     };
     let result = (|| {
         file.write_all(contents)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            // Keep the owner when we may (root, or the same owner); a
+            // failure here only means the file now belongs to us.
+            let _ = std::os::unix::fs::fchown(&file, Some(meta.uid()), Some(meta.gid()));
+        }
         file.set_permissions(meta.permissions())?;
         file.sync_all()?;
         drop(file);
-        fs::rename(&tmp_path, path)
+        fs::rename(&tmp_path, &real)
     })();
     if let Err(e) = result {
         let _ = fs::remove_file(&tmp_path);
@@ -241,6 +251,29 @@ mod tests {
         assert!(is_ignored_name("#a.pkr.hcl#"));
         assert!(!is_ignored_name("a.pkr.hcl"));
         assert!(!is_ignored_name("#a.pkr.hcl"));
+    }
+
+    #[test]
+    fn atomic_write_replaces_content_and_follows_symlinks() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let target = tmp.path().join("t.pkr.hcl");
+        fs::write(&target, "old").expect("write");
+        write_atomic(&target, b"new").expect("atomic write");
+        assert_eq!(fs::read_to_string(&target).expect("read"), "new");
+        #[cfg(unix)]
+        {
+            let link = tmp.path().join("l.pkr.hcl");
+            std::os::unix::fs::symlink(&target, &link).expect("symlink");
+            write_atomic(&link, b"newer").expect("atomic write via link");
+            assert!(fs::symlink_metadata(&link)
+                .expect("lstat")
+                .file_type()
+                .is_symlink());
+            assert_eq!(fs::read_to_string(&target).expect("read"), "newer");
+        }
+        let names: Vec<_> = fs::read_dir(tmp.path()).expect("ls").collect();
+        assert!(names.len() <= 2, "temporary files left behind");
+        assert!(write_atomic(&tmp.path().join("missing"), b"x").is_err());
     }
 
     #[test]
