@@ -183,6 +183,23 @@ fn main() {
     let _ = std::fs::write(single_dir.join("one.pkr.hcl"), &single_src);
     println!("single file: {} bytes", single_src.len());
 
+    // The work of `kiln fmt -check TREE` in-process (discovery + parallel
+    // read/parse/format/compare), without process start-up.
+    let t = Instant::now();
+    let targets = kiln_engine::fmt::files::discover(std::slice::from_ref(&tree), false);
+    let results = kiln_engine::fmt::files::format_targets(&targets, false);
+    let changed = results
+        .iter()
+        .filter(|r| matches!(r, Some(Ok(o)) if o.changed()))
+        .count();
+    let d = t.elapsed();
+    println!(
+        "engine discover+format_targets TREE: {:>6.1} ms  ({:.0} files/s, {changed} would change)",
+        ms(d),
+        n_files as f64 / d.as_secs_f64()
+    );
+    let in_process = d;
+
     let kiln = kiln_bin();
     let packer = find_exe("packer");
     let mut tree_times = (None, None);
@@ -221,6 +238,12 @@ fn main() {
             single_times.1 = Some(d);
         }
         None => println!("note: `packer` is not on PATH; Packer timings skipped"),
+    }
+    if let Some(p) = tree_times.1 {
+        println!(
+            "tree throughput (engine in-process): kiln is {:.1}x packer",
+            p.as_secs_f64() / in_process.as_secs_f64()
+        );
     }
     if let (Some(k), Some(p)) = tree_times {
         println!(

@@ -11,7 +11,6 @@
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use kiln_engine::diag::{render_text, Diagnostic, SourceFile, Sources};
 use kiln_engine::fmt::diff::unified_diff;
@@ -62,7 +61,7 @@ pub fn run(args: FmtArgs) -> anyhow::Result<u8> {
     };
     let write = args.write && !args.check;
     let targets = files::discover(&paths, args.recursive);
-    let mut results = format_files_parallel(&targets, write);
+    let mut results = files::format_targets(&targets, write);
 
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
@@ -110,58 +109,6 @@ pub fn run(args: FmtArgs) -> anyhow::Result<u8> {
     } else {
         0
     })
-}
-
-type FileResult = Option<Result<FileOutcome, FileError>>;
-
-/// Format (and, with `write`, rewrite) every file target, on all cores;
-/// results are indexed like `targets` so that output keeps its order.
-fn format_files_parallel(targets: &[Result<Target, FileError>], write: bool) -> Vec<FileResult> {
-    let jobs: Vec<(usize, &PathBuf)> = targets
-        .iter()
-        .enumerate()
-        .filter_map(|(i, t)| match t {
-            Ok(Target::File(p)) => Some((i, p)),
-            _ => None,
-        })
-        .collect();
-    let mut results: Vec<FileResult> = (0..targets.len()).map(|_| None).collect();
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(jobs.len() / 8 + 1);
-    if workers <= 1 {
-        for (i, p) in jobs {
-            results[i] = Some(files::format_file(p, write));
-        }
-        return results;
-    }
-    let next = AtomicUsize::new(0);
-    let collected: Vec<Vec<(usize, Result<FileOutcome, FileError>)>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut mine = Vec::new();
-                    loop {
-                        let j = next.fetch_add(1, Ordering::Relaxed);
-                        let Some((i, p)) = jobs.get(j) else {
-                            break;
-                        };
-                        mine.push((*i, files::format_file(p, write)));
-                    }
-                    mine
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_default())
-            .collect()
-    });
-    for (i, r) in collected.into_iter().flatten() {
-        results[i] = Some(r);
-    }
-    results
 }
 
 fn report_file(

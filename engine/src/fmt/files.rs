@@ -4,7 +4,7 @@
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::{format_bytes, is_hcl_file_name, FmtError};
 
@@ -177,6 +177,58 @@ pub fn format_file(path: &Path, write: bool) -> Result<FileOutcome, FileError> {
         tracing::debug!(path = %path.display(), "formatted file written");
     }
     Ok(outcome)
+}
+
+/// Format (and, with `write`, rewrite) the file targets among `targets`
+/// on all cores. The result is indexed like `targets`: `Some` for each
+/// file target (`None` for stdin, errors, or a file whose worker died).
+pub fn format_targets(
+    targets: &[Result<Target, FileError>],
+    write: bool,
+) -> Vec<Option<Result<FileOutcome, FileError>>> {
+    let jobs: Vec<(usize, &PathBuf)> = targets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| match t {
+            Ok(Target::File(p)) => Some((i, p)),
+            _ => None,
+        })
+        .collect();
+    let mut results: Vec<Option<Result<FileOutcome, FileError>>> =
+        (0..targets.len()).map(|_| None).collect();
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(jobs.len() / 8 + 1);
+    if workers <= 1 {
+        for (i, p) in jobs {
+            results[i] = Some(format_file(p, write));
+        }
+        return results;
+    }
+    let next = AtomicUsize::new(0);
+    type Done = Vec<(usize, Result<FileOutcome, FileError>)>;
+    let collected: Vec<Done> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut mine = Vec::new();
+                    while let Some((i, p)) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        mine.push((*i, format_file(p, write)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (i, r) in collected.into_iter().flatten() {
+        results[i] = Some(r);
+    }
+    results
 }
 
 static TMP_COUNTER: AtomicU64 = AtomicU64::new(0);
