@@ -131,3 +131,66 @@ proptest! {
         }
     }
 }
+
+fn fast_path_says_valid(src: &str) -> bool {
+    use kiln_engine::fmt::validate::{quick_check, Verdict};
+    quick_check(src.as_bytes(), &lex(src.as_bytes())) == Verdict::Valid
+}
+
+/// hcl-edit's verdict, except that it refuses duplicate object keys, which
+/// hclsyntax (and so Packer) accepts at parse time.
+fn full_parser_accepts(src: &str) -> bool {
+    match hcl_edit::parser::parse_body(src.trim_start_matches('\u{feff}')) {
+        Ok(_) => true,
+        Err(e) => e.message().contains("redefined object key"),
+    }
+}
+
+/// The fast recogniser only ever says "valid" for input the full parser
+/// accepts too; and it decides most real templates.
+#[test]
+fn fast_check_is_sound_and_covers_most_templates() {
+    let mut total = 0;
+    let mut fast = 0;
+    for (i, src) in corpus().iter().enumerate() {
+        let mut inputs = vec![src.clone()];
+        for kind in 0..5u8 {
+            inputs.push(mutate(src, kind, i as u64 * 31 + u64::from(kind)));
+        }
+        for input in inputs {
+            total += 1;
+            if fast_path_says_valid(&input) {
+                fast += 1;
+                assert!(
+                    full_parser_accepts(&input),
+                    "fast path accepted invalid input:\n{input}"
+                );
+            }
+        }
+    }
+    println!("fast syntax check decided {fast} of {total} corpus inputs");
+    assert!(fast * 2 > total, "fast path decided only {fast} of {total}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    #[test]
+    fn fast_check_is_sound_on_fragments(
+        parts in proptest::collection::vec(
+            prop_oneof![
+                Just("a"), Just("b"), Just(" = "), Just("\n"), Just("{"), Just("}"), Just("["), Just("]"),
+                Just("("), Just(")"), Just("\""), Just("${"), Just("~}"), Just("}"), Just("<<EOT\n"),
+                Just("\nEOT\n"), Just("# c\n"), Just("/* x */"), Just("-"), Just("!"), Just(","), Just("."),
+                Just("1"), Just("2.5"), Just("?"), Just(":"), Just("+"), Just("=="), Just("&&"), Just("x"),
+                Just("\"s\""), Just("f("), Just("\\n"), Just("\\"), Just("$"), Just("%"),
+            ],
+            0..40,
+        )
+    ) {
+        let src: String = parts.concat();
+        if fast_path_says_valid(&src) {
+            prop_assert!(full_parser_accepts(&src), "fast path accepted invalid input: {:?}", src);
+        }
+    }
+}

@@ -6,6 +6,7 @@
 
 use super::error::FmtError;
 use super::token::{Token, TokenKind};
+use super::validate::{quick_check, Verdict};
 use crate::diag::SourceFile;
 
 /// Check that `src` is a syntactically valid HCL body. `toks` must be the
@@ -25,6 +26,10 @@ pub fn check_syntax(src: &str, toks: &[Token]) -> Result<(), FmtError> {
     }
     if let Some((tok, message)) = unterminated(toks) {
         return Err(located(tok.start, message));
+    }
+    // Most files are in the subset the fast recogniser certainly accepts.
+    if quick_check(src.as_bytes(), toks) == Verdict::Valid {
+        return Ok(());
     }
     // hclsyntax skips a leading byte order mark; hcl-edit does not.
     let (body, skipped) = match src.strip_prefix('\u{feff}') {

@@ -18,6 +18,7 @@ pub mod files;
 mod format;
 pub mod lexer;
 pub mod token;
+pub mod validate;
 
 pub use error::FmtError;
 
