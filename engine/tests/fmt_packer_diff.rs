@@ -320,6 +320,16 @@ const EDGE_CASES: &[&str] = &[
     "x = a.b.c[\"d\"][0].e\n",
     "x = [\n  for x in y : x\n]\n",
     "x = {\n  for k, v in y : k => v\n}\n",
+    "x = {\n  a = 1\n  a = 2\n}\n",
+    "x = {\n  a = 1\n  a = 2\n}\ny = [for v in l : v]\n",
+    "x = {\n  \"k\" = 1\n  \"k\" = 2\n}\ny = [for v in l : v]\n",
+    "y = for\n",
+    "y = in\n",
+    "y = [for]\n",
+    "y = [for, 1]\n",
+    "y = {for = 1}\n",
+    "y = [\n  for\n]\n",
+    "y = [for x in l : x]\nz = [for]\n",
 ];
 
 #[test]

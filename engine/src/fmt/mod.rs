@@ -134,6 +134,24 @@ mod tests {
     }
 
     #[test]
+    fn duplicate_object_keys_are_accepted_like_packer() {
+        // The for-expression keeps the fast recogniser out, so hcl-edit
+        // (which refuses duplicate object keys) decides.
+        let src =
+            "x = {\n  a   = 1\n  a   = 2\n  \"k\" = 3\n  \"k\" = 4\n}\ny = [for v in l : v]\n";
+        assert_eq!(format(src).ok().as_deref(), Some(src));
+        // A real error after the renamed key is still located correctly.
+        let bad = "x = {\n  a = 1\n  a = 2\n}\ny = [for v in l : v]\nz = {\n";
+        let err = format(bad).err();
+        assert!(
+            matches!(err, Some(FmtError::Syntax { line, .. }) if line >= 6),
+            "{err:?}"
+        );
+        // Duplicate attributes of a body stay an error, as in hclsyntax.
+        assert!(format("a = 1\na = 2\ny = [for v in l : v]\n").is_err());
+    }
+
+    #[test]
     fn hcl_file_names() {
         assert!(is_hcl_file_name("a.pkr.hcl"));
         assert!(is_hcl_file_name("x.auto.pkrvars.hcl"));
