@@ -300,3 +300,49 @@ fn killed_midway_leaves_only_whole_files() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert_eq!(read(&tmp.path().join("f0000.pkr.hcl")), want);
 }
+
+fn find_packer() -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("packer"))
+        .find(|p| p.is_file())
+}
+
+/// `kiln fmt -check -diff FILE` prints what `packer fmt -check -diff FILE`
+/// prints (names and diffs), with the same exit code, on real templates.
+#[test]
+fn check_diff_output_matches_packer() {
+    let Some(packer) = find_packer() else {
+        println!("note: `packer` is not on PATH; skipping the -diff comparison with packer");
+        return;
+    };
+    let templates = shared_dir().join("conformance/templates/hashicorp__packer");
+    let picks = [
+        "hcl2template/testdata/complete/sources.pkr.hcl",
+        "hcl2template/testdata/complete/build.pkr.hcl",
+        "hcl2template/testdata/build/basic.pkr.hcl",
+        "hcl2template/testdata/sources/basic.pkr.hcl",
+        "examples/hcl/linux/source.vsphere-iso.pkr.hcl",
+        "command/test-fixtures/provisioners/provisioner-only-except.pkr.hcl",
+    ];
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut compared = 0;
+    for (i, rel) in picks.iter().enumerate() {
+        let Ok(text) = fs::read_to_string(templates.join(rel)) else {
+            continue;
+        };
+        let name = format!("t{i}.pkr.hcl");
+        write(tmp.path(), &name, &text);
+        let k = kiln(tmp.path(), &["-check", "-diff", &name]);
+        let p = Command::new(&packer)
+            .args(["fmt", "-check", "-diff", &name])
+            .current_dir(tmp.path())
+            .env("CHECKPOINT_DISABLE", "1")
+            .output()
+            .expect("run packer");
+        assert_eq!(k.status.code(), p.status.code(), "{rel}: exit codes differ");
+        assert_eq!(stdout(&k), stdout(&p), "{rel}: -diff output differs");
+        compared += 1;
+    }
+    assert_eq!(compared, picks.len(), "corpus files missing");
+}

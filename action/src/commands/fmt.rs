@@ -13,7 +13,7 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
 use kiln_engine::diag::{render_text, Diagnostic, SourceFile, Sources};
-use kiln_engine::fmt::diff::unified_diff;
+use kiln_engine::fmt::diff::{system_diff, unified_diff};
 use kiln_engine::fmt::files::{self, FileError, FileOutcome, Target};
 
 #[derive(clap::Args, Debug)]
@@ -111,6 +111,12 @@ pub fn run(args: FmtArgs) -> anyhow::Result<u8> {
     })
 }
 
+/// Packer prints `diff -u`'s output; use the system diff when there is one
+/// so hunks are identical, else the built-in one.
+fn diff_text(old: &str, new: &str, name: &str) -> String {
+    system_diff(old, new, name).unwrap_or_else(|| unified_diff(old, new, name))
+}
+
 fn report_file(
     args: &FmtArgs,
     outcome: &FileOutcome,
@@ -124,7 +130,7 @@ fn report_file(
     let name = outcome.path.display().to_string();
     writeln!(out, "{name}")?;
     if args.diff {
-        out.write_all(unified_diff(&outcome.original, &outcome.formatted, &name).as_bytes())?;
+        out.write_all(diff_text(&outcome.original, &outcome.formatted, &name).as_bytes())?;
     }
     Ok(())
 }
@@ -141,7 +147,7 @@ fn run_stdin(args: &FmtArgs, out: &mut impl Write, tally: &mut Tally) -> io::Res
                 return Ok(());
             }
             if args.diff && outcome.changed() {
-                out.write_all(unified_diff(&outcome.original, &outcome.formatted, "-").as_bytes())
+                out.write_all(diff_text(&outcome.original, &outcome.formatted, "-").as_bytes())
             } else {
                 out.write_all(outcome.formatted.as_bytes())
             }
