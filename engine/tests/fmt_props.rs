@@ -70,7 +70,7 @@ fn mutate(src: &str, kind: u8, seed: u64) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 96, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn corpus_mutations_format_stably(idx in 0usize..10_000, kind in 0u8..5, seed in any::<u64>()) {
@@ -173,7 +173,7 @@ fn fast_check_is_sound_and_covers_most_templates() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn fast_check_is_sound_on_fragments(

@@ -1,15 +1,29 @@
 //! hclwrite-compatible formatter: `packer fmt` / `hclwrite.Format` output,
 //! byte for byte.
 //!
-//! * [`format`] parse-checks a whole configuration file and formats it, as
+//! * [`format()`] parse-checks a whole configuration file and formats it, as
 //!   `packer fmt` does (a file that does not parse is an error);
 //! * [`format_unchecked`] formats any input at the token level, as
 //!   `hclwrite.Format` does, even fragments that do not parse.
 //!
 //! The pipeline is [`lexer`] (an hclsyntax-equivalent scanner) →
-//! [`format`](self::format) (indentation, spacing, alignment on the token
+//! `format.rs` (indentation, spacing, alignment on the token
 //! stream) → printing. [`files`] holds file discovery and atomic writes for
 //! the CLI, [`diff`] the unified diff `-diff` prints.
+//!
+//! The syntax gate of [`format()`] first rejects the tokens hclsyntax
+//! rejects, then asks a fast conservative recogniser ([`validate`]); only
+//! when that is unsure does it run hcl-edit's full parser.
+//!
+//! # Known differences from Packer 1.6.6
+//!
+//! * kiln follows current hclwrite (HCL 2.24, Packer 1.16): no space after
+//!   a logical `!` (`!var.x`); Packer 1.6.6 prints `! var.x`. Everything
+//!   else is byte-identical (see `tests/fmt_packer_diff.rs`).
+//! * Expressions nested more than 64 levels deep that the fast recogniser
+//!   leaves to hcl-edit are refused (hcl-edit's limit); hclsyntax has none.
+//! * The CLI skips dotfiles, `*~` and `#...#` in directories and has
+//!   `-recursive` and `-` (stdin), like current Packer / Terraform.
 
 mod check;
 pub mod diff;
@@ -34,7 +48,7 @@ pub fn format(src: &str) -> Result<String, FmtError> {
 }
 
 /// Format raw file bytes: invalid UTF-8 is reported with its location,
-/// then [`format`] applies.
+/// then [`format()`] applies.
 pub fn format_bytes(src: &[u8]) -> Result<String, FmtError> {
     let text = std::str::from_utf8(src).map_err(|e| {
         let good = e.valid_up_to();
