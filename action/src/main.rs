@@ -25,6 +25,8 @@ struct Cli {
 enum Command {
     /// Check that a template is valid.
     Validate(commands::validate::ValidateArgs),
+    /// Run the builds of a template.
+    Build(commands::build::BuildArgs),
     /// Rewrite HCL2 templates and var files to the canonical format.
     Fmt(commands::fmt::FmtArgs),
     /// Show the variables, sources and builds of a template.
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Validate(a) => commands::validate::run(a),
+        Command::Build(a) => commands::build::run(a),
         Command::Fmt(a) => commands::fmt::run(a),
         Command::Inspect(a) => commands::inspect::run(a),
         Command::Console(a) => commands::console::run(a),

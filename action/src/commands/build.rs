@@ -5,10 +5,16 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use anyhow::Context as _;
 use clap::{ArgAction, ValueEnum};
+use kiln_engine::diag::render_text;
+use kiln_engine::plan::plan;
 use kiln_engine::run::{run_builds, BuildEvent, BuildJob, CancelToken, OnError, RunOptions};
+use kiln_engine::template::json::{build_context, render_component};
+use kiln_engine::template::model::{Template, TemplateFormat};
+use kiln_engine::validate::validate_full;
 
-use super::common::{LoadArgs, Loaded};
+use super::common::{split_patterns, VarArgs};
 use crate::render::text::TextRenderer;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -19,8 +25,14 @@ pub enum OnErrorArg {
 
 #[derive(clap::Args, Debug)]
 pub struct BuildArgs {
+    /// Build only the builds matching these comma-separated globs (`TYPE.NAME`).
+    #[arg(long = "only", value_name = "PATTERNS")]
+    only: Vec<String>,
+    /// Skip the builds matching these comma-separated globs.
+    #[arg(long = "except", value_name = "PATTERNS")]
+    except: Vec<String>,
     #[command(flatten)]
-    load: LoadArgs,
+    vars: VarArgs,
     /// Build at most N builds at once; 0 means no limit.
     #[arg(long = "parallel-builds", value_name = "N", default_value_t = 0)]
     parallel_builds: usize,
@@ -41,16 +53,39 @@ pub struct BuildArgs {
 }
 
 pub fn run(args: BuildArgs) -> anyhow::Result<u8> {
-    let Loaded { template, jobs, .. } = match args.load.load(&args.path)? {
-        Some(l) => l,
-        None => return Ok(1),
+    let mut opts = args.vars.load_options()?;
+    opts.only = split_patterns(&args.only);
+    opts.except = split_patterns(&args.except);
+    // Like `packer build`: the template is validated first; nothing runs
+    // when it has errors.
+    let res = validate_full(&args.path, &opts);
+    if !res.diags.is_empty() {
+        eprint!("{}", render_text(&res.diags.0, &res.sources));
+    }
+    let loaded = match res.loaded {
+        Some(l) if !res.diags.has_errors() => l,
+        _ => return Ok(1),
     };
-    let secrets = template
+    let template = loaded.template;
+    let mut secrets: Vec<String> = template
         .variables
         .iter()
         .filter(|v| v.sensitive)
         .filter_map(|v| v.value.to_display_string())
         .collect();
+    secrets.extend(
+        loaded
+            .sensitive_locals
+            .iter()
+            .filter_map(|name| template.locals.get(name))
+            .filter_map(|v| v.to_display_string()),
+    );
+    let cwd = std::env::current_dir().context("reading the working directory")?;
+    let jobs = jobs(&template, &opts.only, &opts.except, &cwd)?;
+    if jobs.is_empty() {
+        eprintln!("Error: no build matches -only/-except; nothing to do.");
+        return Ok(1);
+    }
     run_jobs(
         jobs,
         RunOptions {
@@ -61,16 +96,83 @@ pub fn run(args: BuildArgs) -> anyhow::Result<u8> {
             },
             fail_fast: args.fail_fast,
             secrets,
-            cwd: std::env::current_dir()?,
+            cwd,
             cancel: CancelToken::new(),
         },
-        args.color.unwrap_or_else(|| std::io::stdout().is_terminal()),
+        args.color
+            .unwrap_or_else(|| std::io::stdout().is_terminal()),
         args.timestamp_ui,
     )
 }
 
-fn run_jobs(jobs: Vec<BuildJob>, opts: RunOptions, color: bool, timestamps: bool) -> anyhow::Result<u8> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+/// The planned builds as runner jobs; legacy JSON configs are rendered
+/// with their build's Go-template context.
+fn jobs(
+    t: &Template,
+    only: &[String],
+    except: &[String],
+    cwd: &std::path::Path,
+) -> anyhow::Result<Vec<BuildJob>> {
+    let (planned, _) = plan(t, only, except);
+    let json_ctx = (t.format == TemplateFormat::Json).then(|| build_context(t, cwd));
+    let mut jobs = Vec::new();
+    for p in planned {
+        let (Some(build), Some(src)) = (
+            t.builds.get(p.build_index),
+            t.builds
+                .get(p.build_index)
+                .and_then(|b| b.sources.get(p.source_index)),
+        ) else {
+            continue;
+        };
+        let btype = src.builder.type_name.clone();
+        let render = |c: &kiln_engine::template::model::Component| -> anyhow::Result<_> {
+            match &json_ctx {
+                Some(ctx) => render_component(c, ctx, &src.build_name, &btype)
+                    .with_context(|| format!("rendering {} for build {}", c.context, p.name)),
+                None => Ok(c.clone()),
+            }
+        };
+        let mut provisioners = Vec::new();
+        for i in &p.provisioners {
+            if let Some(def) = build.provisioners.get(*i) {
+                let mut def = def.clone();
+                def.component = render(&def.component)?;
+                provisioners.push(def);
+            }
+        }
+        let mut post_processors = Vec::new();
+        for (ci, idxs) in &p.post_processors {
+            let mut chain = Vec::new();
+            for i in idxs {
+                if let Some(def) = build.post_processors.get(*ci).and_then(|c| c.get(*i)) {
+                    let mut def = def.clone();
+                    def.component = render(&def.component)?;
+                    chain.push(def);
+                }
+            }
+            post_processors.push(chain);
+        }
+        jobs.push(BuildJob {
+            name: p.name.clone(),
+            source_name: src.build_name.clone(),
+            builder: render(&src.builder)?,
+            provisioners,
+            post_processors,
+        });
+    }
+    Ok(jobs)
+}
+
+fn run_jobs(
+    jobs: Vec<BuildJob>,
+    opts: RunOptions,
+    color: bool,
+    timestamps: bool,
+) -> anyhow::Result<u8> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(async move {
         let cancel = opts.cancel.clone();
         let interrupted = CancelToken::new();
@@ -103,7 +205,10 @@ fn run_jobs(jobs: Vec<BuildJob>, opts: RunOptions, color: bool, timestamps: bool
 /// Resolves on SIGINT or SIGTERM.
 async fn wait_for_signal() {
     use tokio::signal::unix::{signal, SignalKind};
-    match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
         (Ok(mut int), Ok(mut term)) => {
             tokio::select! {
                 _ = int.recv() => {}

@@ -1,5 +1,6 @@
 //! One module per `kiln` command.
 
+pub mod build;
 pub mod common;
 pub mod console;
 pub mod fmt;

@@ -55,7 +55,8 @@ pub enum OnError {
 }
 
 /// One build to run: a source of a build block with its provisioners and
-/// post-processor chains (already filtered by `-only`/`-except`).
+/// post-processor chains, already filtered by `-only`/`-except` and by
+/// their own `only`/`except` (see `plan`).
 #[derive(Debug, Clone)]
 pub struct BuildJob {
     /// The full build name (`TYPE.NAME` or `BUILD.TYPE.NAME`).
@@ -222,13 +223,6 @@ impl ProvisionHook for Hook<'_> {
     }
 }
 
-fn applies(only: &[String], except: &[String], job: &BuildJob) -> bool {
-    let matches = |p: &String| {
-        p == &job.name || p == &job.source_name || job.name.ends_with(&format!(".{p}"))
-    };
-    (only.is_empty() || only.iter().any(matches)) && !except.iter().any(matches)
-}
-
 async fn build_and_post_process(
     job: &BuildJob,
     opts: &RunOptions,
@@ -237,17 +231,13 @@ async fn build_and_post_process(
 ) -> Result<Vec<Arc<dyn Artifact>>, BuildError> {
     let builder = builder::create(&job.builder)?;
     let mut provisioners = Vec::new();
-    for def in job
-        .provisioners
-        .iter()
-        .filter(|d| applies(&d.only, &d.except, job))
-    {
+    for def in &job.provisioners {
         provisioners.push((def, provisioner::create(&def.component)?));
     }
     let mut chains = Vec::new();
     for chain in &job.post_processors {
         let mut built = Vec::new();
-        for def in chain.iter().filter(|d| applies(&d.only, &d.except, job)) {
+        for def in chain {
             built.push((def, postprocessor::create(&def.component)?));
         }
         if !built.is_empty() {

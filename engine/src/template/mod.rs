@@ -8,8 +8,8 @@ pub mod json;
 pub mod load;
 pub mod model;
 pub mod options;
-pub mod upgrade;
 pub mod types;
+pub mod upgrade;
 pub mod value;
 pub mod vars;
 

@@ -28,6 +28,7 @@ pub mod gotmpl;
 pub mod hclwrite;
 pub mod interpolate;
 pub mod parse;
+pub mod render;
 pub mod template;
 pub mod timefmt;
 pub mod transpose;
@@ -39,6 +40,7 @@ use std::ops::Range as ByteRange;
 use std::path::Path;
 
 pub use interpolate::{interpolate, InterpContext, InterpError};
+pub use render::render_component;
 pub use template::{build_context, load_json_template, load_json_template_with_sources};
 
 use crate::diag::{Diagnostic, Diagnostics, Range, SourceFile, Sources};

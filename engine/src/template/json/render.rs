@@ -1,0 +1,56 @@
+//! Build-time rendering of a legacy JSON component: every string of its
+//! configuration goes through the Go-template engine with the build's
+//! context (`{{build_name}}`, `{{timestamp}}`, `{{user}}`…).
+
+use crate::template::model::{Component, ConfigBody};
+use crate::template::Value;
+
+use super::clean::CleanFuncs;
+use super::interpolate::{interpolate, InterpContext, InterpError};
+
+/// Render `c`'s configuration for the build `build_name` of builder type
+/// `build_type`. `{{ .Field }}` references a builder fills in later stay
+/// as written.
+pub fn render_component(
+    c: &Component,
+    base: &InterpContext,
+    build_name: &str,
+    build_type: &str,
+) -> Result<Component, InterpError> {
+    let mut ctx = base.clone();
+    ctx.defer_build = false;
+    ctx.build_name = Some(build_name.to_string());
+    ctx.build_type = Some(build_type.to_string());
+    ctx.clean_funcs = CleanFuncs::for_builder(build_type);
+    let mut out = c.clone();
+    render_body(&mut out.config, &ctx)?;
+    Ok(out)
+}
+
+fn render_body(body: &mut ConfigBody, ctx: &InterpContext) -> Result<(), InterpError> {
+    for attr in body.attrs.values_mut() {
+        render_value(&mut attr.value, ctx)?;
+    }
+    for block in &mut body.blocks {
+        render_body(&mut block.body, ctx)?;
+    }
+    Ok(())
+}
+
+fn render_value(v: &mut Value, ctx: &InterpContext) -> Result<(), InterpError> {
+    match v {
+        Value::String(s) => *s = interpolate(s, ctx)?,
+        Value::List(items) => {
+            for item in items {
+                render_value(item, ctx)?;
+            }
+        }
+        Value::Map(m) => {
+            for item in m.values_mut() {
+                render_value(item, ctx)?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
