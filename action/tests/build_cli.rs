@@ -165,7 +165,7 @@ fn sigint_cancels_cleanly_and_leaves_nothing() {
             "source \"file\" \"a\" {{\n  content = \"a\"\n  target  = \"a.txt\"\n}}\nbuild {{\n  sources = [\"source.file.a\"]\n  provisioner \"shell-local\" {{\n    inline = [\"echo started\", \"{marker}\"]\n  }}\n}}\n"
         ),
     );
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kiln"))
+    let child = Command::new(env!("CARGO_BIN_EXE_kiln"))
         .args(["build", "-color=false", "t.pkr.hcl"])
         .current_dir(dir.path())
         .stdout(Stdio::piped())
