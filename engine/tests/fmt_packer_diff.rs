@@ -18,6 +18,13 @@ use std::process::Command;
 use fmt_support::{corpus_hcl_files, mutations};
 use kiln_engine::fmt::format;
 
+fn extra_seeds() -> u64 {
+    std::env::var("KILN_FMT_DIFF_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 fn find_packer() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("KILN_PACKER") {
         return Some(PathBuf::from(p));
@@ -360,6 +367,22 @@ fn kiln_formats_exactly_like_packer() {
             variants.push((
                 format!("v{i:04}-{m}.pkr.hcl"),
                 format!("{origin} [{m}]"),
+                text,
+            ));
+        }
+        // KILN_FMT_DIFF_SEEDS=N adds N more random re-spacings per file
+        // (for a longer search; CI uses the default of none).
+        for seed in 0..extra_seeds() {
+            let mut rng = fmt_support::Rng::new(seed * 7919 + i as u64);
+            let text = fmt_support::respace(&src, &mut rng);
+            let text = if seed % 3 == 0 {
+                fmt_support::to_crlf(&text)
+            } else {
+                text
+            };
+            variants.push((
+                format!("v{i:04}-s{seed}.pkr.hcl"),
+                format!("{origin} [seed {seed}]"),
                 text,
             ));
         }
