@@ -18,6 +18,13 @@ use std::process::Command;
 use fmt_support::{corpus_hcl_files, mutations};
 use kiln_engine::fmt::format;
 
+fn edit_seeds() -> u64 {
+    std::env::var("KILN_FMT_DIFF_EDITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 fn extra_seeds() -> u64 {
     std::env::var("KILN_FMT_DIFF_SEEDS")
         .ok()
@@ -367,6 +374,17 @@ fn kiln_formats_exactly_like_packer() {
             variants.push((
                 format!("v{i:04}-{m}.pkr.hcl"),
                 format!("{origin} [{m}]"),
+                text,
+            ));
+        }
+        // KILN_FMT_DIFF_EDITS=N adds N token deletions/duplications per
+        // file: mostly invalid input, to compare the syntax gates.
+        for seed in 0..edit_seeds() {
+            let mut rng = fmt_support::Rng::new(seed * 104_729 + i as u64);
+            let text = fmt_support::token_edit(&src, &mut rng);
+            variants.push((
+                format!("v{i:04}-e{seed}.pkr.hcl"),
+                format!("{origin} [edit {seed}]"),
                 text,
             ));
         }
