@@ -454,7 +454,12 @@ fn kiln_formats_exactly_like_packer() {
         let want = std::fs::read_to_string(tmp.path().join(name)).expect("read back");
         let want = current_hclwrite_bang_rule(&want);
         match kiln {
-            Ok(got) if got == want => same += 1,
+            Ok(got) if got == want => {
+                same += 1;
+                if format(&got).as_ref() != Ok(&got) {
+                    mismatches.push(format!("{origin}: formatting is not idempotent"));
+                }
+            }
             Ok(got) => {
                 let diff = kiln_engine::fmt::diff::unified_diff(&want, &got, name);
                 mismatches.push(format!(

@@ -88,6 +88,16 @@ pub fn discover(paths: &[PathBuf], recursive: bool) -> Vec<Result<Target, FileEr
             }
         }
     }
+    // A file named twice (`kiln fmt a.pkr.hcl .`) is formatted once: two
+    // concurrent workers must not race on it.
+    if paths.len() < 2 {
+        return out;
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|t| match t {
+        Ok(Target::File(p)) => seen.insert(fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
+        _ => true,
+    });
     out
 }
 
@@ -340,6 +350,15 @@ mod tests {
         let found = discover(&[tmp.path().to_path_buf()], true);
         let files: Vec<_> = found.into_iter().filter_map(Result::ok).collect();
         assert_eq!(files, vec![Target::File(sub.join("a.pkr.hcl"))]);
+    }
+
+    #[test]
+    fn a_file_named_twice_is_listed_once() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let f = tmp.path().join("a.pkr.hcl");
+        fs::write(&f, "a = 1\n").expect("write");
+        let found = discover(&[f.clone(), tmp.path().to_path_buf(), f.clone()], false);
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 
     #[test]
