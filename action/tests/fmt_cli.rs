@@ -212,6 +212,12 @@ fn conformance_error_cases_via_the_cli() {
     let o = kiln(tmp.path(), &["malformed.pkr.hcl"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("malformed.pkr.hcl:5"), "{}", stderr(&o));
+    // Packer's TestFmtParseError looks for this sentence.
+    assert!(
+        stderr(&o).contains("An argument or block definition is required here."),
+        "{}",
+        stderr(&o)
+    );
     assert_eq!(read(&m), malformed);
 
     let o = kiln(tmp.path(), &["test.json"]);

@@ -87,6 +87,16 @@ fn unformat(src: &str) -> String {
 }
 
 fn main() {
+    // `cargo bench` passes `--bench`; test runners (`cargo test
+    // --all-targets`, nextest's `--list`) must not start the benchmark.
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--list") {
+        return;
+    }
+    if !args.iter().any(|a| a == "--bench") {
+        println!("fmt benchmark: not run outside `cargo bench -p kiln-engine --bench fmt`");
+        return;
+    }
     let shared = shared_dir();
     let mut files = Vec::new();
     walk(&shared.join("conformance"), &mut files);

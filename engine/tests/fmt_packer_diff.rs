@@ -18,6 +18,20 @@ use std::process::Command;
 use fmt_support::{corpus_hcl_files, mutations};
 use kiln_engine::fmt::format;
 
+fn edit_seeds() -> u64 {
+    std::env::var("KILN_FMT_DIFF_EDITS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+fn extra_seeds() -> u64 {
+    std::env::var("KILN_FMT_DIFF_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 fn find_packer() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("KILN_PACKER") {
         return Some(PathBuf::from(p));
@@ -363,6 +377,33 @@ fn kiln_formats_exactly_like_packer() {
                 text,
             ));
         }
+        // KILN_FMT_DIFF_EDITS=N adds N token deletions/duplications per
+        // file: mostly invalid input, to compare the syntax gates.
+        for seed in 0..edit_seeds() {
+            let mut rng = fmt_support::Rng::new(seed * 104_729 + i as u64);
+            let text = fmt_support::token_edit(&src, &mut rng);
+            variants.push((
+                format!("v{i:04}-e{seed}.pkr.hcl"),
+                format!("{origin} [edit {seed}]"),
+                text,
+            ));
+        }
+        // KILN_FMT_DIFF_SEEDS=N adds N more random re-spacings per file
+        // (for a longer search; CI uses the default of none).
+        for seed in 0..extra_seeds() {
+            let mut rng = fmt_support::Rng::new(seed * 7919 + i as u64);
+            let text = fmt_support::respace(&src, &mut rng);
+            let text = if seed % 3 == 0 {
+                fmt_support::to_crlf(&text)
+            } else {
+                text
+            };
+            variants.push((
+                format!("v{i:04}-s{seed}.pkr.hcl"),
+                format!("{origin} [seed {seed}]"),
+                text,
+            ));
+        }
     }
     for (j, src) in EXTRAS.iter().enumerate() {
         let origin = format!("EXTRAS[{j}]");
@@ -413,7 +454,12 @@ fn kiln_formats_exactly_like_packer() {
         let want = std::fs::read_to_string(tmp.path().join(name)).expect("read back");
         let want = current_hclwrite_bang_rule(&want);
         match kiln {
-            Ok(got) if got == want => same += 1,
+            Ok(got) if got == want => {
+                same += 1;
+                if format(&got).as_ref() != Ok(&got) {
+                    mismatches.push(format!("{origin}: formatting is not idempotent"));
+                }
+            }
             Ok(got) => {
                 let diff = kiln_engine::fmt::diff::unified_diff(&want, &got, name);
                 mismatches.push(format!(

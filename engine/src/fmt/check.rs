@@ -135,21 +135,26 @@ fn rename_key(text: &str, at: usize, attempt: usize) -> Option<String> {
 /// must name an iteration variable next; hcl-edit would read `[for]` as a
 /// tuple holding a variable called `for`.
 fn bad_for_expression(src: &str, toks: &[Token]) -> Option<(Token, String)> {
-    let significant: Vec<&Token> = toks
-        .iter()
-        .filter(|t| !matches!(t.kind, TokenKind::Newline | TokenKind::Comment))
-        .collect();
-    significant.windows(3).find_map(|w| {
-        let opens = matches!(w[0].kind, TokenKind::OBrack | TokenKind::OBrace);
-        let is_for = w[1].kind == TokenKind::Ident && src.get(w[1].start..w[1].end) == Some("for");
-        (opens && is_for && w[2].kind != TokenKind::Ident).then(|| {
-            (
-                *w[2],
+    // (previous significant kind, whether it was a `for` after an opener)
+    let mut prev = TokenKind::Nil;
+    let mut after_open_for = false;
+    for t in toks {
+        if matches!(t.kind, TokenKind::Newline | TokenKind::Comment) {
+            continue;
+        }
+        if after_open_for && t.kind != TokenKind::Ident {
+            return Some((
+                *t,
                 "invalid \"for\" expression: an iteration variable name is expected after \"for\""
                     .to_string(),
-            )
-        })
-    })
+            ));
+        }
+        after_open_for = matches!(prev, TokenKind::OBrack | TokenKind::OBrace)
+            && t.kind == TokenKind::Ident
+            && src.as_bytes().get(t.start..t.end) == Some(b"for".as_slice());
+        prev = t.kind;
+    }
+    None
 }
 
 /// A heredoc without its closing marker (hcl-edit also accepts a marker

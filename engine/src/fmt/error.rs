@@ -63,15 +63,25 @@ impl FmtError {
             end,
         };
         match self {
-            FmtError::Syntax { message, .. } => Diagnostic::error(
-                "Invalid HCL syntax",
-                format!(
-                    "Failed to parse HCL {filename}:{}:{}: {message}.",
-                    self.line(),
-                    self.column()
-                ),
-            )
-            .with_range(range),
+            FmtError::Syntax { message, .. } => {
+                let at = format!("{filename}:{}:{}", self.line(), self.column());
+                if message.starts_with("invalid structure") {
+                    // hclsyntax's wording for the most common mistake.
+                    Diagnostic::error(
+                        "Argument or block definition required",
+                        format!(
+                            "An argument or block definition is required here. To set an argument, use the equals sign \"=\" to introduce the argument value.\n({at}: {message})"
+                        ),
+                    )
+                    .with_range(range)
+                } else {
+                    Diagnostic::error(
+                        "Invalid HCL syntax",
+                        format!("Failed to parse HCL {at}: {message}."),
+                    )
+                    .with_range(range)
+                }
+            }
             FmtError::InvalidUtf8 { .. } => Diagnostic::error(
                 "Invalid UTF-8",
                 format!(

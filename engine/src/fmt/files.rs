@@ -65,8 +65,8 @@ fn join_display(dir: &Path, name: &str) -> PathBuf {
 
 /// Expand the command-line paths into targets, in order. Directories are
 /// listed in name order and yield their `*.pkr.hcl` / `*.pkrvars.hcl`
-/// files (ignoring [`is_ignored_name`] entries); subdirectories are
-/// descended only when `recursive`. An explicitly named file must be an
+/// files (ignoring [`is_ignored_name`] entries); subdirectories (not
+/// symlinks to directories) are descended only when `recursive`. An explicitly named file must be an
 /// HCL file. Errors are returned in place so that other targets still run.
 pub fn discover(paths: &[PathBuf], recursive: bool) -> Vec<Result<Target, FileError>> {
     let mut out = Vec::new();
@@ -88,6 +88,16 @@ pub fn discover(paths: &[PathBuf], recursive: bool) -> Vec<Result<Target, FileEr
             }
         }
     }
+    // A file named twice (`kiln fmt a.pkr.hcl .`) is formatted once: two
+    // concurrent workers must not race on it.
+    if paths.len() < 2 {
+        return out;
+    }
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|t| match t {
+        Ok(Target::File(p)) => seen.insert(fs::canonicalize(p).unwrap_or_else(|_| p.clone())),
+        _ => true,
+    });
     out
 }
 
@@ -114,8 +124,9 @@ fn walk_dir(dir: &Path, recursive: bool, out: &mut Vec<Result<Target, FileError>
         if is_ignored_name(&name) {
             continue;
         }
-        let path = entry.path();
-        let is_dir = fs::metadata(&path).map(|m| m.is_dir()).unwrap_or(false);
+        // Like Packer (Lstat), a symlink to a directory is not descended
+        // (no loops); a symlink to a file is formatted through the link.
+        let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
         names.push((name, is_dir));
     }
     names.sort();
@@ -326,6 +337,28 @@ mod tests {
         let names: Vec<_> = fs::read_dir(tmp.path()).expect("ls").collect();
         assert!(names.len() <= 2, "temporary files left behind");
         assert!(write_atomic(&tmp.path().join("missing"), b"x").is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn recursion_does_not_follow_directory_symlinks() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let sub = tmp.path().join("sub");
+        fs::create_dir(&sub).expect("mkdir");
+        fs::write(sub.join("a.pkr.hcl"), "a = 1\n").expect("write");
+        std::os::unix::fs::symlink(tmp.path(), sub.join("loop")).expect("symlink");
+        let found = discover(&[tmp.path().to_path_buf()], true);
+        let files: Vec<_> = found.into_iter().filter_map(Result::ok).collect();
+        assert_eq!(files, vec![Target::File(sub.join("a.pkr.hcl"))]);
+    }
+
+    #[test]
+    fn a_file_named_twice_is_listed_once() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let f = tmp.path().join("a.pkr.hcl");
+        fs::write(&f, "a = 1\n").expect("write");
+        let found = discover(&[f.clone(), tmp.path().to_path_buf(), f.clone()], false);
+        assert_eq!(found.len(), 1, "{found:?}");
     }
 
     #[test]

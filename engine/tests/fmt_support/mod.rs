@@ -254,3 +254,36 @@ pub fn mutations(src: &str, seed: u64) -> Vec<(&'static str, String)> {
         ("combined", combined),
     ]
 }
+
+/// Delete or duplicate one random significant token (outside literals):
+/// mostly produces invalid input, to compare the syntax gates.
+pub fn token_edit(src: &str, rng: &mut Rng) -> String {
+    let toks = lex(src.as_bytes());
+    let candidates: Vec<&Token> = toks
+        .iter()
+        .filter(|t| {
+            !matches!(
+                t.kind,
+                TokenKind::Eof
+                    | TokenKind::QuotedLit
+                    | TokenKind::StringLit
+                    | TokenKind::CHeredoc
+                    | TokenKind::QuotedNewline
+            )
+        })
+        .collect();
+    if candidates.is_empty() {
+        return src.to_string();
+    }
+    let t = candidates[rng.below(candidates.len() as u64) as usize];
+    let b = src.as_bytes();
+    let mut out = Vec::with_capacity(b.len() + 16);
+    out.extend_from_slice(&b[..t.start]);
+    if rng.below(2) == 0 {
+        out.extend_from_slice(&b[t.start..t.end]);
+        out.push(b' ');
+        out.extend_from_slice(&b[t.start..t.end]);
+    }
+    out.extend_from_slice(&b[t.end..]);
+    String::from_utf8(out).unwrap_or_else(|_| src.to_string())
+}
