@@ -41,6 +41,7 @@ mod textenc;
 mod typeconv;
 mod uuid;
 mod yaml;
+mod yamldecode;
 
 pub use typeconv::{convert_to_type, parse_type, TypeExpr};
 
