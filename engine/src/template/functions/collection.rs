@@ -345,6 +345,9 @@ pub fn transpose(_: &FuncCtx, a: &[Value]) -> R {
 
 pub fn zipmap(_: &FuncCtx, a: &[Value]) -> R {
     let keys = list_arg(a, 0)?;
+    if keys.iter().any(Value::is_unknown) {
+        return Ok(Value::Unknown);
+    }
     let values = list_arg(a, 1)?;
     if keys.len() != values.len() {
         return Err(arg_err(

@@ -4,8 +4,11 @@
 //! The evaluator calls [`call`] with evaluated arguments. Conventions:
 //!
 //! * Any argument that is (or contains) [`Value::Unknown`] makes the result
-//!   `Unknown` (a few functions such as `length`, `sensitive` and
-//!   `coalesce` look inside instead).
+//!   `Unknown`, except that structural functions (`concat`, `merge`,
+//!   `element`, `keys`, `values`, `slice`, `reverse`, `chunklist`,
+//!   `coalescelist`, `zipmap`, `tolist`, `tomap`, `convert`) carry unknown
+//!   elements through, and `length`, `coalesce`, `sensitive` and
+//!   `nonsensitive` look at unknowns themselves (as cty does).
 //! * Errors carry the 0-based index of the offending argument
 //!   ([`FuncError::Argument`]) so the caller can point at it.
 //! * `try` and `can` are registered with `lazy: true` so that validation
@@ -73,6 +76,18 @@ pub enum FuncError {
     Failed(String),
 }
 
+/// How [`call`] treats unknown arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unknowns {
+    /// Any argument that is or contains an unknown makes the result unknown.
+    Deep,
+    /// Only an argument that is itself unknown makes the result unknown;
+    /// collections may carry unknown elements through (`concat`, `merge`…).
+    Shallow,
+    /// The function looks at unknowns itself.
+    Custom,
+}
+
 /// The implementation of a function.
 pub type FuncImpl = fn(&FuncCtx, &[Value]) -> Result<Value, FuncError>;
 
@@ -88,8 +103,8 @@ pub struct Function {
     /// Packer allows this function only in input variable default values
     /// (`env`), where it is also the only function allowed.
     pub variable_default_only: bool,
-    /// The function handles unknown arguments itself.
-    pub(crate) sees_unknown: bool,
+    /// How unknown arguments are handled before the implementation runs.
+    pub(crate) unknowns: Unknowns,
     pub(crate) imp: FuncImpl,
 }
 
@@ -112,8 +127,16 @@ const fn f(name: &'static str, min: usize, max: Option<usize>, imp: FuncImpl) ->
         max_args: max,
         lazy: false,
         variable_default_only: false,
-        sees_unknown: false,
+        unknowns: Unknowns::Deep,
         imp,
+    }
+}
+
+/// Like [`f`] for structural functions that pass unknown elements through.
+const fn sh(name: &'static str, min: usize, max: Option<usize>, imp: FuncImpl) -> Function {
+    Function {
+        unknowns: Unknowns::Shallow,
+        ..f(name, min, max, imp)
     }
 }
 
@@ -125,7 +148,7 @@ const fn u(name: &'static str, min: usize, max: Option<usize>, imp: FuncImpl) ->
         max_args: max,
         lazy: false,
         variable_default_only: false,
-        sees_unknown: true,
+        unknowns: Unknowns::Custom,
         imp,
     }
 }
@@ -143,7 +166,7 @@ const fn lazy(name: &'static str, min: usize, max: Option<usize>) -> Function {
         max_args: max,
         lazy: true,
         variable_default_only: false,
-        sees_unknown: true,
+        unknowns: Unknowns::Custom,
         imp: lazy_impl,
     }
 }
@@ -174,22 +197,22 @@ static FUNCTIONS: &[Function] = &[
     lazy("can", 1, m(1)),
     f("ceil", 1, m(1), numeric::ceil),
     f("chomp", 1, m(1), string::chomp),
-    f("chunklist", 2, m(2), collection::chunklist),
+    sh("chunklist", 2, m(2), collection::chunklist),
     f("cidrhost", 2, m(2), network::cidrhost),
     f("cidrnetmask", 1, m(1), network::cidrnetmask),
     f("cidrsubnet", 3, m(3), network::cidrsubnet),
     f("cidrsubnets", 1, N, network::cidrsubnets),
     u("coalesce", 1, N, collection::coalesce),
-    f("coalescelist", 1, N, collection::coalescelist),
+    sh("coalescelist", 1, N, collection::coalescelist),
     f("compact", 1, m(1), collection::compact),
-    f("concat", 0, N, collection::concat),
+    sh("concat", 0, N, collection::concat),
     f("consul_key", 1, m(1), secrets::consul_key),
     f("contains", 2, m(2), collection::contains),
-    f("convert", 2, m(2), typeconv::convert),
+    sh("convert", 2, m(2), typeconv::convert),
     f("csvdecode", 1, m(1), encoding::csvdecode),
     f("dirname", 1, m(1), filesystem::dirname),
     f("distinct", 1, m(1), collection::distinct),
-    f("element", 2, m(2), collection::element),
+    sh("element", 2, m(2), collection::element),
     f("endswith", 2, m(2), string::endswith),
     Function {
         variable_default_only: true,
@@ -209,7 +232,7 @@ static FUNCTIONS: &[Function] = &[
     f("join", 2, N, string::join),
     f("jsondecode", 1, m(1), encoding::jsondecode),
     f("jsonencode", 1, m(1), encoding::jsonencode),
-    f("keys", 1, m(1), collection::keys),
+    sh("keys", 1, m(1), collection::keys),
     f("legacy_isotime", 0, m(1), datetime::legacy_isotime),
     f("legacy_strftime", 0, m(1), datetime::legacy_strftime),
     u("length", 1, m(1), collection::length),
@@ -218,7 +241,7 @@ static FUNCTIONS: &[Function] = &[
     f("lower", 1, m(1), string::lower),
     f("max", 1, N, numeric::max),
     f("md5", 1, m(1), crypto::md5),
-    f("merge", 0, N, collection::merge),
+    sh("merge", 0, N, collection::merge),
     f("min", 1, N, numeric::min),
     u("nonsensitive", 1, m(1), typeconv::identity),
     f("parseint", 2, m(2), numeric::parseint),
@@ -229,7 +252,7 @@ static FUNCTIONS: &[Function] = &[
     f("regex_replace", 3, m(3), string::regex_replace),
     f("regexall", 2, m(2), string::regexall),
     f("replace", 3, m(3), string::replace),
-    f("reverse", 1, m(1), collection::reverse),
+    sh("reverse", 1, m(1), collection::reverse),
     f("rsadecrypt", 2, m(2), crypto::rsadecrypt),
     u("sensitive", 1, m(1), typeconv::identity),
     f("setintersection", 1, N, collection::setintersection),
@@ -240,7 +263,7 @@ static FUNCTIONS: &[Function] = &[
     f("sha256", 1, m(1), crypto::sha256),
     f("sha512", 1, m(1), crypto::sha512),
     f("signum", 1, m(1), numeric::signum),
-    f("slice", 3, m(3), collection::slice),
+    sh("slice", 3, m(3), collection::slice),
     f("sort", 1, m(1), collection::sort),
     f("split", 2, m(2), string::split),
     f("startswith", 2, m(2), string::startswith),
@@ -255,8 +278,8 @@ static FUNCTIONS: &[Function] = &[
     f("timestamp", 0, m(0), datetime::timestamp),
     f("title", 1, m(1), string::title),
     f("tobool", 1, m(1), typeconv::tobool),
-    f("tolist", 1, m(1), typeconv::tolist),
-    f("tomap", 1, m(1), typeconv::tomap),
+    sh("tolist", 1, m(1), typeconv::tolist),
+    sh("tomap", 1, m(1), typeconv::tomap),
     f("tonumber", 1, m(1), typeconv::tonumber),
     f("toset", 1, m(1), typeconv::toset),
     f("tostring", 1, m(1), typeconv::tostring),
@@ -270,11 +293,11 @@ static FUNCTIONS: &[Function] = &[
     f("urlencode", 1, m(1), encoding::urlencode),
     f("uuidv4", 0, m(0), uuid::uuidv4),
     f("uuidv5", 2, m(2), uuid::uuidv5),
-    f("values", 1, m(1), collection::values),
+    sh("values", 1, m(1), collection::values),
     f("vault", 2, m(2), secrets::vault),
     f("yamldecode", 1, m(1), yaml::yamldecode),
     f("yamlencode", 1, m(1), yaml::yamlencode),
-    f("zipmap", 2, m(2), collection::zipmap),
+    sh("zipmap", 2, m(2), collection::zipmap),
 ];
 
 /// The function named `name`, if any.
@@ -321,7 +344,12 @@ pub fn call(name: &str, ctx: &FuncCtx, args: &[Value]) -> Result<Value, FuncErro
             got: args.len(),
         });
     }
-    if !func.sees_unknown && args.iter().any(Value::is_unknown) {
+    let unknown = match func.unknowns {
+        Unknowns::Deep => args.iter().any(Value::is_unknown),
+        Unknowns::Shallow => args.iter().any(|a| matches!(a, Value::Unknown)),
+        Unknowns::Custom => false,
+    };
+    if unknown {
         return Ok(Value::Unknown);
     }
     (func.imp)(ctx, args)

@@ -249,6 +249,37 @@ fn unknown_arguments_give_unknown() {
         n(2.0)
     );
     assert_eq!(call_ok("sensitive", &[Value::Unknown]), Value::Unknown);
+    // Structural functions keep unknown elements instead of losing the
+    // whole value, as cty does.
+    let u = Value::Unknown;
+    assert_eq!(
+        call_ok("concat", &[l(vec![u.clone()]), l(vec![s("a")])]),
+        l(vec![u.clone(), s("a")])
+    );
+    assert_eq!(
+        call_ok("merge", &[obj(&[("a", u.clone())]), obj(&[("b", s("x"))])]),
+        obj(&[("a", u.clone()), ("b", s("x"))])
+    );
+    assert_eq!(
+        call_ok("keys", &[obj(&[("a", u.clone())])]),
+        l(vec![s("a")])
+    );
+    assert_eq!(
+        call_ok("element", &[l(vec![s("a"), u.clone()]), n(0.0)]),
+        s("a")
+    );
+    assert_eq!(call_ok("element", &[l(vec![s("a")]), u.clone()]), u.clone());
+    assert_eq!(
+        call_ok("tolist", &[l(vec![u.clone(), n(1.0)])]),
+        l(vec![u.clone(), n(1.0)])
+    );
+    assert_eq!(call_ok("toset", &[l(vec![u.clone(), n(1.0)])]), u.clone());
+    assert_eq!(
+        call_ok("zipmap", &[l(vec![u.clone()]), l(vec![n(1.0)])]),
+        u.clone()
+    );
+    assert_eq!(call_ok("join", &[s(","), l(vec![u.clone()])]), u.clone());
+    assert_eq!(call_ok("jsonencode", &[l(vec![u.clone()])]), u);
 }
 
 #[test]

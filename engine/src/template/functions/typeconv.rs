@@ -246,7 +246,10 @@ fn conv(v: &Value, ty: &TypeExpr, at: &str, depth: usize) -> Result<Value, Strin
                 .enumerate()
                 .map(|(i, item)| conv(item, &el, &path(at, i), depth + 1))
                 .collect::<Result<Vec<_>, _>>()?;
-            if matches!(ty, TypeExpr::Set(_)) {
+            if matches!(ty, TypeExpr::Set(_)) && out.iter().any(Value::is_unknown) {
+                // Unknown elements may turn out equal to others.
+                Ok(Value::Unknown)
+            } else if matches!(ty, TypeExpr::Set(_)) {
                 Ok(Value::List(to_set(out)))
             } else {
                 Ok(Value::List(out))
