@@ -53,10 +53,17 @@ pub struct FuncCtx<'a> {
     /// Directory relative paths are resolved against (Packer: the current working directory).
     pub base_dir: &'a Path,
     /// Renders an HCL template string with the given variables (object), for `templatefile`; provided by the evaluator.
+    ///
+    /// `templatefile` has already read the file and checked that the
+    /// variables are an object with identifier keys. As in Packer, the
+    /// template sees only those variables and all functions except
+    /// `templatefile` itself ("cannot recursively call templatefile from
+    /// inside templatefile call"); the evaluator enforces that.
     pub render_template: &'a dyn Fn(&str, &Value) -> Result<Value, String>,
 }
 
-/// Why a function call failed.
+/// Why a function call failed. The evaluator attaches source locations:
+/// [`FuncError::Argument`] points at one argument, the others at the call.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FuncError {
     #[error("Call to unknown function: there is no function named \"{name}\".{}", suggestion.as_ref().map(|s| format!(" Did you mean \"{s}\"?")).unwrap_or_default())]
