@@ -37,6 +37,7 @@ mod format;
 mod helpers;
 mod network;
 mod numeric;
+mod params;
 mod secrets;
 mod sigv4;
 mod string;
@@ -113,6 +114,19 @@ pub struct Function {
     /// How unknown arguments are handled before the implementation runs.
     pub(crate) unknowns: Unknowns,
     pub(crate) imp: FuncImpl,
+}
+
+impl Function {
+    /// The name of parameter `index` as go-cty / Packer call it (for
+    /// variadic functions, the last name covers the remaining arguments),
+    /// so argument errors can read `Invalid value for "newbits" parameter`.
+    pub fn param_name(&self, index: usize) -> Option<&'static str> {
+        let params = params::params(self.name);
+        match self.max_args {
+            None => params.get(index).or(params.last()).copied(),
+            Some(_) => params.get(index).copied(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Function {
