@@ -45,7 +45,7 @@ pub fn bcrypt(_: &FuncCtx, a: &[Value]) -> R {
         ));
     }
     if s.len() > 72 {
-        return Err(arg_err(0, "bcrypt input must be at most 72 bytes long"));
+        return Err(arg_err(0, "bcrypt: password length exceeds 72 bytes"));
     }
     bcrypt::hash(s.as_bytes(), cost as u32)
         .map(|h| string(h.replacen("$2b$", "$2a$", 1)))
@@ -59,15 +59,88 @@ pub fn rsadecrypt(_: &FuncCtx, a: &[Value]) -> R {
         .decode(str_arg(a, 0)?.trim())
         .map_err(|e| arg_err(0, format!("failed to decode input as base64: {e}")))?;
     let pem = str_arg(a, 1)?;
-    let key = rsa::RsaPrivateKey::from_pkcs1_pem(pem.trim())
-        .or_else(|_| rsa::RsaPrivateKey::from_pkcs8_pem(pem.trim()))
-        .map_err(|e| arg_err(1, format!("failed to parse key: {e}")))?;
+    let pem = pem.trim();
+    let key = if pem.starts_with("-----BEGIN OPENSSH PRIVATE KEY-----") {
+        openssh_rsa_key(pem).map_err(|e| arg_err(1, format!("failed to parse key: {e}")))?
+    } else {
+        rsa::RsaPrivateKey::from_pkcs1_pem(pem)
+            .or_else(|_| rsa::RsaPrivateKey::from_pkcs8_pem(pem))
+            .map_err(|e| arg_err(1, format!("failed to parse key: {e}")))?
+    };
     let plain = key
         .decrypt(rsa::Pkcs1v15Encrypt, &cipher)
         .map_err(|e| failed(format!("failed to decrypt: {e}")))?;
     String::from_utf8(plain)
         .map(Value::String)
         .map_err(|_| failed("the decrypted result is not valid UTF-8"))
+}
+
+/// Reader for the SSH wire encoding (RFC 4251 strings and integers).
+struct SshReader<'a>(&'a [u8]);
+
+impl<'a> SshReader<'a> {
+    fn u32(&mut self) -> Result<u32, String> {
+        let (head, rest) = self
+            .0
+            .split_first_chunk::<4>()
+            .ok_or("truncated key data")?;
+        self.0 = rest;
+        Ok(u32::from_be_bytes(*head))
+    }
+
+    fn bytes(&mut self) -> Result<&'a [u8], String> {
+        let len = self.u32()? as usize;
+        if len > self.0.len() {
+            return Err("truncated key data".into());
+        }
+        let (head, rest) = self.0.split_at(len);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn int(&mut self) -> Result<rsa::BigUint, String> {
+        Ok(rsa::BigUint::from_bytes_be(self.bytes()?))
+    }
+}
+
+/// An unencrypted RSA key in OpenSSH's `openssh-key-v1` format.
+fn openssh_rsa_key(pem: &str) -> Result<rsa::RsaPrivateKey, String> {
+    let body: String = pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect::<Vec<_>>()
+        .concat();
+    let data = STANDARD
+        .decode(body.trim())
+        .map_err(|e| format!("invalid base64 in key: {e}"))?;
+    let rest = data
+        .strip_prefix(b"openssh-key-v1\0")
+        .ok_or("not an openssh-key-v1 key")?;
+    let mut r = SshReader(rest);
+    let cipher = r.bytes()?;
+    let _kdf = r.bytes()?;
+    let _kdf_options = r.bytes()?;
+    if cipher != b"none" {
+        return Err("encrypted (passphrase-protected) keys are not supported".into());
+    }
+    if r.u32()? != 1 {
+        return Err("expected exactly one key".into());
+    }
+    let _public = r.bytes()?;
+    let mut p = SshReader(r.bytes()?);
+    if p.u32()? != p.u32()? {
+        return Err("corrupt private key (check values differ)".into());
+    }
+    if p.bytes()? != b"ssh-rsa" {
+        return Err("only RSA keys can decrypt".into());
+    }
+    let n = p.int()?;
+    let e = p.int()?;
+    let d = p.int()?;
+    let _iqmp = p.int()?;
+    let prime1 = p.int()?;
+    let prime2 = p.int()?;
+    rsa::RsaPrivateKey::from_components(n, e, d, vec![prime1, prime2]).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -120,6 +193,19 @@ s2NbPV48IJwBIb3W2SaIymvRQZlAq0Po4t/DNa5uvUw=
         assert!(bcrypt::verify("hello world", &h).unwrap_or(false));
         assert!(call("bcrypt", &ctx(), &[s("x"), n(32.0), n(1.0)]).is_err());
         assert!(call("bcrypt", &ctx(), &[s("x"), n(32.0)]).is_err());
+    }
+
+    const OPENSSH_KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAlwAAAAdzc2gtcn\nNhAAAAAwEAAQAAAIEAsUI1lLI57f9A87ewjj6PzOKh7btAZo7F7ABrGKWrR1RtMibwPSk1\nPn+5E8F2AJ4YXHiDE0yU66qYS291UT8aUsSkC+1coNojnzGyPesa29sJEFlH1arqPybm4t\nxyavmvD22WtxDJrdWzugtAVPEXieKfI7Mg0W/xxtjES++fEy0AAAIAkWUN/pFlDf4AAAAH\nc3NoLXJzYQAAAIEAsUI1lLI57f9A87ewjj6PzOKh7btAZo7F7ABrGKWrR1RtMibwPSk1Pn\n+5E8F2AJ4YXHiDE0yU66qYS291UT8aUsSkC+1coNojnzGyPesa29sJEFlH1arqPybm4txy\navmvD22WtxDJrdWzugtAVPEXieKfI7Mg0W/xxtjES++fEy0AAAADAQABAAAAgGmtr4QXPb\nJGm9KxkPE9Gz5rX178ZEjAlf89wJvRKWw9SVy9Gj1cdAHu48iDbnavypZWws6euapG6sUO\njkMB/A6dEZnj97sXw6ZXw1VIlvrlssmeK54CUHz8bmSeCEk7AheniefuEdEr8X0LX96+uF\nsIuEdbaZTAb7yuaIENVbGBAAAAQQCQa2aTnCcqsc/BGVxoJimUMmJLSWCx9FnqWCouYaCG\n4Uk5+mMfYDK+/0ueQBGf5SdtI3u8vnBI1ecN60T8a3x3AAAAQQDsNAtuykBRB6U0dpvEPs\neurnOKCVKtw94WfiHUwoDsWv0mAtV3gQ3kcInW8OaVu5OyqMjKtxh5A8AvWlC//xODAAAA\nQQDAHXQWdn924HG8zXlmGRF4KakRkZBQ662Bw1J0oMVW2KqkctzUPYR9uFTqh1hZ8yulCb\n+gmMqCvxSDAu9NP4+PAAAABHRlc3QBAgMEBQY=\n-----END OPENSSH PRIVATE KEY-----";
+    const OPENSSH_CIPHER: &str = "M8jNnVo7qe6udyiUae9RCDkud48ZDB0mMIzmN6k4zW03WsxBsWcVZKCXvW33lH15CuXP1sGR01xqDRMPluZlsM0djppRMB6/hwFAYpMuvg7gBWFdEG44f0udkv93XkXJIqgYmvKwoPnbnvAEcAb5dKh2pRcJYmcAcvYB40Zawk8=";
+
+    #[test]
+    fn rsadecrypt_openssh_key() {
+        assert_eq!(
+            call_ok("rsadecrypt", &[s(OPENSSH_CIPHER), s(OPENSSH_KEY)]),
+            s("hello openssh")
+        );
+        let truncated = &OPENSSH_KEY[..200];
+        assert!(call("rsadecrypt", &ctx(), &[s(OPENSSH_CIPHER), s(truncated)]).is_err());
     }
 
     #[test]

@@ -48,13 +48,14 @@ fn clean(p: &Path) -> PathBuf {
 }
 
 fn resolve(ctx: &FuncCtx, p: &str, index: usize) -> Result<PathBuf, FuncError> {
-    let expanded = expand_home(p).map_err(|e| arg_err(index, e))?;
+    let expanded =
+        expand_home(p).map_err(|e| arg_err(index, format!("failed to expand ~: {e}")))?;
     let path = Path::new(&expanded);
-    Ok(if path.is_absolute() {
+    Ok(clean(&if path.is_absolute() {
         path.to_path_buf()
     } else {
         ctx.base_dir.join(path)
-    })
+    }))
 }
 
 fn absolute(ctx: &FuncCtx, p: &Path) -> PathBuf {
@@ -109,17 +110,15 @@ fn read(ctx: &FuncCtx, a: &[Value]) -> Result<Vec<u8>, FuncError> {
     let p = str_arg(a, 0)?;
     let path = resolve(ctx, &p, 0)?;
     std::fs::read(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => arg_err(
-            0,
-            format!("no file exists at {}; this function works only with files that are distributed as part of the configuration source code", path.display()),
-        ),
-        _ => arg_err(0, format!("failed to read {}: {e}", path.display())),
+        std::io::ErrorKind::NotFound => arg_err(0, format!("no file exists at {}", path.display())),
+        _ => arg_err(0, format!("failed to read {}", path.display())),
     })
 }
 
 pub fn file(ctx: &FuncCtx, a: &[Value]) -> R {
+    let path = str_arg(a, 0)?;
     String::from_utf8(read(ctx, a)?).map(Value::String).map_err(|_| {
-        arg_err(0, "contents of the file are not valid UTF-8; use the filebase64 function to obtain the Base64 encoded contents or the other file functions (e.g. filemd5, filesha256) to obtain file hashing results instead")
+        arg_err(0, format!("contents of {path} are not valid UTF-8; use the filebase64 function to obtain the Base64 encoded contents or the other file functions (e.g. filemd5, filesha256) to obtain file hashing results instead"))
     })
 }
 

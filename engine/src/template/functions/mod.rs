@@ -4,8 +4,11 @@
 //! The evaluator calls [`call`] with evaluated arguments. Conventions:
 //!
 //! * Any argument that is (or contains) [`Value::Unknown`] makes the result
-//!   `Unknown` (a few functions such as `length`, `sensitive` and
-//!   `coalesce` look inside instead).
+//!   `Unknown`, except that structural functions (`concat`, `merge`,
+//!   `element`, `keys`, `values`, `slice`, `reverse`, `chunklist`,
+//!   `coalescelist`, `zipmap`, `tolist`, `tomap`, `convert`) carry unknown
+//!   elements through, and `length`, `coalesce`, `sensitive` and
+//!   `nonsensitive` look at unknowns themselves (as cty does).
 //! * Errors carry the 0-based index of the offending argument
 //!   ([`FuncError::Argument`]) so the caller can point at it.
 //! * `try` and `can` are registered with `lazy: true` so that validation
@@ -34,6 +37,8 @@ mod format;
 mod helpers;
 mod network;
 mod numeric;
+mod params;
+mod regex_compat;
 mod secrets;
 mod sigv4;
 mod string;
@@ -41,6 +46,7 @@ mod textenc;
 mod typeconv;
 mod uuid;
 mod yaml;
+mod yamldecode;
 
 pub use typeconv::{convert_to_type, parse_type, TypeExpr};
 
@@ -49,10 +55,17 @@ pub struct FuncCtx<'a> {
     /// Directory relative paths are resolved against (Packer: the current working directory).
     pub base_dir: &'a Path,
     /// Renders an HCL template string with the given variables (object), for `templatefile`; provided by the evaluator.
+    ///
+    /// `templatefile` has already read the file and checked that the
+    /// variables are an object with identifier keys. As in Packer, the
+    /// template sees only those variables and all functions except
+    /// `templatefile` itself ("cannot recursively call templatefile from
+    /// inside templatefile call"); the evaluator enforces that.
     pub render_template: &'a dyn Fn(&str, &Value) -> Result<Value, String>,
 }
 
-/// Why a function call failed.
+/// Why a function call failed. The evaluator attaches source locations:
+/// [`FuncError::Argument`] points at one argument, the others at the call.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FuncError {
     #[error("Call to unknown function: there is no function named \"{name}\".{}", suggestion.as_ref().map(|s| format!(" Did you mean \"{s}\"?")).unwrap_or_default())]
@@ -72,6 +85,18 @@ pub enum FuncError {
     Failed(String),
 }
 
+/// How [`call`] treats unknown arguments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unknowns {
+    /// Any argument that is or contains an unknown makes the result unknown.
+    Deep,
+    /// Only an argument that is itself unknown makes the result unknown;
+    /// collections may carry unknown elements through (`concat`, `merge`…).
+    Shallow,
+    /// The function looks at unknowns itself.
+    Custom,
+}
+
 /// The implementation of a function.
 pub type FuncImpl = fn(&FuncCtx, &[Value]) -> Result<Value, FuncError>;
 
@@ -87,9 +112,22 @@ pub struct Function {
     /// Packer allows this function only in input variable default values
     /// (`env`), where it is also the only function allowed.
     pub variable_default_only: bool,
-    /// The function handles unknown arguments itself.
-    pub(crate) sees_unknown: bool,
+    /// How unknown arguments are handled before the implementation runs.
+    pub(crate) unknowns: Unknowns,
     pub(crate) imp: FuncImpl,
+}
+
+impl Function {
+    /// The name of parameter `index` as go-cty / Packer call it (for
+    /// variadic functions, the last name covers the remaining arguments),
+    /// so argument errors can read `Invalid value for "newbits" parameter`.
+    pub fn param_name(&self, index: usize) -> Option<&'static str> {
+        let params = params::params(self.name);
+        match self.max_args {
+            None => params.get(index).or(params.last()).copied(),
+            Some(_) => params.get(index).copied(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Function {
@@ -111,8 +149,16 @@ const fn f(name: &'static str, min: usize, max: Option<usize>, imp: FuncImpl) ->
         max_args: max,
         lazy: false,
         variable_default_only: false,
-        sees_unknown: false,
+        unknowns: Unknowns::Deep,
         imp,
+    }
+}
+
+/// Like [`f`] for structural functions that pass unknown elements through.
+const fn sh(name: &'static str, min: usize, max: Option<usize>, imp: FuncImpl) -> Function {
+    Function {
+        unknowns: Unknowns::Shallow,
+        ..f(name, min, max, imp)
     }
 }
 
@@ -124,7 +170,7 @@ const fn u(name: &'static str, min: usize, max: Option<usize>, imp: FuncImpl) ->
         max_args: max,
         lazy: false,
         variable_default_only: false,
-        sees_unknown: true,
+        unknowns: Unknowns::Custom,
         imp,
     }
 }
@@ -142,7 +188,7 @@ const fn lazy(name: &'static str, min: usize, max: Option<usize>) -> Function {
         max_args: max,
         lazy: true,
         variable_default_only: false,
-        sees_unknown: true,
+        unknowns: Unknowns::Custom,
         imp: lazy_impl,
     }
 }
@@ -173,22 +219,22 @@ static FUNCTIONS: &[Function] = &[
     lazy("can", 1, m(1)),
     f("ceil", 1, m(1), numeric::ceil),
     f("chomp", 1, m(1), string::chomp),
-    f("chunklist", 2, m(2), collection::chunklist),
+    sh("chunklist", 2, m(2), collection::chunklist),
     f("cidrhost", 2, m(2), network::cidrhost),
     f("cidrnetmask", 1, m(1), network::cidrnetmask),
     f("cidrsubnet", 3, m(3), network::cidrsubnet),
     f("cidrsubnets", 1, N, network::cidrsubnets),
     u("coalesce", 1, N, collection::coalesce),
-    f("coalescelist", 1, N, collection::coalescelist),
+    sh("coalescelist", 1, N, collection::coalescelist),
     f("compact", 1, m(1), collection::compact),
-    f("concat", 0, N, collection::concat),
+    sh("concat", 0, N, collection::concat),
     f("consul_key", 1, m(1), secrets::consul_key),
     f("contains", 2, m(2), collection::contains),
-    f("convert", 2, m(2), typeconv::convert),
+    sh("convert", 2, m(2), typeconv::convert),
     f("csvdecode", 1, m(1), encoding::csvdecode),
     f("dirname", 1, m(1), filesystem::dirname),
     f("distinct", 1, m(1), collection::distinct),
-    f("element", 2, m(2), collection::element),
+    sh("element", 2, m(2), collection::element),
     f("endswith", 2, m(2), string::endswith),
     Function {
         variable_default_only: true,
@@ -208,7 +254,7 @@ static FUNCTIONS: &[Function] = &[
     f("join", 2, N, string::join),
     f("jsondecode", 1, m(1), encoding::jsondecode),
     f("jsonencode", 1, m(1), encoding::jsonencode),
-    f("keys", 1, m(1), collection::keys),
+    sh("keys", 1, m(1), collection::keys),
     f("legacy_isotime", 0, m(1), datetime::legacy_isotime),
     f("legacy_strftime", 0, m(1), datetime::legacy_strftime),
     u("length", 1, m(1), collection::length),
@@ -217,7 +263,7 @@ static FUNCTIONS: &[Function] = &[
     f("lower", 1, m(1), string::lower),
     f("max", 1, N, numeric::max),
     f("md5", 1, m(1), crypto::md5),
-    f("merge", 0, N, collection::merge),
+    sh("merge", 0, N, collection::merge),
     f("min", 1, N, numeric::min),
     u("nonsensitive", 1, m(1), typeconv::identity),
     f("parseint", 2, m(2), numeric::parseint),
@@ -228,7 +274,7 @@ static FUNCTIONS: &[Function] = &[
     f("regex_replace", 3, m(3), string::regex_replace),
     f("regexall", 2, m(2), string::regexall),
     f("replace", 3, m(3), string::replace),
-    f("reverse", 1, m(1), collection::reverse),
+    sh("reverse", 1, m(1), collection::reverse),
     f("rsadecrypt", 2, m(2), crypto::rsadecrypt),
     u("sensitive", 1, m(1), typeconv::identity),
     f("setintersection", 1, N, collection::setintersection),
@@ -239,7 +285,7 @@ static FUNCTIONS: &[Function] = &[
     f("sha256", 1, m(1), crypto::sha256),
     f("sha512", 1, m(1), crypto::sha512),
     f("signum", 1, m(1), numeric::signum),
-    f("slice", 3, m(3), collection::slice),
+    sh("slice", 3, m(3), collection::slice),
     f("sort", 1, m(1), collection::sort),
     f("split", 2, m(2), string::split),
     f("startswith", 2, m(2), string::startswith),
@@ -254,8 +300,8 @@ static FUNCTIONS: &[Function] = &[
     f("timestamp", 0, m(0), datetime::timestamp),
     f("title", 1, m(1), string::title),
     f("tobool", 1, m(1), typeconv::tobool),
-    f("tolist", 1, m(1), typeconv::tolist),
-    f("tomap", 1, m(1), typeconv::tomap),
+    sh("tolist", 1, m(1), typeconv::tolist),
+    sh("tomap", 1, m(1), typeconv::tomap),
     f("tonumber", 1, m(1), typeconv::tonumber),
     f("toset", 1, m(1), typeconv::toset),
     f("tostring", 1, m(1), typeconv::tostring),
@@ -269,11 +315,11 @@ static FUNCTIONS: &[Function] = &[
     f("urlencode", 1, m(1), encoding::urlencode),
     f("uuidv4", 0, m(0), uuid::uuidv4),
     f("uuidv5", 2, m(2), uuid::uuidv5),
-    f("values", 1, m(1), collection::values),
+    sh("values", 1, m(1), collection::values),
     f("vault", 2, m(2), secrets::vault),
     f("yamldecode", 1, m(1), yaml::yamldecode),
     f("yamlencode", 1, m(1), yaml::yamlencode),
-    f("zipmap", 2, m(2), collection::zipmap),
+    sh("zipmap", 2, m(2), collection::zipmap),
 ];
 
 /// The function named `name`, if any.
@@ -320,7 +366,12 @@ pub fn call(name: &str, ctx: &FuncCtx, args: &[Value]) -> Result<Value, FuncErro
             got: args.len(),
         });
     }
-    if !func.sees_unknown && args.iter().any(Value::is_unknown) {
+    let unknown = match func.unknowns {
+        Unknowns::Deep => args.iter().any(Value::is_unknown),
+        Unknowns::Shallow => args.iter().any(|a| matches!(a, Value::Unknown)),
+        Unknowns::Custom => false,
+    };
+    if unknown {
         return Ok(Value::Unknown);
     }
     (func.imp)(ctx, args)

@@ -124,6 +124,10 @@ fn subnet(net: &Net, newbits: i64, num: i64) -> Result<Net, FuncError> {
     if newbits < 0 {
         return Err(arg_err(1, "newbits must be non-negative"));
     }
+    // go-cty-funcs limits one extension to 32 bits (32-bit portability).
+    if newbits > 32 {
+        return Err(arg_err(1, "may not extend prefix by more than 32 bits"));
+    }
     let new_prefix = i64::from(net.prefix) + newbits;
     if new_prefix > i64::from(net.bits) {
         return Err(arg_err(
@@ -168,16 +172,28 @@ pub fn cidrsubnets(_: &FuncCtx, a: &[Value]) -> R {
     let mut current: Option<Net> = None;
     for i in 1..a.len() {
         let newbits = int_arg(a, i)?;
+        if newbits < 1 {
+            return Err(arg_err(i, "must extend prefix by at least one bit"));
+        }
+        if newbits > 32 {
+            return Err(arg_err(i, "may not extend prefix by more than 32 bits"));
+        }
+        let prefix = i64::from(net.prefix) + newbits;
+        if prefix > i64::from(net.bits) {
+            let v = if net.bits == 32 { 4 } else { 6 };
+            return Err(arg_err(
+                i,
+                format!(
+                    "would extend prefix to {prefix} bits, which is too long for an IPv{v} address"
+                ),
+            ));
+        }
         let next = match current {
             None => subnet(&net, newbits, 0).map_err(|e| match e {
                 FuncError::Argument { message, .. } => arg_err(i, message),
                 other => other,
             })?,
             Some(cur) => {
-                let prefix = i64::from(net.prefix) + newbits;
-                if newbits < 1 || prefix > i64::from(net.bits) {
-                    return Err(arg_err(i, format!("would extend prefix to {prefix} bits, which is too long for an IPv{} address", if net.bits == 32 { 4 } else { 6 })));
-                }
                 let prefix = prefix as u32;
                 let probe = Net {
                     addr: 0,
@@ -286,6 +302,53 @@ mod tests {
                 s("fd00:fd12:3456:7800:300::/88")
             ])
         );
+        assert_eq!(
+            call_ok(
+                "cidrsubnets",
+                &[
+                    s("10.0.0.0/21"),
+                    n(3.0),
+                    n(3.0),
+                    n(3.0),
+                    n(4.0),
+                    n(4.0),
+                    n(4.0),
+                    n(7.0),
+                    n(7.0),
+                    n(7.0)
+                ]
+            ),
+            l(vec![
+                s("10.0.0.0/24"),
+                s("10.0.1.0/24"),
+                s("10.0.2.0/24"),
+                s("10.0.3.0/25"),
+                s("10.0.3.128/25"),
+                s("10.0.4.0/25"),
+                s("10.0.4.128/28"),
+                s("10.0.4.144/28"),
+                s("10.0.4.160/28")
+            ])
+        );
+        let err = |args: &[crate::template::Value]| {
+            call("cidrsubnets", &ctx(), args)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert!(err(&[s("10.0.0.0/30"), n(1.0), n(3.0)])
+            .contains("would extend prefix to 33 bits, which is too long for an IPv4 address"));
+        assert!(err(&[s("10.0.0.0/8"), n(1.0), n(1.0), n(1.0)]).contains("not enough remaining address space for a subnet with a prefix of 9 bits after 10.128.0.0/9"));
+        assert!(err(&[s("10.0.0.0/8"), n(1.0), n(0.0)])
+            .contains("must extend prefix by at least one bit"));
+        assert!(err(&[s("fe80::/48"), n(1.0), n(33.0)])
+            .contains("may not extend prefix by more than 32 bits"));
+        assert_eq!(
+            call_ok("cidrhost", &[s("192.168.1.0/24"), n(-256.0)]),
+            s("192.168.1.0")
+        );
+        assert!(call("cidrhost", &ctx(), &[s("192.168.1.0/30"), n(-255.0)]).is_err());
+        assert!(call("cidrhost", &ctx(), &[s("10.256.0.0/8"), n(6.0)]).is_err());
         assert!(call(
             "cidrsubnets",
             &ctx(),

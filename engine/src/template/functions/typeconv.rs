@@ -246,7 +246,10 @@ fn conv(v: &Value, ty: &TypeExpr, at: &str, depth: usize) -> Result<Value, Strin
                 .enumerate()
                 .map(|(i, item)| conv(item, &el, &path(at, i), depth + 1))
                 .collect::<Result<Vec<_>, _>>()?;
-            if matches!(ty, TypeExpr::Set(_)) {
+            if matches!(ty, TypeExpr::Set(_)) && out.iter().any(Value::is_unknown) {
+                // Unknown elements may turn out equal to others.
+                Ok(Value::Unknown)
+            } else if matches!(ty, TypeExpr::Set(_)) {
                 Ok(Value::List(to_set(out)))
             } else {
                 Ok(Value::List(out))
@@ -390,6 +393,9 @@ mod tests {
         assert!(call("tostring", &ctx(), &[l(vec![])]).is_err());
         assert_eq!(call_ok("tonumber", &[s("1.5")]), n(1.5));
         assert!(call("tonumber", &ctx(), &[s("no")]).is_err());
+        assert!(call("tonumber", &ctx(), &[s(" 1")]).is_err());
+        assert!(call("tonumber", &ctx(), &[s("inf")]).is_err());
+        assert_eq!(call_ok("tonumber", &[s("-1.5e3")]), n(-1500.0));
         assert_eq!(call_ok("tobool", &[s("true")]), Value::Bool(true));
         assert!(call("tobool", &ctx(), &[s("yes")]).is_err());
         assert_eq!(call_ok("tobool", &[Value::Null]), Value::Null);

@@ -12,46 +12,9 @@ use super::FuncCtx;
 use crate::template::value::format_number;
 use crate::template::Value;
 
-fn yaml_to_value(v: serde_norway::Value, depth: usize) -> Result<Value, String> {
-    use serde_norway::Value as Y;
-    if depth > 512 {
-        return Err("document is nested too deeply".into());
-    }
-    Ok(match v {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::List(
-            items
-                .into_iter()
-                .map(|i| yaml_to_value(i, depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
-        Y::Mapping(m) => {
-            let mut out = BTreeMap::new();
-            for (k, v) in m {
-                let key = match yaml_to_value(k, depth + 1)? {
-                    Value::Null => "null".to_string(),
-                    other => other
-                        .to_display_string()
-                        .ok_or("mapping keys must be strings, numbers or bools")?,
-                };
-                out.insert(key, yaml_to_value(v, depth + 1)?);
-            }
-            Value::Map(out)
-        }
-        Y::Tagged(t) => yaml_to_value(t.value, depth + 1)?,
-    })
-}
-
 pub fn yamldecode(_: &FuncCtx, a: &[Value]) -> R {
     let text = str_arg(a, 0)?;
-    let mut y: serde_norway::Value =
-        serde_norway::from_str(&text).map_err(|e| arg_err(0, format!("invalid YAML: {e}")))?;
-    y.apply_merge()
-        .map_err(|e| arg_err(0, format!("invalid YAML: {e}")))?;
-    yaml_to_value(y, 0).map_err(|e| arg_err(0, e))
+    super::yamldecode::decode(&text).map_err(|e| arg_err(0, format!("invalid YAML: {e}")))
 }
 
 const BEST_WIDTH: usize = 80;
