@@ -48,8 +48,6 @@ mod uuid;
 mod yaml;
 mod yamldecode;
 
-pub use typeconv::{convert_to_type, parse_type, TypeExpr};
-
 /// What a function may need from the surrounding evaluation.
 pub struct FuncCtx<'a> {
     /// Directory relative paths are resolved against (Packer: the current working directory).

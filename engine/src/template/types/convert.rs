@@ -118,7 +118,7 @@ pub fn convert(v: &Value, ty: &Type) -> Result<Value, TypeError> {
                     out.insert(k.clone(), c);
                 }
                 if **elem == Type::Any {
-                    unify_primitives(out.values_mut());
+                    unify_primitives(out.values_mut())?;
                 }
                 Ok(Value::Map(out))
             }
@@ -175,30 +175,42 @@ fn convert_elements(items: &[Value], elem: &Type) -> Result<Vec<Value>, TypeErro
         .map(|(i, x)| convert(x, elem).map_err(|e| e.at(format!("element {i}"))))
         .collect::<Result<Vec<_>, _>>()?;
     if *elem == Type::Any {
-        unify_primitives(out.iter_mut());
+        unify_primitives(out.iter_mut())?;
     }
     Ok(out)
 }
 
 /// The elements of a collection of `any` share one type: primitives of
-/// different types become strings (as cty unifies them).
-fn unify_primitives<'a>(items: impl Iterator<Item = &'a mut Value>) {
+/// different types become strings (as cty unifies them); primitives mixed
+/// with collections, or lists mixed with maps, have no common type.
+fn unify_primitives<'a>(items: impl Iterator<Item = &'a mut Value>) -> Result<(), TypeError> {
     let items: Vec<&mut Value> = items.collect();
-    let mut kinds = items.iter().filter_map(|v| match v {
+    let kind = |v: &Value| match v {
         Value::Bool(_) => Some(0),
         Value::Number(_) => Some(1),
         Value::String(_) => Some(2),
-        _ => None,
-    });
-    let first = kinds.next();
-    let mixed = !kinds.all(|k| Some(k) == first);
-    if mixed {
-        for v in items {
-            if let Some(s) = v.to_display_string() {
-                *v = Value::String(s);
-            }
+        Value::List(_) => Some(3),
+        Value::Map(_) => Some(4),
+        Value::Null | Value::Unknown => None,
+    };
+    let kinds: Vec<u8> = items.iter().filter_map(|v| kind(v)).collect();
+    let Some(first) = kinds.first().copied() else {
+        return Ok(());
+    };
+    if kinds.iter().all(|k| *k == first) {
+        return Ok(());
+    }
+    if kinds.iter().any(|k| *k >= 3) {
+        return Err(TypeError::new(
+            "all elements must have the same type (no common type for these values)",
+        ));
+    }
+    for v in items {
+        if let Some(s) = v.to_display_string() {
+            *v = Value::String(s);
         }
     }
+    Ok(())
 }
 
 /// Drop duplicates and order the elements as cty orders set members
