@@ -349,6 +349,10 @@ const EDGE_CASES: &[&str] = &[
 #[test]
 fn kiln_formats_exactly_like_packer() {
     let Some(packer) = find_packer() else {
+        assert!(
+            std::env::var_os("KILN_REQUIRE_PACKER").is_none(),
+            "KILN_REQUIRE_PACKER is set but `packer` is not on PATH"
+        );
         println!(
             "note: `packer` is not on PATH; skipping the differential test against packer fmt"
         );

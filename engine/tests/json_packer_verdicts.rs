@@ -228,6 +228,10 @@ fn load_verdicts_agree_with_packer() {
         std::env::temp_dir().join(format!("kiln-verdicts-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let live = packer_available();
+    assert!(
+        live || std::env::var_os("KILN_REQUIRE_PACKER").is_none(),
+        "KILN_REQUIRE_PACKER is set but `packer` is not on PATH"
+    );
     let mut mismatches = Vec::new();
     for (name, vars, text, recorded) in CASES {
         let file = format!("{name}.json");
