@@ -35,7 +35,11 @@ fn local_cycles_report_the_chain() {
     let d = Dir::new(&[("t.pkr.hcl", src)]);
     let res = d.validate("t.pkr.hcl");
     let e = find(&res.diags, "Cycle in local variables");
-    assert!(e.detail.contains("local.a → local.b → local.c → local.a"), "{}", e.detail);
+    assert!(
+        e.detail.contains("local.a → local.b → local.c → local.a"),
+        "{}",
+        e.detail
+    );
     assert_eq!(e.range.as_ref().map(|r| r.start.line), Some(2));
     assert_eq!(errors(&res.diags).len(), 1, "{:#?}", res.diags);
     let l = res.loaded.expect("loaded");
@@ -80,7 +84,10 @@ fn null_data_sources_run_with_evaluate_datasources() {
     let res = d.validate_with("t.pkr.hcl", &opts);
     assert!(!res.diags.has_errors(), "{:#?}", res.diags);
     let l = res.loaded.expect("loaded");
-    assert_eq!(l.template.locals.get("greeting"), Some(&Value::from("hello-world")));
+    assert_eq!(
+        l.template.locals.get("greeting"),
+        Some(&Value::from("hello-world"))
+    );
 }
 
 #[test]
@@ -93,7 +100,9 @@ fn http_data_source_fetches_from_loopback() {
             let mut buf = [0u8; 1024];
             let n = s.read(&mut buf).unwrap_or(0);
             let req = String::from_utf8_lossy(&buf[..n]).into_owned();
-            let _ = s.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nami-1");
+            let _ = s.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nami-1",
+            );
             req
         } else {
             String::new()
@@ -120,7 +129,11 @@ fn data_source_cycles_and_duplicates() {
     let d = Dir::new(&[("t.pkr.hcl", src)]);
     let res = d.validate("t.pkr.hcl");
     let e = find(&res.diags, "Cycle in data sources");
-    assert!(e.detail.contains("data.null.a → data.null.b → data.null.a"), "{}", e.detail);
+    assert!(
+        e.detail.contains("data.null.a → data.null.b → data.null.a"),
+        "{}",
+        e.detail
+    );
     let dup = find(&res.diags, "Duplicate data source");
     assert_eq!(dup.range.as_ref().map(|r| r.start.line), Some(7));
 }
@@ -218,9 +231,18 @@ build {
 "#;
     let d = Dir::new(&[("t.pkr.hcl", src)]);
     let res = d.validate("t.pkr.hcl");
-    assert_eq!(find(&res.diags, "Invalid duration").range.as_ref().map(|r| r.start.line), Some(9));
     assert_eq!(
-        find(&res.diags, "Duplicate error-cleanup-provisioner").range.as_ref().map(|r| r.start.line),
+        find(&res.diags, "Invalid duration")
+            .range
+            .as_ref()
+            .map(|r| r.start.line),
+        Some(9)
+    );
+    assert_eq!(
+        find(&res.diags, "Duplicate error-cleanup-provisioner")
+            .range
+            .as_ref()
+            .map(|r| r.start.line),
         Some(14)
     );
     assert!(find(&res.diags, "Missing provisioner type").range.is_some());
@@ -274,8 +296,24 @@ build {
         .map(|t| t.body.get("value").cloned().unwrap_or_default())
         .collect();
     assert_eq!(tags, [Value::from("1"), Value::from("2")]);
-    let inline: Vec<Value> = b.provisioners.iter().map(|p| p.component.config.get("inline").cloned().unwrap_or_default()).collect();
-    assert_eq!(inline, [Value::List(vec!["echo x".into()]), Value::List(vec!["echo y".into()])]);
+    let inline: Vec<Value> = b
+        .provisioners
+        .iter()
+        .map(|p| {
+            p.component
+                .config
+                .get("inline")
+                .cloned()
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(
+        inline,
+        [
+            Value::List(vec!["echo x".into()]),
+            Value::List(vec!["echo y".into()])
+        ]
+    );
 }
 
 #[test]
@@ -291,10 +329,22 @@ locals {
     let res = d.validate("t.pkr.hcl");
     assert!(res.diags.is_empty(), "{:#?}", res.diags);
     let l = res.loaded.expect("loaded");
-    assert_eq!(l.template.locals.get("v"), Some(&Value::from(kiln_engine::PACKER_COMPAT_VERSION)));
+    assert_eq!(
+        l.template.locals.get("v"),
+        Some(&Value::from(kiln_engine::PACKER_COMPAT_VERSION))
+    );
     assert_eq!(l.template.locals.get("id"), Some(&Value::Unknown));
-    let root = l.template.locals.get("root").and_then(Value::as_str).unwrap_or_default().to_string();
-    assert!(std::path::Path::new(&root).ends_with(d.path().file_name().expect("name")), "{root}");
+    let root = l
+        .template
+        .locals
+        .get("root")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        std::path::Path::new(&root).ends_with(d.path().file_name().expect("name")),
+        "{root}"
+    );
 }
 
 #[test]
@@ -315,22 +365,38 @@ packer {
     let e = find(&res.diags, "Unsupported Packer Core version");
     assert_eq!(e.range.as_ref().map(|r| r.start.line), Some(3));
     let l = res.loaded.expect("loaded");
-    assert_eq!(l.template.required_plugins[0].source, "github.com/hashicorp/amazon");
+    assert_eq!(
+        l.template.required_plugins[0].source,
+        "github.com/hashicorp/amazon"
+    );
 }
 
 #[test]
 fn unknown_top_level_blocks_and_arguments() {
     let d = Dir::new(&[("t.pkr.hcl", "bogus = 1\nsorce \"null\" \"a\" {}\n")]);
     let res = d.validate("t.pkr.hcl");
-    assert_eq!(find(&res.diags, "Unsupported argument").range.as_ref().map(|r| r.start.line), Some(1));
+    assert_eq!(
+        find(&res.diags, "Unsupported argument")
+            .range
+            .as_ref()
+            .map(|r| r.start.line),
+        Some(1)
+    );
     let e = find(&res.diags, "Unsupported block type");
-    assert!(e.detail.contains("Did you mean \"source\"?"), "{}", e.detail);
+    assert!(
+        e.detail.contains("Did you mean \"source\"?"),
+        "{}",
+        e.detail
+    );
 }
 
 #[test]
 fn directories_merge_files_and_hcl_json() {
     let d = Dir::new(&[
-        ("vars.pkr.hcl", "variable \"n\" {\n  default = \"from-hcl\"\n}\n"),
+        (
+            "vars.pkr.hcl",
+            "variable \"n\" {\n  default = \"from-hcl\"\n}\n",
+        ),
         (
             "build.pkr.json",
             r#"{"source": {"null": {"a": {"communicator": "none"}}, "null": {"b": {"communicator": "${var.n == \"\" ? \"ssh\" : \"none\"}"}}},

@@ -39,7 +39,10 @@ fn names(only: &[&str], except: &[&str]) -> (Vec<String>, usize) {
     let only: Vec<String> = only.iter().map(|s| s.to_string()).collect();
     let except: Vec<String> = except.iter().map(|s| s.to_string()).collect();
     let (p, diags) = plan(&t, &only, &except);
-    (p.into_iter().map(|b| b.name).collect(), diags.warning_count())
+    (
+        p.into_iter().map(|b| b.name).collect(),
+        diags.warning_count(),
+    )
 }
 
 #[test]

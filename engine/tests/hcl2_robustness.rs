@@ -8,13 +8,20 @@ use std::path::{Path, PathBuf};
 use support::{errors, find, Dir};
 
 fn first_error(d: &kiln_engine::diag::Diagnostics) -> &kiln_engine::diag::Diagnostic {
-    errors(d).into_iter().next().unwrap_or_else(|| panic!("expected an error: {d:#?}"))
+    errors(d)
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| panic!("expected an error: {d:#?}"))
 }
 
 #[test]
 fn malformed_utf8() {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("t.pkr.hcl"), b"locals {\n  a = \"\xc3\x28\"\n}\n").expect("write");
+    std::fs::write(
+        dir.path().join("t.pkr.hcl"),
+        b"locals {\n  a = \"\xc3\x28\"\n}\n",
+    )
+    .expect("write");
     let opts = kiln_engine::template::LoadOptions {
         cwd: dir.path().to_path_buf(),
         ..Default::default()
@@ -22,17 +29,28 @@ fn malformed_utf8() {
     let res = kiln_engine::validate::validate_full(Path::new("t.pkr.hcl"), &opts);
     let e = first_error(&res.diags);
     assert_eq!(e.summary, "Invalid character encoding");
-    assert_eq!(e.range.as_ref().map(|r| (r.start.line, r.start.column)), Some((2, 8)));
+    assert_eq!(
+        e.range.as_ref().map(|r| (r.start.line, r.start.column)),
+        Some((2, 8))
+    );
 }
 
 #[test]
 fn deep_nesting() {
-    let deep = format!("locals {{\n  a = {}1{}\n}}\n", "[".repeat(10_000), "]".repeat(10_000));
+    let deep = format!(
+        "locals {{\n  a = {}1{}\n}}\n",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
     let d = Dir::new(&[("t.pkr.hcl", &deep)]);
     let res = d.validate("t.pkr.hcl");
     assert!(first_error(&res.diags).range.is_some());
 
-    let blocks = format!("source \"null\" \"a\" {{\n{}{}\n}}\n", "x {\n".repeat(5_000), "}\n".repeat(5_000));
+    let blocks = format!(
+        "source \"null\" \"a\" {{\n{}{}\n}}\n",
+        "x {\n".repeat(5_000),
+        "}\n".repeat(5_000)
+    );
     let d = Dir::new(&[("t.pkr.hcl", &blocks)]);
     let res = d.validate("t.pkr.hcl");
     assert!(first_error(&res.diags).range.is_some());
@@ -51,7 +69,8 @@ fn huge_files() {
     assert_eq!(res.loaded.expect("loaded").template.locals.len(), 60_000);
 
     let file = std::fs::File::create(d.path().join("huge.pkr.hcl")).expect("create");
-    file.set_len(kiln_engine::template::hcl2::parse::MAX_FILE_BYTES + 1).expect("set_len");
+    file.set_len(kiln_engine::template::hcl2::parse::MAX_FILE_BYTES + 1)
+        .expect("set_len");
     let res = d.validate("huge.pkr.hcl");
     assert_eq!(first_error(&res.diags).summary, "File too large");
 }
@@ -64,12 +83,19 @@ fn unknown_function_wrong_arity_and_type_errors_are_located() {
     let e = find(&res.diags, "Call to unknown function");
     assert_eq!(e.range.as_ref().map(|r| r.start.line), Some(2));
     assert!(errors(&res.diags).len() >= 3, "{:#?}", res.diags);
-    assert!(errors(&res.diags).iter().all(|e| e.range.is_some()), "{:#?}", res.diags);
+    assert!(
+        errors(&res.diags).iter().all(|e| e.range.is_some()),
+        "{:#?}",
+        res.diags
+    );
 }
 
 #[test]
 fn wrong_arity_is_located() {
-    let d = Dir::new(&[("t.pkr.hcl", "locals {\n  a = upper(\"a\", \"b\")\n  b = upper()\n}\n")]);
+    let d = Dir::new(&[(
+        "t.pkr.hcl",
+        "locals {\n  a = upper(\"a\", \"b\")\n  b = upper()\n}\n",
+    )]);
     let res = d.validate("t.pkr.hcl");
     let errs = errors(&res.diags);
     assert_eq!(errs.len(), 2, "{:#?}", res.diags);
@@ -81,9 +107,13 @@ fn wrong_arity_is_located() {
 fn nonexistent_path() {
     let d = Dir::new(&[]);
     let res = d.validate("missing.pkr.hcl");
-    assert!(first_error(&res.diags).summary.starts_with("Could not find any config file"));
+    assert!(first_error(&res.diags)
+        .summary
+        .starts_with("Could not find any config file"));
     let res = d.validate(".");
-    assert!(first_error(&res.diags).summary.starts_with("Could not find any config file"));
+    assert!(first_error(&res.diags)
+        .summary
+        .starts_with("Could not find any config file"));
 }
 
 /// A small deterministic PRNG (xorshift) so the mutation run is repeatable.
@@ -126,13 +156,39 @@ fn mutated_corpus_never_panics() {
         eprintln!("shared corpus not found; skipping");
         return;
     }
-    let iterations: usize = std::env::var("KILN_MUTATIONS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
+    let iterations: usize = std::env::var("KILN_MUTATIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
     let dir = tempfile::tempdir().expect("tempdir");
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-    let tokens: &[&[u8]] = &[b"{", b"}", b"[", b"]", b"\"", b"${", b"%{", b"=", b"\n", b"(", b")", b"\xff", b"*", b".", b"dynamic \"x\" {", b"local.a", b"var.", b"<<EOF\n"];
+    let tokens: &[&[u8]] = &[
+        b"{",
+        b"}",
+        b"[",
+        b"]",
+        b"\"",
+        b"${",
+        b"%{",
+        b"=",
+        b"\n",
+        b"(",
+        b")",
+        b"\xff",
+        b"*",
+        b".",
+        b"dynamic \"x\" {",
+        b"local.a",
+        b"var.",
+        b"<<EOF\n",
+    ];
     for i in 0..iterations {
-        let Some(src) = files.get(rng.below(files.len())) else { continue };
-        let Ok(mut bytes) = std::fs::read(src) else { continue };
+        let Some(src) = files.get(rng.below(files.len())) else {
+            continue;
+        };
+        let Ok(mut bytes) = std::fs::read(src) else {
+            continue;
+        };
         for _ in 0..1 + rng.below(4) {
             let len = bytes.len().max(1);
             let at = rng.below(len).min(bytes.len());
@@ -153,15 +209,25 @@ fn mutated_corpus_never_panics() {
                 }
             }
         }
-        let ext = if src.to_string_lossy().ends_with(".json") { "pkr.json" } else { "pkr.hcl" };
+        let ext = if src.to_string_lossy().ends_with(".json") {
+            "pkr.json"
+        } else {
+            "pkr.hcl"
+        };
         let name = format!("m{i}.{ext}");
         std::fs::write(dir.path().join(&name), &bytes).expect("write");
         let opts = kiln_engine::template::LoadOptions {
             cwd: dir.path().to_path_buf(),
             ..Default::default()
         };
-        let outcome = std::panic::catch_unwind(|| kiln_engine::validate::validate_full(Path::new(&name), &opts));
-        assert!(outcome.is_ok(), "panic on mutant of {} (kept as {name})", src.display());
+        let outcome = std::panic::catch_unwind(|| {
+            kiln_engine::validate::validate_full(Path::new(&name), &opts)
+        });
+        assert!(
+            outcome.is_ok(),
+            "panic on mutant of {} (kept as {name})",
+            src.display()
+        );
         let _ = std::fs::remove_file(dir.path().join(&name));
     }
 }

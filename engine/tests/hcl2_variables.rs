@@ -44,13 +44,19 @@ fn precedence_default_env_auto_file_var_file_var() {
     assert!(!res.diags.has_errors(), "{:#?}", res.diags);
     assert_eq!(var(&res, "region"), Value::from("auto"));
     assert_eq!(var(&res, "count"), Value::Number(2.0));
-    assert_eq!(var(&res, "zones"), Value::List(vec!["a".into(), "b".into()]));
+    assert_eq!(
+        var(&res, "zones"),
+        Value::List(vec!["a".into(), "b".into()])
+    );
 
     opts.var_files = vec!["x.pkrvars.hcl".into()];
     let res = d.validate_with(".", &opts);
     assert_eq!(var(&res, "region"), Value::from("file"));
 
-    opts.vars = vec![("region".into(), "flag1".into()), ("region".into(), "flag2".into())];
+    opts.vars = vec![
+        ("region".into(), "flag1".into()),
+        ("region".into(), "flag2".into()),
+    ];
     let res = d.validate_with(".", &opts);
     assert_eq!(var(&res, "region"), Value::from("flag2"));
 
@@ -63,7 +69,10 @@ fn precedence_default_env_auto_file_var_file_var() {
 fn var_values_parse_as_hcl_for_non_string_types() {
     let d = Dir::new(&[("t.pkr.hcl", DECL)]);
     let mut opts = d.opts();
-    opts.vars = vec![("count".into(), "3".into()), ("zones".into(), "[\"x\"]".into())];
+    opts.vars = vec![
+        ("count".into(), "3".into()),
+        ("zones".into(), "[\"x\"]".into()),
+    ];
     let res = d.validate_with("t.pkr.hcl", &opts);
     assert!(!res.diags.has_errors(), "{:#?}", res.diags);
     assert_eq!(var(&res, "count"), Value::Number(3.0));
@@ -72,7 +81,10 @@ fn var_values_parse_as_hcl_for_non_string_types() {
 
 #[test]
 fn type_mismatch_is_an_error() {
-    let d = Dir::new(&[("t.pkr.hcl", DECL), ("bad.pkrvars.hcl", "count = \"many\"\n")]);
+    let d = Dir::new(&[
+        ("t.pkr.hcl", DECL),
+        ("bad.pkrvars.hcl", "count = \"many\"\n"),
+    ]);
     let mut opts = d.opts();
     opts.var_files = vec!["bad.pkrvars.hcl".into()];
     let res = d.validate_with("t.pkr.hcl", &opts);
@@ -83,7 +95,10 @@ fn type_mismatch_is_an_error() {
 
 #[test]
 fn json_var_files_work() {
-    let d = Dir::new(&[("t.pkr.hcl", DECL), ("v.json", r#"{"region": "json", "count": 7}"#)]);
+    let d = Dir::new(&[
+        ("t.pkr.hcl", DECL),
+        ("v.json", r#"{"region": "json", "count": 7}"#),
+    ]);
     let mut opts = d.opts();
     opts.var_files = vec!["v.json".into()];
     let res = d.validate_with("t.pkr.hcl", &opts);

@@ -54,7 +54,13 @@ pub fn discover(path: &Path, cwd: &Path) -> Result<TemplateFiles, Diagnostic> {
             .filter_map(Result::ok)
             .filter(|e| e.file_type().map(|t| t.is_file()).unwrap_or(false))
             .filter(|e| e.file_name().to_str().is_some_and(is_hcl2_name))
-            .map(|e| if path == Path::new(".") { PathBuf::from(e.file_name()) } else { path.join(e.file_name()) })
+            .map(|e| {
+                if path == Path::new(".") {
+                    PathBuf::from(e.file_name())
+                } else {
+                    path.join(e.file_name())
+                }
+            })
             .collect();
         files.sort();
         if files.is_empty() {
