@@ -126,6 +126,9 @@ pub fn contains(_: &FuncCtx, a: &[Value]) -> R {
 
 pub fn index(_: &FuncCtx, a: &[Value]) -> R {
     let list = list_arg(a, 0)?;
+    if list.is_empty() {
+        return Err(failed("cannot search an empty list"));
+    }
     match list.iter().position(|v| same(v, &a[1])) {
         Some(i) => Ok(Value::Number(i as f64)),
         None => Err(failed("item not found")),
@@ -178,7 +181,7 @@ pub fn length(_: &FuncCtx, a: &[Value]) -> R {
         Value::Unknown => Ok(Value::Unknown),
         Value::List(l) => Ok(Value::Number(l.len() as f64)),
         Value::Map(m) => Ok(Value::Number(m.len() as f64)),
-        Value::String(s) => Ok(Value::Number(s.chars().count() as f64)),
+        Value::String(s) => Ok(Value::Number(super::helpers::graphemes(s).len() as f64)),
         Value::Null => Err(arg_err(0, "argument must not be null")),
         other => Err(arg_err(
             0,
@@ -302,10 +305,16 @@ pub fn slice(_: &FuncCtx, a: &[Value]) -> R {
 
 pub fn sort(_: &FuncCtx, a: &[Value]) -> R {
     let mut out = Vec::new();
-    for v in list_arg(a, 0)? {
+    for (i, v) in list_arg(a, 0)?.iter().enumerate() {
         match v.to_display_string() {
             Some(s) => out.push(s),
-            None => return Err(arg_err(0, "given list element must be a non-null string")),
+            None if v.is_null() => {
+                return Err(arg_err(
+                    0,
+                    format!("given list element {i} is null; a null string cannot be sorted"),
+                ))
+            }
+            None => return Err(arg_err(0, "list of string required")),
         }
     }
     out.sort();

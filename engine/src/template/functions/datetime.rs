@@ -147,7 +147,23 @@ pub fn format_date(spec: &str, t: &DateTime<FixedOffset>) -> Result<String, Stri
             "ZZZ" => zone_abbrev(t),
             "Z" if t.offset().local_minus_utc() == 0 => "Z".to_string(),
             "Z" => offset_str(t, true, false),
-            other => return Err(format!("invalid date format verb {other:?}")),
+            other => {
+                let why = match c {
+                    'Y' => ": year must either be \"YY\" or \"YYYY\"",
+                    'M' => ": month must be \"M\", \"MM\", \"MMM\", or \"MMMM\"",
+                    'D' => ": day of month must either be \"D\" or \"DD\"",
+                    'E' => ": day of week must either be \"EEE\" or \"EEEE\"",
+                    'h' => ": 24-hour must either be \"h\" or \"hh\"",
+                    'H' => ": 12-hour must either be \"H\" or \"HH\"",
+                    'A' => ": must be \"AA\"",
+                    'a' => ": must be \"aa\"",
+                    'm' => ": minute must either be \"m\" or \"mm\"",
+                    's' => ": second must either be \"s\" or \"ss\"",
+                    'Z' => ": timezone must be Z, ZZZZ, or ZZZZZ",
+                    _ => "",
+                };
+                return Err(format!("invalid date format verb {other:?}{why}"));
+            }
         };
         out.push_str(&piece);
     }

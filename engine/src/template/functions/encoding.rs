@@ -8,7 +8,6 @@ use base64::Engine;
 
 use super::helpers::{arg_err, failed, str_arg, string, R};
 use super::{FuncCtx, FuncError};
-use crate::template::value::format_number;
 use crate::template::Value;
 
 pub fn base64encode(_: &FuncCtx, a: &[Value]) -> R {
@@ -172,122 +171,9 @@ fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
     Ok(rows)
 }
 
-fn yaml_to_value(v: serde_norway::Value, depth: usize) -> Result<Value, String> {
-    use serde_norway::Value as Y;
-    if depth > 512 {
-        return Err("document is nested too deeply".into());
-    }
-    Ok(match v {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => Value::Number(n.as_f64().unwrap_or(f64::NAN)),
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::List(
-            items
-                .into_iter()
-                .map(|i| yaml_to_value(i, depth + 1))
-                .collect::<Result<_, _>>()?,
-        ),
-        Y::Mapping(m) => {
-            let mut out = BTreeMap::new();
-            for (k, v) in m {
-                let key = match yaml_to_value(k, depth + 1)? {
-                    Value::Null => "null".to_string(),
-                    other => other
-                        .to_display_string()
-                        .ok_or("mapping keys must be strings, numbers or bools")?,
-                };
-                out.insert(key, yaml_to_value(v, depth + 1)?);
-            }
-            Value::Map(out)
-        }
-        Y::Tagged(t) => yaml_to_value(t.value, depth + 1)?,
-    })
-}
-
-pub fn yamldecode(_: &FuncCtx, a: &[Value]) -> R {
-    let text = str_arg(a, 0)?;
-    let mut y: serde_norway::Value =
-        serde_norway::from_str(&text).map_err(|e| arg_err(0, format!("invalid YAML: {e}")))?;
-    y.apply_merge()
-        .map_err(|e| arg_err(0, format!("invalid YAML: {e}")))?;
-    yaml_to_value(y, 0).map_err(|e| arg_err(0, e))
-}
-
-fn yaml_scalar(v: &Value) -> Option<String> {
-    match v {
-        Value::Null | Value::Unknown => Some("null".into()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(format_number(*n)),
-        Value::String(s) => Some(serde_json::Value::String(s.clone()).to_string()),
-        Value::List(l) if l.is_empty() => Some("[]".into()),
-        Value::Map(m) if m.is_empty() => Some("{}".into()),
-        _ => None,
-    }
-}
-
-fn emit_yaml(v: &Value, indent: usize, out: &mut String) {
-    let pad = " ".repeat(indent);
-    match v {
-        Value::List(items) if !items.is_empty() => {
-            for item in items {
-                out.push_str(&pad);
-                out.push('-');
-                match yaml_scalar(item) {
-                    Some(s) => {
-                        out.push(' ');
-                        out.push_str(&s);
-                        out.push('\n');
-                    }
-                    None => {
-                        let mut nested = String::new();
-                        emit_yaml(item, indent + 2, &mut nested);
-                        out.push(' ');
-                        out.push_str(nested.trim_start());
-                    }
-                }
-            }
-        }
-        Value::Map(m) if !m.is_empty() => {
-            for (k, item) in m {
-                out.push_str(&pad);
-                out.push_str(&serde_json::Value::String(k.clone()).to_string());
-                out.push(':');
-                match yaml_scalar(item) {
-                    Some(s) => {
-                        out.push(' ');
-                        out.push_str(&s);
-                        out.push('\n');
-                    }
-                    None => {
-                        out.push('\n');
-                        let child = if matches!(item, Value::List(_)) {
-                            indent
-                        } else {
-                            indent + 2
-                        };
-                        emit_yaml(item, child, out);
-                    }
-                }
-            }
-        }
-        other => {
-            out.push_str(&pad);
-            out.push_str(&yaml_scalar(other).unwrap_or_default());
-            out.push('\n');
-        }
-    }
-}
-
-pub fn yamlencode(_: &FuncCtx, a: &[Value]) -> R {
-    let mut out = String::new();
-    emit_yaml(&a[0], 0, &mut out);
-    Ok(string(out))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{call_ok, ctx, l, n, obj, s};
+    use super::super::tests::{call_ok, ctx, l, obj, s};
     use crate::template::functions::call;
     use crate::template::Value;
 
@@ -348,52 +234,5 @@ mod tests {
             l(vec![obj(&[("a", s("x,\"y")), ("b", s("z"))])])
         );
         assert!(call("csvdecode", &ctx(), &[s("a,b\n1")]).is_err());
-    }
-
-    #[test]
-    fn yaml() {
-        assert_eq!(
-            call_ok("yamldecode", &[s("hello: world\nlist: [1, true, null]\n")]),
-            obj(&[
-                ("hello", s("world")),
-                ("list", l(vec![n(1.0), Value::Bool(true), Value::Null]))
-            ])
-        );
-        assert!(call("yamldecode", &ctx(), &[s("a: [")]).is_err());
-        assert_eq!(
-            call_ok("yamlencode", &[obj(&[("a", s("b")), ("c", s("d"))])]),
-            s("\"a\": \"b\"\n\"c\": \"d\"\n")
-        );
-        assert_eq!(
-            call_ok(
-                "yamlencode",
-                &[obj(&[
-                    ("foo", l(vec![n(1.0), n(2.0), n(3.0)])),
-                    ("bar", s("baz"))
-                ])]
-            ),
-            s("\"bar\": \"baz\"\n\"foo\":\n- 1\n- 2\n- 3\n")
-        );
-        assert_eq!(
-            call_ok(
-                "yamlencode",
-                &[obj(&[
-                    (
-                        "foo",
-                        l(vec![n(1.0), obj(&[("a", s("b")), ("c", s("d"))]), n(3.0)])
-                    ),
-                    ("bar", s("baz"))
-                ])]
-            ),
-            s("\"bar\": \"baz\"\n\"foo\":\n- 1\n- \"a\": \"b\"\n  \"c\": \"d\"\n- 3\n")
-        );
-        let round = call_ok(
-            "yamldecode",
-            &[call_ok(
-                "yamlencode",
-                &[obj(&[("x", obj(&[("y", l(vec![s("z")]))]))])],
-            )],
-        );
-        assert_eq!(round, obj(&[("x", obj(&[("y", l(vec![s("z")]))]))]));
     }
 }

@@ -226,7 +226,7 @@ pub fn templatefile(ctx: &FuncCtx, a: &[Value]) -> R {
     let text = file(ctx, &a[..1])?;
     let vars = &a[1];
     let Value::Map(m) = vars else {
-        return Err(arg_err(1, "invalid vars value: must be a map or object"));
+        return Err(arg_err(1, "invalid vars value: must be a map"));
     };
     if let Some(bad) = m.keys().find(|k| !valid_identifier(k)) {
         return Err(arg_err(1, format!("invalid template variable name {bad:?}: must start with a letter, followed by zero or more letters, digits, and underscores")));

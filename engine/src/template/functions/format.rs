@@ -1,6 +1,6 @@
 //! `format` and `formatlist` (cty's printf-style formatting).
 
-use super::helpers::{arg_err, failed, str_arg, string, R};
+use super::helpers::{arg_err, failed, graphemes, str_arg, string, R};
 use super::{FuncCtx, FuncError};
 use crate::template::value::format_number;
 use crate::template::Value;
@@ -12,21 +12,25 @@ pub fn format(_: &FuncCtx, a: &[Value]) -> R {
 
 pub fn formatlist(_: &FuncCtx, a: &[Value]) -> R {
     let fmt = str_arg(a, 0)?;
-    let mut n: Option<usize> = None;
+    let mut n: Option<(usize, usize)> = None;
     for (i, v) in a.iter().enumerate().skip(1) {
         if let Value::List(l) = v {
             match n {
-                Some(len) if len != l.len() => {
+                Some((len, first)) if len != l.len() => {
                     return Err(arg_err(
                         i,
-                        format!("argument must have the same length as earlier lists ({len})"),
+                        format!(
+                            "argument {i} has length {}, which is inconsistent with argument {first} of length {len}",
+                            l.len()
+                        ),
                     ))
                 }
-                _ => n = Some(l.len()),
+                Some(_) => {}
+                None => n = Some((l.len(), i)),
             }
         }
     }
-    let count = n.unwrap_or(1);
+    let count = n.map_or(1, |(len, _)| len);
     let mut out = Vec::with_capacity(count);
     for k in 0..count {
         let row: Vec<Value> = a[1..]
@@ -65,26 +69,38 @@ fn read_num(chars: &[char], i: &mut usize) -> Option<usize> {
 
 /// cty's `format`: `base` is the argument index of `args[0]` for errors.
 pub fn format_values(fmt: &str, args: &[Value], base: usize) -> Result<String, FuncError> {
-    let chars: Vec<char> = fmt.chars().collect();
+    // (byte offset, char) pairs so errors can name offsets like cty does.
+    let chars: Vec<(usize, char)> = fmt.char_indices().collect();
+    let offset_of = |i: usize| chars.get(i).map_or(fmt.len(), |(o, _)| *o);
+    let plain: Vec<char> = chars.iter().map(|(_, c)| *c).collect();
     let mut out = String::new();
     let mut i = 0;
     let mut next = 0usize;
     let mut max_used = 0usize;
-    while i < chars.len() {
-        let c = chars[i];
+    let mut verbs = 0usize;
+    while i < plain.len() {
+        let c = plain[i];
+        let start = i;
         i += 1;
         if c != '%' {
             out.push(c);
             continue;
         }
-        if i < chars.len() && chars[i] == '%' {
+        if i < plain.len() && plain[i] == '%' {
             out.push('%');
             i += 1;
             continue;
         }
+        let unrecognized = |at: usize| {
+            let ch = plain.get(at).copied().unwrap_or('%');
+            failed(format!(
+                "unrecognized format character '{ch}' at offset {}",
+                offset_of(at)
+            ))
+        };
         let mut spec = Spec::default();
-        while i < chars.len() {
-            match chars[i] {
+        while i < plain.len() {
+            match plain[i] {
                 '-' => spec.minus = true,
                 '+' => spec.plus = true,
                 '0' => spec.zero = true,
@@ -94,45 +110,65 @@ pub fn format_values(fmt: &str, args: &[Value], base: usize) -> Result<String, F
             }
             i += 1;
         }
-        if i < chars.len() && chars[i] == '[' {
+        if i < plain.len() && plain[i] == '[' {
             i += 1;
-            let n = read_num(&chars, &mut i);
-            if i >= chars.len() || chars[i] != ']' || n.is_none_or(|n| n == 0) {
-                return Err(arg_err(
-                    0,
-                    "invalid explicit argument index in format string",
-                ));
+            let digits_at = i;
+            let n = read_num(&plain, &mut i);
+            match n {
+                Some(n) if n > 0 && plain.get(i) == Some(&']') => next = n - 1,
+                _ => return Err(unrecognized(digits_at)),
             }
             i += 1;
-            next = n.unwrap_or(1) - 1;
         }
-        spec.width = read_num(&chars, &mut i);
-        if i < chars.len() && chars[i] == '.' {
+        spec.width = read_num(&plain, &mut i);
+        if i < plain.len() && plain[i] == '.' {
             i += 1;
-            spec.prec = Some(read_num(&chars, &mut i).unwrap_or(0));
+            spec.prec = Some(read_num(&plain, &mut i).unwrap_or(0));
         }
-        let Some(&verb) = chars.get(i) else {
-            return Err(arg_err(0, "format string ends with an incomplete verb"));
+        let Some(&verb) = plain.get(i) else {
+            return Err(failed(format!(
+                "invalid format string starting at offset {}",
+                offset_of(start)
+            )));
         };
+        if !verb.is_ascii_alphabetic() {
+            return Err(unrecognized(i));
+        }
         i += 1;
+        verbs += 1;
+        let text: String = plain[start..i].iter().collect();
+        if !"vtsqdboxXeEfFgG".contains(verb) {
+            return Err(failed(format!(
+                "unsupported format verb '{verb}' in \"{text}\" at offset {}",
+                offset_of(start)
+            )));
+        }
         let Some(arg) = args.get(next) else {
             return Err(failed(format!(
-                "not enough arguments for \"%{verb}\" at position {}",
-                next + 1
+                "not enough arguments for \"{text}\" at {}: need index {} but have {} total",
+                offset_of(start),
+                next + 1,
+                args.len()
             )));
         };
         let index = base + next;
         next += 1;
         max_used = max_used.max(next);
-        let body = format_one(&spec, verb, arg, index)?;
-        out.push_str(&pad(
-            &spec,
-            body,
-            matches!(
-                verb,
-                'd' | 'f' | 'e' | 'E' | 'g' | 'G' | 'b' | 'o' | 'x' | 'X'
-            ),
-        ));
+        let body = format_one(&spec, verb, arg, index).map_err(|e| match e {
+            FuncError::Argument { index, message } => FuncError::Argument {
+                index,
+                message: format!("{message} (in \"{text}\" at offset {})", offset_of(start)),
+            },
+            other => other,
+        })?;
+        let numeric = matches!(
+            verb,
+            'd' | 'f' | 'F' | 'e' | 'E' | 'g' | 'G' | 'b' | 'o' | 'x' | 'X'
+        );
+        out.push_str(&pad(&spec, body, numeric));
+    }
+    if verbs == 0 && !args.is_empty() {
+        return Err(failed("too many arguments; no verbs in format string"));
     }
     if max_used < args.len() {
         return Err(failed(format!(
@@ -143,7 +179,7 @@ pub fn format_values(fmt: &str, args: &[Value], base: usize) -> Result<String, F
 }
 
 fn pad(spec: &Spec, body: String, numeric: bool) -> String {
-    let len = body.chars().count();
+    let len = graphemes(&body).len();
     let Some(w) = spec.width.filter(|w| *w > len) else {
         return body;
     };
@@ -238,11 +274,18 @@ fn format_one(spec: &Spec, verb: char, arg: &Value, index: usize) -> Result<Stri
         's' => {
             let s = text('s')?;
             match spec.prec {
-                Some(p) => s.chars().take(p).collect(),
+                Some(p) => graphemes(&s).into_iter().take(p).collect(),
                 None => s,
             }
         }
-        'q' => serde_json::Value::String(text('q')?).to_string(),
+        'q' => {
+            let s = text('q')?;
+            let s: String = match spec.prec {
+                Some(p) => graphemes(&s).into_iter().take(p).collect(),
+                None => s,
+            };
+            serde_json::Value::String(s).to_string()
+        }
         'd' | 'b' | 'o' | 'x' | 'X' => {
             let n = num(&verb.to_string())?;
             if n.fract() != 0.0 || !n.is_finite() || n.abs() >= 1.7e38 {
@@ -399,5 +442,78 @@ mod tests {
             ),
             l(vec![s("Salutations, A!"), s("Salutations, B!")])
         );
+    }
+
+    #[test]
+    fn cty_cases() {
+        use super::format_values;
+        let ok =
+            |f: &str, args: &[Value]| format_values(f, args, 1).unwrap_or_else(|e| e.to_string());
+        let err = |f: &str, args: &[Value]| match format_values(f, args, 1) {
+            Ok(v) => format!("unexpected success {v}"),
+            Err(e) => e.to_string(),
+        };
+        let n = Value::Number;
+        assert_eq!(ok("string %#v", &[s("hello")]), "string \"hello\"");
+        assert_eq!(
+            ok("object %v", &[Value::Map(Default::default())]),
+            "object {}"
+        );
+        assert_eq!(ok("%%%v", &[Value::Bool(false)]), "%false");
+        assert_eq!(ok("%v", &[Value::Null]), "null");
+        assert_eq!(ok("%-10s|", &[s("hello")]), "hello     |");
+        assert_eq!(ok("%.2q", &[s("hello")]), "\"he\"");
+        assert_eq!(ok("%6.2q", &[s("hello")]), "  \"he\"");
+        assert_eq!(ok("%.5s", &[s("日本語日本語")]), "日本語日本");
+        assert_eq!(ok("% d", &[n(10.0)]), " 10");
+        assert_eq!(ok("%b %o %X", &[n(5.0), n(9.0), n(254.0)]), "101 11 FE");
+        assert_eq!(ok("%+f", &[n(10.0)]), "+10.000000");
+        assert_eq!(ok("% f", &[n(-10.0)]), "-10.000000");
+        assert_eq!(ok("%.1f", &[s("1.06")]), "1.1");
+        assert_eq!(
+            ok(
+                "%E %g %G",
+                &[n(1000.0), n(1000.0), s("0.00000000000000000000001")]
+            ),
+            "1.000000E+03 1000 1E-23"
+        );
+        assert_eq!(
+            err("%s is not in the args list", &[]),
+            "not enough arguments for \"%s\" at 0: need index 1 but have 0 total"
+        );
+        assert_eq!(
+            err("%v %v %v", &[Value::Bool(true), Value::Bool(true)]),
+            "not enough arguments for \"%v\" at 6: need index 3 but have 2 total"
+        );
+        assert_eq!(
+            err("%[0]s is not valid", &[Value::Bool(true)]),
+            "unrecognized format character '0' at offset 2"
+        );
+        assert_eq!(
+            err("%012z x", &[n(10.0)]),
+            "unsupported format verb 'z' in \"%012z\" at offset 0"
+        );
+        assert_eq!(
+            err("%☠ x", &[n(10.0)]),
+            "unrecognized format character '☠' at offset 1"
+        );
+        assert_eq!(
+            err("no verbs", &[n(10.0)]),
+            "too many arguments; no verbs in format string"
+        );
+        assert_eq!(
+            err("one %d", &[n(10.0), n(11.0)]),
+            "too many arguments; only 1 used by format string"
+        );
+        assert!(err("%d", &[Value::Bool(true)]).contains("number"));
+        assert!(err("%s", &[Value::Null]).contains("null value cannot be formatted"));
+        let e = super::super::call(
+            "formatlist",
+            &super::super::tests::ctx(),
+            &[s("%s %s"), l(vec![s("a"), s("b")]), l(vec![s("c")])],
+        );
+        assert!(e.is_err_and(|e| e.to_string().contains(
+            "argument 2 has length 1, which is inconsistent with argument 1 of length 2"
+        )));
     }
 }

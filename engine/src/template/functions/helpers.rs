@@ -102,6 +102,11 @@ pub fn string(s: impl Into<String>) -> Value {
     Value::String(s.into())
 }
 
+/// The grapheme clusters of `s` (cty counts "characters" this way).
+pub fn graphemes(s: &str) -> Vec<&str> {
+    unicode_segmentation::UnicodeSegmentation::graphemes(s, true).collect()
+}
+
 /// Levenshtein distance over chars.
 pub fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

@@ -14,13 +14,17 @@
 //!   holding the type expression: `"string"`, `"number"`, `"bool"`,
 //!   `"any"`, `"list(string)"`, `"set(number)"`, `"map(any)"`,
 //!   `"tuple([string, number])"`, `"object({a = string})"`.
-//! * Time functions use one instant per process (Packer's `InitTime`) so
-//!   that `timestamp()` is the same everywhere in a build.
+//! * `env` is registered with `variable_default_only: true`: Packer allows
+//!   it only in input variable defaults (and nothing else there).
+//! * `timestamp()` reads the clock at each call (as Packer does);
+//!   `legacy_isotime` and `legacy_strftime` use one instant per process
+//!   (Packer's `InitTime`).
 
 use std::path::Path;
 
 use crate::template::Value;
 
+mod aws;
 mod collection;
 mod crypto;
 mod datetime;
@@ -36,6 +40,7 @@ mod string;
 mod textenc;
 mod typeconv;
 mod uuid;
+mod yaml;
 
 pub use typeconv::{convert_to_type, parse_type, TypeExpr};
 
@@ -79,6 +84,9 @@ pub struct Function {
     /// Arguments must be evaluated lazily (`try`, `can`): the evaluator
     /// implements these itself.
     pub lazy: bool,
+    /// Packer allows this function only in input variable default values
+    /// (`env`), where it is also the only function allowed.
+    pub variable_default_only: bool,
     /// The function handles unknown arguments itself.
     pub(crate) sees_unknown: bool,
     pub(crate) imp: FuncImpl,
@@ -91,6 +99,7 @@ impl std::fmt::Debug for Function {
             .field("min_args", &self.min_args)
             .field("max_args", &self.max_args)
             .field("lazy", &self.lazy)
+            .field("variable_default_only", &self.variable_default_only)
             .finish()
     }
 }
@@ -101,6 +110,7 @@ const fn f(name: &'static str, min: usize, max: Option<usize>, imp: FuncImpl) ->
         min_args: min,
         max_args: max,
         lazy: false,
+        variable_default_only: false,
         sees_unknown: false,
         imp,
     }
@@ -113,6 +123,7 @@ const fn u(name: &'static str, min: usize, max: Option<usize>, imp: FuncImpl) ->
         min_args: min,
         max_args: max,
         lazy: false,
+        variable_default_only: false,
         sees_unknown: true,
         imp,
     }
@@ -130,6 +141,7 @@ const fn lazy(name: &'static str, min: usize, max: Option<usize>) -> Function {
         min_args: min,
         max_args: max,
         lazy: true,
+        variable_default_only: false,
         sees_unknown: true,
         imp: lazy_impl,
     }
@@ -146,12 +158,12 @@ static FUNCTIONS: &[Function] = &[
     f("abspath", 1, m(1), filesystem::abspath),
     f("alltrue", 1, m(1), collection::alltrue),
     f("anytrue", 1, m(1), collection::anytrue),
-    f("aws_secretsmanager", 2, m(2), secrets::aws_secretsmanager),
+    f("aws_secretsmanager", 2, m(2), aws::aws_secretsmanager),
     f(
         "aws_secretsmanager_raw",
         1,
         m(1),
-        secrets::aws_secretsmanager_raw,
+        aws::aws_secretsmanager_raw,
     ),
     f("base64decode", 1, m(1), encoding::base64decode),
     f("base64encode", 1, m(1), encoding::base64encode),
@@ -178,6 +190,10 @@ static FUNCTIONS: &[Function] = &[
     f("distinct", 1, m(1), collection::distinct),
     f("element", 2, m(2), collection::element),
     f("endswith", 2, m(2), string::endswith),
+    Function {
+        variable_default_only: true,
+        ..f("env", 1, m(1), secrets::env_fn)
+    },
     f("file", 1, m(1), filesystem::file),
     f("filebase64", 1, m(1), filesystem::filebase64),
     f("fileexists", 1, m(1), filesystem::fileexists),
@@ -255,8 +271,8 @@ static FUNCTIONS: &[Function] = &[
     f("uuidv5", 2, m(2), uuid::uuidv5),
     f("values", 1, m(1), collection::values),
     f("vault", 2, m(2), secrets::vault),
-    f("yamldecode", 1, m(1), encoding::yamldecode),
-    f("yamlencode", 1, m(1), encoding::yamlencode),
+    f("yamldecode", 1, m(1), yaml::yamldecode),
+    f("yamlencode", 1, m(1), yaml::yamlencode),
     f("zipmap", 2, m(2), collection::zipmap),
 ];
 

@@ -1,43 +1,83 @@
 //! Secret stores: HashiCorp Vault (`vault`), Consul KV (`consul_key`) and
-//! AWS Secrets Manager (`aws_secretsmanager`, `aws_secretsmanager_raw`).
+//! AWS Secrets Manager (`aws_secretsmanager`, `aws_secretsmanager_raw`,
+//! implemented in `aws.rs`).
 //!
 //! Each reads its configuration from the environment the way the
 //! official clients do, then makes one HTTP request with short timeouts.
 
 use std::time::Duration;
 
-use super::sigv4::{sigv4_authorization, SigV4Request};
-
 use super::helpers::{failed, str_arg, string, R};
 use super::{FuncCtx, FuncError};
 use crate::template::Value;
 
-fn env(name: &str) -> Option<String> {
+pub(crate) fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn home() -> Option<std::path::PathBuf> {
+pub(crate) fn home() -> Option<std::path::PathBuf> {
     std::env::var_os("HOME").map(std::path::PathBuf::from)
 }
 
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
+pub(crate) fn env_true(name: &str) -> bool {
+    env(name).is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+}
+
+pub(crate) fn env_false(name: &str) -> bool {
+    env(name).is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "0" | "false" | "no"))
+}
+
+/// TLS settings of one client: an extra CA bundle and whether to skip
+/// certificate verification.
+#[derive(Debug, Clone, Default)]
+pub struct TlsOptions {
+    pub ca_file: Option<std::path::PathBuf>,
+    pub skip_verify: bool,
+}
+
+fn agent(service: &str, tls: &TlsOptions) -> Result<ureq::Agent, FuncError> {
+    use ureq::tls::{PemItem, RootCerts, TlsConfig};
+    let mut tls_config = TlsConfig::builder().disable_verification(tls.skip_verify);
+    if let Some(path) = &tls.ca_file {
+        let pem = std::fs::read(path).map_err(|e| {
+            failed(format!(
+                "{service}: cannot read CA certificate file {}: {e}",
+                path.display()
+            ))
+        })?;
+        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(PemItem::Certificate(c)) => Some(c),
+                _ => None,
+            })
+            .collect();
+        if certs.is_empty() {
+            return Err(failed(format!(
+                "{service}: no PEM certificates found in {}",
+                path.display()
+            )));
+        }
+        tls_config = tls_config.root_certs(RootCerts::new_with_certs(&certs));
+    }
+    Ok(ureq::Agent::config_builder()
         .timeout_connect(Some(Duration::from_secs(5)))
         .timeout_global(Some(Duration::from_secs(30)))
         .http_status_as_error(false)
+        .tls_config(tls_config.build())
         .build()
-        .into()
+        .into())
 }
 
 /// One request; transport failures name the service and address.
-fn request(
+pub(crate) fn request(
     service: &str,
+    tls: &TlsOptions,
     method: &str,
     url: &str,
     headers: &[(String, String)],
     body: Option<&str>,
 ) -> Result<(u16, String), FuncError> {
-    let agent = agent();
+    let agent = agent(service, tls)?;
     let unreachable = |e: ureq::Error| failed(format!("{service}: cannot reach {url}: {e}"));
     let response = match (method, body) {
         ("POST", Some(body)) => {
@@ -64,11 +104,21 @@ fn request(
     Ok((status, text))
 }
 
-fn json_field_text(v: &serde_json::Value) -> String {
+pub(crate) fn json_field_text(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+// ---------------------------------------------------------------- env
+
+/// `env(name)`: the environment variable's value, or "" when unset.
+/// Packer allows it only in input variable defaults (see
+/// [`super::Function::variable_default_only`]).
+pub fn env_fn(_: &FuncCtx, a: &[Value]) -> R {
+    let name = str_arg(a, 0)?;
+    Ok(string(std::env::var(name.as_ref()).unwrap_or_default()))
 }
 
 // ---------------------------------------------------------------- Vault
@@ -79,20 +129,22 @@ pub struct VaultConfig {
     pub addr: String,
     pub token: Option<String>,
     pub namespace: Option<String>,
+    /// `VAULT_CACERT`, `VAULT_SKIP_VERIFY`.
+    pub tls: TlsOptions,
 }
 
 impl VaultConfig {
     pub fn from_env() -> Self {
-        let token = env("VAULT_TOKEN").or_else(|| {
-            let path = home()?.join(".vault-token");
-            std::fs::read_to_string(path)
-                .ok()
-                .map(|t| t.trim().to_string())
-        });
+        // Like Packer (packer-plugin-sdk), the token must come from VAULT_TOKEN.
+        let token = env("VAULT_TOKEN");
         VaultConfig {
             addr: env("VAULT_ADDR").unwrap_or_else(|| "https://127.0.0.1:8200".into()),
             token,
             namespace: env("VAULT_NAMESPACE"),
+            tls: TlsOptions {
+                ca_file: env("VAULT_CACERT").map(Into::into),
+                skip_verify: env_true("VAULT_SKIP_VERIFY"),
+            },
         }
     }
 }
@@ -104,14 +156,16 @@ pub fn vault_read(cfg: &VaultConfig, path: &str, key: &str) -> Result<String, Fu
         cfg.addr.trim_end_matches('/'),
         path.trim_start_matches('/')
     );
-    let mut headers = Vec::new();
-    if let Some(t) = &cfg.token {
-        headers.push(("X-Vault-Token".to_string(), t.clone()));
-    }
+    let Some(token) = &cfg.token else {
+        return Err(failed(
+            "Vault: must set VAULT_TOKEN env var in order to use the vault function",
+        ));
+    };
+    let mut headers = vec![("X-Vault-Token".to_string(), token.clone())];
     if let Some(ns) = &cfg.namespace {
         headers.push(("X-Vault-Namespace".to_string(), ns.clone()));
     }
-    let (status, body) = request("Vault", "GET", &url, &headers, None)?;
+    let (status, body) = request("Vault", &cfg.tls, "GET", &url, &headers, None)?;
     if status == 404 {
         return Err(failed(format!(
             "Vault secret does not exist at the given path: {path}"
@@ -129,15 +183,32 @@ pub fn vault_read(cfg: &VaultConfig, path: &str, key: &str) -> Result<String, Fu
         )));
     }
     let data = json.get("data");
-    let value = data
-        .and_then(|d| d.get("data"))
-        .and_then(|d| d.get(key))
-        .or_else(|| data.and_then(|d| d.get(key)));
-    match value {
-        Some(v) => Ok(json_field_text(v)),
-        None => Err(failed(format!(
-            "Vault data was empty at the given path: no key {key:?} in the secret at {path}"
+    let text = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => Ok(s.clone()),
+        other => Err(failed(format!(
+            "Vault: the value of {key:?} at {path} is not a string: {other}"
         ))),
+    };
+    // KV v2 nests the secret under data.data; KV v1 has it under data.
+    match data.and_then(|d| d.get("data")) {
+        Some(inner) => match inner.get(key) {
+            Some(v) => text(v),
+            None => Err(failed(format!(
+                "Vault path {path} does not contain the requested key {key:?}"
+            ))),
+        },
+        None => match data.and_then(|d| d.get(key)) {
+            Some(v) => text(v),
+            None => {
+                let warnings = json
+                    .get("warnings")
+                    .map(json_field_text)
+                    .unwrap_or_default();
+                Err(failed(format!(
+                    "Vault data was empty at the given path {path}. Warnings: {warnings}"
+                )))
+            }
+        },
     }
 }
 
@@ -153,6 +224,8 @@ pub fn vault(_: &FuncCtx, a: &[Value]) -> R {
 pub struct ConsulConfig {
     pub addr: String,
     pub token: Option<String>,
+    /// `CONSUL_CACERT`, `CONSUL_HTTP_SSL_VERIFY=false`.
+    pub tls: TlsOptions,
 }
 
 impl ConsulConfig {
@@ -160,14 +233,23 @@ impl ConsulConfig {
         let raw = env("CONSUL_HTTP_ADDR").unwrap_or_else(|| "127.0.0.1:8500".into());
         let addr = if raw.contains("://") {
             raw
-        } else if env("CONSUL_HTTP_SSL").is_some_and(|v| v == "true" || v == "1") {
+        } else if env_true("CONSUL_HTTP_SSL") {
             format!("https://{raw}")
         } else {
             format!("http://{raw}")
         };
         ConsulConfig {
             addr,
-            token: env("CONSUL_HTTP_TOKEN"),
+            token: env("CONSUL_HTTP_TOKEN").or_else(|| {
+                let path = env("CONSUL_HTTP_TOKEN_FILE")?;
+                std::fs::read_to_string(path)
+                    .ok()
+                    .map(|t| t.trim().to_string())
+            }),
+            tls: TlsOptions {
+                ca_file: env("CONSUL_CACERT").map(Into::into),
+                skip_verify: env_false("CONSUL_HTTP_SSL_VERIFY"),
+            },
         }
     }
 }
@@ -196,8 +278,11 @@ pub fn consul_read(cfg: &ConsulConfig, key: &str) -> Result<String, FuncError> {
         .iter()
         .map(|t| ("X-Consul-Token".to_string(), t.clone()))
         .collect();
-    let (status, body) = request("Consul", "GET", &url, &headers, None)?;
+    let (status, body) = request("Consul", &cfg.tls, "GET", &url, &headers, None)?;
     match status {
+        200..=299 if body.is_empty() => {
+            Err(failed(format!("Consul: value is empty at path {key}")))
+        }
         200..=299 => Ok(body),
         404 => Err(failed(format!(
             "Consul: key does not exist at the given path: {key}"
@@ -213,222 +298,9 @@ pub fn consul_key(_: &FuncCtx, a: &[Value]) -> R {
     consul_read(&ConsulConfig::from_env(), &str_arg(a, 0)?).map(string)
 }
 
-// ---------------------------------------------------------------- AWS
-
-/// AWS credentials.
-pub struct AwsCredentials {
-    pub access_key: String,
-    pub secret_key: String,
-    pub session_token: Option<String>,
-}
-
-/// Read an INI section's key from an AWS config/credentials file.
-fn ini_value(text: &str, section: &str, key: &str) -> Option<String> {
-    let mut in_section = false;
-    for line in text.lines() {
-        let line = line.trim();
-        if line.starts_with('[') && line.ends_with(']') {
-            in_section = line[1..line.len() - 1].trim() == section;
-        } else if in_section {
-            if let Some((k, v)) = line.split_once('=') {
-                if k.trim() == key {
-                    return Some(v.trim().to_string());
-                }
-            }
-        }
-    }
-    None
-}
-
-fn aws_profile() -> String {
-    env("AWS_PROFILE").unwrap_or_else(|| "default".into())
-}
-
-fn aws_credentials() -> Result<AwsCredentials, FuncError> {
-    if let (Some(a), Some(s)) = (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
-        return Ok(AwsCredentials {
-            access_key: a,
-            secret_key: s,
-            session_token: env("AWS_SESSION_TOKEN"),
-        });
-    }
-    let path = env("AWS_SHARED_CREDENTIALS_FILE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| home().map(|h| h.join(".aws/credentials")));
-    let text = path
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .unwrap_or_default();
-    let profile = aws_profile();
-    match (
-        ini_value(&text, &profile, "aws_access_key_id"),
-        ini_value(&text, &profile, "aws_secret_access_key"),
-    ) {
-        (Some(a), Some(s)) => Ok(AwsCredentials {
-            access_key: a,
-            secret_key: s,
-            session_token: ini_value(&text, &profile, "aws_session_token"),
-        }),
-        _ => Err(failed("AWS Secrets Manager: no AWS credentials found (set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or use the shared credentials file)")),
-    }
-}
-
-fn aws_region() -> Result<String, FuncError> {
-    if let Some(r) = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")) {
-        return Ok(r);
-    }
-    let path = env("AWS_CONFIG_FILE")
-        .map(std::path::PathBuf::from)
-        .or_else(|| home().map(|h| h.join(".aws/config")));
-    let text = path
-        .and_then(|p| std::fs::read_to_string(p).ok())
-        .unwrap_or_default();
-    let profile = aws_profile();
-    let section = if profile == "default" {
-        profile
-    } else {
-        format!("profile {profile}")
-    };
-    ini_value(&text, &section, "region").ok_or_else(|| {
-        failed(
-            "AWS Secrets Manager: no AWS region configured (set AWS_REGION or AWS_DEFAULT_REGION)",
-        )
-    })
-}
-
-/// Where and how to call Secrets Manager.
-pub struct AwsConfig {
-    pub endpoint: String,
-    pub region: String,
-    pub credentials: AwsCredentials,
-}
-
-impl AwsConfig {
-    pub fn from_env() -> Result<Self, FuncError> {
-        let region = aws_region()?;
-        let endpoint = env("AWS_ENDPOINT_URL_SECRETS_MANAGER")
-            .or_else(|| env("AWS_ENDPOINT_URL"))
-            .unwrap_or_else(|| format!("https://secretsmanager.{region}.amazonaws.com"));
-        Ok(AwsConfig {
-            endpoint,
-            region,
-            credentials: aws_credentials()?,
-        })
-    }
-}
-
-/// `GetSecretValue`: the secret's `SecretString`.
-pub fn aws_get_secret(
-    cfg: &AwsConfig,
-    secret_id: &str,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<String, FuncError> {
-    let endpoint = cfg.endpoint.trim_end_matches('/');
-    let after_scheme = endpoint
-        .split_once("://")
-        .map(|(_, r)| r)
-        .unwrap_or(endpoint);
-    let (host, path) = match after_scheme.find('/') {
-        Some(i) => (&after_scheme[..i], &after_scheme[i..]),
-        None => (after_scheme, "/"),
-    };
-    let url = if endpoint.contains("://") {
-        format!("{endpoint}/")
-    } else {
-        format!("https://{endpoint}/")
-    };
-    let body = serde_json::json!({ "SecretId": secret_id }).to_string();
-    let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
-    let mut headers = vec![
-        (
-            "Content-Type".to_string(),
-            "application/x-amz-json-1.1".to_string(),
-        ),
-        ("Host".to_string(), host.to_string()),
-        ("X-Amz-Date".to_string(), amz_date.clone()),
-        (
-            "X-Amz-Target".to_string(),
-            "secretsmanager.GetSecretValue".to_string(),
-        ),
-    ];
-    if let Some(t) = &cfg.credentials.session_token {
-        headers.push(("X-Amz-Security-Token".to_string(), t.clone()));
-    }
-    let auth = sigv4_authorization(
-        &SigV4Request {
-            method: "POST",
-            path: if path.ends_with('/') {
-                path.to_string()
-            } else {
-                format!("{path}/")
-            }
-            .as_str(),
-            query: "",
-            headers: &headers,
-            payload: body.as_bytes(),
-            region: &cfg.region,
-            service: "secretsmanager",
-            amz_date: &amz_date,
-        },
-        &cfg.credentials.access_key,
-        &cfg.credentials.secret_key,
-    );
-    headers.push(("Authorization".to_string(), auth));
-    headers.retain(|(k, _)| k != "Host");
-    let (status, text) = request("AWS Secrets Manager", "POST", &url, &headers, Some(&body))?;
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or(serde_json::Value::Null);
-    if !(200..300).contains(&status) {
-        let kind = json.get("__type").map(json_field_text).unwrap_or_default();
-        let msg = json
-            .get("message")
-            .or_else(|| json.get("Message"))
-            .map(json_field_text)
-            .unwrap_or_else(|| text.trim().to_string());
-        return Err(failed(format!(
-            "AWS Secrets Manager: error getting secret {secret_id:?} (HTTP {status}) {kind}: {msg}"
-        )));
-    }
-    match json.get("SecretString") {
-        Some(serde_json::Value::String(s)) => Ok(s.clone()),
-        _ => Err(failed(format!(
-            "AWS Secrets Manager: secret {secret_id:?} has no string value"
-        ))),
-    }
-}
-
-/// Packer's key selection for `aws_secretsmanager`.
-pub fn select_secret_key(secret: &str, key: &str) -> Result<String, FuncError> {
-    let parsed: Option<serde_json::Map<String, serde_json::Value>> =
-        serde_json::from_str(secret).ok();
-    match (parsed, key) {
-        (None, "") => Ok(secret.to_string()),
-        (None, _) => Err(failed(format!("AWS Secrets Manager: the secret is not a JSON object, so key {key:?} cannot be read; use aws_secretsmanager_raw"))),
-        (Some(m), "") if m.len() == 1 => Ok(m.values().next().map(json_field_text).unwrap_or_default()),
-        (Some(_), "") => Err(failed("AWS Secrets Manager: the secret has multiple values, a key must be given")),
-        (Some(m), _) => m
-            .get(key)
-            .map(json_field_text)
-            .ok_or_else(|| failed(format!("AWS Secrets Manager: the secret has no key {key:?}"))),
-    }
-}
-
-pub fn aws_secretsmanager(_: &FuncCtx, a: &[Value]) -> R {
-    let name = str_arg(a, 0)?;
-    let key = if a[1].is_null() {
-        String::new()
-    } else {
-        str_arg(a, 1)?.into_owned()
-    };
-    let secret = aws_get_secret(&AwsConfig::from_env()?, &name, chrono::Utc::now())?;
-    select_secret_key(&secret, &key).map(string)
-}
-
-pub fn aws_secretsmanager_raw(_: &FuncCtx, a: &[Value]) -> R {
-    let name = str_arg(a, 0)?;
-    aws_get_secret(&AwsConfig::from_env()?, &name, chrono::Utc::now()).map(string)
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::aws::{aws_get_secret, AwsConfig, AwsCredentials};
     use super::*;
 
     fn closed_port() -> u16 {
@@ -447,6 +319,7 @@ mod tests {
             addr: addr.clone(),
             token: Some("t".into()),
             namespace: None,
+            tls: TlsOptions::default(),
         };
         let e = vault_read(&cfg, "secret/data/x", "k")
             .unwrap_err()
@@ -456,6 +329,7 @@ mod tests {
         let cfg = ConsulConfig {
             addr: addr.clone(),
             token: None,
+            tls: TlsOptions::default(),
         };
         let e = consul_read(&cfg, "app/key").unwrap_err().to_string();
         assert!(e.contains("Consul") && e.contains(&addr), "{e}");
@@ -468,6 +342,7 @@ mod tests {
                 secret_key: "S".into(),
                 session_token: None,
             },
+            tls: TlsOptions::default(),
         };
         let e = aws_get_secret(&cfg, "s", chrono::Utc::now())
             .unwrap_err()
@@ -479,29 +354,50 @@ mod tests {
     }
 
     #[test]
-    fn secret_key_selection() {
+    fn env_reads_the_environment() {
+        let c = super::super::tests::ctx();
+        let path = std::env::var("PATH").unwrap_or_default();
         assert_eq!(
-            select_secret_key("{\"a\":\"1\",\"b\":2}", "b"),
-            Ok("2".into())
+            super::super::call("env", &c, &[Value::String("PATH".into())]),
+            Ok(Value::String(path))
         );
-        assert_eq!(select_secret_key("{\"only\":\"v\"}", ""), Ok("v".into()));
-        assert_eq!(select_secret_key("plain", ""), Ok("plain".into()));
-        assert!(select_secret_key("{\"a\":\"1\",\"b\":2}", "").is_err());
-        assert!(select_secret_key("{\"a\":\"1\"}", "z").is_err());
-        assert!(select_secret_key("plain", "k").is_err());
+        assert_eq!(
+            super::super::call(
+                "env",
+                &c,
+                &[Value::String("KILN_SURELY_UNSET_VAR_42".into())]
+            ),
+            Ok(Value::String(String::new()))
+        );
     }
 
     #[test]
-    fn ini_parsing() {
-        let text = "[default]\naws_access_key_id = A\n[profile dev]\nregion = eu-west-1\n";
-        assert_eq!(
-            ini_value(text, "default", "aws_access_key_id"),
-            Some("A".into())
+    fn vault_requires_a_token() {
+        let cfg = VaultConfig {
+            addr: "http://127.0.0.1:1".into(),
+            token: None,
+            namespace: None,
+            tls: TlsOptions::default(),
+        };
+        let e = vault_read(&cfg, "secret/x", "k").unwrap_err().to_string();
+        assert!(e.contains("VAULT_TOKEN"), "{e}");
+    }
+
+    #[test]
+    fn bad_ca_file_is_a_clear_error() {
+        let cfg = VaultConfig {
+            addr: "https://127.0.0.1:1".into(),
+            token: Some("t".into()),
+            namespace: None,
+            tls: TlsOptions {
+                ca_file: Some("/nonexistent/ca.pem".into()),
+                skip_verify: false,
+            },
+        };
+        let e = vault_read(&cfg, "secret/x", "k").unwrap_err().to_string();
+        assert!(
+            e.contains("Vault") && e.contains("/nonexistent/ca.pem"),
+            "{e}"
         );
-        assert_eq!(
-            ini_value(text, "profile dev", "region"),
-            Some("eu-west-1".into())
-        );
-        assert_eq!(ini_value(text, "default", "region"), None);
     }
 }

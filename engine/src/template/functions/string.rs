@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::helpers::{arg_err, failed, int_arg, list_arg, str_arg, string, R};
+use super::helpers::{arg_err, failed, graphemes, int_arg, list_arg, str_arg, string, R};
 use super::{FuncCtx, FuncError};
 use crate::template::Value;
 
@@ -59,7 +59,8 @@ pub fn strcontains(_: &FuncCtx, a: &[Value]) -> R {
 }
 
 pub fn strrev(_: &FuncCtx, a: &[Value]) -> R {
-    Ok(string(str_arg(a, 0)?.chars().rev().collect::<String>()))
+    let s = str_arg(a, 0)?;
+    Ok(string(graphemes(&s).into_iter().rev().collect::<String>()))
 }
 
 pub fn title(_: &FuncCtx, a: &[Value]) -> R {
@@ -101,14 +102,24 @@ pub fn split(_: &FuncCtx, a: &[Value]) -> R {
 pub fn join(_: &FuncCtx, a: &[Value]) -> R {
     let sep = str_arg(a, 0)?;
     let mut parts = Vec::new();
+    let lists = a.len() - 1;
     for i in 1..a.len() {
-        for item in list_arg(a, i)? {
+        for (ei, item) in list_arg(a, i)?.iter().enumerate() {
             match item.to_display_string() {
                 Some(s) => parts.push(s),
-                None if item.is_null() => {
-                    return Err(arg_err(i, "element must not be null"));
+                None if item.is_null() && lists > 1 => {
+                    return Err(arg_err(
+                        i,
+                        format!("element {ei} of list {i} is null; cannot concatenate null values"),
+                    ));
                 }
-                None => return Err(arg_err(i, "elements must be strings")),
+                None if item.is_null() => {
+                    return Err(arg_err(
+                        i,
+                        format!("element {ei} is null; cannot concatenate null values"),
+                    ));
+                }
+                None => return Err(arg_err(i, "list of string required")),
             }
         }
     }
@@ -116,7 +127,8 @@ pub fn join(_: &FuncCtx, a: &[Value]) -> R {
 }
 
 pub fn substr(_: &FuncCtx, a: &[Value]) -> R {
-    let chars: Vec<char> = str_arg(a, 0)?.chars().collect();
+    let s = str_arg(a, 0)?;
+    let chars = graphemes(&s);
     let len = chars.len() as i64;
     let mut offset = int_arg(a, 1)?;
     let length = int_arg(a, 2)?;
@@ -131,11 +143,7 @@ pub fn substr(_: &FuncCtx, a: &[Value]) -> R {
     } else {
         offset.saturating_add(length).min(len)
     };
-    Ok(string(
-        chars[offset as usize..end as usize]
-            .iter()
-            .collect::<String>(),
-    ))
+    Ok(string(chars[offset as usize..end as usize].concat()))
 }
 
 fn compile(pattern: &str, index: usize) -> Result<regex::Regex, FuncError> {
@@ -246,6 +254,15 @@ mod tests {
             l(vec![s("foo"), s("bar"), s("baz")])
         );
         assert_eq!(call_ok("strrev", &[s("hello")]), s("olleh"));
+        assert_eq!(call_ok("strrev", &[s("a💃🏿b")]), s("b💃🏿a"));
+        assert_eq!(call_ok("length", &[s("💃🏿")]), Value::Number(1.0));
+        assert_eq!(
+            call_ok(
+                "substr",
+                &[s("💃🏿xyz"), Value::Number(0.0), Value::Number(2.0)]
+            ),
+            s("💃🏿x")
+        );
         assert_eq!(
             call_ok(
                 "substr",

@@ -89,6 +89,7 @@ const PACKER_FUNCTIONS: &[&str] = &[
     "distinct",
     "element",
     "endswith",
+    "env",
     "file",
     "filebase64",
     "fileexists",

@@ -19,6 +19,9 @@ pub enum TypeExpr {
     Map(Box<TypeExpr>),
     Tuple(Vec<TypeExpr>),
     Object(BTreeMap<String, TypeExpr>),
+    /// `optional(T)`: only valid as an object attribute type; a missing
+    /// attribute converts to null.
+    Optional(Box<TypeExpr>),
 }
 
 struct Parser<'a> {
@@ -110,7 +113,20 @@ impl Parser<'_> {
                     if !self.eat(b'=') {
                         self.expect(b':')?;
                     }
-                    attrs.insert(key, self.ty(depth + 1)?);
+                    let save = self.i;
+                    let attr = if self.ident().as_deref() == Ok("optional") {
+                        self.expect(b'(')?;
+                        let inner = self.ty(depth + 1)?;
+                        if self.eat(b',') {
+                            return Err("optional attribute defaults are not supported here".into());
+                        }
+                        self.expect(b')')?;
+                        TypeExpr::Optional(Box::new(inner))
+                    } else {
+                        self.i = save;
+                        self.ty(depth + 1)?
+                    };
+                    attrs.insert(key, attr);
                     if !self.eat(b',') {
                         self.expect(b'}')?;
                         break;
@@ -197,6 +213,7 @@ fn conv(v: &Value, ty: &TypeExpr, at: &str, depth: usize) -> Result<Value, Strin
     }
     match ty {
         TypeExpr::Any => Ok(v.clone()),
+        TypeExpr::Optional(inner) => conv(v, inner, at, depth + 1),
         TypeExpr::String => match v.to_display_string() {
             Some(s) => Ok(Value::String(s)),
             None => err("string"),
@@ -277,9 +294,12 @@ fn conv(v: &Value, ty: &TypeExpr, at: &str, depth: usize) -> Result<Value, Strin
             };
             let mut out = BTreeMap::new();
             for (k, t) in attrs {
-                let item = m
-                    .get(k)
-                    .ok_or_else(|| format!("attribute {k:?} is required"))?;
+                let (t, item) = match (t, m.get(k)) {
+                    (TypeExpr::Optional(inner), None) => (inner.as_ref(), &Value::Null),
+                    (TypeExpr::Optional(inner), Some(item)) => (inner.as_ref(), item),
+                    (t, Some(item)) => (t, item),
+                    (_, None) => return Err(format!("attribute {k:?} is required")),
+                };
                 out.insert(k.clone(), conv(item, t, &format!("{at}.{k}"), depth + 1)?);
             }
             Ok(Value::Map(out))
@@ -358,6 +378,7 @@ mod tests {
             ])))
         );
         assert!(parse_type("strin").is_err());
+        assert!(parse_type("object({a = optional(string, \"x\")})").is_err());
         assert!(parse_type("list(string").is_err());
         assert!(parse_type("string x").is_err());
     }
@@ -404,6 +425,16 @@ mod tests {
             obj(&[("a", n(5.0))])
         );
         assert!(call("convert", &ctx(), &[s("x"), s("nope")]).is_err());
+        assert_eq!(
+            call_ok(
+                "convert",
+                &[
+                    obj(&[("a", n(1.0))]),
+                    s("object({a = string, b = optional(number)})")
+                ]
+            ),
+            obj(&[("a", s("1")), ("b", Value::Null)])
+        );
         assert!(call("convert", &ctx(), &[obj(&[]), s("object({a=number})")]).is_err());
         assert_eq!(call_ok("sensitive", &[s("secret")]), s("secret"));
         assert_eq!(call_ok("nonsensitive", &[s("secret")]), s("secret"));
