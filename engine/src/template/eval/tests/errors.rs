@@ -63,9 +63,23 @@ fn unsupported_attribute() {
         (2, 23),
     );
     check(
-        "var.region.x",
+        "var.servers.name",
+        "Unsupported attribute",
+        "Can't access attributes on a list of objects. Did you mean to access attribute \"name\" for a specific element of the list, or across all elements of the list?",
+        (1, 12),
+        (1, 17),
+    );
+    check(
+        "var.names.x",
         "Unsupported attribute",
         "This value does not have any attributes.",
+        (1, 10),
+        (1, 12),
+    );
+    check(
+        "var.region.x",
+        "Unsupported attribute",
+        "Can't access attributes on a primitive-typed value (string).",
         (1, 11),
         (1, 13),
     );
@@ -402,7 +416,7 @@ fn for_each_collections() {
     let d = go("var.names[1.5]").expect_err("index").0.remove(0);
     assert_eq!(
         d.detail,
-        "The given key does not identify an element in this collection value: the given index is not a whole number."
+        "The given key does not identify an element in this collection value: indexing a sequence requires a whole number, but the given index has a fractional part."
     );
 }
 
