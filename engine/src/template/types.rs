@@ -67,6 +67,18 @@ impl Type {
         }
     }
 
+    /// True when an `optional(T, default)` attribute has a default.
+    pub fn has_defaults(&self) -> bool {
+        match self {
+            Type::Any | Type::String | Type::Number | Type::Bool => false,
+            Type::List(t) | Type::Map(t) | Type::Set(t) => t.has_defaults(),
+            Type::Object(attrs) => attrs
+                .values()
+                .any(|a| a.default.is_some() || a.ty.has_defaults()),
+            Type::Tuple(ts) => ts.iter().any(Type::has_defaults),
+        }
+    }
+
     /// cty's "friendly name" (`list of string`), used in mismatch messages.
     pub fn friendly_name(&self) -> String {
         match self {

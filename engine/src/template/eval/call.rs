@@ -8,10 +8,9 @@ use hcl_edit::Span;
 
 use super::error::{EvalError, EvalResult};
 use super::expr::Evaluator;
-use super::fallback_funcs as functions;
+use crate::template::functions::{self, FuncCtx, FuncError};
 use crate::template::types::Type;
 use crate::template::Value;
-use functions::{FuncCtx, FuncError};
 
 fn call_error(name: &str, msg: &str, span: Option<Range<usize>>) -> EvalError {
     let msg = msg.trim_end_matches('.');
@@ -20,6 +19,17 @@ fn call_error(name: &str, msg: &str, span: Option<Range<usize>>) -> EvalError {
         format!("Call to function \"{name}\" failed: {msg}."),
         span,
     )
+}
+
+/// The start of a call, `name(`, where HCL points "Error in function call".
+fn start_span(call: &FuncCall) -> Option<Range<usize>> {
+    let name = call.name.name.span()?;
+    let start = match call.name.namespace.first().and_then(|n| n.span()) {
+        Some(ns) => ns.start,
+        None => name.start,
+    };
+    let open = call.args.span().map_or(name.end, |a| a.start);
+    Some(start..open + 1)
 }
 
 fn not_enough(name: &str, expected: &str, call: &FuncCall) -> EvalError {
@@ -38,15 +48,6 @@ fn too_many(name: &str, max: usize, span: Option<Range<usize>>) -> EvalError {
         format!("Function \"{name}\" expects only {max} argument(s)."),
         span,
     )
-}
-
-/// The `expected` text of an arity error.
-fn expected_text(min: usize, max: Option<usize>) -> String {
-    match max {
-        Some(m) if m == min => min.to_string(),
-        Some(m) => format!("{min} to {m}"),
-        None => format!("at least {min}"),
-    }
 }
 
 /// Render the contents of a template file with `vars` as its only
@@ -72,6 +73,78 @@ fn render_template_file(
         }
     }
     super::eval_template_str(text, &scope)
+}
+
+/// `convert`'s type argument, as the type's text (`list(string)`).
+fn type_argument(arg: &Expression) -> EvalResult<Value> {
+    let ty = Type::from_expr(arg).map_err(|e| {
+        EvalError::new(
+            "Invalid type specification",
+            e.message,
+            e.span.or_else(|| arg.span()),
+        )
+    })?;
+    if ty.has_defaults() {
+        return Err(EvalError::new(
+            "Invalid type specification",
+            "Optional attribute modifier expects only one argument: the attribute type.",
+            arg.span(),
+        ));
+    }
+    Ok(Value::String(ty.to_string()))
+}
+
+/// A library error as a diagnostic located in the call.
+fn map_func_error(
+    err: FuncError,
+    ident: &str,
+    call: &FuncCall,
+    args: &[&Expression],
+    func: Option<&functions::Function>,
+) -> EvalError {
+    let name_span = call.name.name.span();
+    match err {
+        FuncError::UnknownFunction { name, suggestion } => {
+            let detail = match suggestion {
+                Some(s) => {
+                    format!("There is no function named \"{name}\". Did you mean \"{s}\"?")
+                }
+                None => format!("There is no function named \"{name}\"."),
+            };
+            EvalError::new("Call to unknown function", detail, name_span)
+        }
+        FuncError::Arity {
+            name,
+            expected,
+            got,
+        } => {
+            let min = func.map_or(0, |f| f.min_args);
+            if got < min || got == 0 {
+                not_enough(&name, &expected, call)
+            } else {
+                let span = args.last().and_then(|a| a.span());
+                EvalError::new(
+                    "Too many function arguments",
+                    format!("Function \"{name}\" expects {expected} argument(s)."),
+                    span,
+                )
+            }
+        }
+        FuncError::Argument { index, message } => {
+            // Expanded arguments all point at the expanding argument.
+            let arg = args.get(index).or(args.last()).copied();
+            EvalError::new(
+                "Invalid function argument",
+                format!(
+                    "Invalid value for argument {}: {}",
+                    index + 1,
+                    message.trim_end_matches('.')
+                ) + ".",
+                arg.and_then(|a| a.span()).or_else(|| call.span()),
+            )
+        }
+        FuncError::Failed(msg) => call_error(ident, &msg, start_span(call)),
+    }
 }
 
 impl Evaluator<'_> {
@@ -101,115 +174,89 @@ impl Evaluator<'_> {
                 return Err(call_error(
                     ident,
                     "cannot recursively call templatefile from inside another template",
-                    call.span(),
+                    start_span(call),
                 ))
             }
             _ => {}
         }
 
         let func = functions::lookup(ident);
-        let mut values = Vec::with_capacity(args.len());
-        for (i, arg) in args.iter().enumerate() {
-            if ident == "convert" && i == 1 {
-                let ty = Type::from_expr(arg).map_err(|e| {
-                    EvalError::new(
-                        "Invalid type specification",
-                        e.message,
-                        e.span.or_else(|| arg.span()),
-                    )
-                })?;
-                values.push(Value::String(ty.to_string()));
-                continue;
+        if func.is_none() {
+            // An unknown function is reported before its arguments are evaluated.
+            if let Err(e @ FuncError::UnknownFunction { .. }) = self.call_library(ident, &[]) {
+                return Err(map_func_error(e, ident, call, &args, None));
             }
-            values.push(self.eval(arg)?);
         }
-        if call.args.expand_final() {
-            let last_span = args.last().and_then(|a| a.span());
-            match values.pop() {
-                Some(Value::List(items)) => values.extend(items),
-                Some(Value::Unknown) => return Ok(Value::Unknown),
-                Some(Value::Null) => {
+        // As HCL: the expanding argument first, then the argument count,
+        // then the other arguments.
+        let (fixed, expanded) = match (call.args.expand_final(), args.split_last()) {
+            (true, Some((last, fixed))) => match self.eval(last)? {
+                Value::List(items) => (fixed, items),
+                Value::Unknown => return Ok(Value::Unknown),
+                Value::Null => {
                     return Err(EvalError::new(
                         "Invalid expanding argument value",
                         "The expanding argument (indicated by ...) must not be null.",
-                        last_span,
+                        last.span(),
                     ))
                 }
-                Some(_) => {
+                _ => {
                     return Err(EvalError::new(
                         "Invalid expanding argument value",
                         "The expanding argument (indicated by ...) must be of a tuple, list, or set type.",
-                        last_span,
+                        last.span(),
                     ))
                 }
-                None => {}
-            }
-        }
+            },
+            _ => (&args[..], Vec::new()),
+        };
         if let Some(f) = func {
-            if values.len() < f.min_args {
-                return Err(not_enough(
-                    ident,
-                    &expected_text(f.min_args, f.max_args),
-                    call,
-                ));
+            let count = fixed.len() + expanded.len();
+            if count < f.min_args {
+                let expected = match f.max_args {
+                    Some(max) if max == f.min_args => max.to_string(),
+                    _ => format!("at least {}", f.min_args),
+                };
+                return Err(not_enough(ident, &expected, call));
             }
-            if let Some(max) = f.max_args.filter(|m| values.len() > *m) {
+            if let Some(max) = f.max_args.filter(|m| count > *m) {
                 let span = args.get(max).or(args.last()).and_then(|a| a.span());
                 return Err(too_many(ident, max, span));
             }
-            if values.iter().any(Value::is_unknown) {
-                return Ok(Value::Unknown);
+        }
+        let mut values = Vec::with_capacity(fixed.len() + expanded.len());
+        let mut errors = Vec::new();
+        for (i, arg) in fixed.iter().enumerate() {
+            let v = if ident == "convert" && i == 1 {
+                type_argument(arg)
+            } else {
+                self.eval(arg)
+            };
+            match v {
+                Ok(v) => values.push(v),
+                Err(e) if e.fatal => return Err(e),
+                Err(e) => errors.push(e),
             }
         }
+        if let Some(e) = EvalError::join(errors) {
+            return Err(e);
+        }
+        values.extend(expanded);
+        // Unknown arguments: the library returns unknown, except from the
+        // functions that handle them themselves.
+        self.call_library(ident, &values)
+            .map_err(|e| map_func_error(e, ident, call, &args, func))
+    }
 
+    /// Call the function library with a context for this scope.
+    fn call_library(&self, name: &str, values: &[Value]) -> Result<Value, FuncError> {
         let base_dir = self.scope.base_dir().to_path_buf();
         let render = move |text: &str, vars: &Value| render_template_file(&base_dir, text, vars);
         let ctx = FuncCtx {
             base_dir: self.scope.base_dir(),
             render_template: &render,
         };
-        functions::call(ident, &ctx, &values).map_err(|err| match err {
-            FuncError::UnknownFunction { name, suggestion } => {
-                let detail = match suggestion {
-                    Some(s) => {
-                        format!("There is no function named \"{name}\". Did you mean \"{s}\"?")
-                    }
-                    None => format!("There is no function named \"{name}\"."),
-                };
-                EvalError::new("Call to unknown function", detail, name_span.clone())
-            }
-            FuncError::Arity {
-                name,
-                expected,
-                got,
-            } => {
-                let min = func.map_or(0, |f| f.min_args);
-                if got < min || got == 0 {
-                    not_enough(&name, &expected, call)
-                } else {
-                    let span = args.last().and_then(|a| a.span());
-                    EvalError::new(
-                        "Too many function arguments",
-                        format!("Function \"{name}\" expects {expected} argument(s)."),
-                        span,
-                    )
-                }
-            }
-            FuncError::Argument { index, message } => {
-                // Expanded arguments all point at the expanding argument.
-                let arg = args.get(index).or(args.last()).copied();
-                EvalError::new(
-                    "Invalid function argument",
-                    format!(
-                        "Invalid value for argument {}: {}",
-                        index + 1,
-                        message.trim_end_matches('.')
-                    ) + ".",
-                    arg.and_then(|a| a.span()).or_else(|| call.span()),
-                )
-            }
-            FuncError::Failed(msg) => call_error(ident, &msg, call.span()),
-        })
+        functions::call(name, &ctx, values)
     }
 
     /// `try(a, b, …)`: the first argument that evaluates without error (an
@@ -245,7 +292,7 @@ impl Evaluator<'_> {
         Err(EvalError::new(
             "Error in function call",
             detail,
-            call.span(),
+            start_span(call),
         ))
     }
 

@@ -15,6 +15,8 @@ pub(crate) struct ErrorInner {
     pub span: Option<Range<usize>>,
     /// Not caught by `try`/`can` (the nesting limit).
     pub fatal: bool,
+    /// Further errors found in the same evaluation (HCL reports them all).
+    pub also: Vec<EvalError>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +42,49 @@ impl EvalError {
             detail: detail.into(),
             span,
             fatal: false,
+            also: Vec::new(),
         }))
+    }
+
+    /// One error standing for all of `errors` (`None` when there are none).
+    pub fn join(errors: Vec<EvalError>) -> Option<EvalError> {
+        let mut iter = errors.into_iter();
+        let mut first = iter.next()?;
+        for e in iter {
+            first.0.fatal |= e.fatal;
+            first.0.also.push(e);
+        }
+        Some(first)
+    }
+
+    /// This error followed by `others`.
+    pub fn followed_by(mut self, others: impl IntoIterator<Item = Option<EvalError>>) -> Self {
+        for e in others.into_iter().flatten() {
+            self.0.fatal |= e.fatal;
+            self.0.also.push(e);
+        }
+        self
+    }
+
+    /// All errors this one stands for, in order.
+    pub fn into_diagnostics(self, file: &SourceFile) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        self.collect_into(file, &mut out);
+        out
+    }
+
+    fn collect_into(self, file: &SourceFile, out: &mut Vec<Diagnostic>) {
+        let ErrorInner {
+            summary,
+            detail,
+            span,
+            also,
+            ..
+        } = *self.0;
+        out.push(Diagnostic::error(summary, detail).with_range_opt(span.map(|s| file.range(s))));
+        for e in also {
+            e.collect_into(file, out);
+        }
     }
 
     /// Make the error one that `try` and `can` pass on.
@@ -56,15 +100,18 @@ impl EvalError {
         }
         self
     }
+}
 
-    pub fn into_diagnostic(self, file: &SourceFile) -> Diagnostic {
-        let ErrorInner {
-            summary,
-            detail,
-            span,
-            ..
-        } = *self.0;
-        Diagnostic::error(summary, detail).with_range_opt(span.map(|s| file.range(s)))
+/// Both results, or the errors of both.
+pub(crate) fn both<A, B>(a: EvalResult<A>, b: EvalResult<B>) -> EvalResult<(A, B)> {
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
+        (Err(mut e), Err(f)) => {
+            e.0.fatal |= f.fatal;
+            e.0.also.push(f);
+            Err(e)
+        }
     }
 }
 

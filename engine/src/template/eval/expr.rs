@@ -4,10 +4,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
-use hcl_edit::expr::{Expression, Object, ObjectKey};
+use hcl_edit::expr::{Expression, Object, ObjectKey, Traversal, TraversalOperator};
 use hcl_edit::Span;
 
-use super::error::{suggest, EvalError, EvalResult};
+use super::error::{both, suggest, EvalError, EvalResult};
 use super::scope::Scope;
 use super::MAX_DEPTH;
 use crate::diag::SourceFile;
@@ -73,13 +73,7 @@ impl<'s> Evaluator<'s> {
             Expression::Bool(b) => Ok(Value::Bool(*b.value())),
             Expression::Number(n) => Ok(Value::Number(n.value().as_f64().unwrap_or(f64::NAN))),
             Expression::String(s) => Ok(Value::String(s.value().clone())),
-            Expression::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
-                for item in items.iter() {
-                    out.push(self.eval(item)?);
-                }
-                Ok(Value::List(out))
-            }
+            Expression::Array(items) => self.eval_all(items.iter()).map(Value::List),
             Expression::Object(obj) => self.eval_object(obj),
             Expression::StringTemplate(t) => self.eval_template(t, t.span()),
             Expression::HeredocTemplate(h) => {
@@ -103,6 +97,27 @@ impl<'s> Evaluator<'s> {
             Expression::UnaryOp(op) => self.eval_unary(op),
             Expression::BinaryOp(op) => self.eval_binary(op),
             Expression::ForExpr(f) => self.eval_for(f),
+        }
+    }
+
+    /// Evaluate every expression, reporting the errors of all of them (the
+    /// nesting limit stops at once).
+    pub fn eval_all<'e>(
+        &mut self,
+        exprs: impl IntoIterator<Item = &'e Expression>,
+    ) -> EvalResult<Vec<Value>> {
+        let mut out = Vec::new();
+        let mut errors = Vec::new();
+        for e in exprs {
+            match self.eval(e) {
+                Ok(v) => out.push(v),
+                Err(err) if err.fatal => return Err(err),
+                Err(err) => errors.push(err),
+            }
+        }
+        match EvalError::join(errors) {
+            Some(e) => Err(e),
+            None => Ok(out),
         }
     }
 
@@ -147,18 +162,24 @@ impl<'s> Evaluator<'s> {
     fn eval_object(&mut self, obj: &Object) -> EvalResult<Value> {
         let mut out = BTreeMap::new();
         let mut unknown = false;
+        let mut errors = Vec::new();
         for (key, value) in obj.iter() {
             let k = match key {
-                ObjectKey::Ident(id) => Some(id.value().as_str().to_string()),
-                ObjectKey::Expression(e) => self.object_key(e)?,
+                ObjectKey::Ident(id) => Ok(Some(id.value().as_str().to_string())),
+                ObjectKey::Expression(e) => self.object_key(e, value.expr().span()),
             };
-            let v = self.eval(value.expr())?;
-            match k {
-                Some(k) => {
+            let v = self.eval(value.expr());
+            match both(k, v) {
+                Ok((Some(k), v)) => {
                     out.insert(k, v);
                 }
-                None => unknown = true,
+                Ok((None, _)) => unknown = true,
+                Err(e) if e.fatal => return Err(e),
+                Err(e) => errors.push(e),
             }
+        }
+        if let Some(e) = EvalError::join(errors) {
+            return Err(e);
         }
         Ok(if unknown {
             Value::Unknown
@@ -167,12 +188,27 @@ impl<'s> Evaluator<'s> {
         })
     }
 
-    /// An object constructor key given as an expression: a bare name is
-    /// taken literally, anything else is evaluated and must be a string.
-    /// `None` when the key is unknown.
-    fn object_key(&mut self, e: &Expression) -> EvalResult<Option<String>> {
-        if let Expression::Variable(v) = e {
-            return Ok(Some(v.value().as_str().to_string()));
+    /// An object constructor key given as an expression: a bare name (or
+    /// `null`, `true`, `false`) is taken literally, anything else is
+    /// evaluated and must be a string. `None` when the key is unknown.
+    /// `value_span` locates "null key" errors (as HCL does).
+    fn object_key(
+        &mut self,
+        e: &Expression,
+        value_span: Option<Range<usize>>,
+    ) -> EvalResult<Option<String>> {
+        match e {
+            Expression::Variable(v) => return Ok(Some(v.value().as_str().to_string())),
+            Expression::Null(_) => return Ok(Some("null".to_string())),
+            Expression::Bool(b) => return Ok(Some(b.value().to_string())),
+            Expression::Traversal(t) if is_static_traversal(t) => {
+                return Err(EvalError::new(
+                    "Ambiguous attribute key",
+                    "If this expression is intended to be a reference, wrap it in parentheses. If it's instead intended as a literal name containing periods, wrap it in quotes to create a string literal.",
+                    e.span(),
+                ))
+            }
+            _ => {}
         }
         let key = self.eval(e)?;
         match key {
@@ -180,7 +216,7 @@ impl<'s> Evaluator<'s> {
             Value::Null => Err(EvalError::new(
                 "Null value as key",
                 "Can't use a null value as a key.",
-                e.span(),
+                value_span,
             )),
             other => match other.to_display_string() {
                 Some(s) => Ok(Some(s)),
@@ -192,4 +228,16 @@ impl<'s> Evaluator<'s> {
             },
         }
     }
+}
+
+/// `a.b`, `a[0]`, `a["k"]`: a variable followed by static steps only.
+fn is_static_traversal(t: &Traversal) -> bool {
+    matches!(t.expr, Expression::Variable(_))
+        && t.operators.iter().all(|op| match op.value() {
+            TraversalOperator::GetAttr(_) | TraversalOperator::LegacyIndex(_) => true,
+            TraversalOperator::Index(e) => {
+                matches!(e, Expression::Number(_) | Expression::String(_))
+            }
+            TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => false,
+        })
 }

@@ -76,15 +76,16 @@ impl Evaluator<'_> {
     pub(crate) fn eval_for(&mut self, f: &ForExpr) -> EvalResult<Value> {
         let intro = &f.intro;
         let coll = self.eval(&intro.collection_expr)?;
-        let Some(items) = for_items(&coll, intro.collection_expr.span(), "'for' expression")?
-        else {
-            return Ok(Value::Unknown);
-        };
+        let items = for_items(&coll, intro.collection_expr.span(), "'for' expression")?;
         let key_var = intro
             .key_var
             .as_ref()
             .map(|k| k.value().as_str().to_string());
         let value_var = intro.value_var.value().as_str().to_string();
+        self.check_for_condition(f, key_var.as_deref(), &value_var)?;
+        let Some(items) = items else {
+            return Ok(Value::Unknown);
+        };
 
         let mut list = Vec::new();
         let mut map: BTreeMap<String, Value> = BTreeMap::new();
@@ -113,6 +114,45 @@ impl Evaluator<'_> {
         })
     }
 
+    /// HCL's early check of the `if` clause with unknown iteration
+    /// variables: a clause that is wrong whatever the element is reported
+    /// once instead of once per element.
+    fn check_for_condition(
+        &mut self,
+        f: &ForExpr,
+        key_var: Option<&str>,
+        value_var: &str,
+    ) -> EvalResult<()> {
+        let Some(cond) = &f.cond else {
+            return Ok(());
+        };
+        if let Some(k) = key_var {
+            self.push_local(k, Value::Unknown);
+        }
+        self.push_local(value_var, Value::Unknown);
+        let r = self.eval(&cond.expr);
+        self.pop_local();
+        if key_var.is_some() {
+            self.pop_local();
+        }
+        let span = cond.expr.span();
+        match r? {
+            Value::Null => Err(EvalError::new(
+                "Condition is null",
+                "The value of the 'if' clause must not be null.",
+                span,
+            )),
+            Value::Unknown => Ok(()),
+            other => to_bool(&other).map(|_| ()).map_err(|e| {
+                EvalError::new(
+                    "Invalid 'for' condition",
+                    format!("The 'if' clause value is invalid: {e}."),
+                    span,
+                )
+            }),
+        }
+    }
+
     /// One iteration; `Ok(false)` when the result became unknown.
     fn for_item(
         &mut self,
@@ -127,7 +167,7 @@ impl Evaluator<'_> {
                 Value::Unknown => return Ok(false),
                 Value::Null => {
                     return Err(EvalError::new(
-                        "Condition is null",
+                        "Invalid 'for' condition",
                         "The value of the 'if' clause must not be null.",
                         span,
                     ))

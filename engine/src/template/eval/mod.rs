@@ -9,14 +9,15 @@
 //! Values that are only known at build time are [`Value::Unknown`]: every
 //! operation with an unknown operand yields `Unknown` instead of failing.
 //!
-//! Errors are [`Diagnostic`]s carrying HCL's wording and the exact range of
-//! the offending sub-expression. [`references`] lists the variables an
-//! expression refers to (for ordering `locals` and checking declarations).
+//! Errors are [`Diagnostic`](crate::diag::Diagnostic)s carrying HCL's
+//! wording and the exact range of the offending sub-expression; every error
+//! of an expression is reported (not only the first). [`references`] lists
+//! the variables an expression refers to (for ordering `locals` and checking
+//! declarations). Type constraints live in [`crate::template::types`].
 
 mod call;
 mod error;
 mod expr;
-mod fallback_funcs;
 mod for_expr;
 mod heredoc;
 mod ops;
@@ -51,12 +52,12 @@ pub fn eval_expr(
 ) -> Result<Value, Diagnostics> {
     let mut ev = Evaluator::new(scope, file, false);
     ev.eval(expr)
-        .map_err(|e| Diagnostics(vec![e.into_diagnostic(file)]))
+        .map_err(|e| Diagnostics(e.into_diagnostics(file)))
 }
 
 /// Parse `src` as an HCL template (the text of a `templatefile` file) and
 /// render it with the variables of `scope`. Errors are returned as
-/// `LINE,COL-COL: Summary; Detail` text.
+/// `LINE,COL-COL: Summary; Detail` text (one line per error).
 pub fn eval_template_str(src: &str, scope: &Scope) -> Result<Value, String> {
     let file = SourceFile::new("<template>", src);
     let tpl = hcl_edit::parser::parse_template(src).map_err(|e| {
@@ -66,8 +67,12 @@ pub fn eval_template_str(src: &str, scope: &Scope) -> Result<Value, String> {
     })?;
     let mut ev = Evaluator::new(scope, &file, true);
     ev.eval_template(&tpl, None).map_err(|e| {
-        let d = e.into_diagnostic(&file);
-        error::diagnostic_to_string(&d)
+        let lines: Vec<String> = e
+            .into_diagnostics(&file)
+            .iter()
+            .map(error::diagnostic_to_string)
+            .collect();
+        lines.join("\n")
     })
 }
 
@@ -81,9 +86,10 @@ pub fn eval_for_each(
 ) -> Result<Option<Vec<(Value, Value)>>, Diagnostics> {
     let value = eval_expr(expr, scope, file)?;
     for_expr::for_each_items(&value).map_err(|e| {
-        Diagnostics(vec![e
-            .with_fallback_span(hcl_edit::Span::span(expr))
-            .into_diagnostic(file)])
+        Diagnostics(
+            e.with_fallback_span(hcl_edit::Span::span(expr))
+                .into_diagnostics(file),
+        )
     })
 }
 

@@ -58,6 +58,60 @@ fn operand<T>(
     }
 }
 
+/// An operand's value, or unknown with its error.
+fn split(r: EvalResult<Value>) -> (Value, Option<EvalError>) {
+    match r {
+        Ok(v) => (v, None),
+        Err(e) => (Value::Unknown, Some(e)),
+    }
+}
+
+/// Both operands converted; conversion errors are reported first, followed
+/// by the operands' own errors.
+fn converted<T>(
+    lhs: &Value,
+    rhs: &Value,
+    ls: Option<std::ops::Range<usize>>,
+    rs: Option<std::ops::Range<usize>>,
+    conv: fn(&Value) -> Result<T, String>,
+    l_err: &Option<EvalError>,
+    r_err: &Option<EvalError>,
+) -> EvalResult<(Operand<T>, Operand<T>)> {
+    let l = operand(lhs, Side::Left, ls, conv);
+    let r = operand(rhs, Side::Right, rs, conv);
+    match (l, r) {
+        (Ok(l), Ok(r)) => Ok((l, r)),
+        (Err(e), r) => Err(e.followed_by([r.err(), l_err.clone(), r_err.clone()])),
+        (Ok(_), Err(e)) => Err(e.followed_by([l_err.clone(), r_err.clone()])),
+    }
+}
+
+/// HCL's short-circuit rules for `&&` (`is_and`) and `||`: a known
+/// deciding operand wins (dropping the other side's errors); an unknown
+/// operand decides when the other side cannot.
+fn short_circuit(
+    is_and: bool,
+    l: Operand<bool>,
+    r: Operand<bool>,
+    l_err: &Option<EvalError>,
+    r_err: &Option<EvalError>,
+) -> Option<EvalResult<Value>> {
+    let deciding = Operand::Known(!is_and);
+    let other = Operand::Known(is_and);
+    let unknown_unless = |err: &Option<EvalError>| match err {
+        Some(e) => Err(e.clone()),
+        None => Ok(Value::Unknown),
+    };
+    match (l, r) {
+        (Operand::Unknown, Operand::Unknown) if l_err.is_none() => Some(Ok(Value::Unknown)),
+        (Operand::Unknown, Operand::Unknown) => None,
+        _ if l == deciding || r == deciding => Some(Ok(Value::Bool(!is_and))),
+        (Operand::Unknown, x) if x == other => Some(unknown_unless(l_err)),
+        (x, Operand::Unknown) if x == other => Some(unknown_unless(r_err)),
+        _ => None,
+    }
+}
+
 fn null_operand(span: Option<std::ops::Range<usize>>) -> EvalError {
     EvalError::new(
         "Operation failed",
@@ -93,34 +147,55 @@ impl Evaluator<'_> {
         }
     }
 
+    /// A binary operation, in HCL's order: both operands are evaluated
+    /// (a failed one counts as unknown) and converted; conversion errors
+    /// come first, then the operands' own errors, unless `&&`/`||`
+    /// short-circuit.
     pub(crate) fn eval_binary(&mut self, op: &BinaryOp) -> EvalResult<Value> {
-        let lhs = self.eval(&op.lhs_expr)?;
-        let rhs = self.eval(&op.rhs_expr)?;
+        let lhs = self.eval(&op.lhs_expr);
+        if matches!(&lhs, Err(e) if e.fatal) {
+            return lhs;
+        }
+        let rhs = self.eval(&op.rhs_expr);
+        if matches!(&rhs, Err(e) if e.fatal) {
+            return rhs;
+        }
+        let (lhs, l_err) = split(lhs);
+        let (rhs, r_err) = split(rhs);
         let (ls, rs) = (op.lhs_expr.span(), op.rhs_expr.span());
         let operator = *op.operator.value();
         match operator {
-            BinaryOperator::Eq | BinaryOperator::NotEq => Ok(match values_equal(&lhs, &rhs) {
-                None => Value::Unknown,
-                Some(eq) => Value::Bool(eq == (operator == BinaryOperator::Eq)),
-            }),
+            BinaryOperator::Eq | BinaryOperator::NotEq => {
+                if let Some(e) = EvalError::join([l_err, r_err].into_iter().flatten().collect()) {
+                    return Err(e);
+                }
+                Ok(match values_equal(&lhs, &rhs) {
+                    None => Value::Unknown,
+                    Some(eq) => Value::Bool(eq == (operator == BinaryOperator::Eq)),
+                })
+            }
             BinaryOperator::And | BinaryOperator::Or => {
-                let l = operand(&lhs, Side::Left, ls, to_bool)?;
-                let r = operand(&rhs, Side::Right, rs, to_bool)?;
+                let (l, r) = converted(&lhs, &rhs, ls, rs, to_bool, &l_err, &r_err)?;
                 let is_and = operator == BinaryOperator::And;
-                let deciding = Operand::Known(!is_and);
+                if let Some(result) = short_circuit(is_and, l, r, &l_err, &r_err) {
+                    return result;
+                }
+                if let Some(e) = EvalError::join([l_err, r_err].into_iter().flatten().collect()) {
+                    return Err(e);
+                }
                 match (l, r) {
-                    (Operand::Null, _) | (_, Operand::Null) => Err(null_operand(op.span())),
-                    // a known deciding operand wins over an unknown one
-                    _ if l == deciding || r == deciding => Ok(Value::Bool(!is_and)),
                     (Operand::Known(a), Operand::Known(b)) => {
                         Ok(Value::Bool(if is_and { a && b } else { a || b }))
                     }
-                    _ => Ok(Value::Unknown),
+                    (Operand::Unknown, _) | (_, Operand::Unknown) => Ok(Value::Unknown),
+                    _ => Err(null_operand(op.span())),
                 }
             }
             _ => {
-                let l = operand(&lhs, Side::Left, ls, to_number)?;
-                let r = operand(&rhs, Side::Right, rs, to_number)?;
+                let (l, r) = converted(&lhs, &rhs, ls, rs, to_number, &l_err, &r_err)?;
+                if let Some(e) = EvalError::join([l_err, r_err].into_iter().flatten().collect()) {
+                    return Err(e);
+                }
                 let (a, b) = match (l, r) {
                     (Operand::Unknown, _) | (_, Operand::Unknown) => return Ok(Value::Unknown),
                     (Operand::Known(a), Operand::Known(b)) => (a, b),
@@ -137,42 +212,27 @@ impl Evaluator<'_> {
         }
     }
 
+    /// `c ? a : b`, in HCL's order: both results are evaluated and their
+    /// types unified first; then only the selected result's errors count
+    /// (none when the condition is unknown).
     pub(crate) fn eval_conditional(&mut self, c: &Conditional) -> EvalResult<Value> {
-        let cond = self.eval(&c.cond_expr)?;
-        let cond = match cond {
-            Value::Unknown => None,
-            Value::Null => {
-                return Err(EvalError::new(
-                    "Null condition",
-                    "The condition value is null. Conditions must either be true or false.",
-                    c.cond_expr.span(),
-                ))
-            }
-            other => Some(to_bool(&other).map_err(|_| {
-                EvalError::new(
-                    "Incorrect condition type",
-                    "The condition expression must be of type bool.",
-                    c.cond_expr.span(),
-                )
-            })?),
-        };
-        // Both results are evaluated (their types must agree); errors only
-        // count for the selected one.
         let t = self.eval(&c.true_expr);
         let f = self.eval(&c.false_expr);
-        let (tv, fv) = match (cond, t, f) {
-            (None, Ok(t), Ok(f)) => (t, f),
-            (None, Err(e), _) | (None, _, Err(e)) => return Err(e),
-            (Some(true), Err(e), _) | (Some(false), _, Err(e)) => return Err(e),
-            (Some(true), Ok(t), Err(_)) => return Ok(t),
-            (Some(false), Err(_), Ok(f)) => return Ok(f),
-            (Some(_), Ok(t), Ok(f)) => (t, f),
-        };
+        for r in [&t, &f] {
+            if let Err(e) = r {
+                if e.fatal {
+                    return Err(e.clone());
+                }
+            }
+        }
+        // A result that failed counts as unknown for unification.
+        let tv = t.as_ref().unwrap_or(&Value::Unknown);
+        let fv = f.as_ref().unwrap_or(&Value::Unknown);
         let span = match (c.true_expr.span(), c.false_expr.span()) {
             (Some(a), Some(b)) => Some(a.start..b.end),
             _ => c.span(),
         };
-        let Some(unified) = unify(&tv, &fv) else {
+        let Some(unified) = unify(tv, fv) else {
             return Err(EvalError::new(
                 "Inconsistent conditional result types",
                 format!(
@@ -183,11 +243,25 @@ impl Evaluator<'_> {
                 span,
             ));
         };
-        let chosen = match cond {
-            None => return Ok(Value::Unknown),
-            Some(true) => tv,
-            Some(false) => fv,
+        let cond = match self.eval(&c.cond_expr)? {
+            Value::Unknown if tv.is_null() && fv.is_null() => return Ok(Value::Null),
+            Value::Unknown => return Ok(Value::Unknown),
+            Value::Null => {
+                return Err(EvalError::new(
+                    "Null condition",
+                    "The condition value is null. Conditions must either be true or false.",
+                    c.cond_expr.span(),
+                ))
+            }
+            other => to_bool(&other).map_err(|_| {
+                EvalError::new(
+                    "Incorrect condition type",
+                    "The condition expression must be of type bool.",
+                    c.cond_expr.span(),
+                )
+            })?,
         };
+        let chosen = if cond { t? } else { f? };
         Ok(match unified {
             Unified::AsIs => chosen,
             Unified::String => match chosen.to_display_string() {

@@ -79,8 +79,9 @@ impl Evaluator<'_> {
         out: &mut Out,
     ) -> EvalResult<()> {
         let elems: Vec<&Element> = tpl.iter().collect();
+        let mut errors = Vec::new();
         for (i, el) in elems.iter().enumerate() {
-            match el {
+            let r = match el {
                 Element::Literal(lit) => {
                     let mut text: &str =
                         match lit.span().and_then(|s| self.heredoc_texts.get(&s.start)) {
@@ -102,18 +103,26 @@ impl Evaluator<'_> {
                         text = text.trim_end();
                     }
                     out.text.push_str(text);
+                    Ok(())
                 }
-                Element::Interpolation(interp) => {
-                    let v = self.eval(&interp.expr)?;
-                    append_value(&v, interp.expr.span(), out)?;
-                }
+                Element::Interpolation(interp) => self
+                    .eval(&interp.expr)
+                    .and_then(|v| append_value(&v, interp.expr.span(), out)),
                 Element::Directive(d) => match d.as_ref() {
-                    Directive::If(d) => self.render_if(d, out)?,
-                    Directive::For(d) => self.render_for(d, out)?,
+                    Directive::If(d) => self.render_if(d, out),
+                    Directive::For(d) => self.render_for(d, out),
                 },
+            };
+            match r {
+                Ok(()) => {}
+                Err(e) if e.fatal => return Err(e),
+                Err(e) => errors.push(e),
             }
         }
-        Ok(())
+        match EvalError::join(errors) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     fn render_if(&mut self, d: &IfDirective, out: &mut Out) -> EvalResult<()> {

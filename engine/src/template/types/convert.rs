@@ -117,6 +117,9 @@ pub fn convert(v: &Value, ty: &Type) -> Result<Value, TypeError> {
                     let c = convert(x, elem).map_err(|e| e.at(format!("element {}", quote(k))))?;
                     out.insert(k.clone(), c);
                 }
+                if **elem == Type::Any {
+                    unify_primitives(out.values_mut());
+                }
                 Ok(Value::Map(out))
             }
             _ => Err(TypeError::new(format!("{} required", ty.friendly_name()))),
@@ -166,11 +169,36 @@ fn quote(s: &str) -> String {
 }
 
 fn convert_elements(items: &[Value], elem: &Type) -> Result<Vec<Value>, TypeError> {
-    items
+    let mut out = items
         .iter()
         .enumerate()
         .map(|(i, x)| convert(x, elem).map_err(|e| e.at(format!("element {i}"))))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    if *elem == Type::Any {
+        unify_primitives(out.iter_mut());
+    }
+    Ok(out)
+}
+
+/// The elements of a collection of `any` share one type: primitives of
+/// different types become strings (as cty unifies them).
+fn unify_primitives<'a>(items: impl Iterator<Item = &'a mut Value>) {
+    let items: Vec<&mut Value> = items.collect();
+    let mut kinds = items.iter().filter_map(|v| match v {
+        Value::Bool(_) => Some(0),
+        Value::Number(_) => Some(1),
+        Value::String(_) => Some(2),
+        _ => None,
+    });
+    let first = kinds.next();
+    let mixed = !kinds.all(|k| Some(k) == first);
+    if mixed {
+        for v in items {
+            if let Some(s) = v.to_display_string() {
+                *v = Value::String(s);
+            }
+        }
+    }
 }
 
 /// Drop duplicates and order the elements as cty orders set members

@@ -157,6 +157,26 @@ fn collection_conversions() {
         ),
         Ok(Value::List(vec![Value::Number(1.0), s("x")]))
     );
+    // collections of `any` unify mixed primitives to string
+    let mixed = Value::List(vec![
+        Value::Number(1.0),
+        s("a"),
+        Value::Bool(true),
+        Value::Null,
+    ]);
+    assert_eq!(
+        convert(&mixed, &ty("list(any)")),
+        Ok(Value::List(vec![s("1"), s("a"), s("true"), Value::Null]))
+    );
+    assert_eq!(
+        convert(
+            &map(&[("a", Value::Number(1.0)), ("b", s("x"))]),
+            &ty("map(any)")
+        ),
+        Ok(map(&[("a", s("1")), ("b", s("x"))]))
+    );
+    let same = Value::List(vec![Value::Number(1.0), Value::Number(2.0)]);
+    assert_eq!(convert(&same, &ty("list(any)")), Ok(same.clone()));
     let err = |v: &Value, t: &str| convert(v, &ty(t)).map_err(|e| e.to_string());
     assert_eq!(
         err(&s("x"), "list(string)"),

@@ -1,5 +1,4 @@
 //! Function calls: arguments, expansion, try/can, convert and errors.
-//! (Run against the library's API; see `fallback_funcs` before it is merged.)
 
 use super::*;
 
@@ -16,7 +15,8 @@ fn calls_and_expansion() {
     // unknown arguments give an unknown result
     assert_eq!(eval("upper(build.id)"), Value::Unknown);
     assert_eq!(eval("max(build.list...)"), Value::Unknown);
-    assert_eq!(eval("length([build.id])"), Value::Unknown);
+    // … except for functions that look inside them
+    assert_eq!(eval("length([build.id])"), n(1.0));
 }
 
 #[test]
@@ -40,7 +40,7 @@ fn try_and_can() {
          - Unknown variable (at t.pkr.hcl:3,3-7)\n  There is no variable named \"nope\".\n\
          \nAt least one expression must produce a successful result."
     );
-    assert_eq!(at(&d), ((1, 1), (4, 2)));
+    assert_eq!(at(&d), ((1, 1), (1, 5)));
     let d = eval_err("can(1, 2)");
     assert_eq!(
         (d.summary.as_str(), at(&d)),
@@ -61,9 +61,17 @@ fn convert_takes_a_type_expression() {
     );
     assert_eq!(eval("convert({a = 1}, map(string))"), map(&[("a", s("1"))]));
     assert_eq!(
-        eval("convert({}, object({a = optional(number, 5)}))"),
-        map(&[("a", n(5.0))])
+        eval("convert({a = 1, b = true}, object({a = string, b = string}))"),
+        map(&[("a", s("1")), ("b", s("true"))])
     );
+    // defaults are for variable types only
+    let d = eval_err("convert({}, object({a = optional(number, 5)}))");
+    assert_eq!(d.summary, "Invalid type specification");
+    assert_eq!(
+        d.detail,
+        "Optional attribute modifier expects only one argument: the attribute type."
+    );
+    assert_eq!(at(&d), ((1, 13), (1, 46)));
     let d = eval_err("convert(1, lst(string))");
     assert_eq!(d.summary, "Invalid type specification");
     assert_eq!(d.detail, "Keyword \"lst\" is not a valid type constructor.");
@@ -120,11 +128,13 @@ fn call_errors() {
         "The expanding argument (indicated by ...) must be of a tuple, list, or set type."
     );
     let d = eval_err("length(5)");
+    assert_eq!(d.summary, "Invalid function argument");
+    assert_eq!(at(&d), ((1, 8), (1, 9)));
+    let d = eval_err("coalesce(null, \"\")");
     assert_eq!(d.summary, "Error in function call");
-    assert!(
-        d.detail.starts_with("Call to function \"length\" failed: "),
-        "{}",
-        d.detail
+    assert_eq!(
+        d.detail,
+        "Call to function \"coalesce\" failed: no non-null, non-empty-string arguments."
     );
     assert_eq!(at(&d), ((1, 1), (1, 10)));
 }
@@ -167,4 +177,52 @@ fn templatefile_renders_with_only_its_vars() {
         err
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unknown_functions_are_reported_before_their_arguments() {
+    let d = eval_err("uppr(nope)");
+    assert_eq!(d.summary, "Call to unknown function");
+    assert_eq!(at(&d), ((1, 1), (1, 5)));
+}
+
+#[test]
+fn library_functions_in_expressions() {
+    assert_eq!(
+        eval("join(\",\", [for s in var.servers : \"${s.name}:${s.port}\"])"),
+        s("s1:80,s2:443")
+    );
+    assert_eq!(eval("lookup(var.tags, \"Nope\", \"dflt\")"), s("dflt"));
+    assert_eq!(eval("length(var.names) * 2"), n(6.0));
+    assert_eq!(
+        eval("format(\"%s-%d\", local.prefix, var.count)"),
+        s("pk-3")
+    );
+    assert_eq!(eval("merge(var.tags, {Env = \"dev\"}).Env"), s("dev"));
+    assert_eq!(
+        eval("contains(var.names, \"b\") ? \"yes\" : \"no\""),
+        s("yes")
+    );
+    assert_eq!(eval("coalesce(var.nothing, \"d\")"), s("d"));
+    assert_eq!(eval("concat(var.names, [\"d\"])[3]"), s("d"));
+    assert_eq!(eval("max(split(\",\", \"3,10,2\")...)"), n(10.0));
+    assert_eq!(eval("upper(try(var.tags.Owner, \"nobody\"))"), s("NOBODY"));
+}
+
+#[test]
+fn expansion_and_arity_come_before_the_other_arguments() {
+    let d = eval_err("max(nope, null...)");
+    assert_eq!(d.summary, "Invalid expanding argument value");
+    let d = eval_err("upper([\"a\", \"b\"]...)");
+    assert_eq!(d.summary, "Too many function arguments");
+    assert_eq!(d.detail, "Function \"upper\" expects only 1 argument(s).");
+    assert_eq!(at(&d), ((1, 7), (1, 17)));
+    let d = eval_err("join(\",\")");
+    assert_eq!(d.summary, "Not enough function arguments");
+    assert_eq!(
+        d.detail,
+        "Function \"join\" expects at least 2 argument(s)."
+    );
+    assert_eq!(eval("upper([\"a\"]...)"), s("A"));
+    assert_eq!(eval("upper(build.list...)"), Value::Unknown);
 }

@@ -63,9 +63,23 @@ fn unsupported_attribute() {
         (2, 23),
     );
     check(
-        "var.region.x",
+        "var.servers.name",
+        "Unsupported attribute",
+        "Can't access attributes on a list of objects. Did you mean to access attribute \"name\" for a specific element of the list, or across all elements of the list?",
+        (1, 12),
+        (1, 17),
+    );
+    check(
+        "var.names.x",
         "Unsupported attribute",
         "This value does not have any attributes.",
+        (1, 10),
+        (1, 12),
+    );
+    check(
+        "var.region.x",
+        "Unsupported attribute",
+        "Can't access attributes on a primitive-typed value (string).",
         (1, 11),
         (1, 13),
     );
@@ -287,6 +301,29 @@ fn for_errors() {
         (1, 22),
         (1, 26),
     );
+    check(
+        "[for x in [1] : x if \"maybe\"]",
+        "Invalid 'for' condition",
+        "The 'if' clause value is invalid: a bool is required.",
+        (1, 22),
+        (1, 29),
+    );
+    // null only for some element
+    check(
+        "[for x in [1, null] : x if x == null ? null : true]",
+        "Invalid 'for' condition",
+        "The value of the 'if' clause must not be null.",
+        (1, 28),
+        (1, 51),
+    );
+    // an error independent of the element is reported once
+    check(
+        "[for x in [1, 2, 3] : x if nope]",
+        "Unknown variable",
+        "There is no variable named \"nope\".",
+        (1, 28),
+        (1, 32),
+    );
 }
 
 #[test]
@@ -295,8 +332,15 @@ fn object_key_errors() {
         "{(null) = 1}",
         "Null value as key",
         "Can't use a null value as a key.",
+        (1, 11),
+        (1, 12),
+    );
+    check(
+        "{var.region = 1}",
+        "Ambiguous attribute key",
+        "If this expression is intended to be a reference, wrap it in parentheses. If it's instead intended as a literal name containing periods, wrap it in quotes to create a string literal.",
         (1, 2),
-        (1, 8),
+        (1, 12),
     );
     check(
         "{([1]) = 1}",
@@ -347,102 +391,6 @@ fn multi_line_ranges_count_lines_and_columns() {
 }
 
 #[test]
-fn deep_nesting_is_an_error_not_a_crash() {
-    use hcl_edit::expr::{Array, Expression};
-    // Deeper than the parser allows: build the tree directly.
-    let mut e = Expression::from(1);
-    for _ in 0..300 {
-        let mut a = Array::new();
-        a.push(e);
-        e = Expression::Array(a);
-    }
-    let file = SourceFile::new("t.pkr.hcl", "");
-    let err = eval_expr(&e, &scope(), &file).expect_err("too deep");
-    assert_eq!(err.0[0].summary, "Expression too deeply nested");
-    assert_eq!(
-        err.0[0].detail,
-        "Expressions may be nested at most 256 levels deep."
-    );
-    // the deepest the parser accepts evaluates fine
-    let src = format!("{}1{}", "[".repeat(60), "]".repeat(60));
-    let mut v = eval(&src);
-    for _ in 0..60 {
-        let Value::List(mut items) = v else {
-            panic!("list")
-        };
-        v = items.remove(0);
-    }
-    assert_eq!(v, n(1.0));
-}
-
-/// A tree `levels` deep of one kind of expression around `1`.
-pub(super) fn nested(kind: &str, levels: usize) -> hcl_edit::expr::Expression {
-    use hcl_edit::expr::*;
-    use hcl_edit::template::{Element, Interpolation, StringTemplate};
-    use hcl_edit::{Decorated, Ident};
-    let mut e = Expression::from(1);
-    for _ in 0..levels {
-        e = match kind {
-            "array" => Expression::Array(Array::from(vec![e])),
-            "binary" => {
-                BinaryOp::new(e, Decorated::new(BinaryOperator::Plus), Expression::from(1)).into()
-            }
-            "call" => FuncCall::new(Ident::new("try"), FuncArgs::from(vec![e])).into(),
-            "cond" => Conditional::new(Expression::from(true), e, Expression::from(0)).into(),
-            "paren" => Parenthesis::new(e).into(),
-            "template" => StringTemplate::from(vec![
-                Element::from("a"),
-                Element::from(Interpolation::new(e)),
-            ])
-            .into(),
-            "for" => ForExpr::new(
-                ForIntro::new(Ident::new("x"), Expression::Array(Array::from(vec![e]))),
-                Expression::Variable(Decorated::new(Ident::new("x"))),
-            )
-            .into(),
-            "index" => Traversal::new(
-                Expression::Array(Array::from(vec![e])),
-                vec![Decorated::new(TraversalOperator::Index(Expression::from(
-                    0,
-                )))],
-            )
-            .into(),
-            _ => Expression::Object(Object::from_iter([(
-                ObjectKey::from(Ident::new("a")),
-                ObjectValue::new(e),
-            )])),
-        };
-    }
-    e
-}
-
-#[test]
-fn nesting_beyond_the_limit_is_an_error_on_a_small_stack() {
-    let run = || {
-        let file = SourceFile::new("t.pkr.hcl", "");
-        for kind in [
-            "array", "binary", "call", "cond", "paren", "template", "for", "index", "object",
-        ] {
-            // within the limit: evaluates
-            let ok = nested(kind, 100);
-            assert!(eval_expr(&ok, &scope(), &file).is_ok(), "{kind}");
-            // beyond it: a located error, not a crash
-            let deep = nested(kind, 400);
-            let err = eval_expr(&deep, &scope(), &file).expect_err(kind);
-            assert_eq!(err.0[0].summary, "Expression too deeply nested", "{kind}");
-            let refs = crate::template::eval::references(&deep);
-            assert!(refs.len() <= 1, "{kind}");
-        }
-    };
-    std::thread::Builder::new()
-        .stack_size(1 << 20)
-        .spawn(run)
-        .expect("spawn")
-        .join()
-        .expect("no stack overflow");
-}
-
-#[test]
 fn for_each_collections() {
     use crate::template::eval::eval_for_each;
     let file = |src: &str| SourceFile::new("t.pkr.hcl", src);
@@ -468,6 +416,73 @@ fn for_each_collections() {
     let d = go("var.names[1.5]").expect_err("index").0.remove(0);
     assert_eq!(
         d.detail,
-        "The given key does not identify an element in this collection value: the given index is not a whole number."
+        "The given key does not identify an element in this collection value: indexing a sequence requires a whole number, but the given index has a fractional part."
     );
+}
+
+#[test]
+fn every_error_of_an_expression_is_reported() {
+    let all = |src: &str| {
+        let e = hcl_edit::parser::parse_expr(src).expect("parse");
+        let file = SourceFile::new("t.pkr.hcl", src);
+        eval_expr(&e, &scope(), &file)
+            .expect_err("errors")
+            .0
+            .into_iter()
+            .map(|d| (d.summary.clone(), at(&d)))
+            .collect::<Vec<_>>()
+    };
+    let unknown = |from, to| ("Unknown variable".to_string(), (from, to));
+    assert_eq!(
+        all("[foo, var.nope, 1 + \"x\"]"),
+        vec![
+            unknown((1, 2), (1, 5)),
+            ("Unsupported attribute".to_string(), ((1, 10), (1, 15))),
+            ("Invalid operand".to_string(), ((1, 21), (1, 24))),
+        ]
+    );
+    assert_eq!(
+        all("{a = foo, (bar) = 1}"),
+        vec![unknown((1, 6), (1, 9)), unknown((1, 12), (1, 15))]
+    );
+    assert_eq!(
+        all("\"${foo}-${bar}\""),
+        vec![unknown((1, 4), (1, 7)), unknown((1, 11), (1, 14))]
+    );
+    assert_eq!(
+        all("foo + bar"),
+        vec![unknown((1, 1), (1, 4)), unknown((1, 7), (1, 10))]
+    );
+    assert_eq!(
+        all("\"a\" * [1]"),
+        vec![
+            ("Invalid operand".to_string(), ((1, 1), (1, 4))),
+            ("Invalid operand".to_string(), ((1, 7), (1, 10))),
+        ]
+    );
+    assert_eq!(
+        all("join(foo, bar)"),
+        vec![unknown((1, 6), (1, 9)), unknown((1, 11), (1, 14))]
+    );
+    // the argument count is checked before the arguments are evaluated
+    assert_eq!(
+        all("upper(foo, bar)"),
+        vec![(
+            "Too many function arguments".to_string(),
+            ((1, 12), (1, 15))
+        )]
+    );
+    // all of them are caught by try/can
+    assert_eq!(eval("can([foo, bar])"), Value::Bool(false));
+    assert_eq!(eval("try({a = foo, b = bar}, 1)"), n(1.0));
+}
+
+#[test]
+fn operand_conversion_errors_come_first() {
+    let e = hcl_edit::parser::parse_expr("nope + \"a\"").expect("parse");
+    let file = SourceFile::new("t.pkr.hcl", "nope + \"a\"");
+    let d = eval_expr(&e, &scope(), &file).expect_err("errors");
+    let summaries: Vec<&str> = d.iter().map(|d| d.summary.as_str()).collect();
+    assert_eq!(summaries, vec!["Invalid operand", "Unknown variable"]);
+    assert_eq!(at(&d.0[0]), ((1, 8), (1, 11)));
 }

@@ -24,6 +24,15 @@ fn literals_and_collections() {
         map(&[("3", Value::Bool(true))])
     );
     assert_eq!(eval("{a: 1}"), map(&[("a", n(1.0))]));
+    // keywords as keys are literal names
+    assert_eq!(
+        eval("{null = 1, true = 2, false = 3}"),
+        map(&[("null", n(1.0)), ("true", n(2.0)), ("false", n(3.0))])
+    );
+    assert_eq!(
+        eval("{(\"a.b\") = 1, \"c.d\" = 2}"),
+        map(&[("a.b", n(1.0)), ("c.d", n(2.0))])
+    );
 }
 
 #[test]
@@ -67,6 +76,10 @@ fn conditionals() {
     assert_eq!(eval("true ? 1 : \"a\""), s("1"));
     assert_eq!(eval("false ? [] : null"), Value::Null);
     assert_eq!(eval("true ? [1] : [\"a\", \"b\"]"), list(vec![n(1.0)]));
+    // with an unknown condition the result is unknown (null when both are)
+    assert_eq!(eval("build.x ? nope : 1"), Value::Unknown);
+    assert_eq!(eval("build.x ? null : null"), Value::Null);
+    assert_eq!(eval("true ? [1] : nope"), list(vec![n(1.0)]));
     // errors in the branch not taken are ignored
     assert_eq!(
         eval("var.nothing != null ? var.nothing.x : \"dflt\""),
@@ -176,4 +189,25 @@ fn unknown_propagates() {
     // unknowns stay inside collections
     assert_eq!(eval("[build.id, 1]"), list(vec![Value::Unknown, n(1.0)]));
     assert_eq!(eval("\"${build.id}\""), Value::Unknown);
+}
+
+#[test]
+fn logic_short_circuits_like_hcl() {
+    // a known deciding operand wins, dropping the other side's errors
+    assert_eq!(
+        eval("var.nothing != null && var.nothing.x == 1"),
+        Value::Bool(false)
+    );
+    assert_eq!(
+        eval("var.nothing == null || var.nothing.x"),
+        Value::Bool(true)
+    );
+    assert_eq!(eval("nope && false"), Value::Bool(false));
+    // an error-free unknown left operand decides when both are unknown
+    assert_eq!(eval("build.x && nope"), Value::Unknown);
+    assert_eq!(eval("build.x || true"), Value::Bool(true));
+    let d = eval_err("nope && true");
+    assert_eq!(d.summary, "Unknown variable");
+    let d = eval_err("nope || build.x");
+    assert_eq!(d.summary, "Unknown variable");
 }

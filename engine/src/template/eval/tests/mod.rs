@@ -4,6 +4,8 @@
 mod calls;
 mod errors;
 mod exprs;
+mod fuzz;
+mod nesting;
 mod refs;
 mod templates;
 
