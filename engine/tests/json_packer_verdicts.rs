@@ -186,6 +186,24 @@ const CASES: &[(&str, Vars, &str, bool)] = &[
         false,
     ),
     (
+        "clean_in_provisioner",
+        &[],
+        r#"{"builders":[$N],"provisioners":[{"type":"shell-local","inline":["{{ `a:b` | clean_resource_name }}"]}]}"#,
+        false,
+    ),
+    (
+        "clean_in_variables",
+        &[],
+        r#"{"variables":{"x":"{{ `a:b` | clean_resource_name }}"},"builders":[$N]}"#,
+        false,
+    ),
+    (
+        "clean_in_null_builder",
+        &[],
+        r#"{"builders":[{"type":"null","communicator":"ssh","ssh_host":"{{ `a:b` | clean_resource_name }}","ssh_username":"x","ssh_password":"y"}]}"#,
+        false,
+    ),
+    (
         "builder_name_var",
         &[("n", "web")],
         r#"{"variables":{"n":null},"builders":[{"type":"null","communicator":"none","name":"{{user `n`}}"}],"provisioners":[{"type":"shell-local","inline":["x"],"only":["{{user `n`}}"]}]}"#,

@@ -222,13 +222,13 @@ pub(super) fn call(name: &str, args: &[GoVal], ctx: &InterpContext) -> Result<Go
             expect_args(name, args, 1)?;
             s(str_arg(name, args, 0)?.to_uppercase())
         }
-        "clean_resource_name" | "clean_ami_name" => {
+        "clean_resource_name" | "clean_ami_name" | "clean_image_name" => {
+            let Some(_) = ctx.clean_funcs.apply(name, "") else {
+                return Err(InterpError::UnknownFunction(name.to_string()));
+            };
             expect_args(name, args, 1)?;
-            s(clean_resource_name(&str_arg(name, args, 0)?))
-        }
-        "clean_image_name" => {
-            expect_args(name, args, 1)?;
-            s(clean_image_name(&str_arg(name, args, 0)?))
+            let v = str_arg(name, args, 0)?;
+            s(ctx.clean_funcs.apply(name, &v).unwrap_or(v))
         }
         "aws_secretsmanager" | "aws_secretsmanager_raw" | "consul_key" | "vault" => {
             if !ctx.enable_env {
@@ -275,33 +275,4 @@ fn go_replace(src: &str, old: &str, new: &str, n: i64) -> String {
         return out;
     }
     src.replacen(old, new, usize::try_from(n).unwrap_or(usize::MAX))
-}
-
-/// Amazon's `clean_resource_name`: characters outside
-/// `a-zA-Z0-9()[] ./-'@_` become `-`.
-pub fn clean_resource_name(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "()[] ./-'@_".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
-}
-
-/// Google Compute's `clean_image_name`: lower case, anything but
-/// `a-z0-9-` becomes `-`.
-pub fn clean_image_name(s: &str) -> String {
-    s.to_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect()
 }

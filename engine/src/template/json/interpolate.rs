@@ -25,6 +25,8 @@ pub struct InterpContext {
     /// `variables` section); otherwise it renders as an empty string, as
     /// Packer does in component configs.
     pub strict_user: bool,
+    /// Which `clean_*_name` functions exist (they come from the builder).
+    pub clean_funcs: super::clean::CleanFuncs,
     /// The environment snapshot used by `{{env}}`.
     pub env: BTreeMap<String, String>,
     /// The template file (`{{template_dir}}` is its absolute directory).

@@ -21,6 +21,7 @@
 //! `{{ .Field }}`) stay unrendered in loaded configs until the runner
 //! renders them with a context from [`build_context`].
 
+pub mod clean;
 pub mod components;
 pub mod funcs;
 pub mod gotmpl;

@@ -7,6 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+use super::clean::CleanFuncs;
 use super::interpolate::{interpolate, InterpContext, InterpError};
 use super::parse::{JsonKind, JsonMember, JsonNode};
 use super::{located, read_json_file, vars, FileCtx};
@@ -391,6 +392,11 @@ impl Loader {
             }
         };
         let context = format!("{} {:?}", kind.noun(), type_name);
+        // Only builders bring `clean_resource_name` & co.
+        self.ctx.clean_funcs = match kind {
+            ComponentKind::Builder => CleanFuncs::for_builder(&type_name),
+            _ => CleanFuncs::Unavailable,
+        };
         let mut name = None;
         if let Some(m) = members.iter().find(|m| m.key == "name") {
             match m.value.as_str() {

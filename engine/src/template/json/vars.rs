@@ -289,6 +289,7 @@ fn render_all(
     let mut ctx = base.clone();
     ctx.enable_env = true;
     ctx.strict_user = true;
+    ctx.clean_funcs = super::clean::CleanFuncs::Unavailable;
     ctx.defer_build = true;
     ctx.user_vars = unset.iter().map(|n| (n.clone(), String::new())).collect();
     let mut pending: BTreeSet<&String> = raw.keys().collect();
