@@ -37,6 +37,8 @@ impl EvalCtx {
             "version".to_string(),
             Value::from(crate::PACKER_COMPAT_VERSION),
         );
+        // Set by HCP Packer during a build.
+        packer.insert("versionFingerprint".to_string(), Value::Unknown);
         scope.set("packer", Value::Map(packer));
         // build.* is only known while a build runs.
         scope.set("build", Value::Unknown);
