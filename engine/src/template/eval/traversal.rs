@@ -35,6 +35,26 @@ fn get_attr<'v>(
                 Err(EvalError::new("Unsupported attribute", detail, span))
             }
         },
+        Value::List(items) if !items.is_empty() && items.iter().all(|i| i.as_map().is_some()) => {
+            // A common mistake: an attribute of a whole list of objects.
+            let detail = if items
+                .iter()
+                .any(|i| i.as_map().is_some_and(|m| m.contains_key(name)))
+            {
+                format!("Can't access attributes on a list of objects. Did you mean to access attribute \"{name}\" for a specific element of the list, or across all elements of the list?")
+            } else {
+                "Can't access attributes on a list of objects. Did you mean to access an attribute for a specific element of the list, or across all elements of the list?".to_string()
+            };
+            Err(EvalError::new("Unsupported attribute", detail, span))
+        }
+        Value::Bool(_) | Value::Number(_) | Value::String(_) => Err(EvalError::new(
+            "Unsupported attribute",
+            format!(
+                "Can't access attributes on a primitive-typed value ({}).",
+                v.type_name()
+            ),
+            span,
+        )),
         _ => Err(EvalError::new(
             "Unsupported attribute",
             "This value does not have any attributes.",
@@ -83,7 +103,7 @@ fn index<'v>(
             }
             if n.fract() != 0.0 {
                 return Err(invalid_index(
-                    &format!("{NO_ELEMENT}: the given index is not a whole number."),
+                    &format!("{NO_ELEMENT}: indexing a sequence requires a whole number, but the given index has a fractional part."),
                     span,
                 ));
             }

@@ -37,6 +37,8 @@ impl EvalCtx {
             "version".to_string(),
             Value::from(crate::PACKER_COMPAT_VERSION),
         );
+        // Set by HCP Packer during a build.
+        packer.insert("versionFingerprint".to_string(), Value::Unknown);
         scope.set("packer", Value::Map(packer));
         // build.* is only known while a build runs.
         scope.set("build", Value::Unknown);
@@ -116,10 +118,8 @@ pub fn undeclared_var(name: &str, range: Option<crate::diag::Range>) -> Diagnost
 
 /// Insert `value` at `data.TYPE.NAME` (or `local.NAME` with one key).
 pub fn set_nested(scope: &mut Scope, root: &str, keys: &[&str], value: Value) {
-    let mut current = scope
-        .get(root)
-        .cloned()
-        .unwrap_or(Value::Map(BTreeMap::new()));
+    // Take the value out of the scope so that it is not cloned.
+    let mut current = scope.remove(root).unwrap_or(Value::Map(BTreeMap::new()));
     insert_path(&mut current, keys, value);
     scope.set(root, current);
 }

@@ -5,6 +5,7 @@ mod calls;
 mod errors;
 mod exprs;
 mod fuzz;
+mod nesting;
 mod refs;
 mod templates;
 
