@@ -414,3 +414,46 @@ fn directories_merge_files_and_hcl_json() {
         Some(&Value::List(vec!["echo from-hcl".into()]))
     );
 }
+
+#[test]
+fn hcp_packer_registry_blocks() {
+    let src = r#"
+source "null" "a" {
+  communicator = "none"
+}
+hcp_packer_registry {
+  bucket_name = "top-level"
+}
+build {
+  sources = ["source.null.a"]
+}
+build {
+  name    = "own"
+  sources = ["source.null.a"]
+  hcp_packer_registry {
+    bucket_name = "bad_name"
+    bogus       = 1
+  }
+}
+"#;
+    let d = Dir::new(&[("t.pkr.hcl", src)]);
+    let res = d.validate("t.pkr.hcl");
+    let e = find(&res.diags, "Invalid bucket name");
+    assert_eq!(e.range.as_ref().map(|r| r.start.line), Some(16));
+    assert_eq!(
+        find(&res.diags, "Unsupported argument")
+            .range
+            .as_ref()
+            .map(|r| r.start.line),
+        Some(17)
+    );
+    let l = res.loaded.expect("loaded");
+    let bucket = |i: usize| {
+        l.template.builds[i]
+            .hcp_packer_registry
+            .as_ref()
+            .and_then(|b| b.get_str("bucket_name").map(str::to_string))
+    };
+    assert_eq!(bucket(0).as_deref(), Some("top-level"));
+    assert_eq!(bucket(1).as_deref(), Some("bad_name"));
+}

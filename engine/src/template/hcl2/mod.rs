@@ -12,6 +12,7 @@ pub mod build;
 pub mod collect;
 pub mod ctx;
 pub mod data;
+pub mod hcp;
 pub mod http;
 pub mod json_body;
 pub mod json_dup;
@@ -194,6 +195,25 @@ fn decode(
         }
         .decode(block);
         template.builds.push(build);
+    }
+    if let Some(&(fi, block)) = top.hcp_registry.first() {
+        let body = hcp::decode_registry(block, &files[fi].file, &ctx, diags);
+        for b in template
+            .builds
+            .iter_mut()
+            .filter(|b| b.hcp_packer_registry.is_none())
+        {
+            b.hcp_packer_registry = Some(body.clone());
+        }
+    }
+    for &(fi, block) in top.hcp_registry.iter().skip(1) {
+        diags.push(
+            Diagnostic::error(
+                "Duplicate hcp_packer_registry block",
+                "Only one top-level hcp_packer_registry block is allowed.",
+            )
+            .with_range_opt(hcl_edit::Span::span(&block.ident).map(|s| files[fi].file.range(s))),
+        );
     }
     let unused_sources = source_map
         .into_values()
