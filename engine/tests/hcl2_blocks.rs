@@ -439,13 +439,13 @@ build {
     let d = Dir::new(&[("t.pkr.hcl", src)]);
     let res = d.validate("t.pkr.hcl");
     let e = find(&res.diags, "Invalid bucket name");
-    assert_eq!(e.range.as_ref().map(|r| r.start.line), Some(16));
+    assert_eq!(e.range.as_ref().map(|r| r.start.line), Some(15));
     assert_eq!(
         find(&res.diags, "Unsupported argument")
             .range
             .as_ref()
             .map(|r| r.start.line),
-        Some(17)
+        Some(16)
     );
     let l = res.loaded.expect("loaded");
     let bucket = |i: usize| {
