@@ -97,11 +97,17 @@ fn http_data_source_fetches_from_loopback() {
     let port = listener.local_addr().expect("addr").port();
     let server = std::thread::spawn(move || {
         if let Ok((mut s, _)) = listener.accept() {
+            let mut req = Vec::new();
             let mut buf = [0u8; 1024];
-            let n = s.read(&mut buf).unwrap_or(0);
-            let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let req = String::from_utf8_lossy(&req).to_lowercase();
             let _ = s.write_all(
-                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nami-1",
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nami-1",
             );
             req
         } else {
@@ -119,8 +125,8 @@ fn http_data_source_fetches_from_loopback() {
     let l = res.loaded.expect("loaded");
     assert_eq!(l.template.locals.get("body"), Some(&Value::from("ami-1")));
     let req = server.join().expect("server");
-    assert!(req.starts_with("GET /latest HTTP/1.1"), "{req}");
-    assert!(req.contains("Accept: text/plain"), "{req}");
+    assert!(req.starts_with("get /latest http/1.1"), "{req}");
+    assert!(req.contains("accept: text/plain"), "{req}");
 }
 
 #[test]
