@@ -121,7 +121,7 @@ fn decode(
     } else {
         opts.cwd.join(dir)
     };
-    let mut ctx = EvalCtx::new(&abs_dir, &opts.cwd);
+    let mut ctx = EvalCtx::new(dir, &opts.cwd);
     let mut template = Template {
         format: TemplateFormat::Hcl2,
         path: root.to_path_buf(),
