@@ -59,7 +59,19 @@ pub fn chunklist(_: &FuncCtx, a: &[Value]) -> R {
 }
 
 pub fn coalesce(_: &FuncCtx, a: &[Value]) -> R {
-    let any_string = a.iter().any(|v| matches!(v, Value::String(_)));
+    // cty unifies the argument types first: primitives mixed with strings
+    // become strings; bool with number, or primitives with collections,
+    // do not unify.
+    let has = |f: fn(&Value) -> bool| a.iter().any(f);
+    let any_string = has(|v| matches!(v, Value::String(_)));
+    let any_number = has(|v| matches!(v, Value::Number(_)));
+    let any_bool = has(|v| matches!(v, Value::Bool(_)));
+    let any_collection = has(|v| matches!(v, Value::List(_) | Value::Map(_)));
+    if (any_number && any_bool && !any_string)
+        || (any_collection && (any_string || any_number || any_bool))
+    {
+        return Err(failed("all arguments must have the same type"));
+    }
     for v in a {
         match v {
             Value::Null => continue,
@@ -399,6 +411,9 @@ mod tests {
         );
         assert_eq!(call_ok("coalesce", &[s(""), s("b")]), s("b"));
         assert_eq!(call_ok("coalesce", &[n(1.0), n(2.0)]), n(1.0));
+        assert_eq!(call_ok("coalesce", &[Value::Null, n(1.0), s("x")]), s("1"));
+        assert!(call("coalesce", &ctx(), &[n(1.0), Value::Bool(true)]).is_err());
+        assert!(call("coalesce", &ctx(), &[Value::Null, Value::Null]).is_err());
         assert_eq!(
             call_ok("coalescelist", &[l(vec![]), l(vec![s("c"), s("d")])]),
             l(vec![s("c"), s("d")])

@@ -45,7 +45,7 @@ pub fn bcrypt(_: &FuncCtx, a: &[Value]) -> R {
         ));
     }
     if s.len() > 72 {
-        return Err(arg_err(0, "bcrypt input must be at most 72 bytes long"));
+        return Err(arg_err(0, "bcrypt: password length exceeds 72 bytes"));
     }
     bcrypt::hash(s.as_bytes(), cost as u32)
         .map(|h| string(h.replacen("$2b$", "$2a$", 1)))

@@ -8,6 +8,7 @@ use base64::Engine;
 
 use super::helpers::{arg_err, failed, str_arg, string, R};
 use super::{FuncCtx, FuncError};
+use crate::template::value::format_number;
 use crate::template::Value;
 
 pub fn base64encode(_: &FuncCtx, a: &[Value]) -> R {
@@ -54,16 +55,56 @@ pub fn urlencode(_: &FuncCtx, a: &[Value]) -> R {
     Ok(string(out))
 }
 
-pub fn jsonencode(_: &FuncCtx, a: &[Value]) -> R {
-    let text = serde_json::to_string(&a[0].to_json()).map_err(|e| failed(e.to_string()))?;
-    // Go's encoding/json escapes HTML-significant characters; so does cty.
-    let text = text
+/// JSON text as cty writes it: object keys sorted, numbers in plain
+/// decimal notation (no exponent), HTML-significant characters escaped
+/// like Go's encoding/json.
+fn write_json(v: &Value, out: &mut String) -> Result<(), String> {
+    match v {
+        Value::Null | Value::Unknown => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) if n.is_finite() => out.push_str(&format_number(*n)),
+        Value::Number(_) => return Err("cannot encode an infinite number as JSON".into()),
+        Value::String(s) => out.push_str(&json_string(s)),
+        Value::List(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(item, out)?;
+            }
+            out.push(']');
+        }
+        Value::Map(m) => {
+            out.push('{');
+            for (i, (k, item)) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&json_string(k));
+                out.push(':');
+                write_json(item, out)?;
+            }
+            out.push('}');
+        }
+    }
+    Ok(())
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::Value::String(s.to_string())
+        .to_string()
         .replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")
         .replace('\u{2028}', "\\u2028")
-        .replace('\u{2029}', "\\u2029");
-    Ok(string(text))
+        .replace('\u{2029}', "\\u2029")
+}
+
+pub fn jsonencode(_: &FuncCtx, a: &[Value]) -> R {
+    let mut out = String::new();
+    write_json(&a[0], &mut out).map_err(|e| arg_err(0, e))?;
+    Ok(string(out))
 }
 
 pub fn jsondecode(_: &FuncCtx, a: &[Value]) -> R {
@@ -173,7 +214,7 @@ fn parse_csv(text: &str) -> Result<Vec<Vec<String>>, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{call_ok, ctx, l, obj, s};
+    use super::super::tests::{call_ok, ctx, l, n, obj, s};
     use crate::template::functions::call;
     use crate::template::Value;
 
@@ -216,6 +257,17 @@ mod tests {
             s("{\"hello\":\"world\"}")
         );
         assert_eq!(call_ok("jsonencode", &[s("<b>")]), s("\"\\u003cb\\u003e\""));
+        assert_eq!(
+            call_ok(
+                "jsonencode",
+                &[obj(&[
+                    ("b", l(vec![n(1e21), n(0.1), Value::Null])),
+                    ("a", Value::Bool(true))
+                ])]
+            ),
+            s("{\"a\":true,\"b\":[1000000000000000000000,0.1,null]}")
+        );
+        assert_eq!(call_ok("jsonencode", &[n(-0.000001)]), s("-0.000001"));
         assert_eq!(
             call_ok("jsondecode", &[s("{\"hello\": \"world\"}")]),
             obj(&[("hello", s("world"))])

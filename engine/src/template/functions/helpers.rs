@@ -89,13 +89,18 @@ pub fn map_arg(args: &[Value], i: usize) -> Result<&BTreeMap<String, Value>, Fun
     }
 }
 
-/// Parse a number the way cty converts strings to numbers.
+/// Parse a number the way cty converts strings to numbers (decimal
+/// notation with optional sign, fraction and exponent; no surrounding
+/// spaces, no infinities or NaN).
 pub fn parse_number(s: &str) -> Option<f64> {
-    let t = s.trim();
-    if t.is_empty() || t.eq_ignore_ascii_case("nan") || t.to_ascii_lowercase().contains("inf") {
+    let valid = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '.' | 'e' | 'E'))
+        && s.chars().any(|c| c.is_ascii_digit());
+    if !valid {
         return None;
     }
-    t.parse::<f64>().ok()
+    s.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
 pub fn string(s: impl Into<String>) -> Value {

@@ -38,6 +38,7 @@ mod helpers;
 mod network;
 mod numeric;
 mod params;
+mod regex_compat;
 mod secrets;
 mod sigv4;
 mod string;

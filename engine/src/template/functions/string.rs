@@ -147,7 +147,7 @@ pub fn substr(_: &FuncCtx, a: &[Value]) -> R {
 }
 
 fn compile(pattern: &str, index: usize) -> Result<regex::Regex, FuncError> {
-    regex::RegexBuilder::new(pattern)
+    regex::RegexBuilder::new(&super::regex_compat::translate(pattern))
         .size_limit(10 << 20)
         .build()
         .map_err(|e| arg_err(index, format!("invalid regular expression: {e}")))

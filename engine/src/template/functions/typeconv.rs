@@ -393,6 +393,9 @@ mod tests {
         assert!(call("tostring", &ctx(), &[l(vec![])]).is_err());
         assert_eq!(call_ok("tonumber", &[s("1.5")]), n(1.5));
         assert!(call("tonumber", &ctx(), &[s("no")]).is_err());
+        assert!(call("tonumber", &ctx(), &[s(" 1")]).is_err());
+        assert!(call("tonumber", &ctx(), &[s("inf")]).is_err());
+        assert_eq!(call_ok("tonumber", &[s("-1.5e3")]), n(-1500.0));
         assert_eq!(call_ok("tobool", &[s("true")]), Value::Bool(true));
         assert!(call("tobool", &ctx(), &[s("yes")]).is_err());
         assert_eq!(call_ok("tobool", &[Value::Null]), Value::Null);
