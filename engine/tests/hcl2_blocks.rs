@@ -453,3 +453,29 @@ build {
     assert_eq!(bucket(0).as_deref(), Some("top-level"));
     assert_eq!(bucket(1).as_deref(), Some("bad_name"));
 }
+
+#[test]
+fn data_sources_and_locals_may_refer_to_each_other() {
+    let src = r#"
+locals {
+  prefix = "img"
+  result = data.null.d.output
+  both   = "${local.prefix}-${local.result}"
+}
+data "null" "d" {
+  input = "${local.prefix}-1"
+}
+"#;
+    let d = Dir::new(&[("t.pkr.hcl", src)]);
+    let mut opts = d.opts();
+    opts.evaluate_datasources = true;
+    let res = d.validate_with("t.pkr.hcl", &opts);
+    assert!(res.diags.is_empty(), "{:#?}", res.diags);
+    let l = res.loaded.expect("loaded");
+    assert_eq!(l.template.locals.get("result"), Some(&Value::from("img-1")));
+    assert_eq!(
+        l.template.locals.get("both"),
+        Some(&Value::from("img-img-1"))
+    );
+    assert_eq!(l.template.locals.len(), 3);
+}

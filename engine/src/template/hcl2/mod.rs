@@ -179,9 +179,11 @@ fn decode(
         })
         .collect();
 
+    let mut locals = locals::eval_locals(&top, files, &mut ctx, locals::Phase::BeforeData, diags);
     template.data_sources =
         data::eval_data(&top, files, &mut ctx, opts.evaluate_datasources, diags);
-    let locals = locals::eval_locals(&top, files, &mut ctx, diags);
+    let later = locals::eval_locals(&top, files, &mut ctx, locals::Phase::AfterData, diags);
+    locals.values.extend(later.values);
     template.locals = locals.values;
 
     let mut source_map = sources::eval_sources(&top, files, &ctx, diags);
