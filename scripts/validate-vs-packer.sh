@@ -17,6 +17,7 @@ if [ -z "$kiln" ]; then
   [ -x "$kiln" ] || kiln=$here/target/debug/kiln
 fi
 [ -x "$kiln" ] || { echo "kiln binary not found: $kiln (cargo build first)" >&2; exit 2; }
+kiln=$(cd "$(dirname "$kiln")" && pwd)/$(basename "$kiln")
 command -v packer >/dev/null || { echo "packer not on PATH" >&2; exit 2; }
 if [ ! -x /usr/bin/time ]; then
   echo "installing GNU time" >&2

@@ -26,17 +26,26 @@ fn main() {
         eprintln!("corpus not found at {}", root.display());
         return;
     }
-    let iters: usize = std::env::var("KILN_BENCH_ITERS").ok().and_then(|s| s.parse().ok()).unwrap_or(10);
+    let iters: usize = std::env::var("KILN_BENCH_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
     let table = include_str!("../tests/conformance/verdicts.tsv");
     let mut medians = Vec::new();
     println!("{:>10}  {:<8}  template", "median", "verdict");
-    for line in table.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+    for line in table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+    {
         let mut f = line.split('\t');
-        let (Some(unit), Some(_), Some(_), Some(args)) = (f.next(), f.next(), f.next(), f.next()) else {
+        let (Some(unit), Some(_), Some(_), Some(args)) = (f.next(), f.next(), f.next(), f.next())
+        else {
             continue;
         };
         let path = root.join(unit);
-        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else { continue };
+        let (Some(dir), Some(name)) = (path.parent(), path.file_name()) else {
+            continue;
+        };
         let mut opts = LoadOptions {
             cwd: dir.to_path_buf(),
             ..LoadOptions::default()
@@ -57,7 +66,11 @@ fn main() {
             let start = Instant::now();
             let (_, diags) = validate(Path::new(name), &opts);
             times.push(start.elapsed());
-            verdict = if diags.has_errors() { "invalid" } else { "valid" };
+            verdict = if diags.has_errors() {
+                "invalid"
+            } else {
+                "valid"
+            };
         }
         let m = median(&mut times);
         println!("{:>8.2}ms  {verdict:<8}  {unit}", m.as_secs_f64() * 1000.0);

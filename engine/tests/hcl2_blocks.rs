@@ -97,11 +97,17 @@ fn http_data_source_fetches_from_loopback() {
     let port = listener.local_addr().expect("addr").port();
     let server = std::thread::spawn(move || {
         if let Ok((mut s, _)) = listener.accept() {
+            let mut req = Vec::new();
             let mut buf = [0u8; 1024];
-            let n = s.read(&mut buf).unwrap_or(0);
-            let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let req = String::from_utf8_lossy(&req).to_lowercase();
             let _ = s.write_all(
-                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nami-1",
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nami-1",
             );
             req
         } else {
@@ -119,8 +125,8 @@ fn http_data_source_fetches_from_loopback() {
     let l = res.loaded.expect("loaded");
     assert_eq!(l.template.locals.get("body"), Some(&Value::from("ami-1")));
     let req = server.join().expect("server");
-    assert!(req.starts_with("GET /latest HTTP/1.1"), "{req}");
-    assert!(req.contains("Accept: text/plain"), "{req}");
+    assert!(req.starts_with("get /latest http/1.1"), "{req}");
+    assert!(req.contains("accept: text/plain"), "{req}");
 }
 
 #[test]
@@ -334,17 +340,7 @@ locals {
         Some(&Value::from(kiln_engine::PACKER_COMPAT_VERSION))
     );
     assert_eq!(l.template.locals.get("id"), Some(&Value::Unknown));
-    let root = l
-        .template
-        .locals
-        .get("root")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    assert!(
-        std::path::Path::new(&root).ends_with(d.path().file_name().expect("name")),
-        "{root}"
-    );
+    assert_eq!(l.template.locals.get("root"), Some(&Value::from(".")));
 }
 
 #[test]
@@ -413,4 +409,73 @@ fn directories_merge_files_and_hcl_json() {
         b.provisioners[0].component.config.get("inline"),
         Some(&Value::List(vec!["echo from-hcl".into()]))
     );
+}
+
+#[test]
+fn hcp_packer_registry_blocks() {
+    let src = r#"
+source "null" "a" {
+  communicator = "none"
+}
+hcp_packer_registry {
+  bucket_name = "top-level"
+}
+build {
+  sources = ["source.null.a"]
+}
+build {
+  name    = "own"
+  sources = ["source.null.a"]
+  hcp_packer_registry {
+    bucket_name = "bad_name"
+    bogus       = 1
+  }
+}
+"#;
+    let d = Dir::new(&[("t.pkr.hcl", src)]);
+    let res = d.validate("t.pkr.hcl");
+    let e = find(&res.diags, "Invalid bucket name");
+    assert_eq!(e.range.as_ref().map(|r| r.start.line), Some(15));
+    assert_eq!(
+        find(&res.diags, "Unsupported argument")
+            .range
+            .as_ref()
+            .map(|r| r.start.line),
+        Some(16)
+    );
+    let l = res.loaded.expect("loaded");
+    let bucket = |i: usize| {
+        l.template.builds[i]
+            .hcp_packer_registry
+            .as_ref()
+            .and_then(|b| b.get_str("bucket_name").map(str::to_string))
+    };
+    assert_eq!(bucket(0).as_deref(), Some("top-level"));
+    assert_eq!(bucket(1).as_deref(), Some("bad_name"));
+}
+
+#[test]
+fn data_sources_and_locals_may_refer_to_each_other() {
+    let src = r#"
+locals {
+  prefix = "img"
+  result = data.null.d.output
+  both   = "${local.prefix}-${local.result}"
+}
+data "null" "d" {
+  input = "${local.prefix}-1"
+}
+"#;
+    let d = Dir::new(&[("t.pkr.hcl", src)]);
+    let mut opts = d.opts();
+    opts.evaluate_datasources = true;
+    let res = d.validate_with("t.pkr.hcl", &opts);
+    assert!(res.diags.is_empty(), "{:#?}", res.diags);
+    let l = res.loaded.expect("loaded");
+    assert_eq!(l.template.locals.get("result"), Some(&Value::from("img-1")));
+    assert_eq!(
+        l.template.locals.get("both"),
+        Some(&Value::from("img-img-1"))
+    );
+    assert_eq!(l.template.locals.len(), 3);
 }

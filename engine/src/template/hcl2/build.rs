@@ -163,13 +163,8 @@ impl BuildDecoder<'_, '_> {
                 }
             }
             "hcp_packer_registry" => {
-                let body = BodyEval {
-                    file: self.file,
-                    context: "hcp_packer_registry",
-                    diags: self.diags,
-                }
-                .eval(&b.body, &pctx, &[]);
-                build.hcp_packer_registry = Some(body);
+                build.hcp_packer_registry =
+                    Some(super::hcp::decode_registry(b, self.file, &pctx, self.diags));
             }
             other => {
                 let known = [

@@ -24,6 +24,7 @@ pub struct TopLevel<'a> {
     pub sources: Vec<Located<'a>>,
     pub data: Vec<Located<'a>>,
     pub builds: Vec<Located<'a>>,
+    pub hcp_registry: Vec<Located<'a>>,
 }
 
 const KNOWN: &[&str] = &[
@@ -35,6 +36,7 @@ const KNOWN: &[&str] = &[
     "source",
     "data",
     "build",
+    "hcp_packer_registry",
 ];
 
 pub fn collect<'a>(files: &'a [HclFile], diags: &mut Diagnostics) -> TopLevel<'a> {
@@ -62,6 +64,7 @@ pub fn collect<'a>(files: &'a [HclFile], diags: &mut Diagnostics) -> TopLevel<'a
                         "source" => &mut top.sources,
                         "data" => &mut top.data,
                         "build" => &mut top.builds,
+                        "hcp_packer_registry" => &mut top.hcp_registry,
                         other => {
                             let hint =
                                 crate::schema::suggest::did_you_mean(other, KNOWN.iter().copied());

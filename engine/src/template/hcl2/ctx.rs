@@ -22,9 +22,17 @@ pub struct EvalCtx {
 
 impl EvalCtx {
     /// A context with `path`, `packer` and `build` set, and empty `var`,
-    /// `local` and `data`.
+    /// `local` and `data`. Like Packer, `path.root` is the template's
+    /// directory as given (`.` for a file in the working directory),
+    /// `path.cwd` the absolute working directory, and functions resolve
+    /// relative paths against the working directory.
     pub fn new(root_dir: &Path, cwd: &Path) -> Self {
-        let mut scope = Scope::new(root_dir.to_path_buf());
+        let mut scope = Scope::new(cwd.to_path_buf());
+        let root_dir = if root_dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            root_dir
+        };
         let mut path = BTreeMap::new();
         path.insert("cwd".to_string(), Value::from(cwd.display().to_string()));
         path.insert(

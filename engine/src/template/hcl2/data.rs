@@ -61,8 +61,8 @@ pub fn eval_data(
             let mut ds = Vec::new();
             for a in block.body.attributes() {
                 for r in references(&a.value) {
-                    if r.root == "data" && r.path.len() >= 2 {
-                        ds.push(format!("{}.{}", r.path[0], r.path[1]));
+                    if let ("data", [t, n, ..]) = (r.root.as_str(), r.path.as_slice()) {
+                        ds.push(format!("{t}.{n}"));
                     }
                 }
             }
@@ -93,7 +93,10 @@ pub fn eval_data(
             continue;
         };
         let file = &files[fi].file;
-        let (ty, name) = (block.labels[0].as_str(), block.labels[1].as_str());
+        let [ty_label, name_label] = block.labels.as_slice() else {
+            continue;
+        };
+        let (ty, name) = (ty_label.as_str(), name_label.as_str());
         let context = format!("data \"{ty}\" \"{name}\"");
         let mut config = BodyEval {
             file,
@@ -108,7 +111,7 @@ pub fn eval_data(
             kind: ComponentKind::DataSource,
             type_name: ty.to_string(),
             name: Some(name.to_string()),
-            type_range: block.labels[0].span().map(|s| file.range(s)),
+            type_range: ty_label.span().map(|s| file.range(s)),
             context,
             config,
         };

@@ -2,7 +2,7 @@
 //! references to each other and evaluated. Cycles are reported with their
 //! chain; duplicates are errors.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use hcl_edit::expr::Expression;
 use hcl_edit::structure::Structure;
@@ -30,13 +30,32 @@ pub struct Locals {
     pub sensitive: Vec<String>,
 }
 
-/// Evaluate every local into `ctx`'s `local` root.
+/// Locals are evaluated in two passes around data sources, so that data
+/// sources may use locals and locals may use data sources (as long as
+/// there is no cycle through both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Locals that do not depend on any data source (directly or through
+    /// other locals); also reports duplicates and cycles.
+    BeforeData,
+    /// The remaining locals.
+    AfterData,
+}
+
+/// Evaluate the locals of `phase` into `ctx`'s `local` root.
 pub fn eval_locals(
     top: &TopLevel<'_>,
     files: &[HclFile],
     ctx: &mut EvalCtx,
+    phase: Phase,
     diags: &mut Diagnostics,
 ) -> Locals {
+    // Problems are reported once, in the first phase.
+    let mut ignored = Diagnostics::new();
+    let diags = match phase {
+        Phase::BeforeData => diags,
+        Phase::AfterData => &mut ignored,
+    };
     let mut defs: BTreeMap<String, LocalDef<'_>> = BTreeMap::new();
     let mut keys = Vec::new();
     let mut out = Locals::default();
@@ -125,6 +144,22 @@ pub fn eval_locals(
         })
         .collect();
     let (order, cycles) = topo_order(&deps, &keys);
+    // Which locals need a data source, directly or through other locals
+    // (dependencies come first in `order`).
+    let mut needs_data: BTreeSet<String> = BTreeSet::new();
+    for name in &order {
+        let Some(def) = defs.get(name) else { continue };
+        let direct = references(def.expr).iter().any(|r| r.root == "data");
+        let indirect = deps
+            .get(name)
+            .is_some_and(|ds| ds.iter().any(|d| needs_data.contains(d)));
+        if direct || indirect {
+            needs_data.insert(name.clone());
+        }
+    }
+    if phase == Phase::AfterData {
+        out.sensitive.clear();
+    }
     for c in cycles {
         let first = c.0.first().and_then(|n| defs.get(n));
         let chain: Vec<String> = c.0.iter().map(|n| format!("local.{n}")).collect();
@@ -140,6 +175,9 @@ pub fn eval_locals(
         );
     }
     for name in order {
+        if needs_data.contains(&name) != (phase == Phase::AfterData) {
+            continue;
+        }
         let Some(def) = defs.get(&name) else { continue };
         let value = ctx.eval(def.expr, &files[def.file].file, diags);
         set_nested(&mut ctx.scope, "local", &[name.as_str()], value.clone());

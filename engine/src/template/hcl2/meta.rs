@@ -44,6 +44,10 @@ impl Meta<'_> {
     fn value(&mut self, b: &Block, name: &str) -> Option<(Value, Option<std::ops::Range<usize>>)> {
         let a = b.body.get_attribute(name)?;
         let v = self.ctx.eval(&a.value, self.file, self.diags);
+        // `null` means "not set", as for any HCL argument.
+        if v.is_null() {
+            return None;
+        }
         Some((v, a.value.span()))
     }
 

@@ -12,6 +12,7 @@ pub mod build;
 pub mod collect;
 pub mod ctx;
 pub mod data;
+pub mod hcp;
 pub mod http;
 pub mod json_body;
 pub mod json_dup;
@@ -120,7 +121,7 @@ fn decode(
     } else {
         opts.cwd.join(dir)
     };
-    let mut ctx = EvalCtx::new(&abs_dir, &opts.cwd);
+    let mut ctx = EvalCtx::new(dir, &opts.cwd);
     let mut template = Template {
         format: TemplateFormat::Hcl2,
         path: root.to_path_buf(),
@@ -178,9 +179,11 @@ fn decode(
         })
         .collect();
 
+    let mut locals = locals::eval_locals(&top, files, &mut ctx, locals::Phase::BeforeData, diags);
     template.data_sources =
         data::eval_data(&top, files, &mut ctx, opts.evaluate_datasources, diags);
-    let locals = locals::eval_locals(&top, files, &mut ctx, diags);
+    let later = locals::eval_locals(&top, files, &mut ctx, locals::Phase::AfterData, diags);
+    locals.values.extend(later.values);
     template.locals = locals.values;
 
     let mut source_map = sources::eval_sources(&top, files, &ctx, diags);
@@ -194,6 +197,25 @@ fn decode(
         }
         .decode(block);
         template.builds.push(build);
+    }
+    if let Some(&(fi, block)) = top.hcp_registry.first() {
+        let body = hcp::decode_registry(block, &files[fi].file, &ctx, diags);
+        for b in template
+            .builds
+            .iter_mut()
+            .filter(|b| b.hcp_packer_registry.is_none())
+        {
+            b.hcp_packer_registry = Some(body.clone());
+        }
+    }
+    for &(fi, block) in top.hcp_registry.iter().skip(1) {
+        diags.push(
+            Diagnostic::error(
+                "Duplicate hcp_packer_registry block",
+                "Only one top-level hcp_packer_registry block is allowed.",
+            )
+            .with_range_opt(hcl_edit::Span::span(&block.ident).map(|s| files[fi].file.range(s))),
+        );
     }
     let unused_sources = source_map
         .into_values()
