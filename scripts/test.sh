@@ -19,5 +19,5 @@ fi
 command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
 
 # Differential tests must not silently skip in CI.
-export KILN_REQUIRE_PACKER=1
+export KILN_REQUIRE_PACKER=1 KILN_REQUIRE_SHARED=1
 exec cargo nextest run --workspace --locked --no-fail-fast "$@"

@@ -6,6 +6,8 @@
 //! still give the recorded verdict. The seeds of the product brief are
 //! checked against `seeds/README.md`'s expectations.
 
+mod corpus;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -13,14 +15,7 @@ use kiln_engine::diag::Diagnostics;
 use kiln_engine::template::LoadOptions;
 use kiln_engine::validate::validate;
 
-fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("KILN_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    dir.join("conformance/templates/MANIFEST.tsv")
-        .exists()
-        .then_some(dir)
-}
+use corpus::shared_dir;
 
 struct Row {
     unit: String,
@@ -185,11 +180,7 @@ fn corpus_verdicts_match() {
 }
 
 fn packer_available() -> bool {
-    std::env::var("KILN_CONFORMANCE_PACKER").as_deref() != Ok("0")
-        && Command::new("packer")
-            .arg("version")
-            .output()
-            .is_ok_and(|o| o.status.success())
+    std::env::var("KILN_CONFORMANCE_PACKER").as_deref() != Ok("0") && corpus::packer_available()
 }
 
 #[test]

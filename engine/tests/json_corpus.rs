@@ -2,6 +2,8 @@
 //! required variables given by -var), intentionally invalid ones fail with
 //! a located diagnostic, and `-syntax-only` verdicts agree with Packer's.
 
+mod corpus;
+
 use std::path::{Path, PathBuf};
 
 use kiln_engine::template::json::{describe, load_json_template};
@@ -9,17 +11,7 @@ use kiln_engine::template::model::Template;
 use kiln_engine::template::upgrade::{upgrade_file, UpgradeOptions};
 use kiln_engine::template::LoadOptions;
 
-fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("KILN_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    if dir.join("conformance/templates/MANIFEST.tsv").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("shared corpus not found at {}; skipping", dir.display());
-        None
-    }
-}
+use corpus::shared_dir;
 
 /// (path relative to conformance/templates, kind)
 fn corpus(shared: &Path) -> Vec<(String, String)> {

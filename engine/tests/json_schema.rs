@@ -1,7 +1,9 @@
 //! Legacy JSON components checked against the component schemas (with
 //! Packer's weak typing for JSON).
 
-use std::path::{Path, PathBuf};
+mod corpus;
+
+use std::path::Path;
 
 use kiln_engine::diag::Diagnostic;
 use kiln_engine::schema::validate_legacy_component;
@@ -9,17 +11,7 @@ use kiln_engine::template::json::{describe, load_json_template};
 use kiln_engine::template::model::Template;
 use kiln_engine::template::LoadOptions;
 
-fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("KILN_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    if dir.join("conformance/templates/MANIFEST.tsv").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("shared corpus not found at {}; skipping", dir.display());
-        None
-    }
-}
+use corpus::shared_dir;
 
 fn validate(t: &Template) -> Vec<Diagnostic> {
     let b = &t.builds[0];

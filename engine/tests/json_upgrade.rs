@@ -2,21 +2,13 @@
 //! expected.pkr.hcl) and on every legacy JSON template of the corpus: the
 //! output must parse as HCL.
 
-use std::path::{Path, PathBuf};
+mod corpus;
+
+use std::path::PathBuf;
 
 use kiln_engine::template::upgrade::{upgrade_file, upgrade_json, UpgradeOptions};
 
-fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("KILN_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
-    if dir.join("conformance/templates/MANIFEST.tsv").is_file() {
-        Some(dir)
-    } else {
-        eprintln!("shared corpus not found at {}; skipping", dir.display());
-        None
-    }
-}
+use corpus::shared_dir;
 
 fn fixture(name: &str) -> Option<PathBuf> {
     Some(
