@@ -242,11 +242,7 @@ pub fn parse_number(s: &str) -> Option<f64> {
 /// sequence of decimal numbers, each with an optional fraction and a unit
 /// (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`); `"0"` alone is valid.
 pub fn parse_duration(s: &str) -> Result<(), String> {
-    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
-    if unsigned.is_empty() {
-        return Err(format!("invalid duration {s:?}"));
-    }
-    crate::run::duration::parse_duration(unsigned).map(|_| ())
+    crate::run::duration::parse_go_nanos(s).map(|_| ())
 }
 
 #[cfg(test)]
@@ -262,11 +258,11 @@ mod tests {
         }
         assert_eq!(
             parse_duration("10"),
-            Err("missing unit in duration \"10\"".to_string())
+            Err("time: missing unit in duration \"10\"".to_string())
         );
         assert_eq!(
             parse_duration("5x"),
-            Err("unknown unit \"x\" in duration \"5x\"".to_string())
+            Err("time: unknown unit \"x\" in duration \"5x\"".to_string())
         );
         for bad in ["", "m", "1..5s", "abc", "-"] {
             assert!(parse_duration(bad).is_err(), "{bad}");

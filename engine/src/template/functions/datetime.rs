@@ -180,44 +180,7 @@ pub fn formatdate(_: &FuncCtx, a: &[Value]) -> R {
 
 /// Parse a Go duration string ("1h30m", "-2.5s", "300ms").
 pub fn parse_go_duration(s: &str) -> Result<TimeDelta, String> {
-    let bad = || format!("time: invalid duration {s:?}");
-    let (neg, mut rest) = match s.strip_prefix('-') {
-        Some(r) => (true, r),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    if rest == "0" {
-        return Ok(TimeDelta::zero());
-    }
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    let mut total_ns: f64 = 0.0;
-    while !rest.is_empty() {
-        let num_len = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("time: missing unit in duration {s:?}"))?;
-        let num: f64 = rest[..num_len].parse().map_err(|_| bad())?;
-        rest = &rest[num_len..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            u => return Err(format!("time: unknown unit {u:?} in duration {s:?}")),
-        };
-        rest = &rest[unit_len..];
-        total_ns += num * scale;
-    }
-    if total_ns > 9.2e18 {
-        return Err(format!("time: invalid duration {s:?} (overflow)"));
-    }
-    let d = TimeDelta::nanoseconds(total_ns.round() as i64);
-    Ok(if neg { -d } else { d })
+    crate::run::duration::parse_go_nanos(s).map(|n| TimeDelta::nanoseconds(n as i64))
 }
 
 pub fn timeadd(_: &FuncCtx, a: &[Value]) -> R {

@@ -30,7 +30,7 @@ use crate::template::Value;
 mod aws;
 mod collection;
 mod crypto;
-mod datetime;
+pub(crate) mod datetime;
 mod encoding;
 mod filesystem;
 mod format;

@@ -3,7 +3,8 @@
 //! … with Packer's argument order and error rules.
 
 use super::interpolate::{GoVal, InterpContext, InterpError};
-use super::timefmt;
+use super::timefmt::{self, RFC3339};
+use crate::template::functions::datetime::{format_go_layout, strftime};
 
 fn str_arg(func: &str, args: &[GoVal], i: usize) -> Result<String, InterpError> {
     match args.get(i) {
@@ -110,8 +111,8 @@ pub(super) fn call(name: &str, args: &[GoVal], ctx: &InterpContext) -> Result<Go
             s(ctx.unix_secs.to_string())
         }
         "isotime" => match args.len() {
-            0 => s(timefmt::format_go(&ctx.civil(), timefmt::RFC3339)),
-            1 => s(timefmt::format_go(&ctx.civil(), &str_arg(name, args, 0)?)),
+            0 => s(format_go_layout(RFC3339, &ctx.instant())),
+            1 => s(format_go_layout(&str_arg(name, args, 0)?, &ctx.instant())),
             n => Err(InterpError::Call {
                 func: name.into(),
                 message: format!("too many values, 1 needed: got {n}"),
@@ -119,10 +120,7 @@ pub(super) fn call(name: &str, args: &[GoVal], ctx: &InterpContext) -> Result<Go
         },
         "strftime" => {
             expect_args(name, args, 1)?;
-            s(timefmt::format_strftime(
-                &ctx.civil(),
-                &str_arg(name, args, 0)?,
-            ))
+            s(strftime(&str_arg(name, args, 0)?, &ctx.instant()))
         }
         "uuid" => {
             expect_args(name, args, 0)?;

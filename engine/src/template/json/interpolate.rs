@@ -11,7 +11,6 @@ use std::path::PathBuf;
 
 use super::funcs::call;
 use super::gotmpl::{self, Node, Operand, Pipeline};
-use super::timefmt::Civil;
 
 /// Everything a template string may refer to.
 #[derive(Debug, Clone, Default)]
@@ -78,8 +77,11 @@ impl InterpContext {
         }
     }
 
-    pub(super) fn civil(&self) -> Civil {
-        Civil::from_unix(self.unix_secs, self.unix_nanos)
+    /// The run's start time as a UTC instant.
+    pub(super) fn instant(&self) -> chrono::DateTime<chrono::FixedOffset> {
+        chrono::DateTime::from_timestamp(self.unix_secs, self.unix_nanos)
+            .unwrap_or_default()
+            .fixed_offset()
     }
 }
 
