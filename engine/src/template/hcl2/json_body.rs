@@ -4,7 +4,7 @@
 //! `.pkr.hcl` file. Diagnostics name the JSON file and point into the
 //! translated text, which is registered under the name `FILE (as HCL)`.
 //! Repeated object keys are kept (HCL JSON uses them for repeated blocks),
-//! so the document is read with [`super::json_dup`], not serde.
+//! so the document is read with the located JSON parser in keep-duplicates mode, not serde.
 
 // A located diagnostic is the natural error of reading a file; it is
 // created once per file, so its size does not matter.
@@ -13,8 +13,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
-use super::json_dup::{JsonKind, JsonNode};
 use crate::diag::{Diagnostic, Diagnostics, Sources};
+use crate::template::json::parse::{parse_keeping_duplicates, JsonKind, JsonNode};
 use crate::template::json::read_json_file;
 
 use super::parse::{parse_hcl_bytes, HclFile};
@@ -36,7 +36,7 @@ pub fn read_json_body(
         .get(name)
         .map(|f| f.text().to_string())
         .unwrap_or_default();
-    let root = super::json_dup::parse(&text)
+    let root = parse_keeping_duplicates(&text)
         .map_err(|e| Diagnostic::error("Invalid JSON", format!("{name}: {e}")))?;
     let JsonKind::Object(members) = &root.kind else {
         return Err(Diagnostic::error(

@@ -15,7 +15,6 @@ pub mod data;
 pub mod hcp;
 pub mod http;
 pub mod json_body;
-pub mod json_dup;
 pub mod locals;
 pub mod meta;
 pub mod order;

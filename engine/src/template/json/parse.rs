@@ -127,11 +127,22 @@ pub struct Document {
 
 /// Parse a whole document, also reporting repeated object keys.
 pub fn parse_document(text: &str) -> Result<Document, JsonError> {
+    parse_with(text, false)
+}
+
+/// Parse keeping every repeated object key in order (HCL's JSON syntax
+/// writes repeated blocks that way).
+pub fn parse_keeping_duplicates(text: &str) -> Result<JsonNode, JsonError> {
+    parse_with(text, true).map(|d| d.root)
+}
+
+fn parse_with(text: &str, keep_duplicates: bool) -> Result<Document, JsonError> {
     let mut p = Parser {
         src: text.as_bytes(),
         text,
         pos: 0,
         duplicates: Vec::new(),
+        keep_duplicates,
     };
     // A UTF-8 byte order mark is tolerated, as many editors write one.
     if text.starts_with('\u{feff}') {
@@ -169,6 +180,7 @@ struct Parser<'a> {
     text: &'a str,
     pos: usize,
     duplicates: Vec<(String, Range<usize>)>,
+    keep_duplicates: bool,
 }
 
 impl Parser<'_> {
@@ -472,7 +484,9 @@ impl Parser<'_> {
             let value = self.value(depth)?;
             if members.iter().any(|m| m.key == key) {
                 self.duplicates.push((key.clone(), key_span.clone()));
-                members.retain(|m| m.key != key);
+                if !self.keep_duplicates {
+                    members.retain(|m| m.key != key);
+                }
             }
             members.push(JsonMember {
                 key,
@@ -538,6 +552,16 @@ mod tests {
         assert!(e.message.contains("max depth"), "{e}");
         let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
         assert!(parse(&ok).is_ok());
+    }
+
+    #[test]
+    fn repeated_keys_can_be_kept_in_order() {
+        let root = parse_keeping_duplicates(r#"{"a": 1, "b": 2, "a": 3}"#).unwrap();
+        let JsonKind::Object(members) = root.kind else {
+            panic!("not an object")
+        };
+        let keys: Vec<_> = members.iter().map(|m| m.key.as_str()).collect();
+        assert_eq!(keys, ["a", "b", "a"]);
     }
 
     #[test]
