@@ -164,17 +164,7 @@ pub fn decode_packer(
                     .with_range_opt(at(a.key.span()))
                     .with_context("packer"),
                 ),
-                Structure::Block(b) => diags.push(
-                    Diagnostic::error(
-                        "Unsupported block type",
-                        format!(
-                            "Blocks of type \"{}\" are not expected here.",
-                            b.ident.as_str()
-                        ),
-                    )
-                    .with_range_opt(at(b.ident.span()))
-                    .with_context("packer"),
-                ),
+                Structure::Block(b) => diags.push(super::unsupported_block(b, file, "packer")),
             }
         }
     }

@@ -74,17 +74,7 @@ pub fn eval_locals(
                     },
                     diags,
                 ),
-                Structure::Block(b) => diags.push(
-                    Diagnostic::error(
-                        "Unsupported block type",
-                        format!(
-                            "Blocks of type \"{}\" are not expected here.",
-                            b.ident.as_str()
-                        ),
-                    )
-                    .with_range_opt(b.ident.span().map(|s| file.range(s)))
-                    .with_context("locals"),
-                ),
+                Structure::Block(b) => diags.push(super::unsupported_block(b, file, "locals")),
             }
         }
     }

@@ -248,3 +248,22 @@ fn push_decl(decls: &mut Vec<variables::VarDecl>, d: variables::VarDecl, diags: 
     }
     decls.push(d);
 }
+
+/// HCL's "Unsupported block type" error for a block that may not appear in
+/// `context`, located at the block's type name.
+pub(crate) fn unsupported_block(
+    b: &hcl_edit::structure::Block,
+    file: &SourceFile,
+    context: impl Into<String>,
+) -> Diagnostic {
+    use hcl_edit::Span as _;
+    Diagnostic::error(
+        "Unsupported block type",
+        format!(
+            "Blocks of type \"{}\" are not expected here.",
+            b.ident.as_str()
+        ),
+    )
+    .with_range_opt(b.ident.span().map(|s| file.range(s)))
+    .with_context(context)
+}

@@ -162,17 +162,7 @@ pub fn decode_variable(
                     ),
                 }
             }
-            Structure::Block(b) => diags.push(
-                Diagnostic::error(
-                    "Unsupported block type",
-                    format!(
-                        "Blocks of type \"{}\" are not expected here.",
-                        b.ident.as_str()
-                    ),
-                )
-                .with_range_opt(b.ident.span().map(|s| file.range(s)))
-                .with_context(context.clone()),
-            ),
+            Structure::Block(b) => diags.push(super::unsupported_block(b, file, context.clone())),
         }
     }
     if let Some(a) = default_expr {
@@ -213,17 +203,7 @@ pub fn decode_variables_block(
                 decl.default = Some(ctx.eval(&a.value, file, diags));
                 out.push(decl);
             }
-            Structure::Block(b) => diags.push(
-                Diagnostic::error(
-                    "Unsupported block type",
-                    format!(
-                        "Blocks of type \"{}\" are not expected here.",
-                        b.ident.as_str()
-                    ),
-                )
-                .with_range_opt(b.ident.span().map(|s| file.range(s)))
-                .with_context("variables"),
-            ),
+            Structure::Block(b) => diags.push(super::unsupported_block(b, file, "variables")),
         }
     }
     out
