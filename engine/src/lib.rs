@@ -17,6 +17,7 @@ pub mod validate;
 pub const PACKER_COMPAT_VERSION: &str = "1.16.0";
 pub mod artifact;
 pub mod builder;
+pub mod communicator;
 pub mod postprocessor;
 pub mod provisioner;
 pub mod run;

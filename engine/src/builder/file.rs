@@ -76,7 +76,7 @@ impl Builder for FileBuilder {
                 .await
                 .map_err(|e| io(&format!("copying {}", source.display()), e))?;
         }
-        ctx.hook.provision().await?;
+        ctx.hook.provision(None, Default::default()).await?;
         tokio::fs::rename(&tmp, &target)
             .await
             .map_err(|e| io(&format!("moving into {}", target.display()), e))?;

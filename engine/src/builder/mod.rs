@@ -4,17 +4,25 @@ mod file;
 mod null;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use crate::artifact::Artifact;
+use crate::communicator::{Communicator, GeneratedData};
 use crate::run::{BuildError, CancelToken, CleanupStack, Ui};
 use crate::template::model::Component;
 
-/// Runs the provisioners of a build when the builder has a machine ready.
+/// Runs the provisioners of a build when the builder has a machine ready:
+/// the builder passes its connection (if any) and its generated values
+/// (`build.*`).
 #[async_trait]
 pub trait ProvisionHook: Send + Sync {
-    async fn provision(&self) -> Result<(), BuildError>;
+    async fn provision(
+        &self,
+        communicator: Option<Arc<dyn Communicator>>,
+        generated: GeneratedData,
+    ) -> Result<(), BuildError>;
 }
 
 /// What a builder gets while it runs.

@@ -29,7 +29,7 @@ impl NullBuilder {
 #[async_trait]
 impl Builder for NullBuilder {
     async fn run(&self, ctx: &mut BuildContext<'_>) -> Result<Box<dyn Artifact>, BuildError> {
-        ctx.hook.provision().await?;
+        ctx.hook.provision(None, Default::default()).await?;
         Ok(Box::new(NullArtifact))
     }
 }

@@ -3,15 +3,18 @@
 mod shell_local;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use crate::communicator::{Communicator, GeneratedData};
 use crate::run::{BuildError, CancelToken, Ui};
 use crate::template::model::Component;
 
 pub(crate) use shell_local::LocalScript;
 
 /// What a provisioner or post-processor gets while it runs.
+#[derive(Clone)]
 pub struct ProvisionContext<'a> {
     pub ui: &'a Ui,
     pub cancel: &'a CancelToken,
@@ -22,6 +25,12 @@ pub struct ProvisionContext<'a> {
     pub builder_type: &'a str,
     /// One id per `kiln build` run (the manifest's `packer_run_uuid`).
     pub run_uuid: &'a str,
+    /// The connection to the build machine (`None` for
+    /// `communicator = "none"` and for post-processors).
+    pub communicator: Option<Arc<dyn Communicator>>,
+    /// The builder's generated values (`build.*`), including
+    /// `PackerRunUUID`.
+    pub generated: GeneratedData,
 }
 
 /// A provisioner changes the machine a builder prepared. Object-safe.

@@ -23,6 +23,7 @@ pub use settings::Settings;
 
 use crate::artifact::Artifact;
 use crate::builder::{self, BuildContext, ProvisionHook};
+use crate::communicator::{Communicator, GeneratedData};
 use crate::postprocessor;
 use crate::provisioner::{self, ProvisionContext, Provisioner};
 use crate::template::model::{Component, PostProcessorDef, ProvisionerDef};
@@ -176,17 +177,29 @@ struct Hook<'a> {
 
 #[async_trait]
 impl ProvisionHook for Hook<'_> {
-    async fn provision(&self) -> Result<(), BuildError> {
+    async fn provision(
+        &self,
+        communicator: Option<Arc<dyn Communicator>>,
+        mut generated: GeneratedData,
+    ) -> Result<(), BuildError> {
+        generated
+            .entry("PackerRunUUID".to_string())
+            .or_insert_with(|| self.ctx.run_uuid.to_string());
+        let ctx = ProvisionContext {
+            communicator,
+            generated,
+            ..self.ctx.clone()
+        };
         for (def, p) in &self.provisioners {
             if let Some(pause) = &def.pause_before {
                 let d = duration::parse_duration(pause).map_err(BuildError::Config)?;
-                self.ctx.ui.say(format!(
+                ctx.ui.say(format!(
                     "Pausing {} before the next provisioner...",
                     human_duration(d)
                 ));
                 tokio::select! {
                     _ = tokio::time::sleep(d) => {}
-                    _ = self.ctx.cancel.cancelled() => return Err(BuildError::Cancelled),
+                    _ = ctx.cancel.cancelled() => return Err(BuildError::Cancelled),
                 }
             }
             let timeout = match &def.timeout {
@@ -195,7 +208,7 @@ impl ProvisionHook for Hook<'_> {
             };
             let mut attempt = 0;
             loop {
-                let run = p.provision(&self.ctx);
+                let run = p.provision(&ctx);
                 let r = match timeout {
                     Some(t) => tokio::time::timeout(t, run).await.unwrap_or_else(|_| {
                         Err(BuildError::Step(format!(
@@ -209,8 +222,8 @@ impl ProvisionHook for Hook<'_> {
                 match r {
                     Err(e) if attempt < def.max_retries && e != BuildError::Cancelled => {
                         attempt += 1;
-                        self.ctx.ui.error(format!("{e}"));
-                        self.ctx.ui.say(format!(
+                        ctx.ui.error(format!("{e}"));
+                        ctx.ui.say(format!(
                             "Provisioner failed, retrying ({attempt}/{})...",
                             def.max_retries
                         ));
@@ -251,6 +264,8 @@ async fn build_and_post_process(
         build_name: &job.source_name,
         builder_type: &job.builder.type_name,
         run_uuid,
+        communicator: None,
+        generated: GeneratedData::new(),
     };
     let hook = Hook {
         provisioners,
