@@ -2,7 +2,7 @@
 //! GitHub Actions) subscribe to it. Secrets are masked before an event is
 //! sent, so no renderer can leak them.
 
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -41,14 +41,14 @@ pub struct ArtifactSummary {
 #[derive(Debug, Clone)]
 pub struct Ui {
     build: String,
-    secrets: Arc<Vec<String>>,
+    secrets: Secrets,
     tx: UnboundedSender<BuildEvent>,
 }
 
 impl Ui {
     pub fn new(
         build: impl Into<String>,
-        secrets: Arc<Vec<String>>,
+        secrets: Secrets,
         tx: UnboundedSender<BuildEvent>,
     ) -> Self {
         Ui {
@@ -64,7 +64,13 @@ impl Ui {
 
     /// Replace every secret value in `s` with `<sensitive>`.
     pub fn mask(&self, s: &str) -> String {
-        mask(s, &self.secrets)
+        self.secrets.mask(s)
+    }
+
+    /// Register a value generated during the build (a temporary private
+    /// key, a password) so that it is masked from now on, in every build.
+    pub fn add_secret(&self, secret: impl Into<String>) {
+        self.secrets.add(secret);
     }
 
     pub fn say(&self, message: impl AsRef<str>) {
@@ -99,6 +105,33 @@ impl Ui {
     }
 }
 
+/// The run's set of values never to print, shared by every build; builders
+/// add what they generate.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets(Arc<RwLock<Vec<String>>>);
+
+impl Secrets {
+    pub fn new(values: Vec<String>) -> Self {
+        Secrets(Arc::new(RwLock::new(values)))
+    }
+
+    pub fn add(&self, secret: impl Into<String>) {
+        let secret = secret.into();
+        if secret.is_empty() {
+            return;
+        }
+        let mut v = self.0.write().unwrap_or_else(|e| e.into_inner());
+        if !v.contains(&secret) {
+            v.push(secret);
+        }
+    }
+
+    pub fn mask(&self, s: &str) -> String {
+        let v = self.0.read().unwrap_or_else(|e| e.into_inner());
+        mask(s, &v)
+    }
+}
+
 /// Mask secret values (longest first, so a secret containing another is
 /// masked whole). Empty secrets are ignored.
 pub fn mask(s: &str, secrets: &[String]) -> String {
@@ -130,7 +163,7 @@ mod tests {
     #[test]
     fn ui_masks_before_sending() {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let ui = Ui::new("file.x", Arc::new(vec!["hunter2".into()]), tx);
+        let ui = Ui::new("file.x", Secrets::new(vec!["hunter2".into()]), tx);
         ui.message("password is hunter2");
         assert_eq!(
             rx.try_recv().ok(),

@@ -18,7 +18,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 pub use cancel::CancelToken;
 pub use cleanup::CleanupStack;
-pub use events::{mask, ArtifactSummary, BuildEvent, Ui};
+pub use events::{mask, ArtifactSummary, BuildEvent, Secrets, Ui};
 pub use settings::Settings;
 
 use crate::artifact::Artifact;
@@ -104,7 +104,7 @@ pub async fn run_builds(
         opts.parallel_builds
     };
     let semaphore = Arc::new(tokio::sync::Semaphore::new(limit));
-    let secrets = Arc::new(opts.secrets.clone());
+    let secrets = Secrets::new(opts.secrets.clone());
     let run_uuid = new_run_uuid();
     let mut handles = Vec::new();
     for job in jobs {
