@@ -1,6 +1,7 @@
 //! `kiln`: a Packer-compatible command line (same commands, flags and exit
 //! codes) on the kiln engine.
 
+mod actions;
 mod args;
 mod commands;
 mod render;
@@ -17,6 +18,10 @@ use clap::{Parser, Subcommand};
     long_about = "kiln reads Packer templates (HCL2 *.pkr.hcl and legacy JSON) and validates, formats, inspects and builds them.\nFlags follow Packer: `-flag`, `-flag=value` and `--flag value` are all accepted."
 )]
 struct Cli {
+    /// GitHub Actions mode: annotations, job summary and step outputs
+    /// (on by default when GITHUB_ACTIONS=true).
+    #[arg(long = "github-actions", global = true)]
+    github_actions: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -40,6 +45,8 @@ enum Command {
     Init(commands::init::InitArgs),
     /// Print the kiln version and the Packer version it follows.
     Version,
+    /// List the builds of a template as a GitHub Actions build matrix.
+    Matrix(commands::matrix::MatrixArgs),
 }
 
 fn main() -> ExitCode {
@@ -50,15 +57,43 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let argv = args::normalize(std::env::args_os());
+    // GitHub Action entry point (`kiln github-action`): the INPUT_*
+    // variables become one or more kiln command lines.
+    let invocations = match actions::inputs::invocations(std::env::args_os().collect()) {
+        Ok(v) => v,
+        Err(code) => return ExitCode::from(code),
+    };
+    let mut code = 0;
+    for argv in invocations {
+        code = code.max(run(argv));
+    }
+    if let Some(gh) = actions::mode() {
+        code = gh.finish(code);
+    }
+    ExitCode::from(code)
+}
+
+fn run(argv: Vec<std::ffi::OsString>) -> u8 {
+    let argv = args::normalize(argv);
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 1 } else { 0 };
+            if let (true, Some(gh)) = (e.use_stderr(), actions::init(false)) {
+                let text = e.render().to_string();
+                let first = text.lines().next().unwrap_or_default();
+                gh.annotate(
+                    actions::command::Level::Error,
+                    "kiln",
+                    &Default::default(),
+                    first,
+                );
+            }
             let _ = e.print();
-            return ExitCode::from(code);
+            return code;
         }
     };
+    actions::init(cli.github_actions);
     let result = match cli.command {
         Command::Validate(a) => commands::validate::run(a),
         Command::Build(a) => commands::build::run(a),
@@ -67,6 +102,7 @@ fn main() -> ExitCode {
         Command::Console(a) => commands::console::run(a),
         Command::Hcl2Upgrade(a) => commands::hcl2_upgrade::run(a),
         Command::Init(a) => commands::init::run(a),
+        Command::Matrix(a) => commands::matrix::run(a),
         Command::Version => {
             println!(
                 "kiln v{} (Packer v{} compatible)",
@@ -77,10 +113,18 @@ fn main() -> ExitCode {
         }
     };
     match result {
-        Ok(code) => ExitCode::from(code),
+        Ok(code) => code,
         Err(e) => {
+            if let Some(gh) = actions::mode() {
+                gh.annotate(
+                    actions::command::Level::Error,
+                    "kiln",
+                    &Default::default(),
+                    &format!("{e:#}"),
+                );
+            }
             eprintln!("Error: {e:#}");
-            ExitCode::from(1)
+            1
         }
     }
 }

@@ -15,7 +15,6 @@ use kiln_engine::template::model::{Template, TemplateFormat};
 use kiln_engine::validate::validate_full;
 
 use super::common::{split_patterns, VarArgs};
-use crate::render::text::TextRenderer;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum OnErrorArg {
@@ -59,7 +58,9 @@ pub fn run(args: BuildArgs) -> anyhow::Result<u8> {
     // Like `packer build`: the template is validated first; nothing runs
     // when it has errors.
     let res = validate_full(&args.path, &opts);
-    if !res.diags.is_empty() {
+    // GitHub Actions hook (action branch): mask sensitive values, then
+    // annotate; the text below is for the terminal.
+    if !crate::render::actions::report_validation(&args.path, &res) && !res.diags.is_empty() {
         eprint!("{}", render_text(&res.diags.0, &res.sources));
     }
     let loaded = match res.loaded {
@@ -82,6 +83,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<u8> {
     );
     let cwd = std::env::current_dir().context("reading the working directory")?;
     let jobs = jobs(&template, &opts.only, &opts.except, &cwd)?;
+    crate::render::actions::prepare(&jobs, &cwd); // GitHub Actions hook (action branch)
     if jobs.is_empty() {
         eprintln!("Error: no build matches -only/-except; nothing to do.");
         return Ok(1);
@@ -186,7 +188,8 @@ fn run_jobs(
         }
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<BuildEvent>();
         let renderer = tokio::spawn(async move {
-            let mut r = TextRenderer::new(std::io::stdout(), color, timestamps);
+            // GitHub Actions hook (action branch): Packer's text or Actions mode.
+            let mut r = crate::render::actions::Renderer::new(color, timestamps);
             while let Some(e) = rx.recv().await {
                 r.event(&e);
             }

@@ -102,6 +102,7 @@ pub fn run(args: FmtArgs) -> anyhow::Result<u8> {
         _ => {}
     }
     tracing::debug!(changed = tally.changed, errors = tally.errors, "fmt done");
+    crate::actions::fmt::finish(targets.len())?; // GitHub Actions hook (action branch)
     Ok(if tally.errors > 0 {
         1
     } else if args.check && tally.changed > 0 {
@@ -127,6 +128,8 @@ fn report_file(
         return Ok(());
     }
     tally.changed += 1;
+    // GitHub Actions hook (action branch): annotation, diff in the summary.
+    crate::actions::fmt::unformatted(&outcome.path, &outcome.original, &outcome.formatted);
     let name = outcome.path.display().to_string();
     writeln!(out, "{name}")?;
     if args.diff {
@@ -180,6 +183,7 @@ fn report_error(e: &FileError, out: &mut impl Write, tally: &mut Tally) {
             source.to_string(),
         ),
     };
+    crate::actions::fmt::error(&diag, &sources); // GitHub Actions hook (action branch)
     let text = render_text(std::slice::from_ref(&diag), &sources);
     let mut err = io::stderr().lock();
     let _ = err.write_all(text.as_bytes());

@@ -33,7 +33,10 @@ pub fn run(args: InitArgs) -> anyhow::Result<u8> {
     }
     let res = load(&args.path, &opts);
     let Some(loaded) = res.loaded else {
-        eprint!("{}", render_text(&res.diags.0, &res.sources));
+        // GitHub Actions hook (action branch): annotate.
+        if !crate::actions::report_loaded("init", &args.path, &res) {
+            eprint!("{}", render_text(&res.diags.0, &res.sources));
+        }
         return Ok(1);
     };
     let mut diags = Diagnostics::new();
@@ -50,7 +53,10 @@ pub fn run(args: InitArgs) -> anyhow::Result<u8> {
             diags.push(d);
         }
     }
-    if !diags.is_empty() {
+    if let Some(gh) = crate::actions::mode() {
+        // GitHub Actions hook (action branch): annotate, summarize.
+        crate::actions::report_diagnostics(gh, "init", &args.path, &diags.0, &res.sources);
+    } else if !diags.is_empty() {
         eprint!("{}", render_text(&diags.0, &res.sources));
     }
     Ok(u8::from(diags.has_errors()))

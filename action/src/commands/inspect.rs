@@ -31,12 +31,17 @@ pub fn run(args: InspectArgs) -> anyhow::Result<u8> {
         return Ok(0);
     }
     let res = load(&args.path, &opts);
+    // GitHub Actions hook (action branch): mask, annotate, summarize.
+    let reported = crate::actions::report_loaded("inspect", &args.path, &res);
     if res.diags.has_errors() || res.loaded.is_none() {
-        eprint!("{}", render_text(&res.diags.0, &res.sources));
+        if !reported {
+            eprint!("{}", render_text(&res.diags.0, &res.sources));
+        }
         return Ok(1);
     }
     if let Some(loaded) = &res.loaded {
         print!("{}", render(loaded));
+        crate::actions::inspect_summary(&render(loaded)); // GitHub Actions hook (action branch)
     }
     Ok(0)
 }

@@ -7,4 +7,5 @@ pub mod fmt;
 pub mod hcl2_upgrade;
 pub mod init;
 pub mod inspect;
+pub mod matrix;
 pub mod validate;

@@ -44,13 +44,15 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<u8> {
     opts.except = split_patterns(&args.except);
     let res = validate_full(&args.path, &opts);
     let failed = res.diags.has_errors();
+    // GitHub Actions hook (action branch): mask, annotate, summarize.
+    let reported = crate::actions::report_loaded("validate", &args.path, &res);
     if args.json {
         println!(
             "{}",
             serde_json::to_string_pretty(&render_json(&res.diags.0))?
         );
     } else {
-        if !res.diags.is_empty() {
+        if !reported && !res.diags.is_empty() {
             eprint!("{}", render_text(&res.diags.0, &res.sources));
         }
         if args.syntax_only && !failed {

@@ -1,0 +1,292 @@
+//! Build output in GitHub Actions mode: Packer's lines (through the text
+//! renderer, without color) with each build's log in its own `::group::`,
+//! an annotation per failed build, and after the run a job-summary table
+//! (name, status, duration, artifact id) plus the step outputs
+//! `artifacts` (JSON: build → artifact id) and `manifest` (path).
+//!
+//! Builds run in parallel but groups cannot interleave: one build streams
+//! live, the others are buffered and printed as a whole group when the
+//! live one ends.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use kiln_engine::run::{human_duration, BuildEvent, BuildJob, BuildOutcome, Settings};
+use kiln_engine::template::hcl2::LoadResult;
+
+use super::text::TextRenderer;
+use crate::actions::command::{Level, Location};
+use crate::actions::{markdown, Actions};
+
+/// Manifest files the planned builds write, and artifacts of every build
+/// run by this process (a step may build several templates).
+static MANIFESTS: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static ARTIFACTS: Mutex<BTreeMap<String, String>> = Mutex::new(BTreeMap::new());
+
+/// Hook for `kiln build` before anything prints: in Actions mode, mask the
+/// template's sensitive values, then report validation diagnostics as
+/// annotations and in the summary. Returns false when Actions mode is off
+/// (the caller prints as usual).
+pub fn report_validation(path: &std::path::Path, res: &LoadResult) -> bool {
+    crate::actions::report_loaded("build", path, res)
+}
+
+/// Hook for `kiln build` once the jobs are planned: remember where their
+/// `manifest` post-processors write, for the `manifest` output.
+pub fn prepare(jobs: &[BuildJob], cwd: &std::path::Path) {
+    if crate::actions::mode().is_none() {
+        return;
+    }
+    let mut m = MANIFESTS.lock().unwrap_or_else(|e| e.into_inner());
+    for pp in jobs.iter().flat_map(|j| j.post_processors.iter().flatten()) {
+        if pp.component.type_name != "manifest" {
+            continue;
+        }
+        let out = Settings::new("manifest post-processor", &pp.component.config)
+            .string("output")
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "packer-manifest.json".into());
+        let p = cwd.join(out);
+        if !m.contains(&p) {
+            m.push(p);
+        }
+    }
+}
+
+/// The build renderer `kiln build` uses: Packer's text, or Actions mode.
+pub enum Renderer {
+    Text(TextRenderer<std::io::Stdout>),
+    Actions(ActionsRenderer),
+}
+
+impl Renderer {
+    pub fn new(color: bool, timestamps: bool) -> Self {
+        match crate::actions::mode() {
+            Some(gh) => Renderer::Actions(ActionsRenderer::new(gh, timestamps)),
+            None => Renderer::Text(TextRenderer::new(std::io::stdout(), color, timestamps)),
+        }
+    }
+
+    pub fn event(&mut self, e: &BuildEvent) {
+        match self {
+            Renderer::Text(r) => r.event(e),
+            Renderer::Actions(r) => r.event(e),
+        }
+    }
+
+    pub fn summary(&mut self, outcomes: &[BuildOutcome], wall: Duration, interrupted: bool) {
+        match self {
+            Renderer::Text(r) => r.summary(outcomes, wall, interrupted),
+            Renderer::Actions(r) => r.summary(outcomes, wall, interrupted),
+        }
+    }
+}
+
+fn build_of(e: &BuildEvent) -> &str {
+    match e {
+        BuildEvent::Started { build }
+        | BuildEvent::Say { build, .. }
+        | BuildEvent::Message { build, .. }
+        | BuildEvent::Error { build, .. }
+        | BuildEvent::Finished { build, .. } => build,
+    }
+}
+
+/// Groups per build, annotations for failures, summary and outputs.
+pub struct ActionsRenderer {
+    gh: &'static Actions,
+    timestamps: bool,
+    live: Option<String>,
+    /// Builds with buffered output, in the order they first spoke.
+    waiting: Vec<String>,
+    buffers: HashMap<String, Vec<String>>,
+    finished: HashSet<String>,
+}
+
+impl ActionsRenderer {
+    pub fn new(gh: &'static Actions, timestamps: bool) -> Self {
+        ActionsRenderer {
+            gh,
+            timestamps,
+            live: None,
+            waiting: Vec::new(),
+            buffers: HashMap::new(),
+            finished: HashSet::new(),
+        }
+    }
+
+    /// Packer's lines for an event (the text renderer, no color).
+    fn lines(&self, e: &BuildEvent) -> Vec<String> {
+        let mut buf = Vec::new();
+        TextRenderer::new(&mut buf, false, self.timestamps).event(e);
+        String::from_utf8_lossy(&buf)
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    fn print(&self, lines: &[String]) {
+        let mut out = std::io::stdout().lock();
+        for l in lines {
+            // Log lines must not be taken for workflow commands.
+            let _ = if l.starts_with("::") {
+                writeln!(out, " {l}")
+            } else {
+                writeln!(out, "{l}")
+            };
+        }
+        let _ = out.flush();
+    }
+
+    pub fn event(&mut self, e: &BuildEvent) {
+        let build = build_of(e).to_string();
+        let mut lines = self.lines(e);
+        if let BuildEvent::Finished {
+            error: Some(err),
+            duration,
+            ..
+        } = e
+        {
+            lines.push(crate::actions::command::annotation(
+                Level::Error,
+                &self.gh.mask(&format!("Build '{build}' errored")),
+                &Location::default(),
+                &self.gh.mask(&format!(
+                    "Build '{build}' errored after {}: {err}",
+                    human_duration(*duration)
+                )),
+            ));
+        }
+        let finished = matches!(e, BuildEvent::Finished { .. });
+        match &self.live {
+            None => {
+                self.gh.group(&build);
+                self.live = Some(build.clone());
+                self.print(&lines);
+            }
+            Some(live) if *live == build => self.print(&lines),
+            Some(_) => {
+                if !self.waiting.contains(&build) {
+                    self.waiting.push(build.clone());
+                }
+                self.buffers.entry(build.clone()).or_default().extend(lines);
+                if finished {
+                    self.finished.insert(build);
+                }
+                return;
+            }
+        }
+        if finished {
+            self.gh.end_group();
+            self.live = None;
+            self.drain();
+        }
+    }
+
+    /// Print waiting builds: whole groups for those already finished, and
+    /// the first one still running becomes live.
+    fn drain(&mut self) {
+        while !self.waiting.is_empty() {
+            let next = self.waiting.remove(0);
+            let lines = self.buffers.remove(&next).unwrap_or_default();
+            self.gh.group(&next);
+            self.print(&lines);
+            if self.finished.remove(&next) {
+                self.gh.end_group();
+            } else {
+                self.live = Some(next);
+                return;
+            }
+        }
+    }
+
+    pub fn summary(&mut self, outcomes: &[BuildOutcome], wall: Duration, interrupted: bool) {
+        if self.live.take().is_some() {
+            self.gh.end_group();
+        }
+        self.finished.extend(self.waiting.iter().cloned());
+        self.drain();
+        {
+            let mut buf = Vec::new();
+            TextRenderer::new(&mut buf, false, self.timestamps).summary(
+                outcomes,
+                wall,
+                interrupted,
+            );
+            self.print(
+                &String::from_utf8_lossy(&buf)
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
+        let mut md = if failed == 0 {
+            format!(
+                "### kiln build: :white_check_mark: {} succeeded\n\n",
+                markdown::count(outcomes.len(), "build")
+            )
+        } else {
+            format!(
+                "### kiln build: :x: {failed} of {} failed\n\n",
+                markdown::count(outcomes.len(), "build")
+            )
+        };
+        md.push_str("| Build | Status | Duration | Artifact |\n| --- | --- | --- | --- |\n");
+        let mut artifacts = ARTIFACTS.lock().unwrap_or_else(|e| e.into_inner());
+        for o in outcomes {
+            let (status, ids) = match &o.result {
+                Ok(arts) => (
+                    ":white_check_mark: succeeded".to_string(),
+                    arts.iter().map(|a| a.id()).collect::<Vec<_>>(),
+                ),
+                Err(e) => (
+                    format!(":x: failed: {}", markdown::cell(&e.to_string())),
+                    Vec::new(),
+                ),
+            };
+            if let Some(last) = ids.last() {
+                artifacts.insert(o.name.clone(), last.clone());
+            }
+            md.push_str(&format!(
+                "| {} | {status} | {} | {} |\n",
+                markdown::code(&o.name),
+                human_duration(o.duration),
+                ids.iter()
+                    .filter(|i| !i.is_empty())
+                    .map(|i| markdown::code(i))
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            ));
+        }
+        if interrupted {
+            md.push_str("\nThe run was interrupted; builds were cancelled and cleaned up.\n");
+        }
+        md.push('\n');
+        self.gh.summary(&md);
+        let json = serde_json::to_string(&*artifacts).unwrap_or_else(|_| "{}".into());
+        drop(artifacts);
+        let mut errors = Vec::new();
+        if let Err(e) = self.gh.set_output("artifacts", &json) {
+            errors.push(e);
+        }
+        let manifest = MANIFESTS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|p| p.exists())
+            .map(|p| self.gh.relative(&p.display().to_string()));
+        if let Some(m) = manifest {
+            if let Err(e) = self.gh.set_output("manifest", &m) {
+                errors.push(e);
+            }
+        }
+        for e in errors {
+            eprintln!("Error: {e:#}");
+        }
+    }
+}
