@@ -96,6 +96,12 @@ fn build_of(e: &BuildEvent) -> &str {
     }
 }
 
+/// A line of a build's log, or its failure annotation.
+enum Out {
+    Text(String),
+    Failed { title: String, message: String },
+}
+
 /// Groups per build, annotations for failures, summary and outputs.
 pub struct ActionsRenderer {
     gh: &'static Actions,
@@ -103,7 +109,7 @@ pub struct ActionsRenderer {
     live: Option<String>,
     /// Builds with buffered output, in the order they first spoke.
     waiting: Vec<String>,
-    buffers: HashMap<String, Vec<String>>,
+    buffers: HashMap<String, Vec<Out>>,
     finished: HashSet<String>,
 }
 
@@ -119,48 +125,57 @@ impl ActionsRenderer {
         }
     }
 
-    /// Packer's lines for an event (the text renderer, no color).
-    fn lines(&self, e: &BuildEvent) -> Vec<String> {
+    /// Packer's lines for an event (the text renderer, no color), and an
+    /// annotation when a build failed.
+    fn lines(&self, e: &BuildEvent) -> Vec<Out> {
         let mut buf = Vec::new();
         TextRenderer::new(&mut buf, false, self.timestamps).event(e);
-        String::from_utf8_lossy(&buf)
+        let mut out: Vec<Out> = String::from_utf8_lossy(&buf)
             .lines()
-            .map(str::to_string)
-            .collect()
-    }
-
-    fn print(&self, lines: &[String]) {
-        let mut out = std::io::stdout().lock();
-        for l in lines {
-            // Log lines must not be taken for workflow commands.
-            let _ = if l.starts_with("::") {
-                writeln!(out, " {l}")
-            } else {
-                writeln!(out, "{l}")
-            };
-        }
-        let _ = out.flush();
-    }
-
-    pub fn event(&mut self, e: &BuildEvent) {
-        let build = build_of(e).to_string();
-        let mut lines = self.lines(e);
+            .map(|l| Out::Text(l.to_string()))
+            .collect();
         if let BuildEvent::Finished {
+            build,
             error: Some(err),
             duration,
             ..
         } = e
         {
-            lines.push(crate::actions::command::annotation(
-                Level::Error,
-                &self.gh.mask(&format!("Build '{build}' errored")),
-                &Location::default(),
-                &self.gh.mask(&format!(
+            out.push(Out::Failed {
+                title: format!("Build '{build}' errored"),
+                message: format!(
                     "Build '{build}' errored after {}: {err}",
                     human_duration(*duration)
-                )),
-            ));
+                ),
+            });
         }
+        out
+    }
+
+    fn print(&self, lines: &[Out]) {
+        for l in lines {
+            match l {
+                Out::Text(l) => {
+                    let mut out = std::io::stdout().lock();
+                    // Log lines must not be taken for workflow commands.
+                    let _ = if l.starts_with("::") {
+                        writeln!(out, " {l}")
+                    } else {
+                        writeln!(out, "{l}")
+                    };
+                    let _ = out.flush();
+                }
+                Out::Failed { title, message } => {
+                    self.gh
+                        .annotate(Level::Error, title, &Location::default(), message);
+                }
+            }
+        }
+    }
+
+    pub fn event(&mut self, e: &BuildEvent) {
+        let build = build_of(e).to_string();
+        let lines = self.lines(e);
         let finished = matches!(e, BuildEvent::Finished { .. });
         match &self.live {
             None => {
@@ -220,7 +235,7 @@ impl ActionsRenderer {
             self.print(
                 &String::from_utf8_lossy(&buf)
                     .lines()
-                    .map(str::to_string)
+                    .map(|l| Out::Text(l.to_string()))
                     .collect::<Vec<_>>(),
             );
         }
