@@ -56,8 +56,8 @@ fn matrix_entries_run_exactly_their_build() {
     ]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let matrix = step.outputs()["matrix"].clone();
-    // The same JSON on stdout (for `kiln matrix` outside the action).
-    assert!(run.stdout.lines().any(|l| l == matrix), "{}", run.stdout);
+    // The same JSON, alone, on stdout (`kiln matrix > m.json` in a step).
+    assert_eq!(run.stdout, format!("{matrix}\n"));
     let v: serde_json::Value = serde_json::from_str(&matrix).unwrap();
     let include = v["include"].as_array().expect("include list");
     let names: Vec<&str> = include
@@ -109,7 +109,9 @@ fn matrix_of_an_invalid_template_fails_with_annotations() {
     );
     let run = step.action(&[("command", "matrix"), ("target", "bad.pkr.hcl")]);
     assert_eq!(run.code, Some(1));
-    assert_eq!(run.annotations("error").len(), 1, "{}", run.stdout);
+    // stdout is the matrix's: commands go to stderr.
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr_annotations("error").len(), 1, "{}", run.stderr);
     assert!(!step.outputs().contains_key("matrix"));
     assert_eq!(step.outputs()["result"], "failed");
 }

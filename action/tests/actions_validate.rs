@@ -417,3 +417,20 @@ fn inspect_and_init_report_in_actions_mode() {
     assert_eq!(props["file"], "i.pkr.hcl");
     assert!(Path::new(&step.output).exists());
 }
+
+#[test]
+fn validate_json_keeps_stdout_pure_json_in_actions_mode() {
+    let step = Step::new();
+    step.write(
+        "j.pkr.hcl",
+        "build {\n  sources = [\"source.null.nope\"]\n}\n",
+    );
+    let run = step.kiln(&step.ws, &["validate", "-json", "j.pkr.hcl"]);
+    assert_eq!(run.code, Some(1));
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("stdout is JSON only");
+    assert_eq!(v["error_count"], 1);
+    let errors = run.stderr_annotations("error");
+    assert_eq!(errors.len(), 1, "{}", run.stderr);
+    let (_, props, _) = parse_annotation(errors[0]);
+    assert_eq!(props["file"], "j.pkr.hcl");
+}

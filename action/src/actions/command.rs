@@ -64,12 +64,19 @@ pub fn annotation(level: Level, title: &str, loc: &Location, message: &str) -> S
     format(level.name(), &props, message)
 }
 
-/// Print one command line on stdout (flushed, so it is not reordered with
-/// what other writers print).
-pub fn emit(line: &str) {
-    let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
+/// Print one command line (flushed, so it is not reordered with what other
+/// writers print) on stdout, or on stderr when stdout carries data (the
+/// runner reads commands on both).
+pub fn emit(line: &str, on_stderr: bool) {
+    if on_stderr {
+        let mut out = std::io::stderr().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    } else {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
 }
 
 #[cfg(test)]

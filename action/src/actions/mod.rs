@@ -14,6 +14,7 @@ pub mod inputs;
 pub mod markdown;
 
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use command::{Level, Location};
@@ -37,6 +38,9 @@ pub struct Actions {
     summary_file: Option<PathBuf>,
     summary_enabled: bool,
     fail_on: FailOn,
+    /// Workflow commands go to stderr: stdout is the command's data
+    /// (`validate -json`, `matrix`, `fmt -`).
+    commands_on_stderr: AtomicBool,
     state: Mutex<State>,
 }
 
@@ -94,8 +98,18 @@ impl Actions {
             summary_file: env_path("GITHUB_STEP_SUMMARY"),
             summary_enabled,
             fail_on,
+            commands_on_stderr: AtomicBool::new(false),
             state: Mutex::new(State::default()),
         }
+    }
+
+    /// From now on, print workflow commands on stderr: stdout is data.
+    pub fn stdout_is_data(&self) {
+        self.commands_on_stderr.store(true, Ordering::Relaxed);
+    }
+
+    fn emit(&self, line: &str) {
+        command::emit(line, self.commands_on_stderr.load(Ordering::Relaxed));
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
@@ -121,7 +135,7 @@ impl Actions {
                 if p.trim().is_empty() || st.secrets.contains(&p) {
                     continue;
                 }
-                command::emit(&command::format("add-mask", &[], &p));
+                self.emit(&command::format("add-mask", &[], &p));
                 st.secrets.push(p);
             }
         }
@@ -179,17 +193,17 @@ impl Actions {
                 &kiln_engine::run::mask(message, secrets),
             )
         };
-        command::emit(&line);
+        self.emit(&line);
         true
     }
 
     /// Open a collapsible group in the log.
     pub fn group(&self, title: &str) {
-        command::emit(&command::format("group", &[], &self.mask(title)));
+        self.emit(&command::format("group", &[], &self.mask(title)));
     }
 
     pub fn end_group(&self) {
-        command::emit("::endgroup::");
+        self.emit("::endgroup::");
     }
 
     /// Add markdown to the job summary (written when the command ends).
@@ -351,5 +365,13 @@ pub fn inspect_summary(text: &str) {
             "### kiln inspect\n\n{}\n",
             markdown::fenced("", text)
         ));
+    }
+}
+
+/// In Actions mode, print workflow commands on stderr from now on: the
+/// command's stdout is data another program reads.
+pub fn stdout_is_data() {
+    if let Some(gh) = mode() {
+        gh.stdout_is_data();
     }
 }

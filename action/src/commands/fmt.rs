@@ -60,6 +60,9 @@ pub fn run(args: FmtArgs) -> anyhow::Result<u8> {
         args.paths.clone()
     };
     let write = args.write && !args.check;
+    if paths.iter().any(|p| p.as_os_str() == "-") {
+        crate::actions::stdout_is_data(); // GitHub Actions hook (action branch)
+    }
     let targets = files::discover(&paths, args.recursive);
     let mut results = files::format_targets(&targets, write);
 

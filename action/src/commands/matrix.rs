@@ -46,6 +46,8 @@ pub fn run(args: MatrixArgs) -> anyhow::Result<u8> {
     opts.only = split_patterns(&args.only);
     opts.except = split_patterns(&args.except);
     let gh = crate::actions::mode();
+    // stdout is the matrix JSON; workflow commands go to stderr.
+    crate::actions::stdout_is_data();
     let mut include = Vec::new();
     let mut failed = false;
     for path in &args.paths {

@@ -45,6 +45,9 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<u8> {
     let res = validate_full(&args.path, &opts);
     let failed = res.diags.has_errors();
     // GitHub Actions hook (action branch): mask, annotate, summarize.
+    if args.json {
+        crate::actions::stdout_is_data();
+    }
     let reported = crate::actions::report_loaded("validate", &args.path, &res);
     if args.json {
         println!(

@@ -45,10 +45,19 @@ impl Run {
             .collect()
     }
     pub fn annotations(&self, level: &str) -> Vec<&str> {
+        annotations(&self.stdout, level)
+    }
+    /// Annotations on stderr (commands whose stdout is data).
+    pub fn stderr_annotations(&self, level: &str) -> Vec<&str> {
+        annotations(&self.stderr, level)
+    }
+}
+
+fn annotations<'a>(text: &'a str, level: &str) -> Vec<&'a str> {
+    {
         let p = format!("::{level} ");
         let bare = format!("::{level}::");
-        self.stdout
-            .lines()
+        text.lines()
             .filter(|l| l.starts_with(&p) || l.starts_with(&bare))
             .collect()
     }
