@@ -125,7 +125,7 @@ mod tests {
 
     #[test]
     fn first_change_points_at_the_first_differing_character() {
-        assert_eq!(first_change("a\nb  = 1\nc\n", "a\nb = 1\nc\n"), (2, 2, 6));
+        assert_eq!(first_change("a\nb  = 1\nc\n", "a\nb = 1\nc\n"), (2, 3, 6));
         assert_eq!(first_change("x=1\n", "x = 1\n"), (1, 2, 3));
         // Only a trailing newline is missing: the last line.
         assert_eq!(first_change("a\nb", "a\nb\n"), (2, 1, 1));
