@@ -38,7 +38,7 @@ SHELL ["/bin/sh", "-eu", "-c"]
 # hadolint ignore=DL3008,SC2086
 RUN apt-get update && \
     extra=""; [ "$WITH_ANSIBLE" != true ] || extra="ansible-core python3"; \
-    apt-get install -y --no-install-recommends \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         openssh-client ca-certificates busybox-static $extra && \
     rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/kiln /usr/local/bin/kiln

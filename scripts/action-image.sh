@@ -52,7 +52,7 @@ CONF
 export CONTAINERS_CONF="$PWD/$work/containers.conf"
 
 image=localhost/kiln-action:dev
-args=(--isolation chroot --layers -f Dockerfile -t "$image")
+args=(--isolation chroot --format docker --layers -f Dockerfile -t "$image")
 if $local_base; then
     base=localhost/kiln-bookworm-standin:minbase
     if ! podman image exists "$base"; then

@@ -52,8 +52,11 @@ printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$R/etc/group"
 printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$R/etc/nsswitch.conf"
 
-# Every binary must start in the new root (missing libraries fail here, not
-# in a user's workflow).
+# Every binary must load in the new root (a missing library fails here,
+# not in a user's workflow): the dynamic loader resolves each one there.
+loader=$(ldd /usr/bin/ssh | awk '$1 ~ /^\// {print $1; exit}')
+for b in $bins; do
+    chroot "$R" "$loader" --list "$b" >/dev/null
+done
 chroot "$R" /usr/local/bin/kiln version
-chroot "$R" /usr/bin/ssh -V
-chroot "$R" /bin/sh -c 'echo rootfs ok'
+chroot "$R" /bin/sh -c 'echo "rootfs ok: $(ls /usr/bin | wc -l) commands"'
