@@ -14,7 +14,8 @@
 #                                          host (cargo build --release) and
 #                                          passed with KILN_PREBUILT
 #
-# Extra buildah arguments go after `--` (e.g. -- --build-arg WITH_ANSIBLE=true).
+# Extra buildah arguments go after `--` (e.g. -- --build-arg WITH_ANSIBLE=true);
+# KILN_IMAGE names the image (default localhost/kiln-action:dev).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -51,7 +52,7 @@ events_logger = "file"
 CONF
 export CONTAINERS_CONF="$PWD/$work/containers.conf"
 
-image=localhost/kiln-action:dev
+image=${KILN_IMAGE:-localhost/kiln-action:dev}
 args=(--isolation chroot --format docker --layers -f Dockerfile -t "$image")
 if $local_base; then
     base=localhost/kiln-bookworm-standin:minbase
@@ -127,7 +128,8 @@ for _ in range(5):
            "-e", "GITHUB_OUTPUT=/github/file_commands/output",
            "-e", "INPUT_COMMAND=validate", "-e", "INPUT_TARGET=packer/guide-ko-02.pkr.hcl"]
     t0 = time.monotonic()
-    p = subprocess.Popen(cmd + [image, "github-action"], stdout=subprocess.PIPE, text=True)
+    p = subprocess.Popen(cmd + [image, "github-action"], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True)
     for line in p.stdout:
         if line.startswith("::error"):
             host.append(time.monotonic() - t0)
