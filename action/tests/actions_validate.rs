@@ -438,7 +438,10 @@ fn validate_json_keeps_stdout_pure_json_in_actions_mode() {
 #[test]
 fn summary_false_writes_no_summary_but_still_annotates_and_sets_outputs() {
     let step = Step::new();
-    step.write("j.pkr.hcl", "build {\n  sources = [\"source.null.nope\"]\n}\n");
+    step.write(
+        "j.pkr.hcl",
+        "build {\n  sources = [\"source.null.nope\"]\n}\n",
+    );
     let run = step.action(&[("target", "j.pkr.hcl"), ("summary", "false")]);
     assert_eq!(run.code, Some(1));
     assert_eq!(run.annotations("error").len(), 1, "{}", run.stdout);
