@@ -139,12 +139,12 @@ for _ in range(5):
     # time to its first annotation) timed by busybox's `time` (10 ms
     # resolution, hence the loop).
     out = subprocess.run(cmd + ["--entrypoint", "/bin/sh", image, "-c",
-        "time -p sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do kiln github-action >/dev/null 2>&1; done'"],
+        "busybox time -p sh -c 'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do kiln github-action >/dev/null 2>&1; done'"],
         capture_output=True, text=True)
     for l in out.stderr.splitlines():
         if l.startswith("real"):
             inner.append(float(l.split()[1]) / 20)
-ms = lambda v: f"{1000*min(v):.0f} ms min / {1000*sorted(v)[len(v)//2]:.0f} ms median"
+ms = lambda v: f"{1000*min(v):.0f} ms min / {1000*sorted(v)[len(v)//2]:.0f} ms median" if v else "not measured"
 print(f"podman run -> first annotation: {ms(host)} (includes creating the container)")
 print(f"podman run of /bin/true (container start/stop alone): {ms(base)}")
 print(f"kiln process in the container, start -> exit (validate): {ms(inner)}")
