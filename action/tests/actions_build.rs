@@ -257,3 +257,22 @@ build {
         .stdout
         .contains("    bad.file.broken: about to fail: 100%, really"));
 }
+
+#[test]
+fn matrix_needs_no_values_for_required_variables() {
+    // The planning job has no secrets: build names do not depend on them.
+    let step = Step::new();
+    step.write(
+        "m.pkr.hcl",
+        "variable \"token\" {\n  type      = string\n  sensitive = true\n}\nsource \"null\" \"a\" {\n  communicator = \"none\"\n}\nbuild {\n  sources = [\"source.null.a\"]\n}\n",
+    );
+    let run = step.action(&[("command", "matrix"), ("target", "m.pkr.hcl")]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(
+        step.outputs()["matrix"],
+        r#"{"include":[{"name":"null.a","only":"null.a","template":"m.pkr.hcl"}]}"#
+    );
+    // validate still requires them.
+    let run = step.action(&[("command", "validate"), ("target", "m.pkr.hcl")]);
+    assert_eq!(run.code, Some(1));
+}

@@ -56,7 +56,13 @@ pub fn run(args: MatrixArgs) -> anyhow::Result<u8> {
             gh.add_mask(crate::actions::sensitive_values(loaded));
         }
         let template = path.display().to_string();
-        let mut diags = res.diags;
+        // Build names do not depend on variable values: a matrix job need
+        // not have the build's secrets, so unset variables are no error here.
+        let mut diags: kiln_engine::diag::Diagnostics = res
+            .diags
+            .into_iter()
+            .filter(|d| !d.summary.starts_with("Unset variable"))
+            .collect();
         if let Some(loaded) = res.loaded.as_ref().filter(|_| !diags.has_errors()) {
             let (planned, plan_diags) = plan(&loaded.template, &opts.only, &opts.except);
             diags.extend(plan_diags);
