@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod logging;
 mod render;
 
 use std::process::ExitCode;
@@ -43,13 +44,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KILN_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init();
     let argv = args::normalize(std::env::args_os());
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,

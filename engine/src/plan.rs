@@ -9,7 +9,10 @@
 //! `TYPE.NAME` (or, for JSON templates, the builder name).
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::template::model::{Build, BuildSource, Template, TemplateFormat};
+use crate::template::model::{
+    Build, BuildSource, PostProcessorDef, ProvisionerDef, SourceComponents, Template,
+    TemplateFormat,
+};
 
 /// One build to run: a source of a build block with the provisioners and
 /// post-processor chains that apply to it (indices into the build).
@@ -144,6 +147,90 @@ pub fn plan(t: &Template, only: &[String], except: &[String]) -> (Vec<PlannedBui
         }
     }
     (out, diags)
+}
+
+/// The provisioners, post-processor chains and error-cleanup provisioner
+/// a planned build runs: the ones evaluated for its source (HCL2:
+/// `source.*` and `build.*` placeholders known) when the front end
+/// produced them, else the build's shared ones; filtered by their
+/// `only`/`except`.
+pub fn components(t: &Template, p: &PlannedBuild) -> SourceComponents {
+    let Some(build) = t.builds.get(p.build_index) else {
+        return SourceComponents::default();
+    };
+    let per = build.per_source.get(p.source_index);
+    // Same shape as the shared lists: the planned indices apply as is.
+    let aligned = per.is_some_and(|ps| {
+        ps.provisioners.len() == build.provisioners.len()
+            && ps.post_processors.len() == build.post_processors.len()
+            && ps
+                .post_processors
+                .iter()
+                .zip(&build.post_processors)
+                .all(|(a, b)| a.len() == b.len())
+    });
+    match per {
+        Some(ps) if aligned => pick(
+            &ps.provisioners,
+            &ps.post_processors,
+            &ps.error_cleanup_provisioner,
+            p,
+        ),
+        // A `dynamic` block whose items depend on the source: filter the
+        // source's own lists.
+        Some(ps) => SourceComponents {
+            provisioners: ps
+                .provisioners
+                .iter()
+                .filter(|d| selected(&d.only, &d.except, &p.source_name))
+                .cloned()
+                .collect(),
+            post_processors: ps
+                .post_processors
+                .iter()
+                .map(|chain| {
+                    chain
+                        .iter()
+                        .filter(|d| selected(&d.only, &d.except, &p.source_name))
+                        .cloned()
+                        .collect::<Vec<_>>()
+                })
+                .filter(|c| !c.is_empty())
+                .collect(),
+            error_cleanup_provisioner: ps.error_cleanup_provisioner.clone(),
+        },
+        None => pick(
+            &build.provisioners,
+            &build.post_processors,
+            &build.error_cleanup_provisioner,
+            p,
+        ),
+    }
+}
+
+fn pick(
+    provs: &[ProvisionerDef],
+    chains: &[Vec<PostProcessorDef>],
+    ecp: &Option<ProvisionerDef>,
+    p: &PlannedBuild,
+) -> SourceComponents {
+    SourceComponents {
+        provisioners: p
+            .provisioners
+            .iter()
+            .filter_map(|i| provs.get(*i).cloned())
+            .collect(),
+        post_processors: p
+            .post_processors
+            .iter()
+            .map(|(ci, idxs)| {
+                idxs.iter()
+                    .filter_map(|i| chains.get(*ci).and_then(|c| c.get(*i)).cloned())
+                    .collect()
+            })
+            .collect(),
+        error_cleanup_provisioner: ecp.clone(),
+    }
 }
 
 #[cfg(test)]

@@ -69,6 +69,7 @@ fn file_job(name: &str, target: &str, provs: Vec<ProvisionerDef>) -> BuildJob {
             except: vec![],
             keep_input_artifact: None,
         }]],
+        error_cleanup_provisioner: None,
     }
 }
 

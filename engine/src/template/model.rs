@@ -177,6 +177,20 @@ pub struct Build {
     pub error_cleanup_provisioner: Option<ProvisionerDef>,
     pub hcp_packer_registry: Option<ConfigBody>,
     pub range: Option<Range>,
+    /// The provisioners and post-processors evaluated once per source
+    /// (`source.name`, `source.type` and `build.*` placeholders known),
+    /// index-aligned with `sources`. Empty for legacy JSON templates, whose
+    /// components are rendered per build by the runner's caller.
+    pub per_source: Vec<SourceComponents>,
+}
+
+/// A build's provisioners and post-processors as evaluated for one of its
+/// sources.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceComponents {
+    pub provisioners: Vec<ProvisionerDef>,
+    pub post_processors: Vec<Vec<PostProcessorDef>>,
+    pub error_cleanup_provisioner: Option<ProvisionerDef>,
 }
 
 /// A required plugin entry of `packer { required_plugins {} }`.

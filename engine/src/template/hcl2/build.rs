@@ -13,7 +13,7 @@ use super::ctx::{list_literal_spans, EvalCtx};
 use super::meta::{decode_pp, decode_provisioner};
 use super::sources::{merge_config, unknown_source, SourceMap};
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
-use crate::template::model::{Build, BuildSource, Component};
+use crate::template::model::{Build, BuildSource, Component, SourceComponents};
 use crate::template::Value;
 
 /// Decodes one build block.
@@ -25,6 +25,9 @@ pub struct BuildDecoder<'a, 'b> {
     pub ctx: &'a EvalCtx,
     pub sources: &'a mut SourceMap<'b>,
     pub diags: &'a mut Diagnostics,
+    /// Decoding the provisioners and post-processors again for one source
+    /// (`ctx` has `source` and `build` set): other blocks are skipped.
+    pub per_source: bool,
 }
 
 impl BuildDecoder<'_, '_> {
@@ -100,12 +103,76 @@ impl BuildDecoder<'_, '_> {
                 Structure::Block(b) => self.block(b, &mut build),
             }
         }
+        self.decode_per_source(block, &mut build);
         build
+    }
+
+    /// Evaluate the provisioners and post-processors once per source of
+    /// the build, with `source.type`/`source.name` of that source and
+    /// `build.*` as placeholders the runner fills in (Packer evaluates
+    /// them per source too). Diagnostics already reported by the shared
+    /// pass are not repeated.
+    fn decode_per_source(&mut self, block: &Block, build: &mut Build) {
+        let mut per_source = Vec::with_capacity(build.sources.len());
+        for src in &build.sources {
+            let mut ctx = self.ctx.with_source(Some((
+                src.builder.type_name.as_str(),
+                src.build_name.as_str(),
+            )));
+            ctx.scope.set(
+                "build",
+                crate::run::generated::placeholder_object(&src.builder.type_name),
+            );
+            let mut diags = Diagnostics::new();
+            let mut out = Build::default();
+            {
+                let mut d = BuildDecoder {
+                    file: self.file,
+                    fallback: self.fallback.clone(),
+                    ctx: &ctx,
+                    sources: self.sources,
+                    diags: &mut diags,
+                    per_source: true,
+                };
+                for s in block.body.iter() {
+                    if let Structure::Block(b) = s {
+                        d.block(b, &mut out);
+                    }
+                }
+            }
+            for d in diags.0 {
+                if !self.diags.0.contains(&d) {
+                    self.diags.push(d);
+                }
+            }
+            per_source.push(SourceComponents {
+                provisioners: out.provisioners,
+                post_processors: out.post_processors,
+                error_cleanup_provisioner: out.error_cleanup_provisioner,
+            });
+        }
+        build.per_source = per_source;
     }
 
     pub fn block(&mut self, b: &Block, build: &mut Build) {
         let kind = b.ident.as_str();
-        let pctx = self.ctx.with_source(None);
+        let pctx = if self.per_source {
+            self.ctx.clone()
+        } else {
+            self.ctx.with_source(None)
+        };
+        if self.per_source
+            && !matches!(
+                kind,
+                "dynamic"
+                    | "provisioner"
+                    | "error-cleanup-provisioner"
+                    | "post-processor"
+                    | "post-processors"
+            )
+        {
+            return;
+        }
         match kind {
             "dynamic" => self.dynamic(b, build),
             "source" => self.source_block(b, build),
@@ -194,6 +261,9 @@ impl BuildDecoder<'_, '_> {
         }
         .dynamic_spec(b, self.ctx);
         let Some(spec) = spec else { return };
+        if self.per_source && spec.kind == "source" {
+            return;
+        }
         let Ok(ident) = Ident::try_new(spec.kind.as_str()) else {
             self.err(
                 "Unsupported block type",
@@ -218,6 +288,7 @@ impl BuildDecoder<'_, '_> {
                 ctx: &inner,
                 sources: self.sources,
                 diags: self.diags,
+                per_source: self.per_source,
             }
             .block(&generated, build);
         }

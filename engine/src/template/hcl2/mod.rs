@@ -193,6 +193,7 @@ fn decode(
             ctx: &ctx,
             sources: &mut source_map,
             diags,
+            per_source: false,
         }
         .decode(block);
         template.builds.push(build);
