@@ -148,7 +148,7 @@ impl Secrets {
 }
 
 /// The forms a secret takes once quoted or escaped by the tools that
-/// print it: JSON strings (`\"`, `\\`, `\n`, `\u0026`…), shell single
+/// print it: JSON strings (`\"`, `\\`, `\n`, `\u0026`, `\/`…), shell single
 /// quotes (`'"'"'` and `'\''`), URL encoding (`%2F`, `+` for spaces) and
 /// base64 (standard, with and without padding, when the secret is
 /// encoded on its own). Each is masked like the secret itself.
@@ -160,19 +160,31 @@ pub fn secret_forms(secret: &str) -> Vec<String> {
             forms.push(f);
         }
     };
-    if let Ok(json) = serde_json::to_string(secret) {
-        push(json[1..json.len() - 1].to_string());
-    }
+    let json = |s: &str| -> String {
+        serde_json::to_string(s)
+            .map(|j| j[1..j.len() - 1].to_string())
+            .unwrap_or_default()
+    };
     // Go's encoding/json also escapes <, > and & (HTML-safe).
-    push(
-        secret
-            .replace('\\', "\\\\")
-            .replace('"', "\\\"")
-            .replace('\n', "\\n")
+    let go_json = |s: &str| -> String {
+        json(s)
             .replace('<', "\\u003c")
             .replace('>', "\\u003e")
-            .replace('&', "\\u0026"),
-    );
+            .replace('&', "\\u0026")
+    };
+    // Once and twice escaped (a JSON document inside a JSON string or a
+    // debug log line).
+    // Some encoders (and kiln's `jsonencode`) also escape `/`.
+    let slash = |s: String| s.replace('/', "\\/");
+    for once in [
+        json(secret),
+        go_json(secret),
+        slash(json(secret)),
+        slash(go_json(secret)),
+    ] {
+        push(json(&once));
+        push(once);
+    }
     if secret.contains('\'') {
         push(secret.replace('\'', "'\"'\"'"));
         push(secret.replace('\'', "'\\''"));

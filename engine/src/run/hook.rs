@@ -118,6 +118,11 @@ pub(super) async fn run_provisioner(
     let mut component = def.component.clone();
     substitute_body(&mut component.config, &ctx.generated, env_builder, "")
         .map_err(|e| BuildError::Config(format!("{}: {e}", def.component.context)))?;
+    tracing::debug!(
+        provisioner = %component.type_name,
+        config = ?component.config.to_value(),
+        "prepared provisioner"
+    );
     let p = provisioner::create(&component)?;
     if let Some(pause) = &def.pause_before {
         let d = duration::parse_duration(pause).map_err(BuildError::Config)?;
