@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v packer >/dev/null 2>&1 || need_apt+=(packer)
 [ -x /usr/bin/time ] || need_apt+=(time)
+command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)  # pty for -on-error=ask / -debug tests
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
