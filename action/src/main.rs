@@ -45,7 +45,14 @@ enum Command {
 
 fn main() -> ExitCode {
     logging::init();
-    let argv = args::normalize(std::env::args_os());
+    let mut argv = args::normalize(std::env::args_os());
+    // Packer takes `-machine-readable` before the command too
+    // (`packer -machine-readable build t.pkr.hcl`).
+    if argv.get(1).is_some_and(|a| a == "--machine-readable")
+        && argv.get(2).is_some_and(|a| a == "build")
+    {
+        argv.swap(1, 2);
+    }
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {

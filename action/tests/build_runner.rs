@@ -168,6 +168,22 @@ fn unknown_build_variables_fail_before_building() {
     );
     assert!(!stdout.contains("Creating file"), "built anyway: {stdout}");
     assert!(leftovers(dir.path(), &["t.pkr.hcl", "t.json"]).is_empty());
+
+    // A build.* value through a function cannot be filled in yet: a clear
+    // error before anything runs (Packer 1.6.6 re-evaluates instead).
+    write(
+        dir.path(),
+        "f.pkr.hcl",
+        "source \"null\" \"n\" {\n  communicator = \"none\"\n}\nbuild {\n  sources = [\"source.null.n\"]\n  provisioner \"shell-local\" {\n    inline = [\"echo ${upper(build.ID)}\"]\n  }\n}\n",
+    );
+    let out = kiln(dir.path(), &["build", "-color=false", "f.pkr.hcl"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("inline[0]: \"{{ BUILD `ID` }}\" cannot be filled in"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Running local shell script"), "{stdout}");
 }
 
 /// A failing provisioner and an error-cleanup provisioner that leaves a
@@ -461,6 +477,13 @@ fn machine_readable_output_has_packers_shape() {
     );
     assert!(!stdout.contains("hunter2"), "{stdout}");
     assert!(!stdout.contains("output will be in this color"), "{stdout}");
+    // Packer also takes the flag before the command.
+    let before = kiln(dir.path(), &["-machine-readable", "build", "t.json"]);
+    assert!(
+        String::from_utf8_lossy(&before.stdout).contains(",error-count,1\n"),
+        "{:?}",
+        text(&before)
+    );
 
     if !packer_available() {
         return;

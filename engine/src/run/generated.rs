@@ -82,17 +82,31 @@ fn action_re() -> &'static Regex {
     })
 }
 
+fn leftover_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r#"(?i)\{\{-?\s*build\s+\S[^}]*\}\}"#)
+            .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+    })
+}
+
 /// Why a placeholder could not be replaced.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "{field}: build variable {key:?} is not provided by the {builder} builder (known: {known})"
-)]
-pub struct UnknownBuildVar {
-    /// The configuration field holding it (`inline[0]`).
-    pub field: String,
-    pub key: String,
-    pub builder: String,
-    pub known: String,
+pub enum UnknownBuildVar {
+    #[error(
+        "{field}: build variable {key:?} is not provided by the {builder} builder (known: {known})"
+    )]
+    Unknown {
+        /// The configuration field holding it (`inline[0]`).
+        field: String,
+        key: String,
+        builder: String,
+        known: String,
+    },
+    /// A placeholder changed by a function (`upper(build.ID)`) or a
+    /// template pipeline: kiln fills `build.*` in after evaluation.
+    #[error("{field}: {found:?} cannot be filled in: kiln substitutes build.* values after the template is evaluated, so they cannot be passed through functions or pipelines yet; use the value directly in a string")]
+    Transformed { field: String, found: String },
 }
 
 /// Replace every `build` placeholder in `s`.
@@ -123,7 +137,7 @@ pub fn substitute_str(
         known.extend(data.keys().map(String::as_str));
         known.sort_unstable();
         known.dedup();
-        err.get_or_insert(UnknownBuildVar {
+        err.get_or_insert(UnknownBuildVar::Unknown {
             field: field.to_string(),
             key: key.to_string(),
             builder: builder_type.to_string(),
@@ -131,10 +145,16 @@ pub fn substitute_str(
         });
         String::new()
     });
-    match err {
-        Some(e) => Err(e),
-        None => Ok(out.into_owned()),
+    if let Some(e) = err {
+        return Err(e);
     }
+    if let Some(m) = leftover_re().find(&out) {
+        return Err(UnknownBuildVar::Transformed {
+            field: field.to_string(),
+            found: m.as_str().to_string(),
+        });
+    }
+    Ok(out.into_owned())
 }
 
 fn substitute_value(
@@ -218,12 +238,22 @@ mod tests {
     #[test]
     fn unknown_keys_name_the_field() {
         let e = substitute_str("{{ build `Nope` }}", &data(), "null", "inline[2]").unwrap_err();
-        assert_eq!(e.field, "inline[2]");
-        assert_eq!(e.key, "Nope");
+        assert!(
+            matches!(&e, UnknownBuildVar::Unknown { field, key, .. } if field == "inline[2]" && key == "Nope"),
+            "{e:?}"
+        );
         assert!(
             e.to_string().contains("inline[2]: build variable \"Nope\""),
             "{e}"
         );
+        let e = substitute_str("x {{ BUILD `ID` }}", &data(), "null", "inline[0]").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("inline[0]: \"{{ BUILD `ID` }}\" cannot be filled in"),
+            "{e}"
+        );
+        let e = substitute_str("{{ build `ID` | lower }}", &data(), "null", "x").unwrap_err();
+        assert!(matches!(e, UnknownBuildVar::Transformed { .. }), "{e:?}");
         assert!(substitute_str("{{ build `SourceAMI` }}", &data(), "amazon-ebs", "x").is_ok());
     }
 }
