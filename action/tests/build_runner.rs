@@ -65,6 +65,7 @@ build {
     inline = [
       "echo 'name=${source.name} type=${source.type} id=${build.ID} uuid=${build.PackerRunUUID} host=${build.Host}' > prov-${source.name}.txt",
       source.name == "one" ? "echo first > cond-${source.name}.txt" : "echo other > cond-${source.name}.txt",
+      "echo '${upper(build.PackerRunUUID)} ${length(build.PackerRunUUID)}' > fn-${source.name}.txt",
     ]
   }
   post-processor "shell-local" {
@@ -100,6 +101,14 @@ fn build_variables_and_source_names_are_per_source() {
         assert_eq!(
             read(dir.path(), &format!("pp-{name}.txt")).trim(),
             format!("pp {ty}.{name} {uuid}")
+        );
+    }
+    // Functions of build.* see the real value (evaluated again at run
+    // time, as Packer does).
+    for name in ["one", "two"] {
+        assert_eq!(
+            read(dir.path(), &format!("fn-{name}.txt")).trim(),
+            format!("{} 36", uuid.to_uppercase())
         );
     }
     assert_eq!(read(dir.path(), "cond-one.txt").trim(), "first");
@@ -169,18 +178,19 @@ fn unknown_build_variables_fail_before_building() {
     assert!(!stdout.contains("Creating file"), "built anyway: {stdout}");
     assert!(leftovers(dir.path(), &["t.pkr.hcl", "t.json"]).is_empty());
 
-    // A build.* value through a function cannot be filled in yet: a clear
-    // error before anything runs (Packer 1.6.6 re-evaluates instead).
+    // A legacy JSON pipeline over `build` cannot be filled in: a clear
+    // error before anything runs.
     write(
         dir.path(),
-        "f.pkr.hcl",
-        "source \"null\" \"n\" {\n  communicator = \"none\"\n}\nbuild {\n  sources = [\"source.null.n\"]\n  provisioner \"shell-local\" {\n    inline = [\"echo ${upper(build.ID)}\"]\n  }\n}\n",
+        "p.json",
+        r#"{"builders": [{"type": "null", "communicator": "none"}],
+ "provisioners": [{"type": "shell-local", "inline": ["echo {{ build `ID` | lower }}"]}]}"#,
     );
-    let out = kiln(dir.path(), &["build", "-color=false", "f.pkr.hcl"]);
+    let out = kiln(dir.path(), &["build", "-color=false", "p.json"]);
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(
-        stdout.contains("inline[0]: \"{{ BUILD `ID` }}\" cannot be filled in"),
+        stdout.contains("inline[0]: \"{{ build `ID` | lower }}\" cannot be filled in"),
         "{stdout}"
     );
     assert!(!stdout.contains("Running local shell script"), "{stdout}");

@@ -263,6 +263,7 @@ fn jobs(
             provisioners,
             post_processors,
             error_cleanup_provisioner,
+            reevaluate: parts.reevaluate,
         });
     }
     Ok(jobs)

@@ -73,6 +73,20 @@ pub fn placeholder_object(builder_type: &str) -> Value {
     Value::Map(map)
 }
 
+/// The `build` object with the builder's values: every known key (the
+/// ones it did not fill in read `<unknown>`) plus whatever else it gave.
+pub fn value_object(builder_type: &str, data: &GeneratedData) -> Value {
+    let mut map: BTreeMap<String, Value> = COMMON_KEYS
+        .iter()
+        .chain(builder_keys(builder_type))
+        .map(|k| (k.to_string(), Value::from(UNKNOWN_VALUE)))
+        .collect();
+    for (k, v) in data {
+        map.insert(k.clone(), Value::from(v.as_str()));
+    }
+    Value::Map(map)
+}
+
 fn action_re() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     // `{{ build `X` }}`, `{{build "X"}}`; Go-template trim markers too.

@@ -14,7 +14,7 @@ use super::{duration, human_duration, BuildError, CancelToken, OnError, Ui};
 use crate::builder::ProvisionHook;
 use crate::communicator::{Communicator, GeneratedData};
 use crate::provisioner::{self, ProvisionContext};
-use crate::template::model::{Component, ProvisionerDef};
+use crate::template::model::{Component, ProvisionerDef, Reevaluate};
 
 /// What the hook saw, for the steps after the builder returns (the
 /// error-cleanup provisioner, post-processors, `-on-error=ask`).
@@ -68,6 +68,17 @@ impl<'a> StepEnv<'a> {
         generated
     }
 
+    /// `c` as it runs: evaluated again with the builder's values when it
+    /// can be (HCL2), then every remaining `build.*` placeholder replaced.
+    pub fn prepared(
+        &self,
+        c: &Component,
+        reevaluate: Option<&Reevaluate>,
+        generated: &GeneratedData,
+    ) -> Result<Component, BuildError> {
+        prepare(c, reevaluate, generated, self.builder_type)
+    }
+
     /// `c` with every `build.*` placeholder replaced.
     pub fn substituted(
         &self,
@@ -92,8 +103,28 @@ pub(super) fn step_name(c: &Component) -> String {
     format!("{} {}", c.kind.noun(), c.type_name)
 }
 
+/// See [`StepEnv::prepared`].
+fn prepare(
+    c: &Component,
+    reevaluate: Option<&Reevaluate>,
+    generated: &GeneratedData,
+    builder_type: &str,
+) -> Result<Component, BuildError> {
+    let mut out = c.clone();
+    if let Some(r) = reevaluate {
+        out.config = r
+            .call(generated)
+            .map_err(|e| BuildError::Config(format!("{}: {e}", c.context)))?;
+    }
+    substitute_body(&mut out.config, generated, builder_type, "")
+        .map_err(|e| BuildError::Config(format!("{}: {e}", c.context)))?;
+    Ok(out)
+}
+
 pub(super) struct Hook<'a> {
     pub provisioners: &'a [ProvisionerDef],
+    /// Aligned with `provisioners` (may be shorter: no re-evaluation).
+    pub reevaluate: &'a [Option<Reevaluate>],
     pub env: StepEnv<'a>,
     pub state: Mutex<HookState>,
 }
@@ -112,12 +143,10 @@ impl Hook<'_> {
 /// honour `pause_before`, `timeout` and `max_retries`.
 pub(super) async fn run_provisioner(
     def: &ProvisionerDef,
+    reevaluate: Option<&Reevaluate>,
     ctx: &ProvisionContext<'_>,
 ) -> Result<(), BuildError> {
-    let env_builder = ctx.builder_type;
-    let mut component = def.component.clone();
-    substitute_body(&mut component.config, &ctx.generated, env_builder, "")
-        .map_err(|e| BuildError::Config(format!("{}: {e}", def.component.context)))?;
+    let component = prepare(&def.component, reevaluate, &ctx.generated, ctx.builder_type)?;
     tracing::debug!(
         provisioner = %component.type_name,
         config = ?component.config.to_value(),
@@ -185,10 +214,11 @@ impl ProvisionHook for Hook<'_> {
             st.communicator = communicator.clone();
         }
         let ctx = self.env.provision_ctx(communicator, generated);
-        for def in self.provisioners {
+        for (i, def) in self.provisioners.iter().enumerate() {
             let step = step_name(&def.component);
+            let reevaluate = self.reevaluate.get(i).and_then(Option::as_ref);
             loop {
-                match run_provisioner(def, &ctx).await {
+                match run_provisioner(def, reevaluate, &ctx).await {
                     Ok(()) => break,
                     Err(e) if e == BuildError::Cancelled => return Err(e),
                     Err(e) => {

@@ -30,7 +30,9 @@ use crate::builder::{self, BuildContext};
 use crate::communicator::GeneratedData;
 use crate::postprocessor;
 use crate::provisioner;
-use crate::template::model::{Component, PostProcessorDef, ProvisionerDef};
+use crate::template::model::{
+    Component, PostProcessorDef, ProvisionerDef, Reevaluate, Reevaluators,
+};
 use hook::{run_provisioner, step_name, Hook, HookState, StepEnv};
 use prompt::{ask_on_error, AskAnswer};
 
@@ -81,6 +83,9 @@ pub struct BuildJob {
     /// Runs when the build fails after provisioning started (not with
     /// `-on-error=abort`).
     pub error_cleanup_provisioner: Option<ProvisionerDef>,
+    /// HCL2: how to evaluate each component again with the builder's
+    /// values (shaped like the lists above; empty means placeholders only).
+    pub reevaluate: Reevaluators,
 }
 
 /// Settings of a whole run.
@@ -229,25 +234,40 @@ async fn build_and_post_process(
     // configuration errors and unknown `build.*` variables fail early.
     // Components reading `build.*` are created again once the builder's
     // values are known.
+    // Components evaluated again at run time (HCL2) are checked then.
     let unknown = GeneratedData::new();
+    let re = &job.reevaluate;
     let provisioner_defs = job
         .provisioners
         .iter()
-        .chain(&job.error_cleanup_provisioner);
+        .enumerate()
+        .filter(|(i, _)| !matches!(re.provisioners.get(*i), Some(Some(_))))
+        .map(|(_, d)| d)
+        .chain(
+            job.error_cleanup_provisioner
+                .iter()
+                .filter(|_| re.error_cleanup_provisioner.is_none()),
+        );
     for def in provisioner_defs {
         let c = env.substituted(&def.component, &unknown)?;
         if c == def.component {
             provisioner::create(&c)?;
         }
     }
-    for def in job.post_processors.iter().flatten() {
-        let c = env.substituted(&def.component, &unknown)?;
-        if c == def.component {
-            postprocessor::create(&c)?;
+    for (ci, chain) in job.post_processors.iter().enumerate() {
+        for (i, def) in chain.iter().enumerate() {
+            if pp_reevaluator(re, ci, i).is_some() {
+                continue;
+            }
+            let c = env.substituted(&def.component, &unknown)?;
+            if c == def.component {
+                postprocessor::create(&c)?;
+            }
         }
     }
     let hook = Hook {
         provisioners: &job.provisioners,
+        reevaluate: &job.reevaluate.provisioners,
         env: env.clone(),
         state: Default::default(),
     };
@@ -287,7 +307,8 @@ async fn build_and_post_process(
                     state.generated.clone().unwrap_or_default(),
                 );
                 tracing::info!(provisioner = %def.component.type_name, "running error-cleanup-provisioner");
-                if let Err(err) = run_provisioner(def, &ctx).await {
+                let re = job.reevaluate.error_cleanup_provisioner.as_ref();
+                if let Err(err) = run_provisioner(def, re, &ctx).await {
                     ui.error(format!("Error cleanup provisioner failed: {err}"));
                 }
             }
@@ -327,13 +348,16 @@ async fn build_and_post_process(
     };
     let mut results: Vec<Arc<dyn Artifact>> = Vec::new();
     let mut keep_builder_artifact = false;
-    for chain in job.post_processors.iter().filter(|c| !c.is_empty()) {
+    for (ci, chain) in job.post_processors.iter().enumerate() {
+        if chain.is_empty() {
+            continue;
+        }
         let mut current = artifact.clone();
         for (i, def) in chain.iter().enumerate() {
             if opts.cancel.is_cancelled() {
                 return Err(BuildError::Cancelled);
             }
-            let c = env.substituted(&def.component, &generated)?;
+            let c = env.prepared(&def.component, pp_reevaluator(re, ci, i), &generated)?;
             let pp = postprocessor::create(&c)?;
             ui.say(format!(
                 "Running post-processor: {} (type {})",
@@ -365,6 +389,10 @@ async fn build_and_post_process(
         results.insert(0, artifact);
     }
     Ok(results)
+}
+
+fn pp_reevaluator(r: &Reevaluators, chain: usize, i: usize) -> Option<&Reevaluate> {
+    r.post_processors.get(chain)?.get(i)?.as_ref()
 }
 
 /// What to do with a failed build: `-on-error`, or the user's answer with

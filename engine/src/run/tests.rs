@@ -70,6 +70,7 @@ fn file_job(name: &str, target: &str, provs: Vec<ProvisionerDef>) -> BuildJob {
             keep_input_artifact: None,
         }]],
         error_cleanup_provisioner: None,
+        reevaluate: Default::default(),
     }
 }
 

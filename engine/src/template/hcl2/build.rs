@@ -13,7 +13,9 @@ use super::ctx::{list_literal_spans, EvalCtx};
 use super::meta::{decode_pp, decode_provisioner};
 use super::sources::{merge_config, unknown_source, SourceMap};
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
-use crate::template::model::{Build, BuildSource, Component, SourceComponents};
+use crate::template::model::{
+    Build, BuildSource, Component, ConfigBody, Reevaluate, Reevaluators, SourceComponents,
+};
 use crate::template::Value;
 
 /// Decodes one build block.
@@ -28,6 +30,9 @@ pub struct BuildDecoder<'a, 'b> {
     /// Decoding the provisioners and post-processors again for one source
     /// (`ctx` has `source` and `build` set): other blocks are skipped.
     pub per_source: bool,
+    /// In the per-source pass: how to evaluate each component again with
+    /// the builder's values, pushed in step with the build's lists.
+    pub reeval: Option<&'a mut Reevaluators>,
 }
 
 impl BuildDecoder<'_, '_> {
@@ -125,6 +130,7 @@ impl BuildDecoder<'_, '_> {
             );
             let mut diags = Diagnostics::new();
             let mut out = Build::default();
+            let mut reevaluate = Reevaluators::default();
             {
                 let mut d = BuildDecoder {
                     file: self.file,
@@ -133,6 +139,7 @@ impl BuildDecoder<'_, '_> {
                     sources: self.sources,
                     diags: &mut diags,
                     per_source: true,
+                    reeval: Some(&mut reevaluate),
                 };
                 for s in block.body.iter() {
                     if let Structure::Block(b) = s {
@@ -149,6 +156,7 @@ impl BuildDecoder<'_, '_> {
                 provisioners: out.provisioners,
                 post_processors: out.post_processors,
                 error_cleanup_provisioner: out.error_cleanup_provisioner,
+                reevaluate,
             });
         }
         build.per_source = per_source;
@@ -179,6 +187,10 @@ impl BuildDecoder<'_, '_> {
             "provisioner" => {
                 if let Some(p) = decode_provisioner(b, kind, self.file, &pctx, self.diags) {
                     build.provisioners.push(p);
+                    if let Some(r) = self.reeval.as_deref_mut() {
+                        r.provisioners
+                            .push(Some(reevaluator(b, kind, self.file, &pctx)));
+                    }
                 }
             }
             "error-cleanup-provisioner" => {
@@ -192,19 +204,33 @@ impl BuildDecoder<'_, '_> {
                 }
                 build.error_cleanup_provisioner =
                     decode_provisioner(b, kind, self.file, &pctx, self.diags);
+                if let Some(r) = self.reeval.as_deref_mut() {
+                    r.error_cleanup_provisioner = Some(reevaluator(b, kind, self.file, &pctx));
+                }
             }
             "post-processor" => {
                 if let Some(p) = decode_pp(b, self.file, &pctx, self.diags) {
                     build.post_processors.push(vec![p]);
+                    if let Some(r) = self.reeval.as_deref_mut() {
+                        r.post_processors
+                            .push(vec![Some(reevaluator(b, kind, self.file, &pctx))]);
+                    }
                 }
             }
             "post-processors" => {
                 let mut chain = Vec::new();
+                let mut chain_reeval = Vec::new();
                 for s in b.body.iter() {
                     match s {
                         Structure::Block(pb) if pb.ident.as_str() == "post-processor" => {
                             if let Some(p) = decode_pp(pb, self.file, &pctx, self.diags) {
                                 chain.push(p);
+                                chain_reeval.push(Some(reevaluator(
+                                    pb,
+                                    "post-processor",
+                                    self.file,
+                                    &pctx,
+                                )));
                             }
                         }
                         Structure::Block(pb) => self.err(
@@ -227,6 +253,9 @@ impl BuildDecoder<'_, '_> {
                 }
                 if !chain.is_empty() {
                     build.post_processors.push(chain);
+                    if let Some(r) = self.reeval.as_deref_mut() {
+                        r.post_processors.push(chain_reeval);
+                    }
                 }
             }
             "hcp_packer_registry" => {
@@ -289,6 +318,7 @@ impl BuildDecoder<'_, '_> {
                 sources: self.sources,
                 diags: self.diags,
                 per_source: self.per_source,
+                reeval: self.reeval.as_deref_mut(),
             }
             .block(&generated, build);
         }
@@ -403,4 +433,41 @@ impl BuildDecoder<'_, '_> {
             range,
         });
     }
+}
+
+/// Evaluate a provisioner / post-processor block again with the builder's
+/// generated values as `build.*` (Packer prepares HCL2 components again
+/// when the build runs).
+fn reevaluator(b: &Block, kind: &str, file: &SourceFile, ctx: &EvalCtx) -> Reevaluate {
+    let builder_type = match ctx.scope.get("source") {
+        Some(Value::Map(m)) => m
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        _ => String::new(),
+    };
+    let (b, kind, file, ctx) = (b.clone(), kind.to_string(), file.clone(), ctx.clone());
+    Reevaluate(std::sync::Arc::new(move |generated| {
+        let mut ctx = ctx.clone();
+        ctx.scope.set(
+            "build",
+            crate::run::generated::value_object(&builder_type, generated),
+        );
+        let mut diags = Diagnostics::new();
+        let config: Option<ConfigBody> = if kind == "post-processor" {
+            decode_pp(&b, &file, &ctx, &mut diags).map(|d| d.component.config)
+        } else {
+            decode_provisioner(&b, &kind, &file, &ctx, &mut diags).map(|d| d.component.config)
+        };
+        if let Some(d) = diags.0.iter().find(|d| d.is_error()) {
+            let at = d
+                .range
+                .as_ref()
+                .map(|r| format!("{}:{}: ", r.filename, r.start.line))
+                .unwrap_or_default();
+            return Err(format!("{at}{}: {}", d.summary, d.detail));
+        }
+        config.ok_or_else(|| format!("{kind} block could not be evaluated"))
+    }))
 }

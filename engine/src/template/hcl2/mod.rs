@@ -194,6 +194,7 @@ fn decode(
             sources: &mut source_map,
             diags,
             per_source: false,
+            reeval: None,
         }
         .decode(block);
         template.builds.push(build);
