@@ -321,6 +321,10 @@ fn ask_on_a_terminal_retries_or_aborts() {
     );
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains(QUESTION), "{out}");
+    assert!(
+        out.contains("==> file.a: Step \"StepProvision\" failed"),
+        "{out}"
+    );
     assert!(out.contains("    file.a: ok now"), "{out}");
     assert_eq!(read(dir.path(), "a.txt"), "a");
 
@@ -357,7 +361,7 @@ fn debug_pauses_after_each_step_on_a_terminal() {
     write(
         dir.path(),
         "t.pkr.hcl",
-        "source \"file\" \"a\" {\n  content = \"a\"\n  target  = \"a.txt\"\n}\nbuild {\n  sources = [\"source.file.a\"]\n  provisioner \"shell-local\" {\n    inline = [\"touch first\"]\n  }\n  provisioner \"shell-local\" {\n    inline = [\"touch second\"]\n  }\n}\n",
+        "source \"file\" \"a\" {\n  content = \"a\"\n  target  = \"a.txt\"\n}\nbuild {\n  sources = [\"source.file.a\"]\n  provisioner \"shell-local\" {\n    inline = [\"touch first\"]\n  }\n  post-processor \"shell-local\" {\n    inline = [\"touch second\"]\n  }\n}\n",
     );
     let d = dir.path().to_path_buf();
     // Nothing is typed for 2 s: the build must wait after the first step.
@@ -384,7 +388,9 @@ fn debug_pauses_after_each_step_on_a_terminal() {
         "{out}"
     );
     assert!(
-        out.contains("==> file.a: Pausing after run of step 'provisioner shell-local'. Press enter to continue."),
+        out.contains(
+            "==> file.a: Pausing after run of step 'StepProvision'. Press enter to continue."
+        ),
         "{out}"
     );
     assert!(dir.path().join("second").exists());

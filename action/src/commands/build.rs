@@ -98,13 +98,17 @@ pub fn run(args: BuildArgs) -> anyhow::Result<u8> {
             .filter_map(|name| template.locals.get(name))
             .filter_map(|v| v.to_display_string()),
     );
+    // Masked in every output, logs included, from here on.
+    let secret_store = crate::logging::secrets();
+    for s in &secrets {
+        secret_store.add(s.clone());
+    }
     let cwd = std::env::current_dir().context("reading the working directory")?;
     let jobs = jobs(&template, &opts.only, &opts.except, &cwd)?;
     if jobs.is_empty() {
         eprintln!("Error: no build matches -only/-except; nothing to do.");
         return Ok(1);
     }
-    let secret_store = crate::logging::secrets();
     let tty = std::io::stdin().is_terminal();
     let cancel = CancelToken::new();
     let mut notes = Vec::new();

@@ -1,12 +1,14 @@
 //! Packer's `build.*` variables: the values a builder generates for its
 //! provisioners and post-processors (`ID`, `Host`, `SSHPrivateKey`, …).
 //!
-//! As in Packer's HCL2 shim, `build.X` evaluates to the placeholder
-//! ``{{ build `X` }}`` when a template is loaded (legacy JSON templates
-//! write the same action themselves); the runner replaces every
-//! placeholder in a component's configuration with the builder's value
-//! just before the provisioner or post-processor is created. A key the
-//! builder does not provide reads `<unknown>`, as in Packer.
+//! When a template is loaded, `build.X` evaluates to the placeholder
+//! ``{{ build `X` }}`` (Packer's HCL2 shim; legacy JSON templates write
+//! the same action themselves). When the build runs, HCL2 components are
+//! evaluated again with the real values (see
+//! [`crate::template::model::Reevaluate`]), and every placeholder left
+//! (legacy JSON) is replaced with the builder's value just before the
+//! provisioner or post-processor is created. A key the builder does not
+//! provide reads `<unknown>`, as in Packer.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

@@ -98,6 +98,9 @@ impl<'a> StepEnv<'a> {
     }
 }
 
+/// Packer's name for the provisioning step (`-on-error=ask`, `-debug`).
+pub(super) const PROVISION_STEP: &str = "StepProvision";
+
 /// The name of a step in `-debug` pauses and `-on-error=ask`.
 pub(super) fn step_name(c: &Component) -> String {
     format!("{} {}", c.kind.noun(), c.type_name)
@@ -215,19 +218,22 @@ impl ProvisionHook for Hook<'_> {
         }
         let ctx = self.env.provision_ctx(communicator, generated);
         for (i, def) in self.provisioners.iter().enumerate() {
-            let step = step_name(&def.component);
             let reevaluate = self.reevaluate.get(i).and_then(Option::as_ref);
             loop {
                 match run_provisioner(def, reevaluate, &ctx).await {
                     Ok(()) => break,
                     Err(e) if e == BuildError::Cancelled => return Err(e),
                     Err(e) => {
-                        tracing::info!(step = %step, error = %self.env.ui.mask(&e.to_string()), "step failed");
+                        tracing::info!(
+                            provisioner = %def.component.type_name,
+                            error = %self.env.ui.mask(&e.to_string()),
+                            "provisioner failed"
+                        );
                         let (OnError::Ask, Some(p)) = (self.env.on_error, self.env.prompter) else {
                             return Err(e);
                         };
                         ctx.ui.error(e.to_string());
-                        match ask_on_error(p, ctx.ui, &step).await {
+                        match ask_on_error(p, ctx.ui, PROVISION_STEP).await {
                             AskAnswer::Retry => continue,
                             answer => {
                                 self.state().decision = Some(answer);
@@ -237,8 +243,8 @@ impl ProvisionHook for Hook<'_> {
                     }
                 }
             }
-            self.env.pause("after run of", &step).await;
         }
+        self.env.pause("after run of", PROVISION_STEP).await;
         Ok(())
     }
 }
