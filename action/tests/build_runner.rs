@@ -265,9 +265,19 @@ fn on_error_modes_and_the_error_cleanup_provisioner() {
     }
 }
 
-/// Run kiln under a pseudo-terminal (util-linux `script`), feeding
-/// `input` chunks after the given delays. Returns (exit code, output).
-fn kiln_on_pty(dir: &Path, args: &str, input: &[(Duration, &str)]) -> (Option<i32>, String) {
+/// When to type the next input.
+enum When {
+    /// Right away (the terminal buffers it until kiln reads).
+    Now,
+    /// Once this file exists, then after a further delay.
+    FileThen(std::path::PathBuf, Duration),
+    /// After a delay.
+    After(Duration),
+}
+
+/// Run kiln under a pseudo-terminal (util-linux `script`), typing each
+/// input when its condition holds. Returns (exit code, output).
+fn kiln_on_pty(dir: &Path, args: &str, input: &[(When, &str)]) -> (Option<i32>, String) {
     let cmd = format!("{} {args}", env!("CARGO_BIN_EXE_kiln"));
     let mut child = Command::new("script")
         .args(["-qefc", &cmd, "/dev/null"])
@@ -286,17 +296,26 @@ fn kiln_on_pty(dir: &Path, args: &str, input: &[(Duration, &str)]) -> (Option<i3
         let _ = stdout.read_to_string(&mut s);
         s
     });
-    for (delay, text) in input {
-        std::thread::sleep(*delay);
+    let start = Instant::now();
+    for (when, text) in input {
+        match when {
+            When::Now => {}
+            When::After(d) => std::thread::sleep(*d),
+            When::FileThen(path, d) => {
+                while !path.exists() && start.elapsed() < Duration::from_secs(60) {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                std::thread::sleep(*d);
+            }
+        }
         let _ = stdin.write_all(text.as_bytes());
         let _ = stdin.flush();
     }
-    let start = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        if start.elapsed() > Duration::from_secs(60) {
+        if start.elapsed() > Duration::from_secs(90) {
             let _ = child.kill();
             break child.wait().unwrap();
         }
@@ -317,7 +336,7 @@ fn ask_on_a_terminal_retries_or_aborts() {
     let (code, out) = kiln_on_pty(
         dir.path(),
         "build -color=false -on-error=ask t.pkr.hcl",
-        &[(Duration::ZERO, "r\n")],
+        &[(When::Now, "r\n")],
     );
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains(QUESTION), "{out}");
@@ -333,7 +352,7 @@ fn ask_on_a_terminal_retries_or_aborts() {
     let (code, out) = kiln_on_pty(
         dir.path(),
         "build -color=false -on-error=ask t.pkr.hcl",
-        &[(Duration::ZERO, "x\na\n")],
+        &[(When::Now, "x\na\n")],
     );
     assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("==> file.a: Incorrect input: \"x\""), "{out}");
@@ -345,7 +364,7 @@ fn ask_on_a_terminal_retries_or_aborts() {
     let (code, out) = kiln_on_pty(
         dir.path(),
         "build -color=false -on-error=ask t.pkr.hcl",
-        &[(Duration::ZERO, "c\n")],
+        &[(When::Now, "c\n")],
     );
     assert_eq!(code, Some(1), "{out}");
     assert!(!out.contains("Left in place"), "{out}");
@@ -363,18 +382,26 @@ fn debug_pauses_after_each_step_on_a_terminal() {
         "t.pkr.hcl",
         "source \"file\" \"a\" {\n  content = \"a\"\n  target  = \"a.txt\"\n}\nbuild {\n  sources = [\"source.file.a\"]\n  provisioner \"shell-local\" {\n    inline = [\"touch first\"]\n  }\n  post-processor \"shell-local\" {\n    inline = [\"touch second\"]\n  }\n}\n",
     );
+    // Once the first step ran, nothing is typed for a while: the build
+    // must wait there (the post-processor has not run).
     let d = dir.path().to_path_buf();
-    // Nothing is typed for 2 s: the build must wait after the first step.
     let watcher = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(1500));
+        let start = Instant::now();
+        while !d.join("first").exists() && start.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(900));
         (d.join("first").exists(), d.join("second").exists())
     });
     let (code, out) = kiln_on_pty(
         dir.path(),
         "build -color=false -debug t.pkr.hcl",
         &[
-            (Duration::from_secs(2), "\n"),
-            (Duration::from_millis(300), "\n\n\n"),
+            (
+                When::FileThen(dir.path().join("first"), Duration::from_millis(1500)),
+                "\n",
+            ),
+            (When::After(Duration::from_millis(300)), "\n\n\n"),
         ],
     );
     let (first, second) = watcher.join().unwrap();
