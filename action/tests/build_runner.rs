@@ -720,3 +720,19 @@ fn sigterm_cancels_cleanly_like_sigint() {
         .stdout
         .is_empty());
 }
+
+#[test]
+fn sensitive_values_are_masked_in_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "t.pkr.hcl",
+        "variable \"pw\" {\n  type      = string\n  sensitive = true\n}\nsource \"null\" \"a\" {\n  communicator = \"none\"\n}\nbuild {\n  sources = [\"source.null.a\"]\n  provisioner \"shell-local\" {\n    inline      = [\"echo hi\"]\n    max_retries = var.pw\n  }\n}\n",
+    );
+    let out = kiln(dir.path(), &["build", "-var", "pw=hunter2", "t.pkr.hcl"]);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains("t.pkr.hcl line 12"), "{stderr}");
+    assert!(stderr.contains("<sensitive>"), "{stderr}");
+    assert!(!stderr.contains("hunter2") && !stdout.contains("hunter2"));
+}

@@ -77,32 +77,28 @@ pub fn run(args: BuildArgs) -> anyhow::Result<u8> {
     // Like `packer build`: the template is validated first; nothing runs
     // when it has errors.
     let res = validate_full(&args.path, &opts);
+    // Sensitive values are masked in every output, logs and diagnostics
+    // included, from here on.
+    let secret_store = crate::logging::secrets();
+    let secrets = res
+        .loaded
+        .as_ref()
+        .map(|l| sensitive_values(&l.template, &l.sensitive_locals))
+        .unwrap_or_default();
+    for s in &secrets {
+        secret_store.add(s.clone());
+    }
     if !res.diags.is_empty() {
-        eprint!("{}", render_text(&res.diags.0, &res.sources));
+        eprint!(
+            "{}",
+            secret_store.mask(&render_text(&res.diags.0, &res.sources))
+        );
     }
     let loaded = match res.loaded {
         Some(l) if !res.diags.has_errors() => l,
         _ => return Ok(1),
     };
     let template = loaded.template;
-    let mut secrets: Vec<String> = template
-        .variables
-        .iter()
-        .filter(|v| v.sensitive)
-        .filter_map(|v| v.value.to_display_string())
-        .collect();
-    secrets.extend(
-        loaded
-            .sensitive_locals
-            .iter()
-            .filter_map(|name| template.locals.get(name))
-            .filter_map(|v| v.to_display_string()),
-    );
-    // Masked in every output, logs included, from here on.
-    let secret_store = crate::logging::secrets();
-    for s in &secrets {
-        secret_store.add(s.clone());
-    }
     let cwd = std::env::current_dir().context("reading the working directory")?;
     let jobs = jobs(&template, &opts.only, &opts.except, &cwd)?;
     if jobs.is_empty() {
@@ -162,6 +158,23 @@ pub fn run(args: BuildArgs) -> anyhow::Result<u8> {
         output,
         notes,
     )
+}
+
+/// The values of sensitive variables and locals.
+fn sensitive_values(t: &Template, sensitive_locals: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = t
+        .variables
+        .iter()
+        .filter(|v| v.sensitive)
+        .filter_map(|v| v.value.to_display_string())
+        .collect();
+    out.extend(
+        sensitive_locals
+            .iter()
+            .filter_map(|name| t.locals.get(name))
+            .filter_map(|v| v.to_display_string()),
+    );
+    out
 }
 
 /// Which of Packer's outputs to print.
