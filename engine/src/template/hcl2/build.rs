@@ -283,12 +283,21 @@ impl BuildDecoder<'_, '_> {
 
     /// `dynamic "source" {}`, `dynamic "provisioner" {}`, … inside a build.
     fn dynamic(&mut self, b: &Block, build: &mut Build) {
+        // Outside the per-source pass `source.*` is not known yet: a
+        // `for_each` reading it expands per source only.
+        let unknown_source;
+        let ctx = if !self.per_source && self.ctx.scope.get("source").is_none() {
+            unknown_source = self.ctx.with_source(None);
+            &unknown_source
+        } else {
+            self.ctx
+        };
         let spec = BodyEval {
             file: self.file,
             context: "build",
             diags: self.diags,
         }
-        .dynamic_spec(b, self.ctx);
+        .dynamic_spec(b, ctx);
         let Some(spec) = spec else { return };
         if self.per_source && spec.kind == "source" {
             return;
