@@ -736,3 +736,40 @@ fn sensitive_values_are_masked_in_diagnostics() {
     assert!(stderr.contains("<sensitive>"), "{stderr}");
     assert!(!stderr.contains("hunter2") && !stdout.contains("hunter2"));
 }
+
+/// Whether the error-cleanup provisioner runs for each `-on-error` mode,
+/// kiln against Packer 1.6.6 on the same template.
+#[test]
+fn error_cleanup_provisioner_runs_when_packer_runs_it() {
+    let template = r#"{"builders": [{"type": "null", "name": "a", "communicator": "none"}],
+ "provisioners": [{"type": "shell-local", "inline": ["exit 3"]}],
+ "error-cleanup-provisioner": {"type": "shell-local", "inline": ["echo cleaned > marker.txt"]}}"#;
+    let with_packer = packer_available();
+    for mode in ["cleanup", "abort", "run-cleanup-provisioner"] {
+        let flag = format!("-on-error={mode}");
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "t.json", template);
+        let out = kiln(dir.path(), &["build", "-color=false", &flag, "t.json"]);
+        assert_eq!(out.status.code(), Some(1), "{mode}: {:?}", text(&out));
+        let kiln_ran = dir.path().join("marker.txt").exists();
+        assert_eq!(kiln_ran, mode != "abort", "{mode}: {:?}", text(&out));
+        if with_packer {
+            let pdir = tempfile::tempdir().unwrap();
+            write(pdir.path(), "t.json", template);
+            let p = Command::new("packer")
+                .args(["build", "-color=false", &flag, "t.json"])
+                .current_dir(pdir.path())
+                .env("CHECKPOINT_DISABLE", "1")
+                .env_remove("PACKER_LOG")
+                .stdin(Stdio::null())
+                .output()
+                .unwrap();
+            assert_eq!(p.status.code(), Some(1), "{mode}: {:?}", text(&p));
+            assert_eq!(
+                pdir.path().join("marker.txt").exists(),
+                kiln_ran,
+                "{mode}: packer and kiln disagree"
+            );
+        }
+    }
+}
