@@ -10,6 +10,7 @@ need_apt=()
 command -v packer >/dev/null 2>&1 || need_apt+=(packer)
 [ -x /usr/bin/time ] || need_apt+=(time)
 python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
+command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)  # pty for -on-error=ask / -debug tests
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -4,6 +4,7 @@
 mod actions;
 mod args;
 mod commands;
+mod logging;
 mod render;
 
 use std::process::ExitCode;
@@ -50,13 +51,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("KILN_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init();
     // GitHub Action entry point (`kiln github-action`): the INPUT_*
     // variables become one or more kiln command lines.
     let invocations = match actions::inputs::invocations(std::env::args_os().collect()) {
@@ -74,7 +69,14 @@ fn main() -> ExitCode {
 }
 
 fn run(argv: Vec<std::ffi::OsString>) -> u8 {
-    let argv = args::normalize(argv);
+    let mut argv = args::normalize(argv);
+    // Packer takes `-machine-readable` before the command too
+    // (`packer -machine-readable build t.pkr.hcl`).
+    if argv.get(1).is_some_and(|a| a == "--machine-readable")
+        && argv.get(2).is_some_and(|a| a == "build")
+    {
+        argv.swap(1, 2);
+    }
     let cli = match Cli::try_parse_from(argv) {
         Ok(cli) => cli,
         Err(e) => {

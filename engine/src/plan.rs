@@ -9,7 +9,9 @@
 //! `TYPE.NAME` (or, for JSON templates, the builder name).
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::template::model::{Build, BuildSource, Template, TemplateFormat};
+use crate::template::model::{
+    Build, BuildSource, Reevaluate, Reevaluators, SourceComponents, Template, TemplateFormat,
+};
 
 /// One build to run: a source of a build block with the provisioners and
 /// post-processor chains that apply to it (indices into the build).
@@ -144,6 +146,106 @@ pub fn plan(t: &Template, only: &[String], except: &[String]) -> (Vec<PlannedBui
         }
     }
     (out, diags)
+}
+
+/// The provisioners, post-processor chains and error-cleanup provisioner
+/// a planned build runs: the ones evaluated for its source (HCL2:
+/// `source.*` and `build.*` placeholders known) when the front end
+/// produced them, else the build's shared ones; filtered by their
+/// `only`/`except`.
+pub fn components(t: &Template, p: &PlannedBuild) -> SourceComponents {
+    let Some(build) = t.builds.get(p.build_index) else {
+        return SourceComponents::default();
+    };
+    let shared = || SourceComponents {
+        provisioners: build.provisioners.clone(),
+        post_processors: build.post_processors.clone(),
+        error_cleanup_provisioner: build.error_cleanup_provisioner.clone(),
+        reevaluate: Reevaluators::default(),
+    };
+    let Some(ps) = build.per_source.get(p.source_index) else {
+        return pick(&shared(), p);
+    };
+    // Same shape as the shared lists: the planned indices apply as is.
+    let aligned = ps.provisioners.len() == build.provisioners.len()
+        && ps.post_processors.len() == build.post_processors.len()
+        && ps
+            .post_processors
+            .iter()
+            .zip(&build.post_processors)
+            .all(|(a, b)| a.len() == b.len());
+    if aligned {
+        return pick(ps, p);
+    }
+    // A `dynamic` block whose items depend on the source: filter the
+    // source's own lists.
+    let keep = |only: &[String], except: &[String]| selected(only, except, &p.source_name);
+    let mut out = SourceComponents {
+        error_cleanup_provisioner: ps.error_cleanup_provisioner.clone(),
+        ..SourceComponents::default()
+    };
+    out.reevaluate.error_cleanup_provisioner = ps.reevaluate.error_cleanup_provisioner.clone();
+    for (i, d) in ps.provisioners.iter().enumerate() {
+        if keep(&d.only, &d.except) {
+            out.provisioners.push(d.clone());
+            out.reevaluate
+                .provisioners
+                .push(ps.reevaluate.provisioners.get(i).cloned().flatten());
+        }
+    }
+    for (ci, chain) in ps.post_processors.iter().enumerate() {
+        let mut defs = Vec::new();
+        let mut re = Vec::new();
+        for (i, d) in chain.iter().enumerate() {
+            if keep(&d.only, &d.except) {
+                defs.push(d.clone());
+                re.push(reeval_pp(&ps.reevaluate, ci, i));
+            }
+        }
+        if !defs.is_empty() {
+            out.post_processors.push(defs);
+            out.reevaluate.post_processors.push(re);
+        }
+    }
+    out
+}
+
+fn reeval_pp(r: &Reevaluators, chain: usize, i: usize) -> Option<Reevaluate> {
+    r.post_processors
+        .get(chain)
+        .and_then(|c| c.get(i))
+        .cloned()
+        .flatten()
+}
+
+/// The components of `all` the plan kept (indices into `all`'s lists).
+fn pick(all: &SourceComponents, p: &PlannedBuild) -> SourceComponents {
+    let mut out = SourceComponents {
+        error_cleanup_provisioner: all.error_cleanup_provisioner.clone(),
+        ..SourceComponents::default()
+    };
+    out.reevaluate.error_cleanup_provisioner = all.reevaluate.error_cleanup_provisioner.clone();
+    for &i in &p.provisioners {
+        if let Some(d) = all.provisioners.get(i) {
+            out.provisioners.push(d.clone());
+            out.reevaluate
+                .provisioners
+                .push(all.reevaluate.provisioners.get(i).cloned().flatten());
+        }
+    }
+    for (ci, idxs) in &p.post_processors {
+        let mut defs = Vec::new();
+        let mut re = Vec::new();
+        for &i in idxs {
+            if let Some(d) = all.post_processors.get(*ci).and_then(|c| c.get(i)) {
+                defs.push(d.clone());
+                re.push(reeval_pp(&all.reevaluate, *ci, i));
+            }
+        }
+        out.post_processors.push(defs);
+        out.reevaluate.post_processors.push(re);
+    }
+    out
 }
 
 #[cfg(test)]

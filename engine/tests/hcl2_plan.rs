@@ -88,3 +88,94 @@ fn validate_only_checks_selected_builds() {
     let res = d.validate_with("t.pkr.hcl", &opts);
     assert!(!res.diags.has_errors(), "{:#?}", res.diags);
 }
+
+/// Provisioners are evaluated per source: `source.*` known, `build.*`
+/// placeholders filled in again from the builder's values at run time;
+/// a `dynamic` block whose items depend on the source still plans right.
+#[test]
+fn components_are_evaluated_per_source() {
+    const PER: &str = r#"
+source "null" "a" {
+  communicator = "none"
+}
+source "null" "b" {
+  communicator = "none"
+}
+build {
+  sources = ["source.null.a", "source.null.b"]
+  provisioner "shell-local" {
+    inline = ["echo ${source.name}", "echo ${upper(build.Host)}"]
+  }
+  dynamic "provisioner" {
+    for_each = source.name == "a" ? ["x", "y"] : ["z"]
+    labels   = ["shell-local"]
+    content {
+      inline = ["echo ${provisioner.value} on ${source.name}"]
+      except = ["null.b"]
+    }
+  }
+  post-processor "shell-local" {
+    inline = ["echo pp ${source.type}.${source.name}"]
+  }
+}
+"#;
+    let d = Dir::new(&[("t.pkr.hcl", PER)]);
+    let res = d.validate("t.pkr.hcl");
+    assert!(!res.diags.has_errors(), "{:?}", res.diags);
+    let t = res.loaded.expect("loaded").template;
+    let (planned, _) = plan(&t, &[], &[]);
+    let inline = |def: &kiln_engine::template::model::ProvisionerDef| -> Vec<String> {
+        match def.component.config.get("inline") {
+            Some(kiln_engine::template::Value::List(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect(),
+            other => panic!("inline: {other:?}"),
+        }
+    };
+    let a = kiln_engine::plan::components(&t, &planned[0]);
+    let b = kiln_engine::plan::components(&t, &planned[1]);
+    assert_eq!(inline(&a.provisioners[0])[0], "echo a");
+    assert_eq!(inline(&b.provisioners[0])[0], "echo b");
+    // Placeholders until the build runs…
+    assert_eq!(
+        inline(&a.provisioners[0])[1],
+        "echo {{ BUILD `HOST` }}".to_string()
+    );
+    // …then evaluated again with the builder's values.
+    let mut generated = std::collections::BTreeMap::new();
+    generated.insert("Host".to_string(), "10.0.0.9".to_string());
+    let again = a.reevaluate.provisioners[0]
+        .as_ref()
+        .expect("re-evaluator")
+        .call(&generated)
+        .unwrap();
+    assert_eq!(
+        again.get("inline"),
+        Some(&kiln_engine::template::Value::List(vec![
+            "echo a".into(),
+            "echo 10.0.0.9".into()
+        ]))
+    );
+    // The dynamic block: two items for a, none kept for b (except).
+    let dyn_a: Vec<String> = a.provisioners[1..]
+        .iter()
+        .map(|p| inline(p)[0].clone())
+        .collect();
+    assert_eq!(dyn_a, ["echo x on a", "echo y on a"]);
+    assert_eq!(b.provisioners.len(), 1);
+    assert_eq!(a.reevaluate.provisioners.len(), a.provisioners.len());
+    let pp = |c: &kiln_engine::template::model::SourceComponents| {
+        c.post_processors[0][0]
+            .component
+            .config
+            .get("inline")
+            .cloned()
+    };
+    assert_eq!(
+        pp(&b),
+        Some(kiln_engine::template::Value::List(vec![
+            "echo pp null.b".into()
+        ]))
+    );
+}

@@ -3,23 +3,32 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{ArgAction, ValueEnum};
 use kiln_engine::diag::render_text;
-use kiln_engine::plan::plan;
-use kiln_engine::run::{run_builds, BuildEvent, BuildJob, CancelToken, OnError, RunOptions};
+use kiln_engine::plan::{components, plan};
+use kiln_engine::run::{
+    run_builds, BuildEvent, BuildJob, CancelToken, OnError, Prompter, RunOptions, Ui,
+};
 use kiln_engine::template::json::{build_context, render_component};
 use kiln_engine::template::model::{Template, TemplateFormat};
 use kiln_engine::validate::validate_full;
 
 use super::common::{split_patterns, VarArgs};
+use crate::render::actions::ActionsRenderer;
+use crate::render::machine::MachineRenderer;
+use crate::render::text::TextRenderer;
+use crate::render::Renderer;
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OnErrorArg {
     Cleanup,
     Abort,
+    Ask,
+    RunCleanupProvisioner,
 }
 
 #[derive(clap::Args, Debug)]
@@ -35,9 +44,20 @@ pub struct BuildArgs {
     /// Build at most N builds at once; 0 means no limit.
     #[arg(long = "parallel-builds", value_name = "N", default_value_t = 0)]
     parallel_builds: usize,
-    /// What to do with a failed build's resources: remove them (cleanup) or leave them (abort).
+    /// What to do when a build fails: cleanup (default), abort (leave everything),
+    /// ask (on a terminal: clean up, abort or retry the step), or run-cleanup-provisioner
+    /// (run the error-cleanup-provisioner, leave the rest).
     #[arg(long = "on-error", value_enum, default_value = "cleanup")]
     on_error: OnErrorArg,
+    /// Let builders replace what a previous build left (builder-specific).
+    #[arg(long = "force")]
+    force: bool,
+    /// Build one at a time and pause after each step (on a terminal).
+    #[arg(long = "debug")]
+    debug: bool,
+    /// Packer's machine-readable output (`timestamp,target,type,data…`).
+    #[arg(long = "machine-readable")]
+    machine_readable: bool,
     /// Cancel the other builds as soon as one fails.
     #[arg(long = "fail-fast")]
     fail_fast: bool,
@@ -58,29 +78,30 @@ pub fn run(args: BuildArgs) -> anyhow::Result<u8> {
     // Like `packer build`: the template is validated first; nothing runs
     // when it has errors.
     let res = validate_full(&args.path, &opts);
-    // GitHub Actions hook (action branch): mask sensitive values, then
-    // annotate; the text below is for the terminal.
+    // Sensitive values are masked in every output, logs and diagnostics
+    // included, from here on.
+    let secret_store = crate::logging::secrets();
+    let secrets = res
+        .loaded
+        .as_ref()
+        .map(|l| sensitive_values(&l.template, &l.sensitive_locals))
+        .unwrap_or_default();
+    for s in &secrets {
+        secret_store.add(s.clone());
+    }
+    // GitHub Actions mode: ::add-mask:: the sensitive values, then annotate;
+    // otherwise the diagnostics go to the terminal.
     if !crate::render::actions::report_validation(&args.path, &res) && !res.diags.is_empty() {
-        eprint!("{}", render_text(&res.diags.0, &res.sources));
+        eprint!(
+            "{}",
+            secret_store.mask(&render_text(&res.diags.0, &res.sources))
+        );
     }
     let loaded = match res.loaded {
         Some(l) if !res.diags.has_errors() => l,
         _ => return Ok(1),
     };
     let template = loaded.template;
-    let mut secrets: Vec<String> = template
-        .variables
-        .iter()
-        .filter(|v| v.sensitive)
-        .filter_map(|v| v.value.to_display_string())
-        .collect();
-    secrets.extend(
-        loaded
-            .sensitive_locals
-            .iter()
-            .filter_map(|name| template.locals.get(name))
-            .filter_map(|v| v.to_display_string()),
-    );
     let cwd = std::env::current_dir().context("reading the working directory")?;
     let jobs = jobs(&template, &opts.only, &opts.except, &cwd)?;
     crate::render::actions::prepare(&jobs, &cwd); // GitHub Actions hook (action branch)
@@ -88,23 +109,122 @@ pub fn run(args: BuildArgs) -> anyhow::Result<u8> {
         eprintln!("Error: no build matches -only/-except; nothing to do.");
         return Ok(1);
     }
+    let tty = std::io::stdin().is_terminal();
+    let cancel = CancelToken::new();
+    let mut notes = Vec::new();
+    if args.debug {
+        notes.push("Debug mode enabled. Builds will not be parallelized.".to_string());
+        if !tty {
+            notes.push(
+                "-debug: stdin is not a terminal; builds will not pause between steps.".into(),
+            );
+        }
+    }
+    let mut on_error = args.on_error;
+    if on_error == OnErrorArg::Ask && !tty {
+        notes.push(
+            "-on-error=ask needs a terminal on stdin; failed builds will be cleaned up (-on-error=cleanup)."
+                .into(),
+        );
+        on_error = OnErrorArg::Cleanup;
+    }
+    let prompter: Option<Arc<dyn Prompter>> = (tty && (args.debug || on_error == OnErrorArg::Ask))
+        .then(|| Arc::new(TtyPrompter::new(cancel.clone())) as Arc<dyn Prompter>);
+    let output = if args.machine_readable {
+        Output::Machine
+    } else {
+        Output::Text {
+            color: args
+                .color
+                .unwrap_or_else(|| std::io::stdout().is_terminal()),
+            timestamps: args.timestamp_ui,
+        }
+    };
     run_jobs(
         jobs,
         RunOptions {
-            parallel_builds: args.parallel_builds,
-            on_error: match args.on_error {
+            parallel_builds: if args.debug { 1 } else { args.parallel_builds },
+            on_error: match on_error {
                 OnErrorArg::Cleanup => OnError::Cleanup,
                 OnErrorArg::Abort => OnError::Abort,
+                OnErrorArg::Ask => OnError::Ask,
+                OnErrorArg::RunCleanupProvisioner => OnError::RunCleanupProvisioner,
             },
             fail_fast: args.fail_fast,
             secrets,
+            secret_store,
             cwd,
-            cancel: CancelToken::new(),
+            cancel,
+            force: args.force,
+            debug: args.debug,
+            prompter,
         },
-        args.color
-            .unwrap_or_else(|| std::io::stdout().is_terminal()),
-        args.timestamp_ui,
+        output,
+        notes,
     )
+}
+
+/// The values of sensitive variables and locals.
+fn sensitive_values(t: &Template, sensitive_locals: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = t
+        .variables
+        .iter()
+        .filter(|v| v.sensitive)
+        .filter_map(|v| v.value.to_display_string())
+        .collect();
+    out.extend(
+        sensitive_locals
+            .iter()
+            .filter_map(|name| t.locals.get(name))
+            .filter_map(|v| v.to_display_string()),
+    );
+    out
+}
+
+/// Which of Packer's outputs to print.
+#[derive(Debug, Clone, Copy)]
+enum Output {
+    Text { color: bool, timestamps: bool },
+    Machine,
+}
+
+/// Questions on the terminal (`-on-error=ask`, `-debug`): one at a time
+/// across parallel builds; Ctrl-C while waiting gives up.
+#[derive(Debug)]
+struct TtyPrompter {
+    lock: tokio::sync::Mutex<()>,
+    cancel: CancelToken,
+}
+
+impl TtyPrompter {
+    fn new(cancel: CancelToken) -> Self {
+        TtyPrompter {
+            lock: tokio::sync::Mutex::new(()),
+            cancel,
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Prompter for TtyPrompter {
+    async fn ask(&self, ui: &Ui, question: &str) -> Option<String> {
+        let _one_at_a_time = self.lock.lock().await;
+        if self.cancel.is_cancelled() {
+            return None;
+        }
+        ui.say(question);
+        let read = tokio::task::spawn_blocking(|| {
+            let mut line = String::new();
+            match std::io::stdin().read_line(&mut line) {
+                Ok(0) | Err(_) => None,
+                Ok(_) => Some(line.trim_end_matches(['\n', '\r']).to_string()),
+            }
+        });
+        tokio::select! {
+            r = read => r.ok().flatten(),
+            _ = self.cancel.cancelled() => None,
+        }
+    }
 }
 
 /// The planned builds as runner jobs; legacy JSON configs are rendered
@@ -119,14 +239,15 @@ fn jobs(
     let json_ctx = (t.format == TemplateFormat::Json).then(|| build_context(t, cwd));
     let mut jobs = Vec::new();
     for p in planned {
-        let (Some(build), Some(src)) = (
-            t.builds.get(p.build_index),
-            t.builds
-                .get(p.build_index)
-                .and_then(|b| b.sources.get(p.source_index)),
-        ) else {
+        let Some(src) = t
+            .builds
+            .get(p.build_index)
+            .and_then(|b| b.sources.get(p.source_index))
+        else {
             continue;
         };
+        // The provisioners and post-processors evaluated for this source.
+        let parts = components(t, &p);
         let btype = src.builder.type_name.clone();
         let render = |c: &kiln_engine::template::model::Component| -> anyhow::Result<_> {
             match &json_ctx {
@@ -136,31 +257,34 @@ fn jobs(
             }
         };
         let mut provisioners = Vec::new();
-        for i in &p.provisioners {
-            if let Some(def) = build.provisioners.get(*i) {
-                let mut def = def.clone();
-                def.component = render(&def.component)?;
-                provisioners.push(def);
-            }
+        for mut def in parts.provisioners {
+            def.component = render(&def.component)?;
+            provisioners.push(def);
         }
         let mut post_processors = Vec::new();
-        for (ci, idxs) in &p.post_processors {
-            let mut chain = Vec::new();
-            for i in idxs {
-                if let Some(def) = build.post_processors.get(*ci).and_then(|c| c.get(*i)) {
-                    let mut def = def.clone();
-                    def.component = render(&def.component)?;
-                    chain.push(def);
-                }
+        for chain in parts.post_processors {
+            let mut rendered = Vec::new();
+            for mut def in chain {
+                def.component = render(&def.component)?;
+                rendered.push(def);
             }
-            post_processors.push(chain);
+            post_processors.push(rendered);
         }
+        let error_cleanup_provisioner = match parts.error_cleanup_provisioner {
+            Some(mut def) => {
+                def.component = render(&def.component)?;
+                Some(def)
+            }
+            None => None,
+        };
         jobs.push(BuildJob {
             name: p.name.clone(),
             source_name: src.build_name.clone(),
             builder: render(&src.builder)?,
             provisioners,
             post_processors,
+            error_cleanup_provisioner,
+            reevaluate: parts.reevaluate,
         });
     }
     Ok(jobs)
@@ -169,27 +293,42 @@ fn jobs(
 fn run_jobs(
     jobs: Vec<BuildJob>,
     opts: RunOptions,
-    color: bool,
-    timestamps: bool,
+    output: Output,
+    notes: Vec<String>,
 ) -> anyhow::Result<u8> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(async move {
+    let secrets = opts.secret_store.clone();
+    let result = rt.block_on(async move {
         let cancel = opts.cancel.clone();
         let interrupted = CancelToken::new();
         {
             let (cancel, interrupted) = (cancel.clone(), interrupted.clone());
             tokio::spawn(async move {
-                wait_for_signal().await;
+                let signal = wait_for_signal().await;
+                tracing::info!(signal, "interrupted: cancelling builds");
                 interrupted.cancel();
                 cancel.cancel();
             });
         }
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<BuildEvent>();
+        let mut r = match (output, crate::actions::mode()) {
+            (Output::Machine, _) => {
+                Renderer::Machine(MachineRenderer::new(std::io::stdout(), secrets.clone()))
+            }
+            (Output::Text { timestamps, .. }, Some(gh)) => {
+                Renderer::Actions(ActionsRenderer::new(gh, timestamps))
+            }
+            (Output::Text { color, timestamps }, None) => Renderer::Text(
+                TextRenderer::new(std::io::stdout(), color, timestamps)
+                    .with_secrets(secrets.clone()),
+            ),
+        };
+        for n in &notes {
+            r.say(n);
+        }
         let renderer = tokio::spawn(async move {
-            // GitHub Actions hook (action branch): Packer's text or Actions mode.
-            let mut r = crate::render::actions::Renderer::new(color, timestamps);
             while let Some(e) = rx.recv().await {
                 r.event(&e);
             }
@@ -202,11 +341,15 @@ fn run_jobs(
         r.summary(&outcomes, start.elapsed(), was_interrupted);
         let failed = was_interrupted || outcomes.iter().any(|o| o.result.is_err());
         Ok(u8::from(failed))
-    })
+    });
+    // A question left unanswered (Ctrl-C at a prompt) holds a blocking
+    // read on stdin; do not wait for it.
+    rt.shutdown_background();
+    result
 }
 
-/// Resolves on SIGINT or SIGTERM.
-async fn wait_for_signal() {
+/// Resolves on SIGINT or SIGTERM, naming the signal.
+async fn wait_for_signal() -> &'static str {
     use tokio::signal::unix::{signal, SignalKind};
     match (
         signal(SignalKind::interrupt()),
@@ -214,14 +357,14 @@ async fn wait_for_signal() {
     ) {
         (Ok(mut int), Ok(mut term)) => {
             tokio::select! {
-                _ = int.recv() => {}
-                _ = term.recv() => {}
+                _ = int.recv() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
             }
         }
         _ => {
             // Without signal handlers the default action (terminate) applies;
             // never resolve so builds are not cancelled spuriously.
-            std::future::pending::<()>().await
+            std::future::pending::<&'static str>().await
         }
     }
 }

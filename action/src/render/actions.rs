@@ -57,42 +57,19 @@ pub fn prepare(jobs: &[BuildJob], cwd: &std::path::Path) {
     }
 }
 
-/// The build renderer `kiln build` uses: Packer's text, or Actions mode.
-pub enum Renderer {
-    Text(TextRenderer<std::io::Stdout>),
-    Actions(ActionsRenderer),
-}
-
-impl Renderer {
-    pub fn new(color: bool, timestamps: bool) -> Self {
-        match crate::actions::mode() {
-            Some(gh) => Renderer::Actions(ActionsRenderer::new(gh, timestamps)),
-            None => Renderer::Text(TextRenderer::new(std::io::stdout(), color, timestamps)),
-        }
-    }
-
-    pub fn event(&mut self, e: &BuildEvent) {
-        match self {
-            Renderer::Text(r) => r.event(e),
-            Renderer::Actions(r) => r.event(e),
-        }
-    }
-
-    pub fn summary(&mut self, outcomes: &[BuildOutcome], wall: Duration, interrupted: bool) {
-        match self {
-            Renderer::Text(r) => r.summary(outcomes, wall, interrupted),
-            Renderer::Actions(r) => r.summary(outcomes, wall, interrupted),
-        }
-    }
-}
-
+/// The build an event belongs to. Post-processors speak as
+/// `BUILD (TYPE)` (Packer's label); their lines go in the build's group.
 fn build_of(e: &BuildEvent) -> &str {
-    match e {
+    let label = match e {
         BuildEvent::Started { build }
         | BuildEvent::Say { build, .. }
         | BuildEvent::Message { build, .. }
         | BuildEvent::Error { build, .. }
         | BuildEvent::Finished { build, .. } => build,
+    };
+    match label.split_once(" (") {
+        Some((build, rest)) if rest.ends_with(')') => build,
+        _ => label,
     }
 }
 
@@ -217,6 +194,11 @@ impl ActionsRenderer {
                 return;
             }
         }
+    }
+
+    /// A line of the run itself (not of a build), outside any group.
+    pub fn say(&mut self, message: &str) {
+        self.print(&[Out::Text(message.to_string())]);
     }
 
     pub fn summary(&mut self, outcomes: &[BuildOutcome], wall: Duration, interrupted: bool) {

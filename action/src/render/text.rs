@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 
-use kiln_engine::run::{human_duration, BuildEvent, BuildOutcome};
+use kiln_engine::run::{human_duration, BuildEvent, BuildOutcome, Secrets};
 
 /// Packer's build colors, assigned in order.
 const COLORS: [&str; 5] = ["32", "36", "35", "33", "34"];
@@ -18,6 +18,8 @@ pub struct TextRenderer<W: Write> {
     color: bool,
     timestamps: bool,
     build_colors: HashMap<String, &'static str>,
+    /// Masks what the engine did not (the summary's errors and artifacts).
+    secrets: Secrets,
 }
 
 impl<W: Write> TextRenderer<W> {
@@ -27,7 +29,14 @@ impl<W: Write> TextRenderer<W> {
             color,
             timestamps,
             build_colors: HashMap::new(),
+            secrets: Secrets::default(),
         }
+    }
+
+    /// Mask the run's secrets in every line.
+    pub fn with_secrets(mut self, secrets: Secrets) -> Self {
+        self.secrets = secrets;
+        self
     }
 
     fn paint(&self, code: &str, bold: bool, s: &str) -> String {
@@ -44,23 +53,34 @@ impl<W: Write> TextRenderer<W> {
         } else {
             String::new()
         };
+        let s = self.secrets.mask(s);
         // A closed stdout (e.g. `| head`) must not abort the builds.
         let _ = writeln!(self.out, "{prefix}{s}");
     }
 
     fn color_of(&mut self, build: &str) -> &'static str {
+        // A post-processor's output (`NAME (TYPE)`) keeps its build's color.
+        let build = build.split(" (").next().unwrap_or(build);
         let next = COLORS[self.build_colors.len() % COLORS.len()];
         self.build_colors.entry(build.to_string()).or_insert(next)
+    }
+
+    /// A line of the run itself (not of a build), e.g. "Debug mode enabled".
+    pub fn say(&mut self, message: &str) {
+        self.line(message);
     }
 
     /// Render one event.
     pub fn event(&mut self, e: &BuildEvent) {
         match e {
             BuildEvent::Started { build } => {
+                // Like Packer, the color legend only shows with colors on.
                 let c = self.color_of(build);
-                let s = self.paint(c, true, &format!("{build}: output will be in this color."));
-                self.line(&s);
-                self.line("");
+                if self.color {
+                    let s = self.paint(c, true, &format!("{build}: output will be in this color."));
+                    self.line(&s);
+                    self.line("");
+                }
             }
             BuildEvent::Say { build, message } => {
                 let c = self.color_of(build);
@@ -205,7 +225,7 @@ mod tests {
         let s = String::from_utf8(buf).unwrap();
         assert_eq!(
             s,
-            "file.a: output will be in this color.\n\n==> file.a: Creating file\n    file.a: hi\n    file.a: there\nBuild 'file.a' finished after 2 seconds.\n"
+            "==> file.a: Creating file\n    file.a: hi\n    file.a: there\nBuild 'file.a' finished after 2 seconds.\n"
         );
     }
 

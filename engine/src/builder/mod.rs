@@ -33,6 +33,9 @@ pub struct BuildContext<'a> {
     pub cleanup: &'a mut CleanupStack,
     pub hook: &'a dyn ProvisionHook,
     pub cwd: &'a Path,
+    /// `-force`: replace what a previous build left (Packer's
+    /// `PackerForce`); what that means is up to the builder.
+    pub force: bool,
 }
 
 /// A builder creates a machine, lets the provisioners run on it and turns

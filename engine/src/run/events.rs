@@ -62,6 +62,21 @@ impl Ui {
         &self.build
     }
 
+    /// The same stream under another label, e.g. `file.a (manifest)` for
+    /// a post-processor's output, as Packer shows it.
+    pub fn labelled(&self, label: impl Into<String>) -> Ui {
+        Ui {
+            build: label.into(),
+            secrets: self.secrets.clone(),
+            tx: self.tx.clone(),
+        }
+    }
+
+    /// The run's secret store.
+    pub fn secrets(&self) -> &Secrets {
+        &self.secrets
+    }
+
     /// Replace every secret value in `s` with `<sensitive>`.
     pub fn mask(&self, s: &str) -> String {
         self.secrets.mask(s)
@@ -132,10 +147,78 @@ impl Secrets {
     }
 }
 
-/// Mask secret values (longest first, so a secret containing another is
-/// masked whole). Empty secrets are ignored.
+/// The forms a secret takes once quoted or escaped by the tools that
+/// print it: JSON strings (`\"`, `\\`, `\n`, `\u0026`, `\/`…), shell single
+/// quotes (`'"'"'` and `'\''`), URL encoding (`%2F`, `+` for spaces) and
+/// base64 (standard, with and without padding, when the secret is
+/// encoded on its own). Each is masked like the secret itself.
+pub fn secret_forms(secret: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let mut forms = vec![secret.to_string()];
+    let mut push = |f: String| {
+        if !f.is_empty() && !forms.contains(&f) {
+            forms.push(f);
+        }
+    };
+    let json = |s: &str| -> String {
+        serde_json::to_string(s)
+            .map(|j| j[1..j.len() - 1].to_string())
+            .unwrap_or_default()
+    };
+    // Go's encoding/json also escapes <, > and & (HTML-safe).
+    let go_json = |s: &str| -> String {
+        json(s)
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026")
+    };
+    // Once and twice escaped (a JSON document inside a JSON string or a
+    // debug log line).
+    // Some encoders (and kiln's `jsonencode`) also escape `/`.
+    let slash = |s: String| s.replace('/', "\\/");
+    for once in [
+        json(secret),
+        go_json(secret),
+        slash(json(secret)),
+        slash(go_json(secret)),
+    ] {
+        push(json(&once));
+        push(once);
+    }
+    if secret.contains('\'') {
+        push(secret.replace('\'', "'\"'\"'"));
+        push(secret.replace('\'', "'\\''"));
+    }
+    let url = |space_plus: bool| -> String {
+        let mut out = String::new();
+        for b in secret.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                    out.push(b as char)
+                }
+                b' ' if space_plus => out.push('+'),
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+        out
+    };
+    push(url(false));
+    push(url(true));
+    let b64 = base64::engine::general_purpose::STANDARD.encode(secret.as_bytes());
+    push(b64.trim_end_matches('=').to_string());
+    push(b64);
+    forms
+}
+
+/// Mask secret values and their quoted/escaped forms (longest first, so
+/// a secret containing another is masked whole). Empty secrets are
+/// ignored.
 pub fn mask(s: &str, secrets: &[String]) -> String {
-    let mut sorted: Vec<&String> = secrets.iter().filter(|s| !s.is_empty()).collect();
+    let mut sorted: Vec<String> = secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .flat_map(|s| secret_forms(s))
+        .collect();
     sorted.sort_by_key(|s| std::cmp::Reverse(s.len()));
     let mut out = s.to_string();
     for secret in sorted {
@@ -158,6 +241,28 @@ mod tests {
             "x <sensitive> y <sensitive>"
         );
         assert_eq!(mask("nothing here", &secrets), "nothing here");
+    }
+
+    #[test]
+    fn quoted_and_escaped_forms_are_masked() {
+        let secret = "p@ss \"w'o\\rd\n&x".to_string();
+        let secrets = vec![secret.clone()];
+        let json = serde_json::to_string(&serde_json::json!({ "k": secret })).unwrap();
+        assert!(!json.contains(&secret));
+        assert_eq!(mask(&json, &secrets), "{\"k\":\"<sensitive>\"}");
+        let shell = format!("echo '{}'", secret.replace('\'', "'\"'\"'"));
+        assert_eq!(mask(&shell, &secrets), "echo '<sensitive>'");
+        let shell2 = format!("echo '{}'", secret.replace('\'', "'\\''"));
+        assert_eq!(mask(&shell2, &secrets), "echo '<sensitive>'");
+        let url = "https://h/?pw=p%40ss%20%22w%27o%5Crd%0A%26x&u=1";
+        assert_eq!(mask(url, &secrets), "https://h/?pw=<sensitive>&u=1");
+        let form = "pw=p%40ss+%22w%27o%5Crd%0A%26x";
+        assert_eq!(mask(form, &secrets), "pw=<sensitive>");
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(secret.as_bytes());
+        assert_eq!(mask(&format!("Basic {b64}"), &secrets), "Basic <sensitive>");
+        let go_json = "{\"k\":\"p@ss \\\"w'o\\\\rd\\n\\u0026x\"}";
+        assert_eq!(mask(go_json, &secrets), "{\"k\":\"<sensitive>\"}");
     }
 
     #[test]

@@ -6,27 +6,35 @@ mod cancel;
 mod cleanup;
 pub mod duration;
 mod events;
+pub mod generated;
+mod hook;
 pub(crate) mod local_shell;
+pub mod prompt;
 mod settings;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_trait::async_trait;
 use tokio::sync::mpsc::UnboundedSender;
+use tracing::Instrument as _;
 
 pub use cancel::CancelToken;
 pub use cleanup::CleanupStack;
 pub use events::{mask, ArtifactSummary, BuildEvent, Secrets, Ui};
+pub use prompt::Prompter;
 pub use settings::Settings;
 
 use crate::artifact::Artifact;
-use crate::builder::{self, BuildContext, ProvisionHook};
-use crate::communicator::{Communicator, GeneratedData};
+use crate::builder::{self, BuildContext};
+use crate::communicator::GeneratedData;
 use crate::postprocessor;
-use crate::provisioner::{self, ProvisionContext, Provisioner};
-use crate::template::model::{Component, PostProcessorDef, ProvisionerDef};
+use crate::provisioner;
+use crate::template::model::{
+    Component, PostProcessorDef, ProvisionerDef, Reevaluate, Reevaluators,
+};
+use hook::{run_provisioner, step_name, Hook, HookState, StepEnv};
+use prompt::{ask_on_error, AskAnswer};
 
 /// Why a build failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -53,6 +61,11 @@ pub enum OnError {
     Cleanup,
     /// Leave everything in place and list it.
     Abort,
+    /// Ask on the terminal: clean up, abort or retry the failed step.
+    Ask,
+    /// Run the error-cleanup provisioner, then leave everything else in
+    /// place.
+    RunCleanupProvisioner,
 }
 
 /// One build to run: a source of a build block with its provisioners and
@@ -67,6 +80,12 @@ pub struct BuildJob {
     pub builder: Component,
     pub provisioners: Vec<ProvisionerDef>,
     pub post_processors: Vec<Vec<PostProcessorDef>>,
+    /// Runs when the build fails after provisioning started (not with
+    /// `-on-error=abort`).
+    pub error_cleanup_provisioner: Option<ProvisionerDef>,
+    /// HCL2: how to evaluate each component again with the builder's
+    /// values (shaped like the lists above; empty means placeholders only).
+    pub reevaluate: Reevaluators,
 }
 
 /// Settings of a whole run.
@@ -79,8 +98,18 @@ pub struct RunOptions {
     pub fail_fast: bool,
     /// Values never to print (sensitive variables).
     pub secrets: Vec<String>,
+    /// The run's secret store (shared with the log writer, so generated
+    /// secrets are masked in logs too); `secrets` are added to it.
+    pub secret_store: Secrets,
     pub cwd: PathBuf,
     pub cancel: CancelToken,
+    /// `-force`: builders may replace what a previous build left.
+    pub force: bool,
+    /// `-debug`: pause after each step (when a prompter is set).
+    pub debug: bool,
+    /// Asks the user (`-on-error=ask`, `-debug`); `None` without a
+    /// terminal.
+    pub prompter: Option<Arc<dyn Prompter>>,
 }
 
 /// The result of one build.
@@ -104,7 +133,10 @@ pub async fn run_builds(
         opts.parallel_builds
     };
     let semaphore = Arc::new(tokio::sync::Semaphore::new(limit));
-    let secrets = Secrets::new(opts.secrets.clone());
+    let secrets = opts.secret_store.clone();
+    for s in &opts.secrets {
+        secrets.add(s.clone());
+    }
     let run_uuid = new_run_uuid();
     let mut handles = Vec::new();
     for job in jobs {
@@ -112,16 +144,21 @@ pub async fn run_builds(
         let ui = Ui::new(job.name.clone(), secrets.clone(), events.clone());
         let opts = opts.clone();
         let run_uuid = run_uuid.clone();
+        let span = tracing::info_span!("build", name = %job.name);
         handles.push((
             job.name.clone(),
-            tokio::spawn(async move {
-                let _permit = semaphore.acquire_owned().await;
-                let outcome = run_one(&job, &opts, &ui, &run_uuid).await;
-                if outcome.result.is_err() && opts.fail_fast {
-                    opts.cancel.cancel();
+            tokio::spawn(
+                async move {
+                    let _permit = semaphore.acquire_owned().await;
+                    let outcome = run_one(&job, &opts, &ui, &run_uuid).await;
+                    if outcome.result.is_err() && opts.fail_fast {
+                        tracing::info!("fail-fast: cancelling the other builds");
+                        opts.cancel.cancel();
+                    }
+                    outcome
                 }
-                outcome
-            }),
+                .instrument(span),
+            ),
         ));
     }
     let mut outcomes = Vec::new();
@@ -137,6 +174,7 @@ pub async fn run_builds(
 
 async fn run_one(job: &BuildJob, opts: &RunOptions, ui: &Ui, run_uuid: &str) -> BuildOutcome {
     let start = Instant::now();
+    tracing::info!(builder = %job.builder.type_name, "build started");
     ui.emit(BuildEvent::Started {
         build: job.name.clone(),
     });
@@ -146,6 +184,10 @@ async fn run_one(job: &BuildJob, opts: &RunOptions, ui: &Ui, run_uuid: &str) -> 
         build_and_post_process(job, opts, ui, run_uuid).await
     };
     let duration = start.elapsed();
+    match &result {
+        Ok(a) => tracing::info!(?duration, artifacts = a.len(), "build finished"),
+        Err(e) => tracing::info!(?duration, error = %ui.mask(&e.to_string()), "build errored"),
+    }
     ui.emit(BuildEvent::Finished {
         build: job.name.clone(),
         duration,
@@ -170,72 +212,6 @@ async fn run_one(job: &BuildJob, opts: &RunOptions, ui: &Ui, run_uuid: &str) -> 
     }
 }
 
-struct Hook<'a> {
-    provisioners: Vec<(&'a ProvisionerDef, Box<dyn Provisioner>)>,
-    ctx: ProvisionContext<'a>,
-}
-
-#[async_trait]
-impl ProvisionHook for Hook<'_> {
-    async fn provision(
-        &self,
-        communicator: Option<Arc<dyn Communicator>>,
-        mut generated: GeneratedData,
-    ) -> Result<(), BuildError> {
-        generated
-            .entry("PackerRunUUID".to_string())
-            .or_insert_with(|| self.ctx.run_uuid.to_string());
-        let ctx = ProvisionContext {
-            communicator,
-            generated,
-            ..self.ctx.clone()
-        };
-        for (def, p) in &self.provisioners {
-            if let Some(pause) = &def.pause_before {
-                let d = duration::parse_duration(pause).map_err(BuildError::Config)?;
-                ctx.ui.say(format!(
-                    "Pausing {} before the next provisioner...",
-                    human_duration(d)
-                ));
-                tokio::select! {
-                    _ = tokio::time::sleep(d) => {}
-                    _ = ctx.cancel.cancelled() => return Err(BuildError::Cancelled),
-                }
-            }
-            let timeout = match &def.timeout {
-                Some(t) => Some(duration::parse_duration(t).map_err(BuildError::Config)?),
-                None => None,
-            };
-            let mut attempt = 0;
-            loop {
-                let run = p.provision(&ctx);
-                let r = match timeout {
-                    Some(t) => tokio::time::timeout(t, run).await.unwrap_or_else(|_| {
-                        Err(BuildError::Step(format!(
-                            "Provisioner {} timed out after {}",
-                            def.component.type_name,
-                            human_duration(t)
-                        )))
-                    }),
-                    None => run.await,
-                };
-                match r {
-                    Err(e) if attempt < def.max_retries && e != BuildError::Cancelled => {
-                        attempt += 1;
-                        ctx.ui.error(format!("{e}"));
-                        ctx.ui.say(format!(
-                            "Provisioner failed, retrying ({attempt}/{})...",
-                            def.max_retries
-                        ));
-                    }
-                    other => break other?,
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 async fn build_and_post_process(
     job: &BuildJob,
     opts: &RunOptions,
@@ -243,35 +219,60 @@ async fn build_and_post_process(
     run_uuid: &str,
 ) -> Result<Vec<Arc<dyn Artifact>>, BuildError> {
     let builder = builder::create(&job.builder)?;
-    let mut provisioners = Vec::new();
-    for def in &job.provisioners {
-        provisioners.push((def, provisioner::create(&def.component)?));
-    }
-    let mut chains = Vec::new();
-    for chain in &job.post_processors {
-        let mut built = Vec::new();
-        for def in chain {
-            built.push((def, postprocessor::create(&def.component)?));
-        }
-        if !built.is_empty() {
-            chains.push(built);
-        }
-    }
-    let pctx = || ProvisionContext {
+    let env = StepEnv {
         ui,
         cancel: &opts.cancel,
         cwd: &opts.cwd,
         build_name: &job.source_name,
         builder_type: &job.builder.type_name,
         run_uuid,
-        communicator: None,
-        generated: GeneratedData::new(),
+        on_error: opts.on_error,
+        debug: opts.debug,
+        prompter: opts.prompter.as_deref(),
     };
+    // Prepare every component before the build starts, as Packer does:
+    // configuration errors and unknown `build.*` variables fail early.
+    // Components reading `build.*` are created again once the builder's
+    // values are known.
+    // Components evaluated again at run time (HCL2) are checked then.
+    let unknown = GeneratedData::new();
+    let re = &job.reevaluate;
+    let provisioner_defs = job
+        .provisioners
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !matches!(re.provisioners.get(*i), Some(Some(_))))
+        .map(|(_, d)| d)
+        .chain(
+            job.error_cleanup_provisioner
+                .iter()
+                .filter(|_| re.error_cleanup_provisioner.is_none()),
+        );
+    for def in provisioner_defs {
+        let c = env.substituted(&def.component, &unknown)?;
+        if c == def.component {
+            provisioner::create(&c)?;
+        }
+    }
+    for (ci, chain) in job.post_processors.iter().enumerate() {
+        for (i, def) in chain.iter().enumerate() {
+            if pp_reevaluator(re, ci, i).is_some() {
+                continue;
+            }
+            let c = env.substituted(&def.component, &unknown)?;
+            if c == def.component {
+                postprocessor::create(&c)?;
+            }
+        }
+    }
     let hook = Hook {
-        provisioners,
-        ctx: pctx(),
+        provisioners: &job.provisioners,
+        reevaluate: &job.reevaluate.provisioners,
+        env: env.clone(),
+        state: Default::default(),
     };
     let mut cleanup = CleanupStack::new();
+    tracing::info!(builder = %job.builder.type_name, "running builder");
     let built = {
         let mut ctx = BuildContext {
             ui,
@@ -279,41 +280,99 @@ async fn build_and_post_process(
             cleanup: &mut cleanup,
             hook: &hook,
             cwd: &opts.cwd,
+            force: opts.force,
         };
         tokio::select! {
             r = builder.run(&mut ctx) => r,
             _ = opts.cancel.cancelled() => Err(BuildError::Cancelled),
         }
     };
-    if built.is_err() && opts.on_error == OnError::Abort {
+    let state = hook.take_state();
+    let on_error = match &built {
+        Ok(_) => OnError::Cleanup,
+        Err(e) => {
+            tracing::info!(error = %ui.mask(&e.to_string()), "build failed");
+            decide_on_error(&env, &state, e, &job.builder).await
+        }
+    };
+    if let Err(e) = &built {
+        // Packer runs the error-cleanup provisioner while unwinding the
+        // provisioning step: only when provisioning started, not when the
+        // user aborts, not on cancellation.
+        if state.generated.is_some() && on_error != OnError::Abort && *e != BuildError::Cancelled {
+            ui.say("Provisioning step had errors: Running the cleanup provisioner, if present...");
+            if let Some(def) = &job.error_cleanup_provisioner {
+                let ctx = env.provision_ctx(
+                    state.communicator.clone(),
+                    state.generated.clone().unwrap_or_default(),
+                );
+                tracing::info!(provisioner = %def.component.type_name, "running error-cleanup-provisioner");
+                let re = job.reevaluate.error_cleanup_provisioner.as_ref();
+                if let Err(err) = run_provisioner(def, re, &ctx).await {
+                    ui.error(format!("Error cleanup provisioner failed: {err}"));
+                }
+            }
+        }
+    }
+    drop(state);
+    if matches!(on_error, OnError::Abort | OnError::RunCleanupProvisioner) {
+        let flag = if on_error == OnError::Abort {
+            "abort"
+        } else {
+            "run-cleanup-provisioner"
+        };
         for left in cleanup.pending() {
-            ui.error(format!("Left in place (-on-error=abort): {left}"));
+            tracing::info!(resource = %left, "left in place");
+            ui.error(format!("Left in place (-on-error={flag}): {left}"));
         }
     } else {
+        if !cleanup.is_empty() {
+            env.pause("before cleanup of", &step_name(&job.builder))
+                .await;
+        }
         for (what, r) in cleanup.unwind().await {
+            tracing::debug!(what = %ui.mask(&what), ok = r.is_ok(), "cleanup");
             if let Err(e) = r {
                 ui.error(format!("Cleanup failed: {what}: {e}"));
             }
         }
     }
     let artifact: Arc<dyn Artifact> = Arc::from(built?);
-    if chains.is_empty() {
+    if job.post_processors.iter().all(|c| c.is_empty()) {
         return Ok(vec![artifact]);
     }
-    let ctx = pctx();
+    let generated = env.complete(hook.take_state().generated.unwrap_or_default());
+    let generated = match generated.len() {
+        0 => GeneratedData::new(),
+        _ => generated,
+    };
     let mut results: Vec<Arc<dyn Artifact>> = Vec::new();
     let mut keep_builder_artifact = false;
-    for chain in chains {
+    for (ci, chain) in job.post_processors.iter().enumerate() {
+        if chain.is_empty() {
+            continue;
+        }
         let mut current = artifact.clone();
-        for (i, (def, pp)) in chain.iter().enumerate() {
+        for (i, def) in chain.iter().enumerate() {
             if opts.cancel.is_cancelled() {
                 return Err(BuildError::Cancelled);
             }
+            let c = env.prepared(&def.component, pp_reevaluator(re, ci, i), &generated)?;
+            let pp = postprocessor::create(&c)?;
             ui.say(format!(
-                "Running post-processor: {}",
-                def.component.type_name
+                "Running post-processor: {} (type {})",
+                c.name.as_deref().unwrap_or_default(),
+                c.type_name
             ));
+            tracing::info!(post_processor = %c.type_name, "running post-processor");
+            let pp_ui = ui.labelled(format!("{} ({})", ui.build_name(), c.type_name));
+            let ctx = StepEnv {
+                ui: &pp_ui,
+                ..env.clone()
+            }
+            .provision_ctx(None, generated.clone());
             let out = pp.post_process(&ctx, current.clone()).await?;
+            env.pause("after run of", &step_name(&c)).await;
             let keep = def.keep_input_artifact.unwrap_or(out.keep_input);
             if i == 0 && keep {
                 keep_builder_artifact = true;
@@ -330,6 +389,44 @@ async fn build_and_post_process(
         results.insert(0, artifact);
     }
     Ok(results)
+}
+
+fn pp_reevaluator(r: &Reevaluators, chain: usize, i: usize) -> Option<&Reevaluate> {
+    r.post_processors.get(chain)?.get(i)?.as_ref()
+}
+
+/// What to do with a failed build: `-on-error`, or the user's answer with
+/// `-on-error=ask` (given for a failed provisioner, or asked now).
+async fn decide_on_error(
+    env: &StepEnv<'_>,
+    state: &HookState,
+    err: &BuildError,
+    builder: &Component,
+) -> OnError {
+    if *err == BuildError::Cancelled {
+        return match env.on_error {
+            OnError::Abort => OnError::Abort,
+            _ => OnError::Cleanup,
+        };
+    }
+    match (env.on_error, state.decision, env.prompter) {
+        (OnError::Ask, Some(AskAnswer::Abort), _) => OnError::Abort,
+        (OnError::Ask, Some(_), _) => OnError::Cleanup,
+        (OnError::Ask, None, Some(p)) => {
+            env.ui.error(err.to_string());
+            loop {
+                match ask_on_error(p, env.ui, &step_name(builder)).await {
+                    AskAnswer::Abort => return OnError::Abort,
+                    AskAnswer::Cleanup => return OnError::Cleanup,
+                    AskAnswer::Retry => env
+                        .ui
+                        .say("This step cannot be retried: only a failed provisioner can."),
+                }
+            }
+        }
+        (OnError::Ask, None, None) => OnError::Cleanup,
+        (other, _, _) => other,
+    }
 }
 
 /// Write a file atomically: a temporary in the same directory, fsync,

@@ -69,6 +69,8 @@ fn file_job(name: &str, target: &str, provs: Vec<ProvisionerDef>) -> BuildJob {
             except: vec![],
             keep_input_artifact: None,
         }]],
+        error_cleanup_provisioner: None,
+        reevaluate: Default::default(),
     }
 }
 
@@ -260,4 +262,59 @@ async fn atomic_write_keeps_permissions() {
         std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
         0o640
     );
+}
+
+#[tokio::test]
+async fn build_placeholders_take_the_generated_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let echo = format!(
+        "echo 'uuid={} host={}'",
+        generated::placeholder("PackerRunUUID"),
+        generated::placeholder("Host")
+    );
+    let (outcomes, events) = run(
+        vec![file_job("a", "a.txt", vec![shell(&[&echo])])],
+        opts(dir.path()),
+    )
+    .await;
+    assert!(outcomes[0].result.is_ok(), "{outcomes:?}");
+    let manifest: postprocessor::ManifestFile =
+        serde_json::from_slice(&std::fs::read(dir.path().join("packer-manifest.json")).unwrap())
+            .unwrap();
+    let want = format!("uuid={} host=<unknown>", manifest.last_run_uuid);
+    assert!(
+        events.contains(&BuildEvent::Message {
+            build: "file.a".into(),
+            message: want.clone()
+        }),
+        "{want} not in {events:?}"
+    );
+}
+
+#[tokio::test]
+async fn error_cleanup_provisioner_follows_on_error() {
+    for (mode, runs, temp_left) in [
+        (OnError::Cleanup, true, false),
+        (OnError::RunCleanupProvisioner, true, true),
+        (OnError::Abort, false, true),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut job = file_job("a", "a.txt", vec![shell(&["exit 5"])]);
+        job.error_cleanup_provisioner = Some(shell(&["touch cleaned"]));
+        let (outcomes, _) = run(
+            vec![job],
+            RunOptions {
+                on_error: mode,
+                ..opts(dir.path())
+            },
+        )
+        .await;
+        assert!(outcomes[0].result.is_err(), "{mode:?}");
+        assert_eq!(dir.path().join("cleaned").exists(), runs, "{mode:?}");
+        assert_eq!(
+            dir.path().join(".a.txt.kiln-tmp").exists(),
+            temp_left,
+            "{mode:?}"
+        );
+    }
 }

@@ -177,6 +177,59 @@ pub struct Build {
     pub error_cleanup_provisioner: Option<ProvisionerDef>,
     pub hcp_packer_registry: Option<ConfigBody>,
     pub range: Option<Range>,
+    /// The provisioners and post-processors evaluated once per source
+    /// (`source.name`, `source.type` and `build.*` placeholders known),
+    /// index-aligned with `sources`. Empty for legacy JSON templates, whose
+    /// components are rendered per build by the runner's caller.
+    pub per_source: Vec<SourceComponents>,
+}
+
+/// A build's provisioners and post-processors as evaluated for one of its
+/// sources.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SourceComponents {
+    pub provisioners: Vec<ProvisionerDef>,
+    pub post_processors: Vec<Vec<PostProcessorDef>>,
+    pub error_cleanup_provisioner: Option<ProvisionerDef>,
+    /// How to evaluate each component again once the builder's values are
+    /// known (same shape as the lists above; `None` where not possible).
+    pub reevaluate: Reevaluators,
+}
+
+/// The function behind [`Reevaluate`]: generated values → configuration.
+pub type ReevaluateFn =
+    dyn Fn(&BTreeMap<String, String>) -> Result<ConfigBody, String> + Send + Sync;
+
+/// Evaluates a component's configuration again with the builder's
+/// generated values as `build.*`, as Packer prepares HCL2 provisioners and
+/// post-processors again when the build runs (so `upper(build.ID)` works).
+#[derive(Clone)]
+pub struct Reevaluate(pub std::sync::Arc<ReevaluateFn>);
+
+impl Reevaluate {
+    pub fn call(&self, generated: &BTreeMap<String, String>) -> Result<ConfigBody, String> {
+        (self.0)(generated)
+    }
+}
+
+impl std::fmt::Debug for Reevaluate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reevaluate(..)")
+    }
+}
+
+impl PartialEq for Reevaluate {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+/// Re-evaluators of a build's components, shaped like its lists.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reevaluators {
+    pub provisioners: Vec<Option<Reevaluate>>,
+    pub post_processors: Vec<Vec<Option<Reevaluate>>>,
+    pub error_cleanup_provisioner: Option<Reevaluate>,
 }
 
 /// A required plugin entry of `packer { required_plugins {} }`.

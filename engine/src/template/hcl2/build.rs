@@ -13,7 +13,9 @@ use super::ctx::{list_literal_spans, EvalCtx};
 use super::meta::{decode_pp, decode_provisioner};
 use super::sources::{merge_config, unknown_source, SourceMap};
 use crate::diag::{Diagnostic, Diagnostics, SourceFile};
-use crate::template::model::{Build, BuildSource, Component};
+use crate::template::model::{
+    Build, BuildSource, Component, ConfigBody, Reevaluate, Reevaluators, SourceComponents,
+};
 use crate::template::Value;
 
 /// Decodes one build block.
@@ -25,6 +27,12 @@ pub struct BuildDecoder<'a, 'b> {
     pub ctx: &'a EvalCtx,
     pub sources: &'a mut SourceMap<'b>,
     pub diags: &'a mut Diagnostics,
+    /// Decoding the provisioners and post-processors again for one source
+    /// (`ctx` has `source` and `build` set): other blocks are skipped.
+    pub per_source: bool,
+    /// In the per-source pass: how to evaluate each component again with
+    /// the builder's values, pushed in step with the build's lists.
+    pub reeval: Option<&'a mut Reevaluators>,
 }
 
 impl BuildDecoder<'_, '_> {
@@ -100,18 +108,89 @@ impl BuildDecoder<'_, '_> {
                 Structure::Block(b) => self.block(b, &mut build),
             }
         }
+        self.decode_per_source(block, &mut build);
         build
+    }
+
+    /// Evaluate the provisioners and post-processors once per source of
+    /// the build, with `source.type`/`source.name` of that source and
+    /// `build.*` as placeholders the runner fills in (Packer evaluates
+    /// them per source too). Diagnostics already reported by the shared
+    /// pass are not repeated.
+    fn decode_per_source(&mut self, block: &Block, build: &mut Build) {
+        let mut per_source = Vec::with_capacity(build.sources.len());
+        for src in &build.sources {
+            let mut ctx = self.ctx.with_source(Some((
+                src.builder.type_name.as_str(),
+                src.build_name.as_str(),
+            )));
+            ctx.scope.set(
+                "build",
+                crate::run::generated::placeholder_object(&src.builder.type_name),
+            );
+            let mut diags = Diagnostics::new();
+            let mut out = Build::default();
+            let mut reevaluate = Reevaluators::default();
+            {
+                let mut d = BuildDecoder {
+                    file: self.file,
+                    fallback: self.fallback.clone(),
+                    ctx: &ctx,
+                    sources: self.sources,
+                    diags: &mut diags,
+                    per_source: true,
+                    reeval: Some(&mut reevaluate),
+                };
+                for s in block.body.iter() {
+                    if let Structure::Block(b) = s {
+                        d.block(b, &mut out);
+                    }
+                }
+            }
+            for d in diags.0 {
+                if !self.diags.0.contains(&d) {
+                    self.diags.push(d);
+                }
+            }
+            per_source.push(SourceComponents {
+                provisioners: out.provisioners,
+                post_processors: out.post_processors,
+                error_cleanup_provisioner: out.error_cleanup_provisioner,
+                reevaluate,
+            });
+        }
+        build.per_source = per_source;
     }
 
     pub fn block(&mut self, b: &Block, build: &mut Build) {
         let kind = b.ident.as_str();
-        let pctx = self.ctx.with_source(None);
+        let pctx = if self.per_source {
+            self.ctx.clone()
+        } else {
+            self.ctx.with_source(None)
+        };
+        if self.per_source
+            && !matches!(
+                kind,
+                "dynamic"
+                    | "provisioner"
+                    | "error-cleanup-provisioner"
+                    | "post-processor"
+                    | "post-processors"
+            )
+        {
+            return;
+        }
         match kind {
             "dynamic" => self.dynamic(b, build),
             "source" => self.source_block(b, build),
             "provisioner" => {
                 if let Some(p) = decode_provisioner(b, kind, self.file, &pctx, self.diags) {
                     build.provisioners.push(p);
+                    if let Some(r) = self.reeval.as_deref_mut() {
+                        r.provisioners
+                            .push(Some(reevaluator(b, kind, self.file, &pctx)));
+                    }
                 }
             }
             "error-cleanup-provisioner" => {
@@ -125,19 +204,33 @@ impl BuildDecoder<'_, '_> {
                 }
                 build.error_cleanup_provisioner =
                     decode_provisioner(b, kind, self.file, &pctx, self.diags);
+                if let Some(r) = self.reeval.as_deref_mut() {
+                    r.error_cleanup_provisioner = Some(reevaluator(b, kind, self.file, &pctx));
+                }
             }
             "post-processor" => {
                 if let Some(p) = decode_pp(b, self.file, &pctx, self.diags) {
                     build.post_processors.push(vec![p]);
+                    if let Some(r) = self.reeval.as_deref_mut() {
+                        r.post_processors
+                            .push(vec![Some(reevaluator(b, kind, self.file, &pctx))]);
+                    }
                 }
             }
             "post-processors" => {
                 let mut chain = Vec::new();
+                let mut chain_reeval = Vec::new();
                 for s in b.body.iter() {
                     match s {
                         Structure::Block(pb) if pb.ident.as_str() == "post-processor" => {
                             if let Some(p) = decode_pp(pb, self.file, &pctx, self.diags) {
                                 chain.push(p);
+                                chain_reeval.push(Some(reevaluator(
+                                    pb,
+                                    "post-processor",
+                                    self.file,
+                                    &pctx,
+                                )));
                             }
                         }
                         Structure::Block(pb) => self.err(
@@ -160,6 +253,9 @@ impl BuildDecoder<'_, '_> {
                 }
                 if !chain.is_empty() {
                     build.post_processors.push(chain);
+                    if let Some(r) = self.reeval.as_deref_mut() {
+                        r.post_processors.push(chain_reeval);
+                    }
                 }
             }
             "hcp_packer_registry" => {
@@ -187,13 +283,25 @@ impl BuildDecoder<'_, '_> {
 
     /// `dynamic "source" {}`, `dynamic "provisioner" {}`, … inside a build.
     fn dynamic(&mut self, b: &Block, build: &mut Build) {
+        // Outside the per-source pass `source.*` is not known yet: a
+        // `for_each` reading it expands per source only.
+        let unknown_source;
+        let ctx = if !self.per_source && self.ctx.scope.get("source").is_none() {
+            unknown_source = self.ctx.with_source(None);
+            &unknown_source
+        } else {
+            self.ctx
+        };
         let spec = BodyEval {
             file: self.file,
             context: "build",
             diags: self.diags,
         }
-        .dynamic_spec(b, self.ctx);
+        .dynamic_spec(b, ctx);
         let Some(spec) = spec else { return };
+        if self.per_source && spec.kind == "source" {
+            return;
+        }
         let Ok(ident) = Ident::try_new(spec.kind.as_str()) else {
             self.err(
                 "Unsupported block type",
@@ -218,6 +326,8 @@ impl BuildDecoder<'_, '_> {
                 ctx: &inner,
                 sources: self.sources,
                 diags: self.diags,
+                per_source: self.per_source,
+                reeval: self.reeval.as_deref_mut(),
             }
             .block(&generated, build);
         }
@@ -332,4 +442,41 @@ impl BuildDecoder<'_, '_> {
             range,
         });
     }
+}
+
+/// Evaluate a provisioner / post-processor block again with the builder's
+/// generated values as `build.*` (Packer prepares HCL2 components again
+/// when the build runs).
+fn reevaluator(b: &Block, kind: &str, file: &SourceFile, ctx: &EvalCtx) -> Reevaluate {
+    let builder_type = match ctx.scope.get("source") {
+        Some(Value::Map(m)) => m
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string(),
+        _ => String::new(),
+    };
+    let (b, kind, file, ctx) = (b.clone(), kind.to_string(), file.clone(), ctx.clone());
+    Reevaluate(std::sync::Arc::new(move |generated| {
+        let mut ctx = ctx.clone();
+        ctx.scope.set(
+            "build",
+            crate::run::generated::value_object(&builder_type, generated),
+        );
+        let mut diags = Diagnostics::new();
+        let config: Option<ConfigBody> = if kind == "post-processor" {
+            decode_pp(&b, &file, &ctx, &mut diags).map(|d| d.component.config)
+        } else {
+            decode_provisioner(&b, &kind, &file, &ctx, &mut diags).map(|d| d.component.config)
+        };
+        if let Some(d) = diags.0.iter().find(|d| d.is_error()) {
+            let at = d
+                .range
+                .as_ref()
+                .map(|r| format!("{}:{}: ", r.filename, r.start.line))
+                .unwrap_or_default();
+            return Err(format!("{at}{}: {}", d.summary, d.detail));
+        }
+        config.ok_or_else(|| format!("{kind} block could not be evaluated"))
+    }))
 }

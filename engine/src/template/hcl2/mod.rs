@@ -193,6 +193,8 @@ fn decode(
             ctx: &ctx,
             sources: &mut source_map,
             diags,
+            per_source: false,
+            reeval: None,
         }
         .decode(block);
         template.builds.push(build);

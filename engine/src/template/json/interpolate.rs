@@ -43,6 +43,11 @@ pub struct InterpContext {
     pub build_type: Option<String>,
     /// `{{ .Field }}` and `{{ build `Field` }}` values at build time.
     pub fields: BTreeMap<String, String>,
+    /// Keep `{{ build `X` }}`, `{{ .Field }}` and `{{ . }}` as written
+    /// (rendering a component before its build runs: the runner fills
+    /// `build` from the builder's generated data, the component its own
+    /// fields such as `.Vars`).
+    pub defer_build_data: bool,
 }
 
 /// Why a template string could not be rendered.
@@ -104,7 +109,9 @@ pub fn interpolate(s: &str, ctx: &InterpContext) -> Result<String, InterpError> 
         match node {
             Node::Text(t) => out.push_str(t),
             Node::Action(a) => {
-                if ctx.defer_build && needs_build(&a.pipe) {
+                if (ctx.defer_build && needs_build(&a.pipe))
+                    || (ctx.defer_build_data && needs_build_data(&a.pipe))
+                {
                     out.push_str(&s[a.span.clone()]);
                     continue;
                 }
@@ -153,6 +160,17 @@ fn needs_build(p: &Pipeline) -> bool {
         Operand::Ident(f) if matches!(f.as_str(), "build_name" | "build_type" | "build") => {
             found = true
         }
+        _ => {}
+    });
+    found
+}
+
+/// Actions reading the builder's generated data or a component's fields.
+fn needs_build_data(p: &Pipeline) -> bool {
+    let mut found = false;
+    p.walk(&mut |op| match op {
+        Operand::Field(_) | Operand::Dot => found = true,
+        Operand::Ident(f) if f == "build" => found = true,
         _ => {}
     });
     found

@@ -9,8 +9,9 @@ use super::clean::CleanFuncs;
 use super::interpolate::{interpolate, InterpContext, InterpError};
 
 /// Render `c`'s configuration for the build `build_name` of builder type
-/// `build_type`. `{{ .Field }}` references a builder fills in later stay
-/// as written.
+/// `build_type`. `{{ build `X` }}` and `{{ .Field }}` stay as written: the
+/// runner fills in `build` from the builder's generated data, components
+/// their own fields.
 pub fn render_component(
     c: &Component,
     base: &InterpContext,
@@ -19,6 +20,7 @@ pub fn render_component(
 ) -> Result<Component, InterpError> {
     let mut ctx = base.clone();
     ctx.defer_build = false;
+    ctx.defer_build_data = true;
     ctx.build_name = Some(build_name.to_string());
     ctx.build_type = Some(build_type.to_string());
     ctx.clean_funcs = CleanFuncs::for_builder(build_type);
