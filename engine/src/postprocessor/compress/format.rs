@@ -1,0 +1,131 @@
+//! Which archive and compression the `compress` post-processor uses,
+//! detected from the output name's last two extensions like Packer
+//! (`.tar.gz`, `.zip`, `.gz`, `.lz4`…; anything else is a gzipped tar
+//! with the name left as it is). kiln adds zstd (`.zst`, `.tar.zst`).
+
+/// Put the files in an archive first?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Archive {
+    /// Compress the single input file as it is.
+    None,
+    Tar,
+    Zip,
+}
+
+/// The compression stream around the archive (or the single file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Algorithm {
+    None,
+    Gzip,
+    Zstd,
+    Lz4,
+}
+
+impl Algorithm {
+    /// The name Packer prints ("Tarring X with pgzip").
+    pub fn packer_name(self) -> &'static str {
+        match self {
+            Algorithm::None => "no compression",
+            Algorithm::Gzip => "pgzip",
+            Algorithm::Zstd => "zstd",
+            Algorithm::Lz4 => "lz4",
+        }
+    }
+}
+
+/// The formats kiln writes, for error messages.
+pub const SUPPORTED: &str =
+    ".tar.gz (or .tgz, or any other name), .tar, .zip, .gz, .tar.zst, .zst, .tar.lz4, .lz4";
+
+/// Detect from `output` (with `format`, when set, appended as an
+/// extension, as Packer does). `Err` names a format Packer has and kiln
+/// does not.
+pub fn detect(output: &str, format: Option<&str>) -> Result<(Archive, Algorithm), String> {
+    let name = match format {
+        Some(f) if !f.is_empty() => format!("{output}.{f}"),
+        _ => output.to_string(),
+    };
+    let exts = extensions(&name);
+    let default = (Archive::Tar, Algorithm::Gzip);
+    let Some(last) = exts.last() else {
+        return Ok(default);
+    };
+    let next_to_last = if exts.len() > 1 {
+        exts[exts.len() - 2].as_str()
+    } else {
+        ""
+    };
+    let archive = if next_to_last == "tar" {
+        Archive::Tar
+    } else {
+        Archive::None
+    };
+    match last.as_str() {
+        "tar" => Ok((Archive::Tar, Algorithm::None)),
+        "zip" => Ok((Archive::Zip, Algorithm::None)),
+        "gz" => Ok((archive, Algorithm::Gzip)),
+        "zst" | "zstd" => Ok((archive, Algorithm::Zstd)),
+        "lz4" => Ok((archive, Algorithm::Lz4)),
+        "bgzf" | "xz" => Err(format!(
+            "the {last} format is not supported by kiln; supported formats: {SUPPORTED}"
+        )),
+        _ => Ok(default),
+    }
+}
+
+/// Every `.ext` group of lowercase letters and digits, in order (Packer's
+/// `(?:\.([a-z0-9]+))` over the whole name).
+fn extensions(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let bytes = name.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'.' {
+            let start = i + 1;
+            let mut j = start;
+            while j < bytes.len() && (bytes[j].is_ascii_lowercase() || bytes[j].is_ascii_digit()) {
+                j += 1;
+            }
+            if j > start {
+                out.push(name[start..j].to_string());
+                i = j;
+                continue;
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_like_packer() {
+        use Algorithm as A;
+        use Archive as R;
+        let cases = [
+            ("packer_hello_file", (R::Tar, A::Gzip)),
+            ("out.tar.gz", (R::Tar, A::Gzip)),
+            ("out.tgz", (R::Tar, A::Gzip)),
+            ("out.tar", (R::Tar, A::None)),
+            ("out.zip", (R::Zip, A::None)),
+            ("out.gz", (R::None, A::Gzip)),
+            ("out.img.gz", (R::None, A::Gzip)),
+            ("out.tar.zst", (R::Tar, A::Zstd)),
+            ("out.zst", (R::None, A::Zstd)),
+            ("out.tar.lz4", (R::Tar, A::Lz4)),
+            ("dir.v2/out", (R::Tar, A::Gzip)),
+            ("out.IMG", (R::Tar, A::Gzip)),
+        ];
+        for (name, want) in cases {
+            assert_eq!(detect(name, None), Ok(want), "{name}");
+        }
+        assert_eq!(detect("out", Some("zip")), Ok((R::Zip, A::None)));
+        assert_eq!(detect("out", Some("tar.zst")), Ok((R::Tar, A::Zstd)));
+        let err = detect("out.xz", None).unwrap_err();
+        assert!(err.contains("xz format is not supported"), "{err}");
+        assert!(err.contains(".tar.gz"), "{err}");
+    }
+}
