@@ -29,12 +29,9 @@ impl Artifact for FileArtifact {
     fn builder_id(&self) -> &str {
         &self.builder_id
     }
+    /// Packer's file builder says "File" (the manifest's `artifact_id`).
     fn id(&self) -> String {
-        self.files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(",")
+        "File".to_string()
     }
     fn files(&self) -> Vec<PathBuf> {
         self.files.clone()
