@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v packer >/dev/null 2>&1 || need_apt+=(packer)
 [ -x /usr/bin/time ] || need_apt+=(time)
+# Archive readers for the compress post-processor's round-trip tests.
+for tool in unzip zstd lz4; do command -v $tool >/dev/null 2>&1 || need_apt+=($tool); done
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -20,4 +22,5 @@ command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
 
 # Differential tests must not silently skip in CI.
 export KILN_REQUIRE_PACKER=1 KILN_REQUIRE_SHARED=1
+export KILN_REQUIRE_PEERS=1
 exec cargo nextest run --workspace --locked --no-fail-fast "$@"
