@@ -41,14 +41,15 @@ fn expand(cwd: &Path, pattern: &str) -> Result<Vec<PathBuf>, BuildError> {
         ))
     };
     let absolute = Path::new(pattern).is_absolute();
+    // The build directory is a literal prefix, not part of the pattern.
     let full = if absolute {
-        PathBuf::from(pattern)
+        pattern.to_string()
     } else {
-        cwd.join(pattern)
+        let base = cwd.to_str().ok_or_else(|| bad(&"not valid UTF-8"))?;
+        format!("{}/{pattern}", glob::Pattern::escape(base))
     };
-    let full = full.to_str().ok_or_else(|| bad(&"not valid UTF-8"))?;
     let mut out = Vec::new();
-    for entry in glob::glob(full).map_err(|e| bad(&e))? {
+    for entry in glob::glob(&full).map_err(|e| bad(&e))? {
         let p = entry.map_err(|e| bad(&e))?;
         let p = if absolute {
             p
