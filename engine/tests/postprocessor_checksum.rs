@@ -67,10 +67,8 @@ async fn default_is_md5_and_files_append_across_runs() {
     // Packer appends, and lists only checksum files it created.
     assert_eq!(r.unwrap().artifact.files(), vec![PathBuf::from("b.txt")]);
     let text = std::fs::read_to_string(dir.path().join("packer_hello_file_md5.checksum")).unwrap();
-    let line = format!(
-        "{}\tb.txt\n",
-        String::from_utf8(sh(dir.path(), "md5sum b.txt")).unwrap()[..32].to_string()
-    );
+    let md5 = String::from_utf8(sh(dir.path(), "md5sum b.txt")).unwrap();
+    let line = format!("{}\tb.txt\n", &md5[..32]);
     assert_eq!(text, line.repeat(2));
     assert_eq!(
         listing(dir.path()),
