@@ -91,6 +91,7 @@ impl PostProcessor for Artifice {
                 files,
             }),
             keep_input: true,
+            force_keep: false,
         })
     }
 }

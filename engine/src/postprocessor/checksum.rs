@@ -160,6 +160,7 @@ impl PostProcessor for Checksum {
                 files: all,
             }),
             keep_input: true,
+            force_keep: true,
         })
     }
 }

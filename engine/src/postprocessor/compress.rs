@@ -135,6 +135,7 @@ impl PostProcessor for Compress {
         Ok(Processed {
             artifact: Arc::new(CompressArtifact { path: target }),
             keep_input: false,
+            force_keep: false,
         })
     }
 }

@@ -182,6 +182,7 @@ impl PostProcessor for Manifest {
         Ok(Processed {
             artifact: input,
             keep_input: true,
+            force_keep: true,
         })
     }
 }

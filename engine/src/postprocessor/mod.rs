@@ -30,6 +30,10 @@ pub struct Processed {
     /// Whether the input artifact is kept by default (Packer lets the
     /// template override this with `keep_input_artifact`).
     pub keep_input: bool,
+    /// Keep the input even when the template says
+    /// `keep_input_artifact = false` (Packer's `forceOverride`: checksum,
+    /// manifest and shell-local would be useless without their input).
+    pub force_keep: bool,
 }
 
 /// A post-processor turns an artifact into another (or records it).
