@@ -565,3 +565,82 @@ build {{
         "no half-written archive or manifest"
     );
 }
+
+const STREAMS_TEMPLATE: &str = r#"
+source "file" "data" {
+  content = "stream me\n"
+  target  = "data.txt"
+}
+
+build {
+  sources = ["source.file.data"]
+
+  post-processor "compress" {
+    output              = "data.txt.gz"
+    keep_input_artifact = true
+  }
+  post-processor "compress" {
+    output              = "data.txt.lz4"
+    keep_input_artifact = true
+  }
+  post-processor "compress" {
+    output              = "data.tar.bgzf"
+    keep_input_artifact = true
+  }
+}
+"#;
+
+#[test]
+fn gzip_lz4_and_bgzf_decode_like_packers() {
+    if !packer_available() {
+        return;
+    }
+    let ours = tempfile::tempdir().unwrap();
+    let theirs = tempfile::tempdir().unwrap();
+    for d in [ours.path(), theirs.path()] {
+        std::fs::create_dir(d.join("tpl")).unwrap();
+        std::fs::write(d.join("tpl/s.pkr.hcl"), STREAMS_TEMPLATE).unwrap();
+    }
+    let k = kiln(ours.path(), &["build", "-color=false", "tpl"]);
+    assert_eq!(k.status.code(), Some(0), "{}", text(&k));
+    let p = packer(theirs.path(), &theirs.path().join("tpl"));
+    assert_eq!(p.status.code(), Some(0), "{}", text(&p));
+    assert_eq!(files(ours.path()), files(theirs.path()));
+    let decode = |d: &Path, cmd: &str| {
+        let o = Command::new("sh")
+            .args(["-c", cmd])
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o.stdout
+    };
+    let have_lz4 = Command::new("sh")
+        .args(["-c", "command -v lz4"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(
+        have_lz4 || std::env::var_os("KILN_REQUIRE_PEERS").is_none(),
+        "KILN_REQUIRE_PEERS is set but `lz4` is not on PATH"
+    );
+    let mut cmds = vec![
+        "gzip -dc data.txt.gz",
+        "gzip -dc data.tar.bgzf | tar -xOf - data.txt",
+    ];
+    if have_lz4 {
+        cmds.push("lz4 -dc data.txt.lz4");
+    }
+    for cmd in cmds {
+        assert_eq!(decode(ours.path(), cmd), b"stream me\n", "{cmd}");
+        assert_eq!(
+            decode(ours.path(), cmd),
+            decode(theirs.path(), cmd),
+            "{cmd}"
+        );
+    }
+}

@@ -95,6 +95,11 @@ async fn tar_lz4_round_trips() {
 }
 
 #[tokio::test]
+async fn tar_bgzf_round_trips() {
+    round_trip_archive("out.tar.bgzf", "gzip", "gzip -dc OUT | tar -xf -", true).await;
+}
+
+#[tokio::test]
 async fn format_overrides_the_name() {
     if !have("unzip") {
         return;
@@ -153,6 +158,11 @@ async fn lz4_single_file_round_trips() {
 }
 
 #[tokio::test]
+async fn bgzf_single_file_round_trips() {
+    round_trip_single("a.bin.bgzf", "gzip", "gzip -dc").await;
+}
+
+#[tokio::test]
 async fn templates_in_the_output_name() {
     let (dir, _, _) = scratch();
     let (r, _) = Run::new(dir.path())
@@ -195,7 +205,7 @@ async fn several_files_into_a_single_file_stream_is_an_error() {
 #[tokio::test]
 async fn unsupported_formats_list_the_supported_ones() {
     let (dir, _, _) = scratch();
-    for name in ["x.tar.xz", "x.bgzf"] {
+    for name in ["x.tar.xz", "x.xz"] {
         let (r, _) = Run::new(dir.path())
             .process("compress", &[("output", s(name))], &["b.txt"])
             .await;

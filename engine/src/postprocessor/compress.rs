@@ -1,9 +1,10 @@
 //! The `compress` post-processor: puts the artifact's files in one
-//! archive (tar, zip) and/or compression stream (gzip, zstd, lz4), chosen
+//! archive (tar, zip) and/or compression stream (gzip, zstd, lz4, bgzf), chosen
 //! from the output name like Packer. The archive is streamed (bounded
 //! memory) into a temporary beside the output and renamed into place when
 //! complete; on failure or cancellation nothing is left behind.
 
+mod bgzf;
 mod format;
 mod stream;
 

@@ -1,7 +1,8 @@
 //! Which archive and compression the `compress` post-processor uses,
 //! detected from the output name's last two extensions like Packer
 //! (`.tar.gz`, `.zip`, `.gz`, `.lz4`…; anything else is a gzipped tar
-//! with the name left as it is). kiln adds zstd (`.zst`, `.tar.zst`).
+//! with the name left as it is). kiln adds zstd (`.zst`, `.tar.zst`) and
+//! does not write xz.
 
 /// Put the files in an archive first?
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +20,7 @@ pub enum Algorithm {
     Gzip,
     Zstd,
     Lz4,
+    Bgzf,
 }
 
 impl Algorithm {
@@ -29,13 +31,13 @@ impl Algorithm {
             Algorithm::Gzip => "pgzip",
             Algorithm::Zstd => "zstd",
             Algorithm::Lz4 => "lz4",
+            Algorithm::Bgzf => "bgzf",
         }
     }
 }
 
 /// The formats kiln writes, for error messages.
-pub const SUPPORTED: &str =
-    ".tar.gz (or .tgz, or any other name), .tar, .zip, .gz, .tar.zst, .zst, .tar.lz4, .lz4";
+pub const SUPPORTED: &str = ".tar.gz (or .tgz, or any other name), .tar, .zip, .gz, .tar.zst, .zst, .tar.lz4, .lz4, .tar.bgzf, .bgzf";
 
 /// Detect from `output` (with `format`, when set, appended as an
 /// extension, as Packer does). `Err` names a format Packer has and kiln
@@ -66,7 +68,8 @@ pub fn detect(output: &str, format: Option<&str>) -> Result<(Archive, Algorithm)
         "gz" => Ok((archive, Algorithm::Gzip)),
         "zst" | "zstd" => Ok((archive, Algorithm::Zstd)),
         "lz4" => Ok((archive, Algorithm::Lz4)),
-        "bgzf" | "xz" => Err(format!(
+        "bgzf" => Ok((archive, Algorithm::Bgzf)),
+        "xz" => Err(format!(
             "the {last} format is not supported by kiln; supported formats: {SUPPORTED}"
         )),
         _ => Ok(default),
@@ -124,6 +127,7 @@ mod tests {
         }
         assert_eq!(detect("out", Some("zip")), Ok((R::Zip, A::None)));
         assert_eq!(detect("out", Some("tar.zst")), Ok((R::Tar, A::Zstd)));
+        assert_eq!(detect("out.bgzf", None), Ok((R::None, A::Bgzf)));
         let err = detect("out.xz", None).unwrap_err();
         assert!(err.contains("xz format is not supported"), "{err}");
         assert!(err.contains(".tar.gz"), "{err}");

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use flate2::write::GzEncoder;
 
+use super::bgzf::BgzfWriter;
 use super::format::Algorithm;
 use crate::postprocessor::output::AtomicFile;
 use crate::run::CancelToken;
@@ -44,6 +45,7 @@ pub enum Compressor {
     Gzip(GzEncoder<Output>),
     Zstd(zstd::Encoder<'static, Output>),
     Lz4(lz4_flex::frame::FrameEncoder<Output>),
+    Bgzf(BgzfWriter<Output>),
 }
 
 impl Compressor {
@@ -55,6 +57,7 @@ impl Compressor {
             }
             Algorithm::Zstd => Compressor::Zstd(zstd::Encoder::new(out, level)?),
             Algorithm::Lz4 => Compressor::Lz4(lz4_flex::frame::FrameEncoder::new(out)),
+            Algorithm::Bgzf => Compressor::Bgzf(BgzfWriter::new(out, level as u32)),
         })
     }
 
@@ -65,6 +68,7 @@ impl Compressor {
             Compressor::Gzip(g) => g.finish(),
             Compressor::Zstd(z) => z.finish(),
             Compressor::Lz4(l) => l.finish().map_err(io::Error::other),
+            Compressor::Bgzf(b) => b.finish(),
         }
     }
 }
@@ -76,6 +80,7 @@ impl Write for Compressor {
             Compressor::Gzip(w) => w.write(buf),
             Compressor::Zstd(w) => w.write(buf),
             Compressor::Lz4(w) => w.write(buf),
+            Compressor::Bgzf(w) => w.write(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -84,6 +89,7 @@ impl Write for Compressor {
             Compressor::Gzip(w) => w.flush(),
             Compressor::Zstd(w) => w.flush(),
             Compressor::Lz4(w) => w.flush(),
+            Compressor::Bgzf(w) => w.flush(),
         }
     }
 }
