@@ -279,3 +279,36 @@ async fn cancel_removes_the_partial_archive() {
     assert_eq!(r.unwrap_err(), BuildError::Cancelled);
     assert_eq!(listing(dir.path()), ["b.txt", "big.bin", "sub"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_mid_stream_removes_the_partial_archive() {
+    let (dir, _, _) = scratch();
+    std::fs::write(dir.path().join("big.bin"), noise(48_000_000, 9)).unwrap();
+    let run = Run::new(dir.path());
+    let cancel = run.cancel.clone();
+    let path = dir.path().to_path_buf();
+    // Cancel as soon as the temporary archive exists and has data.
+    let watcher = tokio::spawn(async move {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let started = std::fs::read_dir(&path).unwrap().any(|e| {
+                let e = e.unwrap();
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with(".o.tar.gz.kiln-")
+                    && e.metadata().map(|m| m.len() > 0).unwrap_or(false)
+            });
+            if started || std::time::Instant::now() > deadline {
+                cancel.cancel();
+                return started;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    });
+    let (r, _) = run
+        .process("compress", &[("output", s("o.tar.gz"))], &["big.bin"])
+        .await;
+    assert!(watcher.await.unwrap(), "the archive was being written");
+    assert_eq!(r.unwrap_err(), BuildError::Cancelled);
+    assert_eq!(listing(dir.path()), ["b.txt", "big.bin", "sub"]);
+}
