@@ -11,6 +11,7 @@ command -v packer >/dev/null 2>&1 || need_apt+=(packer)
 [ -x /usr/bin/time ] || need_apt+=(time)
 # Archive readers for the compress post-processor's round-trip tests.
 for tool in unzip zstd lz4; do command -v $tool >/dev/null 2>&1 || need_apt+=($tool); done
+command -v xz >/dev/null 2>&1 || need_apt+=(xz-utils)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -587,11 +587,15 @@ build {
     output              = "data.tar.bgzf"
     keep_input_artifact = true
   }
+  post-processor "compress" {
+    output              = "data.txt.xz"
+    keep_input_artifact = true
+  }
 }
 "#;
 
 #[test]
-fn gzip_lz4_and_bgzf_decode_like_packers() {
+fn gzip_lz4_bgzf_and_xz_decode_like_packers() {
     if !packer_available() {
         return;
     }

@@ -1,5 +1,5 @@
 //! The `compress` post-processor: puts the artifact's files in one
-//! archive (tar, zip) and/or compression stream (gzip, zstd, lz4, bgzf), chosen
+//! archive (tar, zip) and/or compression stream (gzip, zstd, lz4, bgzf, xz), chosen
 //! from the output name like Packer. The archive is streamed (bounded
 //! memory) into a temporary beside the output and renamed into place when
 //! complete; on failure or cancellation nothing is left behind.
@@ -47,8 +47,7 @@ impl Compress {
             .filter(|o| !o.is_empty())
             .unwrap_or_else(|| DEFAULT_OUTPUT.to_string());
         let format = s.string("format")?;
-        let (archive, algorithm) = format::detect(&output, format.as_deref())
-            .map_err(|e| BuildError::Config(format!("{COMPONENT}: {e}")))?;
+        let (archive, algorithm) = format::detect(&output, format.as_deref());
         let level = match c.config.get("compression_level") {
             None | Some(Value::Null) => DEFAULT_LEVEL,
             Some(v) => match v.as_f64() {
@@ -95,12 +94,17 @@ impl PostProcessor for Compress {
             )));
         }
         let compression = self.algorithm.packer_name();
-        if self.algorithm != Algorithm::None {
-            ctx.ui.say(format!(
+        match self.algorithm {
+            Algorithm::None => {}
+            Algorithm::Xz => ctx.ui.say(format!(
+                "Using xz compression with 1 core for {} (library does not support MT)",
+                target.display()
+            )),
+            _ => ctx.ui.say(format!(
                 "Using {} compression with 1 cores for {}",
                 compression,
                 target.display()
-            ));
+            )),
         }
         match self.archive {
             Archive::Tar => ctx

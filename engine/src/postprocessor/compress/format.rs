@@ -1,8 +1,7 @@
 //! Which archive and compression the `compress` post-processor uses,
 //! detected from the output name's last two extensions like Packer
-//! (`.tar.gz`, `.zip`, `.gz`, `.lz4`…; anything else is a gzipped tar
-//! with the name left as it is). kiln adds zstd (`.zst`, `.tar.zst`) and
-//! does not write xz.
+//! (`.tar.gz`, `.zip`, `.gz`, `.lz4`, `.bgzf`, `.xz`…; anything else is a gzipped tar
+//! with the name left as it is). kiln adds zstd (`.zst`, `.tar.zst`).
 
 /// Put the files in an archive first?
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,6 +20,7 @@ pub enum Algorithm {
     Zstd,
     Lz4,
     Bgzf,
+    Xz,
 }
 
 impl Algorithm {
@@ -32,17 +32,14 @@ impl Algorithm {
             Algorithm::Zstd => "zstd",
             Algorithm::Lz4 => "lz4",
             Algorithm::Bgzf => "bgzf",
+            Algorithm::Xz => "xz",
         }
     }
 }
 
-/// The formats kiln writes, for error messages.
-pub const SUPPORTED: &str = ".tar.gz (or .tgz, or any other name), .tar, .zip, .gz, .tar.zst, .zst, .tar.lz4, .lz4, .tar.bgzf, .bgzf";
-
 /// Detect from `output` (with `format`, when set, appended as an
-/// extension, as Packer does). `Err` names a format Packer has and kiln
-/// does not.
-pub fn detect(output: &str, format: Option<&str>) -> Result<(Archive, Algorithm), String> {
+/// extension, as Packer does).
+pub fn detect(output: &str, format: Option<&str>) -> (Archive, Algorithm) {
     let name = match format {
         Some(f) if !f.is_empty() => format!("{output}.{f}"),
         _ => output.to_string(),
@@ -50,7 +47,7 @@ pub fn detect(output: &str, format: Option<&str>) -> Result<(Archive, Algorithm)
     let exts = extensions(&name);
     let default = (Archive::Tar, Algorithm::Gzip);
     let Some(last) = exts.last() else {
-        return Ok(default);
+        return default;
     };
     let next_to_last = if exts.len() > 1 {
         exts[exts.len() - 2].as_str()
@@ -63,16 +60,14 @@ pub fn detect(output: &str, format: Option<&str>) -> Result<(Archive, Algorithm)
         Archive::None
     };
     match last.as_str() {
-        "tar" => Ok((Archive::Tar, Algorithm::None)),
-        "zip" => Ok((Archive::Zip, Algorithm::None)),
-        "gz" => Ok((archive, Algorithm::Gzip)),
-        "zst" | "zstd" => Ok((archive, Algorithm::Zstd)),
-        "lz4" => Ok((archive, Algorithm::Lz4)),
-        "bgzf" => Ok((archive, Algorithm::Bgzf)),
-        "xz" => Err(format!(
-            "the {last} format is not supported by kiln; supported formats: {SUPPORTED}"
-        )),
-        _ => Ok(default),
+        "tar" => (Archive::Tar, Algorithm::None),
+        "zip" => (Archive::Zip, Algorithm::None),
+        "gz" => (archive, Algorithm::Gzip),
+        "zst" | "zstd" => (archive, Algorithm::Zstd),
+        "lz4" => (archive, Algorithm::Lz4),
+        "bgzf" => (archive, Algorithm::Bgzf),
+        "xz" => (archive, Algorithm::Xz),
+        _ => default,
     }
 }
 
@@ -123,13 +118,11 @@ mod tests {
             ("out.IMG", (R::Tar, A::Gzip)),
         ];
         for (name, want) in cases {
-            assert_eq!(detect(name, None), Ok(want), "{name}");
+            assert_eq!(detect(name, None), want, "{name}");
         }
-        assert_eq!(detect("out", Some("zip")), Ok((R::Zip, A::None)));
-        assert_eq!(detect("out", Some("tar.zst")), Ok((R::Tar, A::Zstd)));
-        assert_eq!(detect("out.bgzf", None), Ok((R::None, A::Bgzf)));
-        let err = detect("out.xz", None).unwrap_err();
-        assert!(err.contains("xz format is not supported"), "{err}");
-        assert!(err.contains(".tar.gz"), "{err}");
+        assert_eq!(detect("out", Some("zip")), (R::Zip, A::None));
+        assert_eq!(detect("out", Some("tar.zst")), (R::Tar, A::Zstd));
+        assert_eq!(detect("out.bgzf", None), (R::None, A::Bgzf));
+        assert_eq!(detect("out.tar.xz", None), (R::Tar, A::Xz));
     }
 }

@@ -46,6 +46,7 @@ pub enum Compressor {
     Zstd(zstd::Encoder<'static, Output>),
     Lz4(lz4_flex::frame::FrameEncoder<Output>),
     Bgzf(BgzfWriter<Output>),
+    Xz(Box<lzma_rust2::XzWriter<Output>>),
 }
 
 impl Compressor {
@@ -58,6 +59,10 @@ impl Compressor {
             Algorithm::Zstd => Compressor::Zstd(zstd::Encoder::new(out, level)?),
             Algorithm::Lz4 => Compressor::Lz4(lz4_flex::frame::FrameEncoder::new(out)),
             Algorithm::Bgzf => Compressor::Bgzf(BgzfWriter::new(out, level as u32)),
+            Algorithm::Xz => Compressor::Xz(Box::new(lzma_rust2::XzWriter::new(
+                out,
+                lzma_rust2::XzOptions::with_preset(level.clamp(0, 9) as u32),
+            )?)),
         })
     }
 
@@ -69,6 +74,7 @@ impl Compressor {
             Compressor::Zstd(z) => z.finish(),
             Compressor::Lz4(l) => l.finish().map_err(io::Error::other),
             Compressor::Bgzf(b) => b.finish(),
+            Compressor::Xz(x) => x.finish(),
         }
     }
 }
@@ -81,6 +87,7 @@ impl Write for Compressor {
             Compressor::Zstd(w) => w.write(buf),
             Compressor::Lz4(w) => w.write(buf),
             Compressor::Bgzf(w) => w.write(buf),
+            Compressor::Xz(w) => w.write(buf),
         }
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -90,6 +97,7 @@ impl Write for Compressor {
             Compressor::Zstd(w) => w.flush(),
             Compressor::Lz4(w) => w.flush(),
             Compressor::Bgzf(w) => w.flush(),
+            Compressor::Xz(w) => w.flush(),
         }
     }
 }
