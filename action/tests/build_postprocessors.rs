@@ -79,38 +79,36 @@ fn files(dir: &Path) -> Vec<String> {
     out
 }
 
-/// A manifest with the values that differ between runs replaced:
-/// build times, run uuids, and the sizes of compressed files.
+/// A manifest's bytes with the values that differ between runs replaced:
+/// build times, run uuids, and the sizes of compressed files. Key order,
+/// indentation and escapes stay as written.
 fn normalized_manifest(path: &Path, compressed: &[&str]) -> String {
-    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
-    v["last_run_uuid"] = "UUID".into();
-    for b in v["builds"].as_array_mut().unwrap() {
-        if b.get("build_time").is_some() {
-            b["build_time"] = 1.into();
-        }
-        b["packer_run_uuid"] = "UUID".into();
-        if let Some(fs) = b["files"].as_array_mut() {
-            for f in fs {
-                if compressed.iter().any(|c| f["name"] == *c) {
-                    f["size"] = 0.into();
-                }
-            }
-        }
-    }
-    // Re-encode the way both write (Go's indent): compares key order too.
     let raw = String::from_utf8(std::fs::read(path).unwrap()).unwrap();
-    let keys: Vec<&str> = raw
-        .lines()
-        .filter_map(|l| l.trim_start().strip_prefix('"'))
-        .filter_map(|l| l.split('"').next())
-        .collect();
-    format!(
-        "{}\nkeys: {keys:?}\nindent: {:?}",
-        serde_json::to_string_pretty(&v).unwrap(),
-        raw.lines()
-            .map(|l| l.len() - l.trim_start().len())
-            .collect::<Vec<_>>()
-    )
+    // Both must be valid JSON with the same values apart from those.
+    let _: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    let mut out = Vec::new();
+    let mut compressed_file = false;
+    for line in raw.split('\n') {
+        let indent = &line[..line.len() - line.trim_start().len()];
+        let t = line.trim_start();
+        let line = if t.starts_with("\"packer_run_uuid\": ") || t.starts_with("\"last_run_uuid\": ")
+        {
+            let key = t.split(':').next().unwrap();
+            let comma = if t.ends_with(',') { "," } else { "" };
+            format!("{indent}{key}: \"UUID\"{comma}")
+        } else if t.starts_with("\"build_time\": ") {
+            format!("{indent}\"build_time\": TIME,")
+        } else if t.starts_with("\"size\": ") && compressed_file {
+            format!("{indent}\"size\": SIZE")
+        } else {
+            line.to_string()
+        };
+        if t.starts_with("\"name\": ") {
+            compressed_file = compressed.iter().any(|c| t.contains(&format!("\"{c}\"")));
+        }
+        out.push(line);
+    }
+    out.join("\n")
 }
 
 fn extract_tar(archive: &Path) -> Vec<(String, Vec<u8>)> {
