@@ -11,6 +11,9 @@ command -v packer >/dev/null 2>&1 || need_apt+=(packer)
 [ -x /usr/bin/time ] || need_apt+=(time)
 python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)  # pty for -on-error=ask / -debug tests
+# Archive readers for the compress post-processor's round-trip tests.
+for tool in unzip zstd lz4; do command -v $tool >/dev/null 2>&1 || need_apt+=($tool); done
+command -v xz >/dev/null 2>&1 || need_apt+=(xz-utils)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -46,12 +46,47 @@ fn builds_the_readme_example() {
     );
     let text = std::fs::read_to_string(dir.path().join("hello.txt")).unwrap();
     assert!(text.starts_with("hello from kiln ("), "{text}");
+    for line in [
+        "==> file.hello: Running post-processor: compress",
+        "==> file.hello (compress): Tarring hello.tar.gz with pgzip",
+        "==> file.hello (compress): Archive hello.tar.gz completed",
+        "--> file.hello: compressed artifacts in: hello.tar.gz",
+        "--> file.hello: Created artifact from files: hello.tar.gz, hello_sha256.checksum",
+    ] {
+        assert!(stdout.contains(line), "{line}\n{stdout}");
+    }
+    // The archive holds the built file; the checksum file is its sha256.
+    let listing = Command::new("tar")
+        .args(["-xzOf", "hello.tar.gz", "hello.txt"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&listing.stdout), text);
+    let sum = Command::new("sha256sum")
+        .arg("hello.tar.gz")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let sum = String::from_utf8(sum.stdout).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("hello_sha256.checksum")).unwrap(),
+        format!("{}\thello.tar.gz\n", &sum[..64])
+    );
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("packer-manifest.json")).unwrap())
             .unwrap();
-    assert_eq!(manifest["builds"][0]["name"], "hello");
-    assert_eq!(manifest["builds"][0]["builder_type"], "file");
-    assert_eq!(manifest["builds"][0]["files"][0]["size"], text.len());
+    let build = &manifest["builds"][0];
+    assert_eq!(build["name"], "hello");
+    assert_eq!(build["builder_type"], "file");
+    assert_eq!(build["files"][0]["name"], "hello.tar.gz");
+    assert_eq!(
+        build["files"][0]["size"],
+        std::fs::metadata(dir.path().join("hello.tar.gz"))
+            .unwrap()
+            .len()
+    );
+    assert_eq!(build["files"][1]["name"], "hello_sha256.checksum");
+    assert_eq!(build["packer_run_uuid"], manifest["last_run_uuid"]);
 }
 
 const TWO_BUILDS: &str = r#"

@@ -113,9 +113,11 @@ fn build_variables_and_source_names_are_per_source() {
     }
     assert_eq!(read(dir.path(), "cond-one.txt").trim(), "first");
     assert_eq!(read(dir.path(), "cond-two.txt").trim(), "other");
-    // Packer's post-processor announcement and labelled output.
+    // Packer's post-processor announcement (current Packer's wording for
+    // an unnamed post-processor; 1.6.6 printed an empty name) and labelled
+    // output.
     assert!(
-        stdout.contains("==> file.one: Running post-processor:  (type shell-local)"),
+        stdout.contains("==> file.one: Running post-processor: shell-local\n"),
         "{stdout}"
     );
     assert!(

@@ -16,6 +16,24 @@ pub trait Artifact: Debug + Send + Sync {
     fn files(&self) -> Vec<PathBuf>;
     /// The human description shown after "Builds finished".
     fn description(&self) -> String;
+    /// Remove what the artifact is made of, when a post-processor chain no
+    /// longer needs it (Packer's `Destroy`). The default keeps everything:
+    /// only artifacts that own their files delete them.
+    fn destroy(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Remove files an artifact owns; a file already gone is not an error.
+pub fn remove_files(files: &[PathBuf]) -> Result<(), String> {
+    for f in files {
+        match std::fs::remove_file(f) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{}: {e}", f.display())),
+        }
+    }
+    Ok(())
 }
 
 /// An artifact made of local files (the `file` builder, `compress`…).
@@ -29,15 +47,15 @@ impl Artifact for FileArtifact {
     fn builder_id(&self) -> &str {
         &self.builder_id
     }
+    /// Packer's file builder says "File" (the manifest's `artifact_id`).
     fn id(&self) -> String {
-        self.files
-            .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(",")
+        "File".to_string()
     }
     fn files(&self) -> Vec<PathBuf> {
         self.files.clone()
+    }
+    fn destroy(&self) -> Result<(), String> {
+        remove_files(&self.files)
     }
     fn description(&self) -> String {
         match self.files.as_slice() {

@@ -1,6 +1,9 @@
-# The smallest real kiln build: a file builder, a local shell provisioner
-# and a manifest. `kiln build examples/hello` writes hello.txt and
-# packer-manifest.json into the current directory.
+# The README's main job, a real build with nothing but the toolchain: a
+# file builder, a local shell provisioner, and a post-processor chain that
+# archives the file, checksums the archive and records it all in a
+# manifest. `kiln build examples/hello` leaves hello.txt, hello.tar.gz,
+# hello_sha256.checksum and packer-manifest.json in the current directory
+# (Packer 1.6.6 builds the same template to the same files).
 
 variable "greeting" {
   type        = string
@@ -24,8 +27,18 @@ build {
     inline = ["echo provisioning $PACKER_BUILD_NAME built by $PACKER_BUILDER_TYPE"]
   }
 
-  post-processor "manifest" {
-    output     = "packer-manifest.json"
-    strip_path = true
+  post-processors {
+    post-processor "compress" {
+      output              = "{{.BuildName}}.tar.gz"
+      keep_input_artifact = true
+    }
+    post-processor "checksum" {
+      checksum_types = ["sha256"]
+      output         = "{{.BuildName}}_{{.ChecksumType}}.checksum"
+    }
+    post-processor "manifest" {
+      output     = "packer-manifest.json"
+      strip_path = true
+    }
   }
 }

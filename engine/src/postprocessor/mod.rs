@@ -1,6 +1,13 @@
 //! The `PostProcessor` seam and the table of built-in post-processors.
 
+mod artifacts;
+mod artifice;
+mod checksum;
+mod compress;
+mod go_json;
 mod manifest;
+mod manifest_lock;
+mod output;
 mod shell_local;
 
 use std::sync::Arc;
@@ -12,7 +19,9 @@ use crate::provisioner::ProvisionContext;
 use crate::run::BuildError;
 use crate::template::model::Component;
 
-pub use manifest::{ManifestEntry, ManifestFile};
+pub use artifacts::{CompressArtifact, FileListArtifact};
+pub use checksum::ChecksumType;
+pub use manifest::{ManifestEntry, ManifestFile, ManifestFileEntry};
 
 /// The result of one post-processor in a chain.
 #[derive(Debug)]
@@ -21,6 +30,10 @@ pub struct Processed {
     /// Whether the input artifact is kept by default (Packer lets the
     /// template override this with `keep_input_artifact`).
     pub keep_input: bool,
+    /// Keep the input even when the template says
+    /// `keep_input_artifact = false` (Packer's `forceOverride`: checksum,
+    /// manifest and shell-local would be useless without their input).
+    pub force_keep: bool,
 }
 
 /// A post-processor turns an artifact into another (or records it).
@@ -35,13 +48,22 @@ pub trait PostProcessor: Send + Sync {
 }
 
 /// Post-processor types kiln implements today.
-pub const AVAILABLE: &[&str] = &["manifest", "shell-local"];
+pub const AVAILABLE: &[&str] = &[
+    "manifest",
+    "shell-local",
+    "checksum",
+    "compress",
+    "artifice",
+];
 
 /// Construct (and prepare) the post-processor a component configures.
 pub fn create(c: &Component) -> Result<Box<dyn PostProcessor>, BuildError> {
     match c.type_name.as_str() {
         "manifest" => Ok(Box::new(manifest::Manifest::prepare(c)?)),
         "shell-local" => Ok(Box::new(shell_local::ShellLocalPostProcessor::prepare(c)?)),
+        "checksum" => Ok(Box::new(checksum::Checksum::prepare(c)?)),
+        "compress" => Ok(Box::new(compress::Compress::prepare(c)?)),
+        "artifice" => Ok(Box::new(artifice::Artifice::prepare(c)?)),
         other => Err(BuildError::NotAvailable {
             kind: "post-processor",
             type_name: other.to_string(),

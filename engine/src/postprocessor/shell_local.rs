@@ -32,6 +32,7 @@ impl PostProcessor for ShellLocalPostProcessor {
         Ok(Processed {
             artifact: input,
             keep_input: true,
+            force_keep: true,
         })
     }
 }

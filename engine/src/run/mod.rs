@@ -346,24 +346,31 @@ async fn build_and_post_process(
         0 => GeneratedData::new(),
         _ => generated,
     };
+    // Packer's chain rules (core/build.go): the builder's artifact is kept
+    // when a chain's first post-processor keeps its input; an intermediate
+    // artifact is listed when its successor keeps it and destroyed
+    // otherwise; a failing post-processor ends its chain (the other chains
+    // still run) and fails the build at the end.
     let mut results: Vec<Arc<dyn Artifact>> = Vec::new();
+    let mut errors: Vec<String> = Vec::new();
     let mut keep_builder_artifact = false;
-    for (ci, chain) in job.post_processors.iter().enumerate() {
+    'chains: for (ci, chain) in job.post_processors.iter().enumerate() {
         if chain.is_empty() {
             continue;
         }
-        let mut current = artifact.clone();
+        let mut prior = artifact.clone();
         for (i, def) in chain.iter().enumerate() {
             if opts.cancel.is_cancelled() {
                 return Err(BuildError::Cancelled);
             }
             let c = env.prepared(&def.component, pp_reevaluator(re, ci, i), &generated)?;
             let pp = postprocessor::create(&c)?;
-            ui.say(format!(
-                "Running post-processor: {} (type {})",
-                c.name.as_deref().unwrap_or_default(),
-                c.type_name
-            ));
+            ui.say(match c.name.as_deref() {
+                Some(name) if name != c.type_name => {
+                    format!("Running post-processor: {name} (type {})", c.type_name)
+                }
+                _ => format!("Running post-processor: {}", c.type_name),
+            });
             tracing::info!(post_processor = %c.type_name, "running post-processor");
             let pp_ui = ui.labelled(format!("{} ({})", ui.build_name(), c.type_name));
             let ctx = StepEnv {
@@ -371,24 +378,48 @@ async fn build_and_post_process(
                 ..env.clone()
             }
             .provision_ctx(None, generated.clone());
-            let out = pp.post_process(&ctx, current.clone()).await?;
+            let out = match pp.post_process(&ctx, prior.clone()).await {
+                Ok(out) => out,
+                Err(BuildError::Cancelled) => return Err(BuildError::Cancelled),
+                Err(e) => {
+                    pp_ui.error(format!("Post-processor failed: {e}"));
+                    errors.push(format!("Post-processor failed: {e}"));
+                    continue 'chains;
+                }
+            };
             env.pause("after run of", &step_name(&c)).await;
-            let keep = def.keep_input_artifact.unwrap_or(out.keep_input);
-            if i == 0 && keep {
-                keep_builder_artifact = true;
+            let keep = keep_input(def.keep_input_artifact, &out);
+            if i == 0 {
+                keep_builder_artifact |= keep;
+            } else if keep {
+                results.push(prior.clone());
+            } else if let Err(e) = prior.destroy() {
+                errors.push(format!("Failed cleaning up prior artifact: {e}"));
             }
-            current = out.artifact;
+            prior = out.artifact;
         }
-        if !Arc::ptr_eq(&current, &artifact) {
-            results.push(current);
-        } else {
-            keep_builder_artifact = true;
-        }
+        results.push(prior);
     }
     if keep_builder_artifact {
         results.insert(0, artifact);
+    } else if let Err(e) = artifact.destroy() {
+        errors.push(format!("Failed cleaning up the builder's artifact: {e}"));
+    }
+    if !errors.is_empty() {
+        return Err(BuildError::Step(errors.join("\n")));
     }
     Ok(results)
+}
+
+/// Whether a post-processor's input is kept: the template's
+/// `keep_input_artifact` wins over the post-processor's default, except
+/// where the post-processor forces it (Packer's `forceOverride`).
+fn keep_input(configured: Option<bool>, out: &postprocessor::Processed) -> bool {
+    match configured {
+        Some(false) if out.keep_input && out.force_keep => true,
+        Some(k) => k,
+        None => out.keep_input,
+    }
 }
 
 fn pp_reevaluator(r: &Reevaluators, chain: usize, i: usize) -> Option<&Reevaluate> {
