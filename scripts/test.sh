@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v packer >/dev/null 2>&1 || need_apt+=(packer)
 [ -x /usr/bin/time ] || need_apt+=(time)
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 && command -v sftp >/dev/null 2>&1 \
+    && command -v ssh-agent >/dev/null 2>&1 || need_apt+=(openssh-client)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -18,6 +21,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
 
+# The SSH tests' password-login user (tests/peers: PASSWORD_USER/PASSWORD).
+if ! id kiln-ssh-test >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO useradd --create-home --shell /bin/sh kiln-ssh-test
+    echo 'kiln-ssh-test:kiln-test-Pw-7q2' | $SUDO chpasswd
+fi
+
 # Differential tests must not silently skip in CI.
-export KILN_REQUIRE_PACKER=1 KILN_REQUIRE_SHARED=1
+export KILN_REQUIRE_PACKER=1 KILN_REQUIRE_SHARED=1 KILN_REQUIRE_PEERS=1
 exec cargo nextest run --workspace --locked --no-fail-fast "$@"

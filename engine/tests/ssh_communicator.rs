@@ -432,3 +432,205 @@ async fn directories_follow_the_trailing_slash_rule_both_ways() {
         .expect("download_dir");
     assert_tree(&down2);
 }
+
+#[tokio::test]
+async fn password_authentication() {
+    let Some((user, password)) = Sshd::password_user() else {
+        return;
+    };
+    let Some(sshd) = Sshd::start_with(kiln_peers::SshdOptions {
+        password_auth: true,
+        ..Default::default()
+    }) else {
+        return;
+    };
+    let b = with(
+        &sshd,
+        &[
+            ("ssh_private_key_file", Value::Null),
+            ("ssh_username", s(&user)),
+            ("ssh_password", s(&password)),
+        ],
+    );
+    let (ui, mut rx) = ui();
+    let (comm, generated) = connect_body(&b, &ui, &CancelToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()))
+        .expect("a communicator");
+    assert_eq!(generated["Password"], password);
+    let (code, lines) = run(&*comm, "id -un").await;
+    assert_eq!(code, Some(0));
+    assert_eq!(lines[0].1, user);
+    // The password is masked from now on.
+    drain(&mut rx);
+    ui.message(format!("pw={password}"));
+    assert_eq!(drain(&mut rx), ["pw=<sensitive>"]);
+
+    let b = with(
+        &sshd,
+        &[
+            ("ssh_private_key_file", Value::Null),
+            ("ssh_username", s(&user)),
+            ("ssh_password", s("not-the-password")),
+            ("ssh_handshake_attempts", Value::Number(1.0)),
+        ],
+    );
+    let err = connect_body(&b, &ui, &CancelToken::new())
+        .await
+        .expect_err("wrong password");
+    assert!(
+        err.to_string()
+            .contains("attempted methods [none password]"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn agent_authentication_and_forwarding() {
+    let Some(sshd) = Sshd::start() else { return };
+    let Some(agent) = kiln_peers::SshAgent::start(&[&sshd.key_of_type("ecdsa")]) else {
+        return;
+    };
+    // nextest runs each test in its own process, so this does not leak.
+    std::env::set_var("SSH_AUTH_SOCK", agent.socket());
+    let b = with(
+        &sshd,
+        &[
+            ("ssh_private_key_file", Value::Null),
+            ("ssh_agent_auth", Value::Bool(true)),
+        ],
+    );
+    let (ui, _rx) = ui();
+    let (comm, generated) = connect_body(&b, &ui, &CancelToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()))
+        .expect("a communicator");
+    assert_eq!(generated["SSHPrivateKey"], "");
+    // The agent is forwarded: the remote side lists the same key.
+    let (code, lines) = run(&*comm, "ssh-add -L").await;
+    assert_eq!(code, Some(0), "{lines:?}");
+    let public =
+        std::fs::read_to_string(sshd.key_of_type("ecdsa").with_extension("pub")).expect("pub");
+    let key = public.split_whitespace().nth(1).expect("key");
+    assert!(lines.iter().any(|(_, l)| l.contains(key)), "{lines:?}");
+
+    // ssh_disable_agent_forwarding turns that off.
+    let b = with(
+        &sshd,
+        &[
+            ("ssh_private_key_file", Value::Null),
+            ("ssh_agent_auth", Value::Bool(true)),
+            ("ssh_disable_agent_forwarding", Value::Bool(true)),
+        ],
+    );
+    let (comm, _) = connect_body(&b, &ui, &CancelToken::new())
+        .await
+        .expect("connects")
+        .expect("a communicator");
+    let (code, _) = run(&*comm, "test -z \"$SSH_AUTH_SOCK\"").await;
+    assert_eq!(code, Some(0));
+}
+
+#[tokio::test]
+async fn bastion_host_tunnels_the_connection() {
+    let Some(target) = Sshd::start() else { return };
+    let Some(bastion) = Sshd::start_with(kiln_peers::SshdOptions {
+        extra_config: vec!["LogLevel DEBUG1".to_string()],
+        ..Default::default()
+    }) else {
+        return;
+    };
+    let b = with(
+        &target,
+        &[
+            ("ssh_bastion_host", s(bastion.host())),
+            ("ssh_bastion_port", Value::Number(bastion.port() as f64)),
+            ("ssh_bastion_username", s(&bastion.user())),
+            (
+                "ssh_bastion_private_key_file",
+                s(&bastion.client_key().display().to_string()),
+            ),
+        ],
+    );
+    let (ui, _rx) = ui();
+    let (comm, _) = connect_body(&b, &ui, &CancelToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", bastion.log()))
+        .expect("a communicator");
+    assert_eq!(run(&*comm, "echo via").await.1[0].1, "via");
+    let log = bastion.log();
+    assert!(
+        log.contains(&format!("target 127.0.0.1 port {}", target.port())),
+        "the bastion did not forward the connection:\n{log}"
+    );
+
+    // A bastion that refuses our key: a clear error naming the bastion.
+    let b = with(
+        &target,
+        &[
+            ("ssh_bastion_host", s(bastion.host())),
+            ("ssh_bastion_port", Value::Number(bastion.port() as f64)),
+            (
+                "ssh_bastion_private_key_file",
+                s(&bastion.wrong_key().display().to_string()),
+            ),
+            ("ssh_handshake_attempts", Value::Number(1.0)),
+        ],
+    );
+    let err = connect_body(&b, &ui, &CancelToken::new())
+        .await
+        .expect_err("bastion refuses");
+    assert!(
+        err.to_string().contains("bastion ssh: handshake failed"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn sshd_killed_mid_command_reports_a_lost_connection() {
+    let Some(mut sshd) = Sshd::start() else {
+        return;
+    };
+    let comm = connect(&sshd).await;
+    let c2 = comm.clone();
+    let running = tokio::spawn(async move {
+        let sink = |_: OutputStream, _: &str| {};
+        c2.run("echo started; sleep 60", &sink).await
+    });
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let start = Instant::now();
+    sshd.kill();
+    let status = tokio::time::timeout(Duration::from_secs(30), running)
+        .await
+        .expect("run returns once the connection is gone")
+        .expect("task")
+        .expect("a status, not an error");
+    assert_eq!(status.code, None, "no exit status: the connection dropped");
+    assert!(start.elapsed() < Duration::from_secs(30));
+    // The next call tries to reconnect and says why it cannot.
+    let sink = |_: OutputStream, _: &str| {};
+    let err = comm.run("true", &sink).await.expect_err("server is down");
+    assert!(err.to_string().contains("reconnecting"), "{err}");
+}
+
+#[tokio::test]
+async fn reconnects_after_the_machine_comes_back() {
+    let Some(mut sshd) = Sshd::start() else {
+        return;
+    };
+    let comm = connect(&sshd).await;
+    assert_eq!(run(&*comm, "true").await.0, Some(0));
+    sshd.restart();
+    // Like a reboot: the old connection is gone, the next command
+    // re-dials transparently.
+    let (code, lines) = run(&*comm, "echo back").await;
+    assert_eq!(code, Some(0));
+    assert_eq!(lines[0].1, "back");
+    let dir = tempfile::tempdir().expect("tmp");
+    let dst = dir.path().join("after-reboot");
+    sshd.restart();
+    comm.upload(&dst.display().to_string(), &mut &b"ok"[..], None)
+        .await
+        .expect("upload after reconnect");
+    assert_eq!(std::fs::read(&dst).expect("read"), b"ok");
+}
