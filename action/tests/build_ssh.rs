@@ -170,7 +170,7 @@ fn null_over_ssh_with_file_provisioners_matches_packer() {
     );
     assert_eq!(code, 0, "{stdout}\n{stderr}\n{}", sshd.log());
     for line in [
-        "==> null.remote: Using SSH communicator to connect: 127.0.0.1",
+        "==> null.remote: Using ssh communicator to connect: 127.0.0.1",
         "==> null.remote: Waiting for SSH to become available...",
         "==> null.remote: Connected to SSH!",
         &format!(
@@ -208,6 +208,17 @@ fn null_over_ssh_with_file_provisioners_matches_packer() {
     .expect("write");
     let (code, pstdout, pstderr) = run("packer", d, &["build", "-color=false", "packer.pkr.hcl"]);
     assert_eq!(code, 0, "packer failed:\n{pstdout}\n{pstderr}");
+    // Packer prints the same connection steps.
+    for line in [
+        "==> null.remote: Using ssh communicator to connect: 127.0.0.1",
+        "==> null.remote: Waiting for SSH to become available...",
+        "==> null.remote: Connected to SSH!",
+    ] {
+        assert!(
+            pstdout.contains(line),
+            "packer: missing {line:?} in:\n{pstdout}"
+        );
+    }
     assert_eq!(
         kiln_remote,
         snapshot(&pr),

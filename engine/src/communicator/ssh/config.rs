@@ -13,6 +13,9 @@ pub struct Auth {
     pub username: String,
     pub password: Option<String>,
     pub private_key_file: Option<PathBuf>,
+    /// A private key in OpenSSH/PEM text that a builder generated (a
+    /// temporary key pair); Packer exposes it as `build.SSHPrivateKey`.
+    pub private_key: Option<String>,
     /// Use the agent at `SSH_AUTH_SOCK`.
     pub agent: bool,
 }
@@ -23,6 +26,10 @@ impl std::fmt::Debug for Auth {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<sensitive>"))
             .field("private_key_file", &self.private_key_file)
+            .field(
+                "private_key",
+                &self.private_key.as_ref().map(|_| "<sensitive>"),
+            )
             .field("agent", &self.agent)
             .finish()
     }
@@ -32,7 +39,7 @@ impl Auth {
     /// Names of the configured methods, for error messages.
     pub fn methods(&self) -> Vec<&'static str> {
         let mut m = Vec::new();
-        if self.private_key_file.is_some() {
+        if self.private_key_file.is_some() || self.private_key.is_some() {
             m.push("publickey");
         }
         if self.agent {
@@ -113,7 +120,8 @@ impl SshConfig {
             auth: Auth {
                 username: username.clone(),
                 password: s.string("ssh_password")?.filter(|p| !p.is_empty()),
-                private_key_file: key_path(s, "ssh_private_key_file")?,
+                private_key_file: key_file(s, "ssh_private_key_file")?,
+                private_key: None,
                 agent: s.bool("ssh_agent_auth")?.unwrap_or(false),
             },
         };
@@ -128,7 +136,8 @@ impl SshConfig {
                         .filter(|u| !u.is_empty())
                         .unwrap_or(username),
                     password: s.string("ssh_bastion_password")?.filter(|p| !p.is_empty()),
-                    private_key_file: key_path(s, "ssh_bastion_private_key_file")?,
+                    private_key_file: key_file(s, "ssh_bastion_private_key_file")?,
+                    private_key: None,
                     agent: s.bool("ssh_bastion_agent_auth")?.unwrap_or(false),
                 },
             }),
@@ -201,6 +210,29 @@ fn dur(s: &Settings<'_>, name: &str, value: &str) -> Result<Duration, BuildError
     duration::parse_duration(value).map_err(|e| {
         BuildError::Config(format!("{}: invalid value for {name:?}: {e}", s.component))
     })
+}
+
+/// A private key file that must exist and parse (Packer checks it at
+/// prepare time: "ssh_private_key_file is invalid").
+fn key_file(s: &Settings<'_>, name: &str) -> Result<Option<PathBuf>, BuildError> {
+    let Some(path) = key_path(s, name)? else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        BuildError::Config(format!(
+            "{}: {name} is invalid: {}: {e}",
+            s.component,
+            path.display()
+        ))
+    })?;
+    russh::keys::decode_secret_key(&text, None).map_err(|e| {
+        BuildError::Config(format!(
+            "{}: {name} is invalid: {}: {e}",
+            s.component,
+            path.display()
+        ))
+    })?;
+    Ok(Some(path))
 }
 
 /// A key or known_hosts path, `~/` expanded.
