@@ -685,3 +685,78 @@ async fn an_unreadable_key_file_is_a_configuration_error() {
         );
     }
 }
+
+#[tokio::test]
+async fn clear_authorized_keys_removes_the_ephemeral_key() {
+    let Some((user, password)) = Sshd::password_user() else {
+        return;
+    };
+    let Some(sshd) = Sshd::start_with(kiln_peers::SshdOptions {
+        password_auth: true,
+        ..Default::default()
+    }) else {
+        return;
+    };
+    let b = with(
+        &sshd,
+        &[
+            ("ssh_private_key_file", Value::Null),
+            ("ssh_username", s(&user)),
+            ("ssh_password", s(&password)),
+            ("ssh_clear_authorized_keys", Value::Bool(true)),
+        ],
+    );
+    let (ui, mut rx) = ui();
+    let (comm, _) = connect_body(&b, &ui, &CancelToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()))
+        .expect("a communicator");
+    let ephemeral =
+        std::fs::read_to_string(sshd.key_of_type("rsa").with_extension("pub")).expect("pub");
+    let keep = std::fs::read_to_string(sshd.client_key().with_extension("pub")).expect("pub");
+    let setup = format!(
+        "mkdir -p ~/.ssh && printf '%s%s' '{}' '{}' > ~/.ssh/authorized_keys",
+        ephemeral.trim_end().to_owned() + "\n",
+        keep.trim_end().to_owned() + "\n"
+    );
+    assert_eq!(run(&*comm, &setup).await.0, Some(0));
+    let mut generated = kiln_engine::communicator::GeneratedData::new();
+    generated.insert("SSHPublicKey".into(), ephemeral.clone());
+    drain(&mut rx);
+    let settings = kiln_engine::run::Settings::new("test builder", &b);
+    kiln_engine::communicator::ssh::clear_authorized_keys(&*comm, &settings, &generated, &ui)
+        .await
+        .expect("cleared");
+    assert_eq!(
+        drain(&mut rx),
+        ["Trying to remove ephemeral keys from authorized_keys files"]
+    );
+    let (code, lines) = run(&*comm, "cat ~/.ssh/authorized_keys; ls ~/.ssh").await;
+    assert_eq!(code, Some(0));
+    let text: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(text, [keep.trim_end(), "authorized_keys"]);
+    let _ = run(&*comm, "rm -rf ~/.ssh").await;
+}
+
+#[tokio::test]
+async fn pause_before_connecting_is_announced_and_cancellable() {
+    let Some(sshd) = Sshd::start() else { return };
+    let b = with(&sshd, &[("pause_before_connecting", s("1s"))]);
+    let (ui, mut rx) = ui();
+    let start = Instant::now();
+    connect_body(&b, &ui, &CancelToken::new())
+        .await
+        .expect("connects")
+        .expect("a communicator");
+    assert!(start.elapsed() >= Duration::from_secs(1));
+    assert_eq!(drain(&mut rx)[0], "Pausing 1s before connecting...");
+    let b = with(&sshd, &[("pause_before_connecting", s("10m"))]);
+    let cancel = CancelToken::new();
+    let c2 = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        c2.cancel();
+    });
+    let err = connect_body(&b, &ui, &cancel).await.expect_err("cancelled");
+    assert_eq!(err, BuildError::Cancelled);
+}

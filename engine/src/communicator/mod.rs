@@ -146,6 +146,16 @@ pub async fn connect_ssh(
     cancel: &CancelToken,
 ) -> Result<(Arc<dyn Communicator>, GeneratedData), BuildError> {
     let generated = ssh_generated(&config, ui)?;
+    if let Some(pause) = config.pause_before_connecting {
+        ui.say(format!(
+            "Pausing {} before connecting...",
+            ssh::config::go_duration(pause)
+        ));
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = cancel.cancelled() => return Err(BuildError::Cancelled),
+        }
+    }
     ui.say(format!(
         "Using ssh communicator to connect: {}",
         config.target.host

@@ -97,6 +97,8 @@ pub struct SshConfig {
     /// Remove `~/.ssh/authorized_keys` entries of the temporary key at the
     /// end (`ssh_clear_authorized_keys`).
     pub clear_authorized_keys: bool,
+    /// Wait this long before the first attempt (`pause_before_connecting`).
+    pub pause_before_connecting: Option<Duration>,
 }
 
 impl SshConfig {
@@ -183,6 +185,10 @@ impl SshConfig {
             agent_forwarding: !s.bool("ssh_disable_agent_forwarding")?.unwrap_or(false),
             host_keys,
             clear_authorized_keys: s.bool("ssh_clear_authorized_keys")?.unwrap_or(false),
+            pause_before_connecting: match s.string("pause_before_connecting")? {
+                None => None,
+                Some(t) => Some(dur(s, "pause_before_connecting", &t)?).filter(|d| !d.is_zero()),
+            },
         })
     }
 }
@@ -243,4 +249,40 @@ fn key_path(s: &Settings<'_>, name: &str) -> Result<Option<PathBuf>, BuildError>
             _ => PathBuf::from(p),
         }
     }))
+}
+
+/// Go's `time.Duration.String()` for the durations Packer prints
+/// ("5s", "1m30s", "1h0m0s", "250ms").
+pub fn go_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        return format!("{}ms", d.subsec_millis());
+    }
+    let frac = d.subsec_millis();
+    let s = if frac == 0 {
+        format!("{}s", secs % 60)
+    } else {
+        format!("{}.{:03}s", secs % 60, frac)
+            .trim_end_matches('0')
+            .to_string()
+    };
+    match (secs / 3600, (secs % 3600) / 60) {
+        (0, 0) => s,
+        (0, m) => format!("{m}m{s}"),
+        (h, m) => format!("{h}h{m}m{s}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_duration_strings() {
+        assert_eq!(go_duration(Duration::from_secs(5)), "5s");
+        assert_eq!(go_duration(Duration::from_secs(90)), "1m30s");
+        assert_eq!(go_duration(Duration::from_secs(3600)), "1h0m0s");
+        assert_eq!(go_duration(Duration::from_millis(250)), "250ms");
+        assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
+    }
 }
