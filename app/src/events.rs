@@ -57,8 +57,10 @@ fn pr_job(
     head_sha: &str,
     rerun: Option<i64>,
 ) -> Result<Parsed, EventError> {
-    let installation_id =
-        i64_at(v, &["installation", "id"]).ok_or(EventError::Missing("installation.id"))?;
+    // Webhooks of a GitHub App carry the installation; others are not ours.
+    let Some(installation_id) = i64_at(v, &["installation", "id"]) else {
+        return Ok(Parsed::Ignored("event without an installation"));
+    };
     let job = PrJob {
         repo: repo.to_string(),
         number,
