@@ -56,11 +56,29 @@ impl TemplateReport {
     }
 }
 
-fn rel(root: &Path, name: &str) -> String {
+/// A diagnostic's file name as a repository path: absolute names are
+/// under `root`; relative ones are relative to the template directory
+/// (the engine's working directory).
+fn rel(root: &Path, dir: &str, name: &str) -> String {
     let p = Path::new(name);
-    p.strip_prefix(root)
-        .map(|r| r.to_string_lossy().into_owned())
-        .unwrap_or_else(|_| name.to_string())
+    if p.is_absolute() {
+        return p
+            .strip_prefix(root)
+            .map(|r| r.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| name.to_string());
+    }
+    // Lexically resolve `dir/name` (var files elsewhere show as `../x`).
+    let mut parts: Vec<&str> = dir.split('/').filter(|c| !c.is_empty()).collect();
+    for c in name.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    parts.join("/")
 }
 
 fn finding(root: &Path, dir: &str, d: &Diagnostic) -> Finding {
@@ -79,7 +97,7 @@ fn finding(root: &Path, dir: &str, d: &Diagnostic) -> Finding {
         Some(r) => {
             let single = r.start.line == r.end.line;
             Finding {
-                path: rel(root, &r.filename),
+                path: rel(root, dir, &r.filename),
                 start_line: r.start.line.max(1),
                 end_line: r.end.line.max(r.start.line).max(1),
                 start_column: single.then_some(r.start.column.max(1)),

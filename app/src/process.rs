@@ -4,6 +4,7 @@
 //! comment.
 
 use std::collections::BTreeSet;
+use std::path::Path;
 
 use serde_json::{json, Value};
 
@@ -219,6 +220,19 @@ pub async fn process_pr(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
             });
         }
     };
+    // Paths that could escape the scratch directory are refused up front.
+    let mut skipped: Vec<String> = Vec::new();
+    let tree: Vec<_> = tree
+        .into_iter()
+        .filter(|e| {
+            let ok = workspace::safe_join(Path::new("/"), &e.path).is_ok();
+            if !ok {
+                tracing::warn!(path = %e.path, "refusing an unsafe path from the API");
+                skipped.push(format!("refused unsafe path {:?}", e.path));
+            }
+            ok
+        })
+        .collect();
     let files = ctx.gh.pr_files(&pr.repo, pr.number).await?;
     let mut changed: Vec<String> = Vec::new();
     for f in &files {
@@ -251,7 +265,6 @@ pub async fn process_pr(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
             wanted.insert(v);
         }
     }
-    let mut skipped: Vec<String> = Vec::new();
     for e in tree
         .iter()
         .filter(|e| e.kind == "blob" && wanted.contains(e.path.as_str()))

@@ -67,7 +67,8 @@ async fn pr_gets_check_run_annotations_and_one_sticky_comment() {
     let summary = run["output"]["summary"].as_str().unwrap_or_default().to_string();
     assert!(summary.contains("`packer/app`") && !summary.contains("packer/other"), "{summary}");
     assert!(text.contains("```diff") && text.contains("+  type    = string"), "{text}");
-    // One sticky comment with the hidden marker.
+    // One sticky comment with the hidden marker (posted after the check run).
+    assert!(wait_until(Duration::from_secs(30), || async { gh.with(|s| !s.comments.is_empty()) }).await);
     let comments = gh.with(|s| s.comments.clone());
     assert_eq!(comments.len(), 1);
     let (cid, cbody) = comments.iter().next().map(|(k, v)| (*k, v.clone())).expect("comment");
@@ -84,6 +85,11 @@ async fn pr_gets_check_run_annotations_and_one_sticky_comment() {
     assert_eq!(app.deliver("pull_request", "pr-2", &p2).await.0, 202);
     let done = completed(&gh, 2).await;
     assert_eq!(done[1].1["conclusion"], "success", "{}", done[1].1);
+    let updated = wait_until(Duration::from_secs(30), || async {
+        gh.with(|s| s.comments.values().any(|c| c.contains("valid and formatted")))
+    })
+    .await;
+    assert!(updated, "comment not updated");
     let comments = gh.with(|s| s.comments.clone());
     assert_eq!(comments.len(), 1, "sticky comment duplicated");
     assert!(comments[&cid].contains("valid and formatted"), "{}", comments[&cid]);

@@ -19,6 +19,8 @@ pub struct Logged {
     pub method: String,
     pub path: String,
     pub body: Value,
+    /// Answered with an injected fault.
+    pub faulted: bool,
 }
 
 /// An injected failure: the next `times` requests matching method and
@@ -65,7 +67,9 @@ impl State {
     pub fn completions(&self) -> Vec<(i64, Value)> {
         self.log
             .iter()
-            .filter(|l| l.method == "PATCH" && l.path.contains("/check-runs/") && l.body["status"] == "completed")
+            .filter(|l| {
+                !l.faulted && l.method == "PATCH" && l.path.contains("/check-runs/") && l.body["status"] == "completed"
+            })
             .map(|l| {
                 let id = l.path.rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(0);
                 (id, l.body.clone())
@@ -109,6 +113,7 @@ impl Respond for Responder {
             method: method.clone(),
             path: path.clone(),
             body: body.clone(),
+            faulted: false,
         });
         let delay = st.delay;
         let with_delay = |t: ResponseTemplate| match delay {
@@ -121,6 +126,9 @@ impl Respond for Responder {
             .position(|f| f.method == method && path.contains(&f.path_contains) && f.times > 0)
         {
             let f = st.faults[i].clone();
+            if let Some(l) = st.log.last_mut() {
+                l.faulted = true;
+            }
             st.faults[i].times -= 1;
             if st.faults[i].times == 0 {
                 st.faults.remove(i);
