@@ -492,10 +492,14 @@ impl Installation {
         .map(|_| ())
     }
 
-    /// `DELETE /repos/{repo}/issues/comments/{id}`.
+    /// `DELETE /repos/{repo}/issues/comments/{id}`; already gone is fine.
     pub async fn delete_comment(&self, repo: &str, id: i64) -> Result<(), GhError> {
         let path = format!("/repos/{repo}/issues/comments/{id}");
-        self.call(Method::DELETE, &path, None).await.map(|_| ())
+        match self.call(Method::DELETE, &path, None).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.status() == Some(404) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 }
 

@@ -178,7 +178,14 @@ async fn sticky_comment(gh: &Installation, pr: &PrJob, body: &str) -> Result<(),
         match mine.iter().find(|(p, id)| *p == i && !used.contains(id)) {
             Some((_, id)) => {
                 used.insert(*id);
-                gh.update_comment(&pr.repo, *id, part).await?;
+                match gh.update_comment(&pr.repo, *id, part).await {
+                    Ok(()) => {}
+                    // Deleted by someone meanwhile: post it again.
+                    Err(e) if e.status() == Some(404) => {
+                        gh.create_comment(&pr.repo, pr.number, part).await?;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
             None => {
                 gh.create_comment(&pr.repo, pr.number, part).await?;

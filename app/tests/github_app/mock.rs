@@ -44,6 +44,8 @@ pub struct State {
     /// `(filename, status)` the pull request changes.
     pub pr_files: Vec<(String, String)>,
     pub comments: BTreeMap<i64, String>,
+    /// The issue each comment belongs to.
+    pub comment_issue: BTreeMap<i64, String>,
     pub check_runs: BTreeMap<i64, Value>,
     pub next_id: i64,
     pub log: Vec<Logged>,
@@ -254,13 +256,15 @@ impl Respond for Responder {
                     None => not_found(),
                 }
             }
-            ("GET", ["repos", _, _, "issues", _, "comments"]) => {
+            ("GET", ["repos", _, _, "issues", issue, "comments"]) => {
                 let proto = example(spec, "issues/list-comments", "200", None)[0].clone();
                 let per: usize = query.get("per_page").and_then(|p| p.parse().ok()).unwrap_or(30);
                 let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+                let issue = issue.to_string();
                 let items: Vec<Value> = st
                     .comments
                     .iter()
+                    .filter(|(id, _)| st.comment_issue.get(id) == Some(&issue))
                     .skip((page - 1) * per)
                     .take(per)
                     .map(|(id, b)| {
@@ -272,11 +276,12 @@ impl Respond for Responder {
                     .collect();
                 ResponseTemplate::new(200).set_body_json(Value::Array(items))
             }
-            ("POST", ["repos", _, _, "issues", _, "comments"]) => {
+            ("POST", ["repos", _, _, "issues", issue, "comments"]) => {
                 st.next_id += 1;
                 let id = st.next_id;
                 let b = body["body"].as_str().unwrap_or_default().to_string();
                 st.comments.insert(id, b.clone());
+                st.comment_issue.insert(id, issue.to_string());
                 let mut v = example(spec, "issues/create-comment", "201", None);
                 v["id"] = json!(id);
                 v["body"] = json!(b);

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::checks::completed;
-use crate::harness::{pr_payload, spec, App, AppOpts, Postgres};
+use crate::harness::{pr_payload, spec, wait_until, App, AppOpts, Postgres};
 use crate::mock::GitHubMock;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -47,7 +47,13 @@ async fn two_replicas_on_one_postgres_do_each_job_once() {
     let done = gh.with(|s| s.completions()).len().max(done.len());
     assert_eq!(done, n as usize, "a job was completed twice");
     assert_eq!(gh.with(|s| s.count("POST", "/check-runs")), n as usize);
-    // Both replicas took part.
+    // Both replicas took part (their counters move after GitHub answers).
+    let counted = wait_until(Duration::from_secs(30), || async {
+        a.metric("kiln_app_jobs_total{outcome=\"failure\"}").await + b.metric("kiln_app_jobs_total{outcome=\"failure\"}").await
+            >= n as f64
+    })
+    .await;
+    assert!(counted, "{}\n{}\n{}\n{}", a.metrics().await, b.metrics().await, a.log_text(), b.log_text());
     let ja = a.metric("kiln_app_jobs_total{outcome=\"failure\"}").await;
     let jb = b.metric("kiln_app_jobs_total{outcome=\"failure\"}").await;
     assert_eq!(ja + jb, n as f64);
