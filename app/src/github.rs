@@ -224,7 +224,7 @@ impl GitHubApp {
                 .http
                 .request(method.clone(), &url)
                 .bearer_auth(bearer)
-                .header("Accept", "application/vnd.github+json")
+                .header("Accept", "application/vnd.github+json, application/json")
                 .header("X-GitHub-Api-Version", "2022-11-28");
             if let Some(b) = body {
                 req = req.json(b);

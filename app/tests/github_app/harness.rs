@@ -91,9 +91,9 @@ pub fn basic_error(spec: &Value, message: &str) -> Value {
     for k in props.keys() {
         let v = match k.as_str() {
             "message" => Value::String(message.to_string()),
-            "documentation_url" => {
-                Value::String("https://docs.github.com/rest/overview/rate-limits-for-the-rest-api".into())
-            }
+            "documentation_url" => Value::String(
+                "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api".into(),
+            ),
             _ => continue,
         };
         o.insert(k.clone(), v);
@@ -116,7 +116,9 @@ pub fn webhook_examples() -> Option<&'static Value> {
 
 /// Every example payload of `event` with `action`.
 pub fn payloads(event: &str, action: Option<&str>) -> Vec<Value> {
-    let Some(all) = webhook_examples() else { return Vec::new() };
+    let Some(all) = webhook_examples() else {
+        return Vec::new();
+    };
     all.as_array()
         .into_iter()
         .flatten()
@@ -180,7 +182,10 @@ impl App {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("KILN_APP_ID", "4242")
             .env("KILN_PRIVATE_KEY_PATH", &key)
-            .env("KILN_WEBHOOK_SECRET", format!("old-rotated-secret,{SECRET}"))
+            .env(
+                "KILN_WEBHOOK_SECRET",
+                format!("old-rotated-secret,{SECRET}"),
+            )
             .env("KILN_GITHUB_API_URL", o.api)
             .env("KILN_LISTEN", "127.0.0.1:0")
             .env("KILN_DATABASE_URL", o.db)
@@ -202,7 +207,11 @@ impl App {
             std::thread::spawn(move || {
                 for line in BufReader::new(err).lines().map_while(Result::ok) {
                     if let Some(i) = line.find("addr=") {
-                        let a = line[i + 5..].split_whitespace().next().unwrap_or("").to_string();
+                        let a = line[i + 5..]
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .to_string();
                         let _ = tx.send(a);
                     }
                     if std::env::var("KILN_TEST_ECHO").is_ok() {
@@ -216,7 +225,10 @@ impl App {
             Ok(a) => a,
             Err(_) => {
                 let _ = child.kill();
-                panic!("kiln-app did not start: {:?}", logs.lock().map(|v| v.clone()));
+                panic!(
+                    "kiln-app did not start: {:?}",
+                    logs.lock().map(|v| v.clone())
+                );
             }
         };
         App {
@@ -272,7 +284,10 @@ impl App {
     pub async fn metric(&self, series: &str) -> f64 {
         let m = self.metrics().await;
         m.lines()
-            .find_map(|l| l.strip_prefix(series).and_then(|r| r.trim().parse::<f64>().ok()))
+            .find_map(|l| {
+                l.strip_prefix(series)
+                    .and_then(|r| r.trim().parse::<f64>().ok())
+            })
             .unwrap_or(0.0)
     }
 
@@ -362,27 +377,49 @@ fn as_postgres(bin: &Path, args: &[&str]) -> std::process::Output {
 impl Postgres {
     pub fn start() -> Option<Postgres> {
         let Some(bin) = pg_bin() else {
-            assert!(!require_peers(), "PostgreSQL is not installed (apt-get install postgresql)");
+            assert!(
+                !require_peers(),
+                "PostgreSQL is not installed (apt-get install postgresql)"
+            );
             eprintln!("SKIP: PostgreSQL is not installed");
             return None;
         };
-        let dir = std::env::temp_dir().join(format!("kiln-pg-{}-{}", std::process::id(), free_port()));
+        let dir =
+            std::env::temp_dir().join(format!("kiln-pg-{}-{}", std::process::id(), free_port()));
         std::fs::create_dir_all(&dir).ok()?;
         let _ = Command::new("chown").arg("postgres").arg(&dir).status();
         let data = dir.join("data");
         let data_s = data.to_string_lossy().to_string();
         let out = as_postgres(
             &bin.join("initdb"),
-            &["-D", &data_s, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
+            &[
+                "-D",
+                &data_s,
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
         );
-        assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let port = free_port();
         let opts = format!(
             "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=100",
             dir.display()
         );
         let log = dir.join("pg.log").to_string_lossy().to_string();
-        let out = as_postgres(&bin.join("pg_ctl"), &["-D", &data_s, "-o", &opts, "-l", &log, "-w", "-t", "120", "start"]);
+        let out = as_postgres(
+            &bin.join("pg_ctl"),
+            &[
+                "-D", &data_s, "-o", &opts, "-l", &log, "-w", "-t", "120", "start",
+            ],
+        );
         assert!(
             out.status.success(),
             "pg_ctl start: {} {}",
@@ -400,7 +437,10 @@ impl Postgres {
 impl Drop for Postgres {
     fn drop(&mut self) {
         let data = self.dir.join("data").to_string_lossy().to_string();
-        let _ = as_postgres(&self.bin.join("pg_ctl"), &["-D", &data, "-m", "immediate", "stop"]);
+        let _ = as_postgres(
+            &self.bin.join("pg_ctl"),
+            &["-D", &data, "-m", "immediate", "stop"],
+        );
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

@@ -40,8 +40,12 @@ async fn jobs_total(app: &App) -> f64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rejects_bad_requests_without_side_effects() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let Some((gh, app)) = setup(dir.path()).await else { return };
-    let Some(payload) = pr_payload("opened", 1, "aaaa", 1) else { return };
+    let Some((gh, app)) = setup(dir.path()).await else {
+        return;
+    };
+    let Some(payload) = pr_payload("opened", 1, "aaaa", 1) else {
+        return;
+    };
     let body = serde_json::to_vec(&payload).expect("json");
     let good_sig = kiln_app::signature::sign(SECRET.as_bytes(), &body);
     let h = |sig: Option<&str>, event: Option<&str>, delivery: Option<&str>| {
@@ -59,28 +63,81 @@ async fn rejects_bad_requests_without_side_effects() {
     };
     // Wrong secret, tampered body, missing signature, malformed header.
     let bad = kiln_app::signature::sign(b"not-the-secret", &body);
-    assert_eq!(app.send_raw(&h(Some(&bad), Some("pull_request"), Some("d1")), body.clone()).await.0, 401);
+    assert_eq!(
+        app.send_raw(
+            &h(Some(&bad), Some("pull_request"), Some("d1")),
+            body.clone()
+        )
+        .await
+        .0,
+        401
+    );
     let mut tampered = body.clone();
     tampered[10] ^= 1;
-    assert_eq!(app.send_raw(&h(Some(&good_sig), Some("pull_request"), Some("d1")), tampered).await.0, 401);
-    assert_eq!(app.send_raw(&h(None, Some("pull_request"), Some("d1")), body.clone()).await.0, 401);
-    assert_eq!(app.send_raw(&h(Some("sha256=zz"), Some("pull_request"), Some("d1")), body.clone()).await.0, 401);
+    assert_eq!(
+        app.send_raw(
+            &h(Some(&good_sig), Some("pull_request"), Some("d1")),
+            tampered
+        )
+        .await
+        .0,
+        401
+    );
+    assert_eq!(
+        app.send_raw(&h(None, Some("pull_request"), Some("d1")), body.clone())
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        app.send_raw(
+            &h(Some("sha256=zz"), Some("pull_request"), Some("d1")),
+            body.clone()
+        )
+        .await
+        .0,
+        401
+    );
     // Missing event / delivery headers.
-    assert_eq!(app.send_raw(&h(Some(&good_sig), None, Some("d1")), body.clone()).await.0, 400);
-    assert_eq!(app.send_raw(&h(Some(&good_sig), Some("pull_request"), None), body.clone()).await.0, 400);
+    assert_eq!(
+        app.send_raw(&h(Some(&good_sig), None, Some("d1")), body.clone())
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        app.send_raw(
+            &h(Some(&good_sig), Some("pull_request"), None),
+            body.clone()
+        )
+        .await
+        .0,
+        400
+    );
     // Oversized body (cap is 1 MiB here).
     let big = vec![b' '; 2 * 1024 * 1024];
     let big_sig = kiln_app::signature::sign(SECRET.as_bytes(), &big);
-    assert_eq!(app.send_raw(&h(Some(&big_sig), Some("pull_request"), Some("d2")), big).await.0, 413);
+    assert_eq!(
+        app.send_raw(&h(Some(&big_sig), Some("pull_request"), Some("d2")), big)
+            .await
+            .0,
+        413
+    );
     // Malformed JSON, correctly signed.
     let junk = b"{\"action\": \"opened\", ".to_vec();
     let junk_sig = kiln_app::signature::sign(SECRET.as_bytes(), &junk);
-    let (st, msg) = app.send_raw(&h(Some(&junk_sig), Some("pull_request"), Some("d3")), junk).await;
+    let (st, msg) = app
+        .send_raw(&h(Some(&junk_sig), Some("pull_request"), Some("d3")), junk)
+        .await;
     assert_eq!(st, 400, "{msg}");
     assert!(msg.contains("malformed JSON"), "{msg}");
     // Nothing was recorded or sent to GitHub.
     assert_eq!(jobs_total(&app).await, 0.0);
-    assert_eq!(app.metric("kiln_app_webhooks_total{outcome=\"bad_signature\"}").await, 4.0);
+    assert_eq!(
+        app.metric("kiln_app_webhooks_total{outcome=\"bad_signature\"}")
+            .await,
+        4.0
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(gh.with(|s| s.log.is_empty()), "GitHub was called");
     // A delivery signed with the rotated (second) secret is accepted.
@@ -91,25 +148,46 @@ async fn rejects_bad_requests_without_side_effects() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replay_is_acknowledged_not_rerun_and_unknown_events_ignored() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let Some((gh, app)) = setup(dir.path()).await else { return };
-    let Some(payload) = pr_payload("opened", 7, "bbbb", 1) else { return };
+    let Some((gh, app)) = setup(dir.path()).await else {
+        return;
+    };
+    let Some(payload) = pr_payload("opened", 7, "bbbb", 1) else {
+        return;
+    };
     let (st, _) = app.deliver("pull_request", "dup-1", &payload).await;
     assert_eq!(st, 202);
     let (st, msg) = app.deliver("pull_request", "dup-1", &payload).await;
     assert_eq!((st, msg.trim()), (200, "duplicate delivery"));
-    assert!(wait_until(Duration::from_secs(60), || async { gh.with(|s| s.completions().len()) >= 1 }).await);
+    assert!(
+        wait_until(Duration::from_secs(60), || async {
+            gh.with(|s| s.completions().len()) >= 1
+        })
+        .await
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(gh.with(|s| s.count("POST", "/check-runs")), 1, "replay re-ran the job");
+    assert_eq!(
+        gh.with(|s| s.count("POST", "/check-runs")),
+        1,
+        "replay re-ran the job"
+    );
     assert_eq!(jobs_total(&app).await, 1.0);
     // Unknown events and uninteresting actions: 200, ignored.
     for (event, p) in [
         ("push", payloads("push", None).into_iter().next()),
-        ("issues", payloads("issues", Some("opened")).into_iter().next()),
-        ("pull_request", payloads("pull_request", Some("closed")).into_iter().next()),
+        (
+            "issues",
+            payloads("issues", Some("opened")).into_iter().next(),
+        ),
+        (
+            "pull_request",
+            payloads("pull_request", Some("closed")).into_iter().next(),
+        ),
         ("made_up_event", Some(json!({"zen": "x"}))),
     ] {
         let Some(p) = p else { continue };
-        let (st, msg) = app.deliver(event, &format!("ign-{event}-{}", p["action"]), &p).await;
+        let (st, msg) = app
+            .deliver(event, &format!("ign-{event}-{}", p["action"]), &p)
+            .await;
         assert_eq!(st, 200, "{event}: {msg}");
         assert!(msg.starts_with("ignored"), "{event}: {msg}");
     }
@@ -119,24 +197,39 @@ async fn replay_is_acknowledged_not_rerun_and_unknown_events_ignored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_example_payload_of_handled_events_is_accepted() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let Some((_gh, app)) = setup(dir.path()).await else { return };
+    let Some((_gh, app)) = setup(dir.path()).await else {
+        return;
+    };
     let mut n = 0;
     for (event, actions) in [
-        ("pull_request", vec!["opened", "synchronize", "reopened", "ready_for_review"]),
+        (
+            "pull_request",
+            vec!["opened", "synchronize", "reopened", "ready_for_review"],
+        ),
         ("check_suite", vec!["requested", "rerequested"]),
         ("check_run", vec!["rerequested"]),
-        ("installation", vec!["created", "deleted", "suspend", "unsuspend"]),
+        (
+            "installation",
+            vec!["created", "deleted", "suspend", "unsuspend"],
+        ),
         ("installation_repositories", vec!["added", "removed"]),
     ] {
         for a in actions {
             for (i, p) in payloads(event, Some(a)).into_iter().enumerate() {
                 let (st, msg) = app.deliver(event, &format!("ex-{event}-{a}-{i}"), &p).await;
-                assert!(st == 202 || (st == 200 && msg.starts_with("ignored")), "{event}.{a}[{i}]: {st} {msg}");
+                assert!(
+                    st == 202 || (st == 200 && msg.starts_with("ignored")),
+                    "{event}.{a}[{i}]: {st} {msg}"
+                );
                 n += 1;
             }
         }
     }
     assert!(n >= 10, "only {n} example payloads found");
-    assert!(app.metric("kiln_app_webhooks_total{outcome=\"accepted\"}").await >= 5.0);
+    assert!(
+        app.metric("kiln_app_webhooks_total{outcome=\"accepted\"}")
+            .await
+            >= 5.0
+    );
     assert!(app.healthy().await);
 }

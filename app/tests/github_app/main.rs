@@ -17,5 +17,6 @@ pub mod fixtures {
     /// `bogus_field` on line 3 is an error.
     pub const INVALID: &str = "source \"null\" \"example\" {\n  communicator = \"none\"\n  bogus_field  = 1\n}\n\nbuild {\n  sources = [\"source.null.example\"]\n}\n";
     pub const UNFORMATTED_VARS: &str = "variable \"region\" {\ntype = string\ndefault=\"x\"\n}\n";
-    pub const FORMATTED_VARS: &str = "variable \"region\" {\n  type    = string\n  default = \"x\"\n}\n";
+    pub const FORMATTED_VARS: &str =
+        "variable \"region\" {\n  type    = string\n  default = \"x\"\n}\n";
 }

@@ -62,7 +62,8 @@ fn blob_sha(content: &[u8]) -> String {
 
 impl State {
     pub fn set_file(&mut self, path: &str, content: &str) {
-        self.files.insert(path.to_string(), content.as_bytes().to_vec());
+        self.files
+            .insert(path.to_string(), content.as_bytes().to_vec());
     }
 
     /// Completed check-run PATCHes, as `(check run id, body)`.
@@ -70,10 +71,18 @@ impl State {
         self.log
             .iter()
             .filter(|l| {
-                !l.faulted && l.method == "PATCH" && l.path.contains("/check-runs/") && l.body["status"] == "completed"
+                !l.faulted
+                    && l.method == "PATCH"
+                    && l.path.contains("/check-runs/")
+                    && l.body["status"] == "completed"
             })
             .map(|l| {
-                let id = l.path.rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(0);
+                let id = l
+                    .path
+                    .rsplit('/')
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
                 (id, l.body.clone())
             })
             .collect()
@@ -135,7 +144,8 @@ impl Respond for Responder {
             if st.faults[i].times == 0 {
                 st.faults.remove(i);
             }
-            let mut t = ResponseTemplate::new(f.status).set_body_json(basic_error(self.spec, &f.message));
+            let mut t =
+                ResponseTemplate::new(f.status).set_body_json(basic_error(self.spec, &f.message));
             for (k, v) in f.headers {
                 t = t.insert_header(k, v.as_str());
             }
@@ -187,7 +197,13 @@ impl Respond for Responder {
                     .iter()
                     .find(|p| blob_sha(p.as_bytes()) == *sha)
                     .map(|p| format!("# written from hostile path {p}\n").into_bytes());
-                match st.files.values().find(|c| blob_sha(c) == *sha).cloned().or(hostile) {
+                match st
+                    .files
+                    .values()
+                    .find(|c| blob_sha(c) == *sha)
+                    .cloned()
+                    .or(hostile)
+                {
                     Some(c) => {
                         let mut v = example(spec, "git/get-blob", "200", None);
                         v["content"] = json!(base64::engine::general_purpose::STANDARD.encode(&c));
@@ -200,7 +216,10 @@ impl Respond for Responder {
                 }
             }
             ("GET", ["repos", _, _, "pulls", _, "files"]) => {
-                let per: usize = query.get("per_page").and_then(|p| p.parse().ok()).unwrap_or(30);
+                let per: usize = query
+                    .get("per_page")
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(30);
                 let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
                 let proto = example(spec, "pulls/list-files", "200", None)[0].clone();
                 let items: Vec<Value> = st
@@ -220,7 +239,12 @@ impl Respond for Responder {
             ("POST", ["repos", _, _, "check-runs"]) => {
                 st.next_id += 1;
                 let id = st.next_id;
-                let mut v = example(spec, "checks/create", "201", Some("example-of-in-progress-conclusion"));
+                let mut v = example(
+                    spec,
+                    "checks/create",
+                    "201",
+                    Some("example-of-in-progress-conclusion"),
+                );
                 v["id"] = json!(id);
                 v["head_sha"] = body["head_sha"].clone();
                 v["name"] = body["name"].clone();
@@ -237,7 +261,10 @@ impl Respond for Responder {
                 let id: i64 = id.parse().unwrap_or(-1);
                 match st.check_runs.get_mut(&id) {
                     Some(run) => {
-                        let mut received = run["annotations_received"].as_array().cloned().unwrap_or_default();
+                        let mut received = run["annotations_received"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default();
                         if let Some(a) = body["output"]["annotations"].as_array() {
                             received.extend(a.iter().cloned());
                         }
@@ -258,7 +285,10 @@ impl Respond for Responder {
             }
             ("GET", ["repos", _, _, "issues", issue, "comments"]) => {
                 let proto = example(spec, "issues/list-comments", "200", None)[0].clone();
-                let per: usize = query.get("per_page").and_then(|p| p.parse().ok()).unwrap_or(30);
+                let per: usize = query
+                    .get("per_page")
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(30);
                 let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
                 let issue = issue.to_string();
                 let items: Vec<Value> = st

@@ -33,13 +33,27 @@ async fn two_replicas_on_one_postgres_do_each_job_once() {
     let n = 24i64;
     for i in 0..n {
         let sha = format!("{:040x}", 0xabc000 + i);
-        let Some(p) = pr_payload("opened", 200 + i, &sha, 3) else { return };
+        let Some(p) = pr_payload("opened", 200 + i, &sha, 3) else {
+            return;
+        };
         let replica = if i % 2 == 0 { &a } else { &b };
-        assert_eq!(replica.deliver("pull_request", &format!("pg-{i}"), &p).await.0, 202);
+        assert_eq!(
+            replica
+                .deliver("pull_request", &format!("pg-{i}"), &p)
+                .await
+                .0,
+            202
+        );
         // The load balancer redelivers some: dedupe across replicas.
         if i % 5 == 0 {
             let other = if i % 2 == 0 { &b } else { &a };
-            assert_eq!(other.deliver("pull_request", &format!("pg-{i}"), &p).await.0, 200);
+            assert_eq!(
+                other
+                    .deliver("pull_request", &format!("pg-{i}"), &p)
+                    .await
+                    .0,
+                200
+            );
         }
     }
     let done = completed(&gh, n as usize).await;
@@ -49,16 +63,30 @@ async fn two_replicas_on_one_postgres_do_each_job_once() {
     assert_eq!(gh.with(|s| s.count("POST", "/check-runs")), n as usize);
     // Both replicas took part (their counters move after GitHub answers).
     let counted = wait_until(Duration::from_secs(30), || async {
-        a.metric("kiln_app_jobs_total{outcome=\"failure\"}").await + b.metric("kiln_app_jobs_total{outcome=\"failure\"}").await
+        a.metric("kiln_app_jobs_total{outcome=\"failure\"}").await
+            + b.metric("kiln_app_jobs_total{outcome=\"failure\"}").await
             >= n as f64
     })
     .await;
-    assert!(counted, "{}\n{}\n{}\n{}", a.metrics().await, b.metrics().await, a.log_text(), b.log_text());
+    assert!(
+        counted,
+        "{}\n{}\n{}\n{}",
+        a.metrics().await,
+        b.metrics().await,
+        a.log_text(),
+        b.log_text()
+    );
     let ja = a.metric("kiln_app_jobs_total{outcome=\"failure\"}").await;
     let jb = b.metric("kiln_app_jobs_total{outcome=\"failure\"}").await;
     assert_eq!(ja + jb, n as f64);
-    assert!(ja > 0.0 && jb > 0.0, "one replica did everything: {ja} / {jb}");
-    assert_eq!(a.metric("kiln_app_queue_jobs{state=\"done\"}").await, n as f64);
+    assert!(
+        ja > 0.0 && jb > 0.0,
+        "one replica did everything: {ja} / {jb}"
+    );
+    assert_eq!(
+        a.metric("kiln_app_queue_jobs{state=\"done\"}").await,
+        n as f64
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -94,10 +122,23 @@ async fn store_semantics(url: &str) {
         install: None,
     };
     let out = store
-        .record(&[item("s1", job("a", 1)), item("s1", job("a", 1)), item("s2", job("b", 1)), item("s3", job("c", 2))])
+        .record(&[
+            item("s1", job("a", 1)),
+            item("s1", job("a", 1)),
+            item("s2", job("b", 1)),
+            item("s3", job("c", 2)),
+        ])
         .await
         .expect("record");
-    assert_eq!(out, vec![IntakeOutcome::Recorded, IntakeOutcome::Duplicate, IntakeOutcome::Recorded, IntakeOutcome::Recorded]);
+    assert_eq!(
+        out,
+        vec![
+            IntakeOutcome::Recorded,
+            IntakeOutcome::Duplicate,
+            IntakeOutcome::Recorded,
+            IntakeOutcome::Recorded
+        ]
+    );
     // "b" superseded "a" for PR 1.
     let lease = Duration::from_secs(1);
     let j1 = store.claim(lease).await.expect("claim").expect("job");
@@ -105,8 +146,14 @@ async fn store_semantics(url: &str) {
     let j2 = store2.claim(lease).await.expect("claim").expect("job");
     assert_eq!(j2.head_sha, "c");
     // PR 1 gets a newer SHA while "b" runs: it waits for "b".
-    store.record(&[item("s4", job("d", 1))]).await.expect("record");
-    assert!(store.claim(lease).await.expect("claim").is_none(), "same PR ran concurrently");
+    store
+        .record(&[item("s4", job("d", 1))])
+        .await
+        .expect("record");
+    assert!(
+        store.claim(lease).await.expect("claim").is_none(),
+        "same PR ran concurrently"
+    );
     assert!(store.finish(&j2, "done", "ok").await.expect("finish"));
     // j1's lease expires: re-claimed with a new token; the old holder can't finish.
     tokio::time::sleep(Duration::from_millis(1200)).await;
@@ -119,5 +166,8 @@ async fn store_semantics(url: &str) {
     assert_eq!(j3.head_sha, "d");
     assert!(store.finish(&j3, "done", "ok").await.expect("finish"));
     let stats = store.stats().await.expect("stats");
-    assert_eq!((stats.done, stats.superseded, stats.queued, stats.running), (3, 1, 0, 0));
+    assert_eq!(
+        (stats.done, stats.superseded, stats.queued, stats.running),
+        (3, 1, 0, 0)
+    );
 }

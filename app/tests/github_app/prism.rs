@@ -18,7 +18,10 @@ impl Drop for Prism {
 }
 
 async fn start_prism() -> Option<(Prism, String)> {
-    let bin = peer("prism (@stoplight/prism-cli)", node_modules().join(".bin/prism"))?;
+    let bin = peer(
+        "prism (@stoplight/prism-cli)",
+        node_modules().join(".bin/prism"),
+    )?;
     let spec = peer(
         "@octokit/openapi",
         node_modules().join("@octokit/openapi/generated/api.github.com.json"),
@@ -56,7 +59,9 @@ async fn every_request_validates_against_githubs_openapi() {
     if crate::harness::webhook_examples().is_none() {
         return;
     }
-    let Some((_prism, url)) = start_prism().await else { return };
+    let Some((_prism, url)) = start_prism().await else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
 
     // 1. The binary end to end: token, tree, config, files, check run.
@@ -65,16 +70,33 @@ async fn every_request_validates_against_githubs_openapi() {
         api: &url,
         db: &db,
         dir: dir.path(),
-        extra: vec![("KILN_HTTP_RETRIES", "0".into()), ("KILN_MAX_ATTEMPTS", "1".into())],
+        extra: vec![
+            ("KILN_HTTP_RETRIES", "0".into()),
+            ("KILN_MAX_ATTEMPTS", "1".into()),
+        ],
     });
-    let Some(p) = pr_payload("opened", 1347, "6dcb09b5b57875f334f61aebed695e2e4193db5e", 1) else { return };
+    let Some(p) = pr_payload(
+        "opened",
+        1347,
+        "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+        1,
+    ) else {
+        return;
+    };
     assert_eq!(app.deliver("pull_request", "prism-1", &p).await.0, 202);
     let finished = wait_until(Duration::from_secs(120), || async {
-        app.metric("kiln_app_queue_jobs{state=\"done\"}").await + app.metric("kiln_app_queue_jobs{state=\"failed\"}").await >= 1.0
+        app.metric("kiln_app_queue_jobs{state=\"done\"}").await
+            + app.metric("kiln_app_queue_jobs{state=\"failed\"}").await
+            >= 1.0
     })
     .await;
     assert!(finished, "{}", app.log_text());
-    assert_eq!(app.metric("kiln_app_queue_jobs{state=\"done\"}").await, 1.0, "{}", app.log_text());
+    assert_eq!(
+        app.metric("kiln_app_queue_jobs{state=\"done\"}").await,
+        1.0,
+        "{}",
+        app.log_text()
+    );
 
     // 2. Every other call, with bodies from kiln-app's reporting code.
     let key = std::fs::read(dir.path().join("app-key.pem")).expect("key");
@@ -92,15 +114,29 @@ async fn every_request_validates_against_githubs_openapi() {
     let inst = gh.installation(1).await.expect("installation token");
     let repo = "octocat/Hello-World";
     inst.pr_files(repo, 1347).await.expect("list files");
-    inst.tree(repo, "6dcb09b5b57875f334f61aebed695e2e4193db5e").await.expect("tree");
-    inst.blob(repo, "3a0f86fb8db8eea7ccbb9a95f325ddbedfb25e15").await.expect("blob");
+    inst.tree(repo, "6dcb09b5b57875f334f61aebed695e2e4193db5e")
+        .await
+        .expect("tree");
+    inst.blob(repo, "3a0f86fb8db8eea7ccbb9a95f325ddbedfb25e15")
+        .await
+        .expect("blob");
     let comments = inst.comments(repo, 1347).await.expect("comments");
     assert!(!comments.is_empty());
 
     // A real report: the engine on a broken template.
     let work = tempfile::tempdir().expect("tempdir");
-    kiln_app::workspace::write(work.path(), "t/main.pkr.hcl", crate::fixtures::INVALID.as_bytes()).expect("write");
-    kiln_app::workspace::write(work.path(), "t/vars.pkr.hcl", crate::fixtures::UNFORMATTED_VARS.as_bytes()).expect("write");
+    kiln_app::workspace::write(
+        work.path(),
+        "t/main.pkr.hcl",
+        crate::fixtures::INVALID.as_bytes(),
+    )
+    .expect("write");
+    kiln_app::workspace::write(
+        work.path(),
+        "t/vars.pkr.hcl",
+        crate::fixtures::UNFORMATTED_VARS.as_bytes(),
+    )
+    .expect("write");
     let affected = kiln_app::templates::Affected {
         dir: "t".into(),
         var_files: vec![],
@@ -127,13 +163,26 @@ async fn every_request_validates_against_githubs_openapi() {
     .expect("complete check run with annotations");
     let body = kiln_app::report::comment_markdown(&o, std::slice::from_ref(&rep), "6dcb09b");
     let part = &kiln_app::report::split_comment(&body, kiln_app::report::GITHUB_TEXT_LIMIT)[0];
-    let cid = inst.create_comment(repo, 1347, part).await.expect("create comment");
-    inst.update_comment(repo, cid, part).await.expect("PATCH comment");
-    inst.delete_comment(repo, cid).await.expect("delete comment");
+    let cid = inst
+        .create_comment(repo, 1347, part)
+        .await
+        .expect("create comment");
+    inst.update_comment(repo, cid, part)
+        .await
+        .expect("PATCH comment");
+    inst.delete_comment(repo, cid)
+        .await
+        .expect("delete comment");
 
     // And prism does refuse an invalid request (the check is real).
     let bad = inst
         .update_check_run(repo, id, &serde_json::json!({"status": "not-a-status"}))
         .await;
-    assert!(bad.as_ref().err().and_then(|e| e.status()).is_some_and(|s| (400..500).contains(&s)), "{bad:?}");
+    assert!(
+        bad.as_ref()
+            .err()
+            .and_then(|e| e.status())
+            .is_some_and(|s| (400..500).contains(&s)),
+        "{bad:?}"
+    );
 }

@@ -12,7 +12,9 @@ use crate::mock::Fault;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn github_5xx_and_secondary_rate_limit_mid_run_are_retried() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let Some((gh, app)) = start(dir.path(), vec![]).await else { return };
+    let Some((gh, app)) = start(dir.path(), vec![]).await else {
+        return;
+    };
     gh.with(|s| {
         s.set_file("t.pkr.hcl", INVALID);
         s.pr_files = vec![("t.pkr.hcl".into(), "modified".into())];
@@ -33,7 +35,9 @@ async fn github_5xx_and_secondary_rate_limit_mid_run_are_retried() {
             times: 2,
         });
     });
-    let Some(p) = pr_payload("opened", 8, "8888888888888888888888888888888888888888", 8) else { return };
+    let Some(p) = pr_payload("opened", 8, "8888888888888888888888888888888888888888", 8) else {
+        return;
+    };
     let t0 = Instant::now();
     assert_eq!(app.deliver("pull_request", "rl-1", &p).await.0, 202);
     let done = completed(&gh, 1).await;
@@ -42,20 +46,28 @@ async fn github_5xx_and_secondary_rate_limit_mid_run_are_retried() {
     // Retry-After: 2 was honoured.
     assert!(t0.elapsed() >= Duration::from_secs(2), "{:?}", t0.elapsed());
     assert_eq!(gh.with(|s| s.count("GET", "/pulls/8/files")), 2);
-    assert_eq!(gh.with(|s| s.count("POST", "/check-runs")), 1, "check run created twice");
+    assert_eq!(
+        gh.with(|s| s.count("POST", "/check-runs")),
+        1,
+        "check run created twice"
+    );
     assert!(gh.with(|s| s.faults.is_empty()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uninstalled_repo_is_given_up_and_server_stays_up() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let Some((gh, app)) = start(dir.path(), vec![]).await else { return };
+    let Some((gh, app)) = start(dir.path(), vec![]).await else {
+        return;
+    };
     gh.with(|s| {
         s.token_status = Some(404);
         s.set_file("t.pkr.hcl", VALID);
         s.pr_files = vec![("t.pkr.hcl".into(), "modified".into())];
     });
-    let Some(p) = pr_payload("opened", 9, "9999999999999999999999999999999999999999", 777) else { return };
+    let Some(p) = pr_payload("opened", 9, "9999999999999999999999999999999999999999", 777) else {
+        return;
+    };
     assert_eq!(app.deliver("pull_request", "un-1", &p).await.0, 202);
     let failed = wait_until(Duration::from_secs(60), || async {
         app.metric("kiln_app_queue_jobs{state=\"failed\"}").await >= 1.0
@@ -64,39 +76,65 @@ async fn uninstalled_repo_is_given_up_and_server_stays_up() {
     assert!(failed, "{}", app.log_text());
     assert!(app.log_text().contains("not available to this App"));
     assert_eq!(gh.with(|s| s.count("POST", "/check-runs")), 0);
-    assert_eq!(gh.with(|s| s.count("POST", "/access_tokens")), 1, "a 404 is not retried");
+    assert_eq!(
+        gh.with(|s| s.count("POST", "/access_tokens")),
+        1,
+        "a 404 is not retried"
+    );
     assert!(app.healthy().await);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn engine_failure_is_reported_and_hostile_paths_are_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let Some((gh, app)) = start(dir.path(), vec![]).await else { return };
+    let Some((gh, app)) = start(dir.path(), vec![]).await else {
+        return;
+    };
     let scratch_parent = std::env::temp_dir();
     let escape_name = format!("kiln-escape-{}.pkr.hcl", std::process::id());
     gh.with(|s| {
         // Not UTF-8, then deeply nested brackets: the engine refuses both.
-        s.files.insert("bad/a.pkr.hcl".into(), vec![0xff, 0xfe, b'{', 0x00, b'\n']);
-        s.set_file("bad/b.pkr.hcl", &format!("locals {{\n  x = {}{}\n}}\n", "[".repeat(5000), "]".repeat(5000)));
+        s.files
+            .insert("bad/a.pkr.hcl".into(), vec![0xff, 0xfe, b'{', 0x00, b'\n']);
+        s.set_file(
+            "bad/b.pkr.hcl",
+            &format!(
+                "locals {{\n  x = {}{}\n}}\n",
+                "[".repeat(5000),
+                "]".repeat(5000)
+            ),
+        );
         s.extra_tree_paths = vec![
             format!("bad/../../{escape_name}"),
             format!("/tmp/{escape_name}"),
             "bad/./c.pkr.hcl".into(),
         ];
-        s.pr_files = vec![("bad/a.pkr.hcl".into(), "added".into()), ("bad/b.pkr.hcl".into(), "added".into())];
+        s.pr_files = vec![
+            ("bad/a.pkr.hcl".into(), "added".into()),
+            ("bad/b.pkr.hcl".into(), "added".into()),
+        ];
     });
-    let Some(p) = pr_payload("opened", 10, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 10) else { return };
+    let Some(p) = pr_payload("opened", 10, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 10) else {
+        return;
+    };
     assert_eq!(app.deliver("pull_request", "eng-1", &p).await.0, 202);
     let done = completed(&gh, 1).await;
     let b = &done[0].1;
     assert_eq!(b["conclusion"], "failure");
     let summary = b["output"]["summary"].as_str().unwrap_or_default();
-    assert!(summary.contains("`bad`") && summary.contains("error(s)"), "{summary}");
+    assert!(
+        summary.contains("`bad`") && summary.contains("error(s)"),
+        "{summary}"
+    );
     // Hostile paths: refused, never fetched, nothing written outside.
     assert!(summary.contains("refused unsafe path"), "{summary}");
     assert!(!scratch_parent.join(&escape_name).exists());
     assert!(!std::path::Path::new("/tmp").join(&escape_name).exists());
-    assert_eq!(gh.with(|s| s.count("GET", "/git/blobs/")), 2, "a hostile path was fetched");
+    assert_eq!(
+        gh.with(|s| s.count("GET", "/git/blobs/")),
+        2,
+        "a hostile path was fetched"
+    );
     assert!(app.healthy().await);
     // The server goes on with the next pull request.
     gh.with(|s| {
@@ -105,7 +143,9 @@ async fn engine_failure_is_reported_and_hostile_paths_are_refused() {
         s.set_file("ok/t.pkr.hcl", VALID);
         s.pr_files = vec![("ok/t.pkr.hcl".into(), "added".into())];
     });
-    let Some(p) = pr_payload("opened", 11, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", 10) else { return };
+    let Some(p) = pr_payload("opened", 11, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", 10) else {
+        return;
+    };
     assert_eq!(app.deliver("pull_request", "eng-2", &p).await.0, 202);
     let done = completed(&gh, 2).await;
     assert_eq!(done[1].1["conclusion"], "success");
@@ -114,8 +154,13 @@ async fn engine_failure_is_reported_and_hostile_paths_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_with_jobs_queued_loses_none_and_completes_each_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let lease = vec![("KILN_LEASE_SECONDS", "3".to_string()), ("KILN_WORKERS", "1".to_string())];
-    let Some((gh, mut app)) = start(dir.path(), lease.clone()).await else { return };
+    let lease = vec![
+        ("KILN_LEASE_SECONDS", "3".to_string()),
+        ("KILN_WORKERS", "1".to_string()),
+    ];
+    let Some((gh, mut app)) = start(dir.path(), lease.clone()).await else {
+        return;
+    };
     gh.with(|s| {
         s.set_file("t.pkr.hcl", VALID);
         s.pr_files = vec![("t.pkr.hcl".into(), "modified".into())];
@@ -125,11 +170,21 @@ async fn kill_9_with_jobs_queued_loses_none_and_completes_each_once() {
     let n = 6;
     for i in 0..n {
         let sha = format!("{:040x}", 0xc0ffee00 + i);
-        let Some(p) = pr_payload("opened", 100 + i, &sha, 42) else { return };
-        assert_eq!(app.deliver("pull_request", &format!("k9-{i}"), &p).await.0, 202);
+        let Some(p) = pr_payload("opened", 100 + i, &sha, 42) else {
+            return;
+        };
+        assert_eq!(
+            app.deliver("pull_request", &format!("k9-{i}"), &p).await.0,
+            202
+        );
     }
     // Kill while the first job is mid-run.
-    assert!(wait_until(Duration::from_secs(30), || async { gh.with(|s| s.count("POST", "/check-runs")) >= 1 }).await);
+    assert!(
+        wait_until(Duration::from_secs(30), || async {
+            gh.with(|s| s.count("POST", "/check-runs")) >= 1
+        })
+        .await
+    );
     app.kill9();
     let before = gh.with(|s| s.completions().len());
     assert!(before < n as usize, "everything finished before the kill");
@@ -148,16 +203,31 @@ async fn kill_9_with_jobs_queued_loses_none_and_completes_each_once() {
     let mut shas: Vec<String> = gh.with(|s| {
         done2
             .iter()
-            .map(|(id, _)| s.check_runs[id]["head_sha"].as_str().unwrap_or_default().to_string())
+            .map(|(id, _)| {
+                s.check_runs[id]["head_sha"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
             .collect()
     });
     shas.sort();
     let total = shas.len();
     shas.dedup();
-    assert_eq!((shas.len(), total), (n as usize, n as usize), "a job was lost or completed twice");
+    assert_eq!(
+        (shas.len(), total),
+        (n as usize, n as usize),
+        "a job was lost or completed twice"
+    );
     // The interrupted job re-used its check run (one more only when the
     // kill fell between GitHub creating it and kiln recording its id).
     let created = gh.with(|s| s.count("POST", "/check-runs"));
-    assert!(created == n as usize || created == n as usize + 1, "{created}");
-    assert_eq!(app2.metric("kiln_app_queue_jobs{state=\"done\"}").await, n as f64);
+    assert!(
+        created == n as usize || created == n as usize + 1,
+        "{created}"
+    );
+    assert_eq!(
+        app2.metric("kiln_app_queue_jobs{state=\"done\"}").await,
+        n as f64
+    );
 }
