@@ -3,7 +3,7 @@
 //! equivalent on the changed files. Engine panics are caught and turned
 //! into a reported failure; the server keeps running.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use kiln_engine::diag::{Diagnostic, Severity};
 use kiln_engine::template::LoadOptions;
@@ -175,13 +175,60 @@ fn check_inner(root: &Path, t: &Affected, cfg: &RepoConfig) -> TemplateReport {
         .unwrap_or_else(|| t.dir.clone());
     if cfg.runs(Check::Validate) {
         rep.validated = true;
-        let opts = LoadOptions {
+        // The engine evaluates with the server's filesystem and network:
+        // templates that call file-reading or secret-fetching functions are
+        // only syntax-checked, so no PR can read the App's key or reach
+        // internal services through a diagnostic.
+        let mut inputs: Vec<(String, PathBuf)> = Vec::new();
+        if let Ok(rd) = std::fs::read_dir(&dir_path) {
+            for e in rd.filter_map(|e| e.ok()) {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if crate::templates::is_packer_file(&n) {
+                    let repo_path = if t.dir.is_empty() {
+                        n
+                    } else {
+                        format!("{}/{n}", t.dir)
+                    };
+                    inputs.push((repo_path, e.path()));
+                }
+            }
+        }
+        for f in &t.var_files {
+            inputs.push((f.clone(), root.join(f)));
+        }
+        inputs.sort();
+        let mut unsafe_call = None;
+        for (repo_path, p) in &inputs {
+            let text = std::fs::read(p).unwrap_or_default();
+            if let Some((name, line)) = server_side_call(&String::from_utf8_lossy(&text)) {
+                unsafe_call = Some((repo_path.clone(), name, line));
+                break;
+            }
+        }
+        let mut opts = LoadOptions {
             // No process environment: PR content never sees the server's secrets.
             env: Vec::new(),
             cwd: dir_path.clone(),
             var_files: t.var_files.iter().map(|f| root.join(f)).collect(),
             ..LoadOptions::default()
         };
+        if let Some((path, name, line)) = unsafe_call {
+            opts.syntax_only = true;
+            rep.warnings += 1;
+            rep.findings.push(Finding {
+                path,
+                start_line: line,
+                end_line: line,
+                start_column: None,
+                end_column: None,
+                level: Level::Warning,
+                title: "Syntax checked only".into(),
+                message: format!(
+                    "This template calls `{name}()`, which reads files, the environment or secrets where it runs; \
+                     kiln-app does not evaluate it on its server. Run `kiln validate` in CI for a full check."
+                ),
+            });
+        }
         let res = kiln_engine::validate::validate_full(&dir_path, &opts);
         rep.errors = res.diags.error_count();
         rep.warnings = res.diags.warning_count();
@@ -225,4 +272,70 @@ fn check_inner(root: &Path, t: &Affected, cfg: &RepoConfig) -> TemplateReport {
         }
     }
     rep
+}
+
+/// Functions whose result depends on the machine running the engine.
+fn is_server_side_function(name: &str) -> bool {
+    name.starts_with("file")
+        || name.starts_with("aws_secretsmanager")
+        || matches!(
+            name,
+            "templatefile" | "pathexpand" | "abspath" | "vault" | "consul_key"
+        )
+}
+
+/// The first call (`name(`) of a server-side function in `text`, with its
+/// 1-based line. Lexical: also finds calls inside strings (`"${file(..)}"`).
+pub fn server_side_call(text: &str) -> Option<(String, usize)> {
+    let b = text.as_bytes();
+    let mut i = 0;
+    let mut line = 1;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\n' {
+            line += 1;
+            i += 1;
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            let prev_ident = start > 0
+                && (b[start - 1].is_ascii_alphanumeric()
+                    || b[start - 1] == b'_'
+                    || b[start - 1] == b'.');
+            while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-') {
+                i += 1;
+            }
+            let name = &text[start..i];
+            let mut j = i;
+            while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
+                j += 1;
+            }
+            if !prev_ident && j < b.len() && b[j] == b'(' && is_server_side_function(name) {
+                return Some((name.to_string(), line));
+            }
+            continue;
+        }
+        i += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_side_call;
+
+    #[test]
+    fn finds_file_and_secret_functions() {
+        assert_eq!(
+            server_side_call("locals {\n  k = file(\"/etc/passwd\")\n}\n"),
+            Some(("file".to_string(), 2))
+        );
+        assert_eq!(
+            server_side_call("{\"a\": \"${ vault (\\\"p\\\", \\\"k\\\")}\"}"),
+            Some(("vault".to_string(), 1))
+        );
+        assert!(server_side_call("x = profile(1)\ny = upper(\"file\")\nz = var.file\n").is_none());
+        assert!(server_side_call("communicator = \"none\"\n").is_none());
+    }
 }

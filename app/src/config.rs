@@ -43,7 +43,7 @@ pub struct Args {
     /// Database URL: sqlite://FILE or postgres://… [default: sqlite://kiln-app.db in the working directory].
     #[arg(long, env = "KILN_DATABASE_URL", value_name = "URL")]
     pub database_url: Option<String>,
-    /// Number of concurrent job workers [default: 4].
+    /// Number of concurrent job workers; 0 runs webhook intake only (workers elsewhere) [default: 4].
     #[arg(long, env = "KILN_WORKERS")]
     pub workers: Option<usize>,
     /// Largest accepted webhook body in bytes [default: 26214400 (25 MiB, GitHub's cap)].
@@ -247,7 +247,7 @@ impl Config {
                 .database_url
                 .or(file.database_url)
                 .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()),
-            workers: args.workers.or(file.workers).unwrap_or(4).max(1),
+            workers: args.workers.or(file.workers).unwrap_or(4),
             max_body_bytes: args
                 .max_body_bytes
                 .or(file.max_body_bytes)

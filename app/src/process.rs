@@ -299,20 +299,29 @@ pub async fn process_pr(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
     let root = scratch.path().to_path_buf();
     let cfg2 = cfg.clone();
     let affected2 = affected.clone();
-    let reports: Vec<TemplateReport> = tokio::task::spawn_blocking(move || {
-        affected2
-            .iter()
-            .map(|a| check_template(&root, a, &cfg2))
-            .collect()
-    })
-    .await
-    .unwrap_or_else(|e| {
-        vec![TemplateReport {
-            dir: String::new(),
-            engine_failure: Some(format!("the check task failed: {e}")),
-            ..TemplateReport::default()
-        }]
-    });
+    // A thread of its own with a large stack: deeply nested input must
+    // not overflow the engine's recursion and take the server down.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("kiln-check".into())
+        .stack_size(64 * 1024 * 1024)
+        .spawn(move || {
+            let r: Vec<TemplateReport> = affected2
+                .iter()
+                .map(|a| check_template(&root, a, &cfg2))
+                .collect();
+            let _ = tx.send(r);
+        });
+    let reports: Vec<TemplateReport> = match spawned {
+        Ok(_) => rx.await.unwrap_or_else(|_| {
+            vec![TemplateReport {
+                dir: String::new(),
+                engine_failure: Some("the check thread stopped".into()),
+                ..TemplateReport::default()
+            }]
+        }),
+        Err(e) => return Err(ProcessError::Io(e)),
+    };
     drop(scratch);
 
     let o = report::outcome(&reports);

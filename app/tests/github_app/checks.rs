@@ -296,3 +296,42 @@ async fn repository_config_selects_directories_and_var_files_and_bad_config_fail
         (Some(".github/kiln.yml"), Some(2))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_cannot_read_the_servers_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some((gh, app)) = start(dir.path(), vec![]).await else {
+        return;
+    };
+    let key = dir.path().join("app-key.pem");
+    let t = format!(
+        "locals {{\n  k = file(\"{}\")\n}}\n\nsource \"null\" \"x\" {{\n  communicator = local.k\n}}\n\nbuild {{\n  sources = [\"source.null.x\"]\n}}\n",
+        key.display()
+    );
+    gh.with(|s| {
+        s.set_file("steal/main.pkr.hcl", &t);
+        s.pr_files = vec![("steal/main.pkr.hcl".into(), "added".into())];
+    });
+    let Some(p) = pr_payload("opened", 66, "6666666666666666666666666666666666666666", 2) else {
+        return;
+    };
+    assert_eq!(app.deliver("pull_request", "steal-1", &p).await.0, 202);
+    let done = completed(&gh, 1).await;
+    let all = serde_json::to_string(
+        &gh.with(|s| s.log.iter().map(|l| l.body.clone()).collect::<Vec<_>>()),
+    )
+    .unwrap_or_default();
+    assert!(
+        !all.contains("PRIVATE KEY"),
+        "the App's key leaked into GitHub"
+    );
+    let ann = done[0].1["output"]["annotations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        ann.iter()
+            .any(|a| a["title"] == "Syntax checked only" && a["start_line"] == 2),
+        "{ann:?}"
+    );
+}
