@@ -74,6 +74,7 @@ fn pr_job(
         pr_key: format!("{repo}#{number}"),
         head_sha: head_sha.to_string(),
         payload: serde_json::to_string(&job)?,
+        skip_if_seen: false,
     }))
 }
 
@@ -117,7 +118,13 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Parsed, EventError> {
                 .and_then(|p| p.get("number"))
                 .and_then(Value::as_i64);
             match number {
-                Some(n) => pr_job(&v, repo, n, sha, None),
+                Some(n) => {
+                    let mut parsed = pr_job(&v, repo, n, sha, None)?;
+                    if let Parsed::Job(j) = &mut parsed {
+                        j.skip_if_seen = action == "requested";
+                    }
+                    Ok(parsed)
+                }
                 None => Ok(Parsed::Ignored("check_suite without a pull request")),
             }
         }

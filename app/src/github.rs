@@ -328,6 +328,18 @@ fn retry_after(h: &reqwest::header::HeaderMap) -> Option<Duration> {
     None
 }
 
+/// Percent-encode a query value.
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A file changed by a pull request.
 #[derive(Debug, Clone, Deserialize)]
 pub struct PrFile {
@@ -433,6 +445,48 @@ impl Installation {
             path,
             message: "check run without id".into(),
         })
+    }
+
+    /// `GET /repos/{repo}/commits/{sha}/check-runs?check_name=NAME`:
+    /// `(id, external_id, status)` of each.
+    pub async fn check_runs_for_ref(
+        &self,
+        repo: &str,
+        sha: &str,
+        name: &str,
+    ) -> Result<Vec<(i64, String, String)>, GhError> {
+        let mut all = Vec::new();
+        for page in 1..=10 {
+            let path = format!(
+                "/repos/{repo}/commits/{sha}/check-runs?check_name={}&per_page=100&page={page}",
+                url_escape(name)
+            );
+            let v = self.call(Method::GET, &path, None).await?;
+            let runs = v
+                .get("check_runs")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let n = runs.len();
+            for r in runs {
+                let id = r.get("id").and_then(Value::as_i64).unwrap_or_default();
+                let ext = r
+                    .get("external_id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let status = r
+                    .get("status")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                all.push((id, ext, status));
+            }
+            if n < 100 {
+                break;
+            }
+        }
+        Ok(all)
     }
 
     /// `PATCH /repos/{repo}/check-runs/{id}`.

@@ -91,6 +91,22 @@ async fn start_check_run(ctx: &JobCtx<'_>, pr: &PrJob) -> Result<i64, ProcessErr
     if let Some(id) = ctx.store.check_run_of(ctx.job.id).await? {
         return Ok(id);
     }
+    // A re-claimed job whose first attempt died between GitHub creating
+    // the check run and kiln recording it: find it by external_id.
+    if ctx.job.attempts > 1 {
+        let runs = ctx
+            .gh
+            .check_runs_for_ref(&pr.repo, &pr.head_sha, ctx.check_name)
+            .await?;
+        let mine = ctx.job.id.to_string();
+        if let Some((id, _, _)) = runs
+            .iter()
+            .find(|(_, ext, st)| *ext == mine && st != "completed")
+        {
+            ctx.store.set_check_run(ctx.job, *id).await?;
+            return Ok(*id);
+        }
+    }
     let id = ctx
         .gh
         .create_check_run(

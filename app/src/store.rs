@@ -38,6 +38,9 @@ pub struct NewJob {
     pub pr_key: String,
     pub head_sha: String,
     pub payload: String,
+    /// Skip when this PR already has a job for the same head SHA
+    /// (`check_suite.requested` arriving beside `pull_request.synchronize`).
+    pub skip_if_seen: bool,
 }
 
 /// Installation bookkeeping carried by `installation*` events.
@@ -213,6 +216,19 @@ impl Store {
             if res.rows_affected() == 0 {
                 out.push(IntakeOutcome::Duplicate);
                 continue;
+            }
+            if let Some(job) = item.job.as_ref().filter(|j| j.skip_if_seen) {
+                let seen: Option<AnyRow> = sqlx::query(
+                    "SELECT id FROM jobs WHERE pr_key = $1 AND head_sha = $2 AND state <> 'superseded' LIMIT 1",
+                )
+                .bind(&job.pr_key)
+                .bind(&job.head_sha)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if seen.is_some() {
+                    out.push(IntakeOutcome::Recorded);
+                    continue;
+                }
             }
             if let Some(job) = &item.job {
                 sqlx::query(

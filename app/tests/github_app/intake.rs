@@ -233,3 +233,49 @@ async fn every_example_payload_of_handled_events_is_accepted() {
     );
     assert!(app.healthy().await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleted_installation_is_remembered_and_its_events_not_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some((gh, app)) = setup(dir.path()).await else {
+        return;
+    };
+    let Some(mut del) = payloads("installation", Some("deleted")).into_iter().next() else {
+        return;
+    };
+    del["installation"]["id"] = 555.into();
+    assert_eq!(app.deliver("installation", "inst-del", &del).await.0, 202);
+    let Some(p) = pr_payload("opened", 5, "cccc", 555) else {
+        return;
+    };
+    assert_eq!(app.deliver("pull_request", "inst-pr", &p).await.0, 202);
+    let failed = wait_until(Duration::from_secs(60), || async {
+        app.metric("kiln_app_queue_jobs{state=\"failed\"}").await >= 1.0
+    })
+    .await;
+    assert!(failed, "{}", app.log_text());
+    assert!(app.log_text().contains("uninstalled or suspended"));
+    assert!(
+        gh.with(|s| s.log.is_empty()),
+        "GitHub was called for a removed installation"
+    );
+    // Re-installed (created): its events run again.
+    let Some(mut created) = payloads("installation", Some("created")).into_iter().next() else {
+        return;
+    };
+    created["installation"]["id"] = 555.into();
+    assert_eq!(
+        app.deliver("installation", "inst-new", &created).await.0,
+        202
+    );
+    let Some(p) = pr_payload("synchronize", 5, "dddd", 555) else {
+        return;
+    };
+    assert_eq!(app.deliver("pull_request", "inst-pr2", &p).await.0, 202);
+    assert!(
+        wait_until(Duration::from_secs(60), || async {
+            gh.with(|s| s.completions().len()) >= 1
+        })
+        .await
+    );
+}

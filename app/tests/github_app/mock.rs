@@ -283,6 +283,30 @@ impl Respond for Responder {
                     None => not_found(),
                 }
             }
+            ("GET", ["repos", _, _, "commits", sha, "check-runs"]) => {
+                let mut v = example(spec, "checks/list-for-ref", "200", None);
+                let proto = v["check_runs"][0].clone();
+                let name = query.get("check_name").cloned();
+                let runs: Vec<Value> = st
+                    .check_runs
+                    .iter()
+                    .filter(|(_, r)| {
+                        r["head_sha"] == *sha && name.as_ref().map_or(true, |n| r["name"] == *n)
+                    })
+                    .map(|(id, r)| {
+                        let mut e = proto.clone();
+                        e["id"] = json!(id);
+                        e["head_sha"] = r["head_sha"].clone();
+                        e["name"] = r["name"].clone();
+                        e["external_id"] = r["external_id"].clone();
+                        e["status"] = r["status"].clone();
+                        e
+                    })
+                    .collect();
+                v["total_count"] = json!(runs.len());
+                v["check_runs"] = Value::Array(runs);
+                ResponseTemplate::new(200).set_body_json(v)
+            }
             ("GET", ["repos", _, _, "issues", issue, "comments"]) => {
                 let proto = example(spec, "issues/list-comments", "200", None)[0].clone();
                 let per: usize = query

@@ -114,6 +114,7 @@ async fn store_semantics(url: &str) {
         pr_key: format!("o/r#{pr}"),
         head_sha: sha.into(),
         payload: "{}".into(),
+        skip_if_seen: false,
     };
     let item = |d: &str, j: NewJob| Intake {
         delivery_id: d.into(),
@@ -138,6 +139,13 @@ async fn store_semantics(url: &str) {
             IntakeOutcome::Recorded,
             IntakeOutcome::Recorded
         ]
+    );
+    // A check_suite.requested for a SHA already queued is not queued again.
+    let mut seen = job("c", 2);
+    seen.skip_if_seen = true;
+    assert_eq!(
+        store.record(&[item("s5", seen)]).await.expect("record"),
+        vec![IntakeOutcome::Recorded]
     );
     // "b" superseded "a" for PR 1.
     let lease = Duration::from_secs(1);
