@@ -93,12 +93,14 @@ async fn run_job(state: &Arc<AppState>, job: Job) {
         Err(JobError::Permanent(msg)) => {
             inc(&state.metrics.jobs_errored);
             tracing::warn!(job = job.id, %msg, "job given up");
+            close_check_run(state, &job, &msg).await;
             state.store.finish(&job, "failed", &msg).await
         }
         Err(JobError::Transient(msg)) => {
             if job.attempts >= i64::from(state.cfg.max_attempts) {
                 inc(&state.metrics.jobs_errored);
                 tracing::error!(job = job.id, %msg, "job failed after its last attempt");
+                close_check_run(state, &job, &msg).await;
                 state.store.finish(&job, "failed", &msg).await
             } else {
                 inc(&state.metrics.jobs_retried);
@@ -123,6 +125,28 @@ async fn run_job(state: &Arc<AppState>, job: Job) {
         }
         Ok(false) => tracing::warn!(job = job.id, "job's claim was lost; another worker owns it"),
         Err(e) => tracing::error!(job = job.id, error = %e, "recording the job's end"),
+    }
+}
+
+/// Best effort: a check run left in progress by a job that is given up
+/// is completed with the reason, so the pull request is not stuck.
+async fn close_check_run(state: &Arc<AppState>, job: &Job, msg: &str) {
+    let Ok(Some(run_id)) = state.store.check_run_of(job.id).await else {
+        return;
+    };
+    let Ok(gh) = state.github.installation(job.installation_id).await else {
+        return;
+    };
+    let body = serde_json::json!({
+        "status": "completed",
+        "conclusion": "failure",
+        "output": {
+            "title": "kiln could not finish",
+            "summary": format!("kiln-app gave up on this check:\n\n```\n{msg}\n```\n"),
+        },
+    });
+    if let Err(e) = gh.update_check_run(&job.repo, run_id, &body).await {
+        tracing::warn!(job = job.id, error = %e, "closing the check run");
     }
 }
 

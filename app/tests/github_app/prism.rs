@@ -120,6 +120,9 @@ async fn every_request_validates_against_githubs_openapi() {
     inst.blob(repo, "3a0f86fb8db8eea7ccbb9a95f325ddbedfb25e15")
         .await
         .expect("blob");
+    inst.check_runs_for_ref(repo, "6dcb09b5b57875f334f61aebed695e2e4193db5e", "kiln")
+        .await
+        .expect("check runs for ref");
     let comments = inst.comments(repo, 1347).await.expect("comments");
     assert!(!comments.is_empty());
 

@@ -228,3 +228,35 @@ async fn kill_9_with_jobs_queued_loses_none_and_completes_each_once() {
         n as f64
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_given_up_still_completes_its_check_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some((gh, app)) = start(dir.path(), vec![]).await else {
+        return;
+    };
+    gh.with(|s| {
+        s.set_file("t.pkr.hcl", VALID);
+        s.pr_files = vec![("t.pkr.hcl".into(), "modified".into())];
+        s.faults.push_back(Fault {
+            method: "GET",
+            path_contains: "/git/trees/".into(),
+            status: 404,
+            headers: vec![],
+            message: "Not Found".into(),
+            times: 1,
+        });
+    });
+    let Some(p) = pr_payload("opened", 13, "dddddddddddddddddddddddddddddddddddddddd", 13) else {
+        return;
+    };
+    assert_eq!(app.deliver("pull_request", "gone-1", &p).await.0, 202);
+    let done = completed(&gh, 1).await;
+    assert_eq!(done[0].1["conclusion"], "failure");
+    assert_eq!(done[0].1["output"]["title"], "kiln could not finish");
+    assert!(done[0].1["output"]["summary"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("HTTP 404"));
+    assert!(app.healthy().await);
+}
