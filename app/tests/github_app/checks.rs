@@ -335,3 +335,64 @@ async fn templates_cannot_read_the_servers_files() {
         "{ann:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_file_settings_apply_and_help_documents_every_env() {
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_kiln-app"))
+        .arg("--help")
+        .output()
+        .expect("help");
+    let help = String::from_utf8_lossy(&help.stdout);
+    for env in [
+        "KILN_APP_ID",
+        "KILN_PRIVATE_KEY_PATH",
+        "KILN_PRIVATE_KEY",
+        "KILN_WEBHOOK_SECRET",
+        "KILN_GITHUB_API_URL",
+        "KILN_LISTEN",
+        "KILN_DATABASE_URL",
+        "KILN_WORKERS",
+    ] {
+        assert!(help.contains(&format!("env: {env}")), "--help lacks {env}");
+    }
+    // A bad config file: exit 2 naming the file and the line.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(&bad, "listen: 127.0.0.1:0\nworkerz: 3\n").expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kiln-app"))
+        .env_clear()
+        .arg("--config")
+        .arg(&bad)
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("bad.yml") && err.contains("workerz") && err.contains("line 2"),
+        "{err}"
+    );
+    // A good one: its check_name is used (env settings still win elsewhere).
+    let good = dir.path().join("kiln-app.yml");
+    std::fs::write(&good, "check_name: kiln-ci\nworkers: 1\n").expect("write");
+    let Some((gh, app)) = start(
+        dir.path(),
+        vec![("KILN_APP_CONFIG", good.display().to_string())],
+    )
+    .await
+    else {
+        return;
+    };
+    gh.with(|s| {
+        s.set_file("t.pkr.hcl", VALID);
+        s.pr_files = vec![("t.pkr.hcl".into(), "added".into())];
+    });
+    let Some(p) = pr_payload("opened", 21, "2121212121212121212121212121212121212121", 21) else {
+        return;
+    };
+    assert_eq!(app.deliver("pull_request", "conf-1", &p).await.0, 202);
+    let done = completed(&gh, 1).await;
+    assert_eq!(
+        gh.with(|s| s.check_runs[&done[0].0]["name"].clone()),
+        "kiln-ci"
+    );
+}
