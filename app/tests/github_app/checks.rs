@@ -396,3 +396,70 @@ async fn config_file_settings_apply_and_help_documents_every_env() {
         "kiln-ci"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_report_splits_the_sticky_comment_and_shrinks_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some((gh, app)) = start(dir.path(), vec![]).await else {
+        return;
+    };
+    let mut t = String::from("source \"null\" \"example\" {\n  communicator = \"none\"\n");
+    for i in 0..700 {
+        t.push_str(&format!("  an_argument_that_does_not_exist_{i} = 1\n"));
+    }
+    t.push_str("}\n\nbuild {\n  sources = [\"source.null.example\"]\n}\n");
+    gh.with(|s| {
+        s.set_file("huge/main.pkr.hcl", &t);
+        s.pr_files = vec![("huge/main.pkr.hcl".into(), "added".into())];
+    });
+    let Some(p) = pr_payload("opened", 31, "3131313131313131313131313131313131313131", 31) else {
+        return;
+    };
+    assert_eq!(app.deliver("pull_request", "huge-1", &p).await.0, 202);
+    let done = completed(&gh, 1).await;
+    let text = done[0].1["output"]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .chars()
+        .count();
+    assert!(text <= 65_535, "{text}");
+    assert!(
+        wait_until(Duration::from_secs(60), || async {
+            gh.with(|s| s.comments.len()) >= 2
+        })
+        .await
+    );
+    let parts = gh.with(|s| s.comments.clone());
+    for (i, body) in parts.values().enumerate() {
+        assert!(body.chars().count() <= 65_535);
+        assert_eq!(kiln_app::report::sticky_part(body), Some(i));
+        assert_eq!(
+            body.matches("<details>").count(),
+            body.matches("</details>").count(),
+            "part {i}"
+        );
+    }
+    // Fixed: one part is left, updated in place; the rest is deleted.
+    gh.with(|s| s.set_file("huge/main.pkr.hcl", VALID));
+    let Some(p) = pr_payload(
+        "synchronize",
+        31,
+        "3232323232323232323232323232323232323232",
+        31,
+    ) else {
+        return;
+    };
+    assert_eq!(app.deliver("pull_request", "huge-2", &p).await.0, 202);
+    completed(&gh, 2).await;
+    assert!(
+        wait_until(Duration::from_secs(60), || async {
+            gh.with(|s| s.comments.len()) == 1
+        })
+        .await
+    );
+    let first = *parts.keys().next().expect("part 1");
+    assert!(gh.with(|s| s
+        .comments
+        .get(&first)
+        .is_some_and(|b| b.contains("valid and formatted"))));
+}
