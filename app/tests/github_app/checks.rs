@@ -25,7 +25,7 @@ pub async fn start(dir: &std::path::Path, extra: Vec<(&str, String)>) -> Option<
 }
 
 pub async fn completed(gh: &GitHubMock, n: usize) -> Vec<(i64, Value)> {
-    let ok = wait_until(Duration::from_secs(90), || async {
+    let ok = wait_until(Duration::from_secs(240), || async {
         gh.with(|s| s.completions().len()) >= n
     })
     .await;

@@ -38,7 +38,7 @@ async fn start_prism() -> Option<(Prism, String)> {
     let url = format!("http://127.0.0.1:{port}");
     let http = reqwest::Client::new();
     let probe = format!("{url}/repos/o/r/git/blobs/abc");
-    let up = wait_until(Duration::from_secs(180), || {
+    let up = wait_until(Duration::from_secs(420), || {
         let (h, p) = (http.clone(), probe.clone());
         async move {
             h.get(&p)
@@ -84,7 +84,7 @@ async fn every_request_validates_against_githubs_openapi() {
         return;
     };
     assert_eq!(app.deliver("pull_request", "prism-1", &p).await.0, 202);
-    let finished = wait_until(Duration::from_secs(120), || async {
+    let finished = wait_until(Duration::from_secs(240), || async {
         app.metric("kiln_app_queue_jobs{state=\"done\"}").await
             + app.metric("kiln_app_queue_jobs{state=\"failed\"}").await
             >= 1.0
