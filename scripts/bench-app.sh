@@ -13,7 +13,9 @@ cd "$(dirname "$0")/.."
 command -v wrk >/dev/null 2>&1 || { echo "bench-app: needs wrk (apt-get install wrk)" >&2; exit 1; }
 examples=target/peers/node/node_modules/@octokit/webhooks-examples/api.github.com/index.json
 [ -f "$examples" ] || { echo "bench-app: run scripts/test.sh once (npm peers)" >&2; exit 1; }
-cargo build --release -q -p kiln-app
+# KILN_APP_BIN: an already built release binary (skips the build).
+BIN=${KILN_APP_BIN:-}
+if [ -z "$BIN" ]; then cargo build --release -q -p kiln-app; BIN=target/release/kiln-app; fi
 W=$(mktemp -d)
 PID=""
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$W"; }
@@ -32,7 +34,7 @@ SECRET=bench-secret
 SIG="sha256=$(openssl dgst -sha256 -hmac "$SECRET" -r < "$W/body.json" | cut -d' ' -f1)"
 KILN_APP_ID=1 KILN_PRIVATE_KEY_PATH="$W/key.pem" KILN_WEBHOOK_SECRET="$SECRET" \
 KILN_LISTEN=127.0.0.1:0 KILN_DATABASE_URL="$DB" KILN_WORKERS=0 KILN_LOG=warn,kiln_app=info \
-    target/release/kiln-app > "$W/app.log" 2>&1 &
+    "$BIN" > "$W/app.log" 2>&1 &
 PID=$!
 for _ in $(seq 100); do grep -q 'addr=' "$W/app.log" && break; sleep 0.1; done
 ADDR=$(grep -o 'addr=[0-9.:]*' "$W/app.log" | head -1 | cut -d= -f2)
@@ -55,7 +57,7 @@ end
 function delay() return $2 end
 LUA
 }
-echo "kiln-app $(target/release/kiln-app --version | cut -d' ' -f2) on $ADDR, db=${DB%%\?*}, payload $(wc -c < "$W/body.json") bytes, $(nproc) cores"
+echo "kiln-app $("$BIN" --version | cut -d' ' -f2) on $ADDR, db=${DB%%\?*}, payload $(wc -c < "$W/body.json") bytes, $(nproc) cores"
 lua tput 0 > "$W/tput.lua"
 lua lat 100 > "$W/lat.lua"
 echo "== phase 1: throughput, 200 connections, ${SECS}s"

@@ -46,7 +46,7 @@ async fn run() {
         api: &gh.uri(),
         db: &db,
         dir: dir.path(),
-        extra: vec![("KILN_LOG", "warn".into())],
+        extra: vec![("KILN_LOG", "warn,kiln_app=info".into())],
     });
     let mut times = Vec::new();
     for (i, seed) in seeds.iter().enumerate() {

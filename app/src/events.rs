@@ -80,10 +80,10 @@ fn pr_job(
 
 /// Parse the body of a verified delivery of event `event`.
 pub fn parse(event: &str, body: &[u8]) -> Result<Parsed, EventError> {
-    let v: Value = serde_json::from_slice(body)?;
-    if !v.is_object() {
-        return Err(EventError::Missing("a JSON object"));
-    }
+    // Only the fields used are materialized: payloads are tens of KB and
+    // this runs before the 2xx, so no full `Value` tree is built.
+    let slim: slim::Payload = serde_json::from_slice(body)?;
+    let v = serde_json::to_value(&slim)?;
     let action = str_at(&v, &["action"]).unwrap_or_default();
     match event {
         "pull_request" => {
@@ -179,5 +179,74 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Parsed, EventError> {
             }))
         }
         _ => Ok(Parsed::Ignored("event")),
+    }
+}
+
+/// The subset of webhook payloads kiln-app reads, with GitHub's key names.
+mod slim {
+    use serde::{Deserialize, Serialize};
+    use serde_json::Value;
+
+    #[derive(Deserialize, Serialize)]
+    pub struct Payload {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        action: Option<Value>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        number: Option<Value>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        pull_request: Option<Pr>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        repository: Option<Repo>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        installation: Option<Installation>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        check_suite: Option<Check>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        check_run: Option<Check>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        repositories: Option<Vec<Repo>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        repositories_added: Option<Vec<Repo>>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        repositories_removed: Option<Vec<Repo>>,
+    }
+
+    #[derive(Deserialize, Serialize)]
+    struct Pr {
+        number: Option<Value>,
+        head: Option<Head>,
+    }
+
+    #[derive(Deserialize, Serialize)]
+    struct Head {
+        sha: Option<Value>,
+    }
+
+    #[derive(Deserialize, Serialize)]
+    struct Repo {
+        full_name: Option<Value>,
+    }
+
+    #[derive(Deserialize, Serialize)]
+    struct Installation {
+        id: Option<Value>,
+        account: Option<Account>,
+    }
+
+    #[derive(Deserialize, Serialize)]
+    struct Account {
+        login: Option<Value>,
+    }
+
+    #[derive(Deserialize, Serialize)]
+    struct Check {
+        id: Option<Value>,
+        head_sha: Option<Value>,
+        pull_requests: Option<Vec<PrRef>>,
+    }
+
+    #[derive(Deserialize, Serialize)]
+    struct PrRef {
+        number: Option<Value>,
     }
 }
