@@ -114,15 +114,27 @@ async fn rejects_bad_requests_without_side_effects() {
         .0,
         400
     );
-    // Oversized body (cap is 1 MiB here).
-    let big = vec![b' '; 2 * 1024 * 1024];
-    let big_sig = kiln_app::signature::sign(SECRET.as_bytes(), &big);
-    assert_eq!(
-        app.send_raw(&h(Some(&big_sig), Some("pull_request"), Some("d2")), big)
+    // Oversized body (cap is 1 MiB here): refused from its Content-Length,
+    // before the body is read (raw HTTP, so the client waits for the answer).
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut sock = tokio::net::TcpStream::connect(&app.addr)
             .await
-            .0,
-        413
-    );
+            .expect("connect");
+        let head = format!(
+            "POST /webhook HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nX-GitHub-Event: pull_request\r\nX-GitHub-Delivery: d2\r\nX-Hub-Signature-256: {good_sig}\r\nContent-Length: {}\r\n\r\n",
+            app.addr,
+            2 * 1024 * 1024
+        );
+        sock.write_all(head.as_bytes()).await.expect("write");
+        let mut buf = vec![0u8; 1024];
+        let n = tokio::time::timeout(Duration::from_secs(30), sock.read(&mut buf))
+            .await
+            .expect("answer in time")
+            .expect("read");
+        let answer = String::from_utf8_lossy(&buf[..n]).to_string();
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    }
     // Malformed JSON, correctly signed.
     let junk = b"{\"action\": \"opened\", ".to_vec();
     let junk_sig = kiln_app::signature::sign(SECRET.as_bytes(), &junk);
