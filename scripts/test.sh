@@ -17,6 +17,10 @@ command -v xz >/dev/null 2>&1 || need_apt+=(xz-utils)
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 command -v ssh-keygen >/dev/null 2>&1 && command -v sftp >/dev/null 2>&1 \
     && command -v ssh-agent >/dev/null 2>&1 || need_apt+=(openssh-client)
+# kiln-app: PostgreSQL (a private cluster per test), openssl (test App keys), node for prism.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -25,6 +29,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
+# kiln-app: prism + GitHub's OpenAPI description + real webhook payloads, inside the clone (git-ignored).
+peers_node=target/peers/node
+if [ ! -x $peers_node/node_modules/.bin/prism ] || [ ! -f $peers_node/node_modules/@octokit/webhooks-examples/api.github.com/index.json ] || [ ! -f $peers_node/node_modules/@octokit/openapi/generated/api.github.com.json ]; then
+    mkdir -p $peers_node
+    [ -f $peers_node/package.json ] || echo '{"name":"kiln-peers","private":true}' > $peers_node/package.json
+    (cd $peers_node && npm install --no-audit --no-fund --loglevel=error @stoplight/prism-cli@5.14 @octokit/openapi@23 @octokit/webhooks-examples@7)
+fi
 
 # Linters for the GitHub Action (Dockerfile, workflows), in a venv in the clone.
 lint=target/peers/lint

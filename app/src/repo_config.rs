@@ -1,0 +1,130 @@
+//! `.github/kiln.yml`: a repository's settings for kiln-app.
+//!
+//! ```yaml
+//! directories: [packer]          # where templates live (default: anywhere)
+//! var_files:                     # var files per template directory
+//!   packer/aws: [packer/aws/prod.pkrvars.hcl]
+//! checks: [validate, fmt]        # default: both
+//! comment: true                  # the sticky PR comment (default: true)
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+pub const PATH: &str = ".github/kiln.yml";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Check {
+    Validate,
+    Fmt,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepoConfig {
+    #[serde(default)]
+    pub directories: Vec<String>,
+    #[serde(default)]
+    pub var_files: BTreeMap<String, Vec<String>>,
+    #[serde(default = "default_checks")]
+    pub checks: Vec<Check>,
+    #[serde(default = "yes")]
+    pub comment: bool,
+}
+
+fn default_checks() -> Vec<Check> {
+    vec![Check::Validate, Check::Fmt]
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for RepoConfig {
+    fn default() -> Self {
+        RepoConfig {
+            directories: Vec::new(),
+            var_files: BTreeMap::new(),
+            checks: default_checks(),
+            comment: true,
+        }
+    }
+}
+
+/// An invalid config file, with the 1-based line (and column) at fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{PATH}:{line}:{column}: {message}")]
+pub struct ConfigFileError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+fn norm_dir(d: &str) -> String {
+    d.trim()
+        .trim_start_matches("./")
+        .trim_end_matches('/')
+        .to_string()
+}
+
+impl RepoConfig {
+    pub fn parse(text: &str) -> Result<RepoConfig, ConfigFileError> {
+        if text.trim().is_empty() {
+            return Ok(RepoConfig::default());
+        }
+        let mut cfg: RepoConfig = serde_norway::from_str(text).map_err(|e| {
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line(), l.column()))
+                .unwrap_or((1, 1));
+            ConfigFileError {
+                line: line.max(1),
+                column: column.max(1),
+                message: e.to_string(),
+            }
+        })?;
+        cfg.directories = cfg.directories.iter().map(|d| norm_dir(d)).collect();
+        cfg.var_files = cfg
+            .var_files
+            .into_iter()
+            .map(|(k, v)| (norm_dir(&k), v.iter().map(|f| norm_dir(f)).collect()))
+            .collect();
+        Ok(cfg)
+    }
+
+    pub fn runs(&self, c: Check) -> bool {
+        self.checks.contains(&c)
+    }
+
+    /// Whether `dir` (repo-relative, `""` for the root) is covered by
+    /// `directories`.
+    pub fn covers(&self, dir: &str) -> bool {
+        self.directories.is_empty()
+            || self
+                .directories
+                .iter()
+                .any(|d| d.is_empty() || dir == d || dir.starts_with(&format!("{d}/")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_and_errors() {
+        let c = RepoConfig::parse(
+            "directories: [packer/]\nvar_files:\n  packer: [packer/x.pkrvars.hcl]\n",
+        )
+        .unwrap_or_default();
+        assert_eq!(c.directories, vec!["packer".to_string()]);
+        assert!(c.covers("packer/aws") && !c.covers("other"));
+        assert!(c.runs(Check::Fmt) && c.comment);
+        let e = RepoConfig::parse("checks: [validate]\ncomment: maybe\n").err();
+        assert_eq!(e.map(|e| e.line), Some(2));
+        let e = RepoConfig::parse("comment: true\nbogus: 1\n").err();
+        assert_eq!(e.map(|e| e.line), Some(2));
+    }
+}

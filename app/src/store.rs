@@ -1,0 +1,479 @@
+//! Durable storage behind one interface ([`Store`]): webhook deliveries
+//! (dedupe), the job queue (leases, per-pull-request serialization,
+//! supersession by a newer head SHA) and installation bookkeeping.
+//!
+//! One implementation over `sqlx::Any` serves SQLite (default, embedded)
+//! and PostgreSQL (several replicas); the few dialect differences (the
+//! auto-increment key, `FOR UPDATE SKIP LOCKED`) live here.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+/// Embedded migrations, applied in order at start.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_init.sql"))];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("unsupported database URL {0:?} (use sqlite://FILE or postgres://…)")]
+    Url(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A job to enqueue.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub kind: String,
+    pub installation_id: i64,
+    pub repo: String,
+    /// Serialization key: `owner/repo#N` for a pull request.
+    pub pr_key: String,
+    pub head_sha: String,
+    pub payload: String,
+    /// Skip when this PR already has a job for the same head SHA
+    /// (`check_suite.requested` arriving beside `pull_request.synchronize`).
+    pub skip_if_seen: bool,
+}
+
+/// Installation bookkeeping carried by `installation*` events.
+#[derive(Debug, Clone)]
+pub enum InstallOp {
+    Upsert {
+        id: i64,
+        account: String,
+        active: bool,
+        add_repos: Vec<String>,
+        remove_repos: Vec<String>,
+    },
+}
+
+/// One verified delivery to record.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    pub delivery_id: String,
+    pub event: String,
+    pub job: Option<NewJob>,
+    pub install: Option<InstallOp>,
+}
+
+/// What recording a delivery did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntakeOutcome {
+    Recorded,
+    Duplicate,
+}
+
+/// A claimed job.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub id: i64,
+    pub kind: String,
+    pub installation_id: i64,
+    pub repo: String,
+    pub pr_key: String,
+    pub head_sha: String,
+    pub payload: String,
+    pub attempts: i64,
+    /// Proves ownership of this claim when completing or renewing.
+    pub lease_token: String,
+}
+
+/// Queue depth by state, for metrics and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueStats {
+    pub queued: i64,
+    pub running: i64,
+    pub done: i64,
+    pub failed: i64,
+    pub superseded: i64,
+}
+
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn random_token() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+impl Store {
+    /// Connect and apply the embedded migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let dialect = if url.starts_with("sqlite:") {
+            Dialect::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Dialect::Postgres
+        } else {
+            return Err(StoreError::Url(url.to_string()));
+        };
+        let mut opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        opts = match dialect {
+            Dialect::Sqlite => opts.max_connections(8).after_connect(|conn, _| {
+                Box::pin(async move {
+                    for pragma in [
+                        "PRAGMA journal_mode=WAL",
+                        "PRAGMA synchronous=NORMAL",
+                        "PRAGMA busy_timeout=30000",
+                    ] {
+                        sqlx::Executor::execute(&mut *conn, pragma).await?;
+                    }
+                    Ok(())
+                })
+            }),
+            Dialect::Postgres => opts.max_connections(16),
+        };
+        let pool = opts.connect(url).await?;
+        let store = Store { pool, dialect };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        if self.dialect == Dialect::Postgres {
+            // Replicas starting together apply migrations one at a time.
+            sqlx::query("SELECT pg_advisory_xact_lock(7242651)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS kiln_schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        for (version, sql) in MIGRATIONS {
+            let done: Option<AnyRow> =
+                sqlx::query("SELECT version FROM kiln_schema_migrations WHERE version = $1")
+                    .bind(*version)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if done.is_some() {
+                continue;
+            }
+            let id = match self.dialect {
+                Dialect::Sqlite => "INTEGER PRIMARY KEY AUTOINCREMENT",
+                Dialect::Postgres => "BIGSERIAL PRIMARY KEY",
+            };
+            sqlx::raw_sql(&sql.replace("@ID@", id))
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO kiln_schema_migrations (version, applied_at) VALUES ($1, $2)")
+                .bind(*version)
+                .bind(now_ms())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Record a batch of verified deliveries in one transaction (group
+    /// commit): each is deduplicated on its delivery ID; a recorded one's
+    /// job supersedes queued jobs of the same pull request.
+    pub async fn record(&self, batch: &[Intake]) -> Result<Vec<IntakeOutcome>, StoreError> {
+        let mut out = Vec::with_capacity(batch.len());
+        let mut tx = self.pool.begin().await?;
+        let now = now_ms();
+        for item in batch {
+            let res = sqlx::query(
+                "INSERT INTO deliveries (id, event, received_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(&item.delivery_id)
+            .bind(&item.event)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            if res.rows_affected() == 0 {
+                out.push(IntakeOutcome::Duplicate);
+                continue;
+            }
+            if let Some(job) = item.job.as_ref().filter(|j| j.skip_if_seen) {
+                let seen: Option<AnyRow> = sqlx::query(
+                    "SELECT id FROM jobs WHERE pr_key = $1 AND head_sha = $2 AND state <> 'superseded' LIMIT 1",
+                )
+                .bind(&job.pr_key)
+                .bind(&job.head_sha)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if seen.is_some() {
+                    out.push(IntakeOutcome::Recorded);
+                    continue;
+                }
+            }
+            if let Some(job) = &item.job {
+                sqlx::query(
+                    "UPDATE jobs SET state = 'superseded', finished_at = $1 WHERE pr_key = $2 AND state = 'queued'",
+                )
+                .bind(now)
+                .bind(&job.pr_key)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "INSERT INTO jobs (delivery_id, kind, installation_id, repo, pr_key, head_sha, payload, state, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8)",
+                )
+                .bind(&item.delivery_id)
+                .bind(&job.kind)
+                .bind(job.installation_id)
+                .bind(&job.repo)
+                .bind(&job.pr_key)
+                .bind(&job.head_sha)
+                .bind(&job.payload)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+            }
+            if let Some(InstallOp::Upsert {
+                id,
+                account,
+                active,
+                add_repos,
+                remove_repos,
+            }) = &item.install
+            {
+                sqlx::query(
+                    "INSERT INTO installations (id, account, active, updated_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (id) DO UPDATE SET account = excluded.account, active = excluded.active, updated_at = excluded.updated_at",
+                )
+                .bind(*id)
+                .bind(account)
+                .bind(i64::from(*active))
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                for r in add_repos {
+                    sqlx::query(
+                        "INSERT INTO installation_repos (installation_id, repo) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(*id)
+                    .bind(r)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for r in remove_repos {
+                    sqlx::query(
+                        "DELETE FROM installation_repos WHERE installation_id = $1 AND repo = $2",
+                    )
+                    .bind(*id)
+                    .bind(r)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            out.push(IntakeOutcome::Recorded);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Claim the next runnable job: the oldest live job of its pull
+    /// request (so one PR's jobs run one at a time), queued or with an
+    /// expired lease. Row locks with `SKIP LOCKED` on PostgreSQL keep
+    /// replicas from claiming the same job; SQLite serializes writers.
+    pub async fn claim(&self, lease: Duration) -> Result<Option<Job>, StoreError> {
+        let now = now_ms();
+        let until = now + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+        let token = random_token();
+        let lock = match self.dialect {
+            Dialect::Postgres => "FOR UPDATE SKIP LOCKED",
+            Dialect::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE jobs SET state = 'running', lease_token = $1, lease_until = $2, attempts = attempts + 1 \
+             WHERE id = (SELECT j.id FROM jobs j \
+                 WHERE ((j.state = 'queued' AND j.run_after <= $3) OR (j.state = 'running' AND j.lease_until < $3)) \
+                 AND NOT EXISTS (SELECT 1 FROM jobs o WHERE o.pr_key = j.pr_key AND o.id < j.id AND o.state IN ('queued', 'running')) \
+                 ORDER BY j.id LIMIT 1 {lock}) \
+             AND (state = 'queued' OR (state = 'running' AND lease_until < $3)) \
+             RETURNING id, kind, installation_id, repo, pr_key, head_sha, payload, attempts"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&token)
+            .bind(until)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(Job {
+            id: row.try_get("id")?,
+            kind: row.try_get("kind")?,
+            installation_id: row.try_get("installation_id")?,
+            repo: row.try_get("repo")?,
+            pr_key: row.try_get("pr_key")?,
+            head_sha: row.try_get("head_sha")?,
+            payload: row.try_get("payload")?,
+            attempts: row.try_get("attempts")?,
+            lease_token: token,
+        }))
+    }
+
+    /// Extend a claim; false when it was lost (expired and re-claimed).
+    pub async fn renew(&self, job: &Job, lease: Duration) -> Result<bool, StoreError> {
+        let until = now_ms() + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+        let res = sqlx::query(
+            "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND lease_token = $3 AND state = 'running'",
+        )
+        .bind(until)
+        .bind(job.id)
+        .bind(&job.lease_token)
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Whether this claim still holds (checked before the final report).
+    pub async fn still_owned(&self, job: &Job) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT 1 FROM jobs WHERE id = $1 AND lease_token = $2 AND state = 'running'",
+        )
+        .bind(job.id)
+        .bind(&job.lease_token)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Finish a claimed job with a final state (`done`, `failed`);
+    /// false when the claim was lost, so it is never finished twice.
+    pub async fn finish(&self, job: &Job, state: &str, result: &str) -> Result<bool, StoreError> {
+        let res = sqlx::query(
+            "UPDATE jobs SET state = $1, result = $2, finished_at = $3, lease_until = 0 \
+             WHERE id = $4 AND lease_token = $5 AND state = 'running'",
+        )
+        .bind(state)
+        .bind(result)
+        .bind(now_ms())
+        .bind(job.id)
+        .bind(&job.lease_token)
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Put a claimed job back in the queue to retry after `delay`.
+    pub async fn retry_later(
+        &self,
+        job: &Job,
+        delay: Duration,
+        why: &str,
+    ) -> Result<bool, StoreError> {
+        let at = now_ms() + i64::try_from(delay.as_millis()).unwrap_or(0);
+        let res = sqlx::query(
+            "UPDATE jobs SET state = 'queued', run_after = $1, result = $2, lease_token = NULL, lease_until = 0 \
+             WHERE id = $3 AND lease_token = $4 AND state = 'running'",
+        )
+        .bind(at)
+        .bind(why)
+        .bind(job.id)
+        .bind(&job.lease_token)
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Whether an installation is known to be removed or suspended.
+    pub async fn installation_inactive(&self, id: i64) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT active FROM installations WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get::<i64, _>("active")? == 0,
+            None => false,
+        })
+    }
+
+    /// Jobs by state.
+    pub async fn stats(&self) -> Result<QueueStats, StoreError> {
+        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut s = QueueStats::default();
+        for r in rows {
+            let state: String = r.try_get("state")?;
+            let n: i64 = r.try_get("n")?;
+            match state.as_str() {
+                "queued" => s.queued = n,
+                "running" => s.running = n,
+                "done" => s.done = n,
+                "failed" => s.failed = n,
+                "superseded" => s.superseded = n,
+                _ => {}
+            }
+        }
+        Ok(s)
+    }
+}
+
+impl Store {
+    /// Remember the check run a job reports to, so a re-claimed job
+    /// updates it instead of creating another.
+    pub async fn set_check_run(&self, job: &Job, check_run_id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE jobs SET check_run_id = $1 WHERE id = $2 AND lease_token = $3")
+            .bind(check_run_id)
+            .bind(job.id)
+            .bind(&job.lease_token)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The check run recorded for a job, if any.
+    pub async fn check_run_of(&self, job_id: i64) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT check_run_id FROM jobs WHERE id = $1")
+            .bind(job_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(r) => r.try_get::<Option<i64>, _>("check_run_id")?,
+            None => None,
+        })
+    }
+
+    /// `(id, state, attempts, result)` of every job, oldest first (tests, ops).
+    pub async fn jobs(&self) -> Result<Vec<(i64, String, i64, Option<String>)>, StoreError> {
+        let rows = sqlx::query("SELECT id, state, attempts, result FROM jobs ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("id")?,
+                    r.try_get("state")?,
+                    r.try_get("attempts")?,
+                    r.try_get("result")?,
+                ))
+            })
+            .collect()
+    }
+}

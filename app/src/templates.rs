@@ -1,0 +1,114 @@
+//! Which templates a pull request affects: changed `*.pkr.hcl` /
+//! `*.pkr.json` / `*.pkrvars.hcl` / `*.pkrvars.json` files → the
+//! directory templates they belong to (a directory holding template
+//! files), plus directories whose configured var files changed.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::repo_config::RepoConfig;
+
+pub fn is_template_file(name: &str) -> bool {
+    name.ends_with(".pkr.hcl") || name.ends_with(".pkr.json")
+}
+
+pub fn is_var_file(name: &str) -> bool {
+    name.ends_with(".pkrvars.hcl") || name.ends_with(".pkrvars.json")
+}
+
+/// Files the engine loads from a template directory.
+pub fn is_packer_file(name: &str) -> bool {
+    is_template_file(name) || is_var_file(name)
+}
+
+pub fn parent(path: &str) -> &str {
+    path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+}
+
+/// A template to check: a directory and the var files to pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Affected {
+    /// Repo-relative directory (`""` = root).
+    pub dir: String,
+    /// Repo-relative `-var-file`s from the config.
+    pub var_files: Vec<String>,
+    /// Changed files of this directory (for the fmt check).
+    pub changed: Vec<String>,
+}
+
+/// `changed`: file names the PR touches (new names; removed files too).
+/// `tree`: every blob path at the head SHA.
+pub fn affected(changed: &[String], tree: &[String], cfg: &RepoConfig) -> Vec<Affected> {
+    // Directories holding at least one template file at head.
+    let template_dirs: BTreeSet<&str> = tree
+        .iter()
+        .filter(|p| is_template_file(p))
+        .map(|p| parent(p))
+        .collect();
+    let in_tree: BTreeSet<&str> = tree.iter().map(String::as_str).collect();
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let config_changed = changed.iter().any(|c| c == crate::repo_config::PATH);
+    for c in changed {
+        if !is_packer_file(c) {
+            continue;
+        }
+        let d = parent(c);
+        if template_dirs.contains(d) {
+            let e = out.entry(d.to_string()).or_default();
+            if in_tree.contains(c.as_str()) {
+                e.insert(c.clone());
+            }
+        }
+        for (dir, files) in &cfg.var_files {
+            if files.iter().any(|f| f == c) && template_dirs.contains(dir.as_str()) {
+                out.entry(dir.clone()).or_default();
+            }
+        }
+    }
+    if config_changed {
+        for d in &template_dirs {
+            out.entry((*d).to_string()).or_default();
+        }
+    }
+    out.into_iter()
+        .filter(|(d, _)| cfg.covers(d))
+        .map(|(dir, changed)| Affected {
+            var_files: cfg.var_files.get(&dir).cloned().unwrap_or_default(),
+            dir,
+            changed: changed.into_iter().collect(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn directory_templates_and_var_files() {
+        let tree = s(&[
+            "a/main.pkr.hcl",
+            "a/vars.pkr.hcl",
+            "b/x.pkr.json",
+            "vars/prod.pkrvars.hcl",
+            "README.md",
+        ]);
+        let mut cfg = RepoConfig::default();
+        cfg.var_files
+            .insert("a".into(), s(&["vars/prod.pkrvars.hcl"]));
+        let got = affected(&s(&["a/vars.pkr.hcl", "README.md"]), &tree, &cfg);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].dir, "a");
+        assert_eq!(got[0].var_files, s(&["vars/prod.pkrvars.hcl"]));
+        let got = affected(&s(&["vars/prod.pkrvars.hcl"]), &tree, &cfg);
+        assert_eq!(
+            got.iter().map(|a| a.dir.as_str()).collect::<Vec<_>>(),
+            vec!["a"]
+        );
+        cfg.directories = s(&["b"]);
+        assert!(affected(&s(&["a/main.pkr.hcl"]), &tree, &cfg).is_empty());
+    }
+}

@@ -1,0 +1,396 @@
+//! A stateful GitHub API mock on wiremock. Every response body is a
+//! spec example from `@octokit/openapi` with its values (ids, paths,
+//! contents) replaced by the mock's state; nothing is shaped by hand.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use serde_json::{json, Value};
+use sha2::Digest;
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+use crate::harness::{basic_error, example};
+
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub method: String,
+    pub path: String,
+    pub body: Value,
+    /// Answered with an injected fault.
+    pub faulted: bool,
+}
+
+/// An injected failure: the next `times` requests matching method and
+/// path fragment get this response.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub method: &'static str,
+    pub path_contains: String,
+    pub status: u16,
+    pub headers: Vec<(&'static str, String)>,
+    pub message: String,
+    pub times: usize,
+}
+
+#[derive(Default)]
+pub struct State {
+    /// Repository files at the head SHA.
+    pub files: BTreeMap<String, Vec<u8>>,
+    /// Extra tree entries (paths only) to serve, e.g. hostile names.
+    pub extra_tree_paths: Vec<String>,
+    /// `(filename, status)` the pull request changes.
+    pub pr_files: Vec<(String, String)>,
+    pub comments: BTreeMap<i64, String>,
+    /// The issue each comment belongs to.
+    pub comment_issue: BTreeMap<i64, String>,
+    pub check_runs: BTreeMap<i64, Value>,
+    pub next_id: i64,
+    pub log: Vec<Logged>,
+    pub faults: VecDeque<Fault>,
+    /// Status of the installation-token endpoint (201, or 404 when the
+    /// App is not installed).
+    pub token_status: Option<u16>,
+    pub delay: Option<Duration>,
+}
+
+fn blob_sha(content: &[u8]) -> String {
+    hex::encode(sha2::Sha256::digest(content))[..40].to_string()
+}
+
+impl State {
+    pub fn set_file(&mut self, path: &str, content: &str) {
+        self.files
+            .insert(path.to_string(), content.as_bytes().to_vec());
+    }
+
+    /// Completed check-run PATCHes, as `(check run id, body)`.
+    pub fn completions(&self) -> Vec<(i64, Value)> {
+        self.log
+            .iter()
+            .filter(|l| {
+                !l.faulted
+                    && l.method == "PATCH"
+                    && l.path.contains("/check-runs/")
+                    && l.body["status"] == "completed"
+            })
+            .map(|l| {
+                let id = l
+                    .path
+                    .rsplit('/')
+                    .next()
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
+                (id, l.body.clone())
+            })
+            .collect()
+    }
+
+    pub fn count(&self, method: &str, path_contains: &str) -> usize {
+        self.log
+            .iter()
+            .filter(|l| l.method == method && l.path.contains(path_contains))
+            .count()
+    }
+}
+
+#[derive(Clone)]
+pub struct GitHubMock {
+    pub server: Arc<MockServer>,
+    pub state: Arc<Mutex<State>>,
+}
+
+struct Responder {
+    spec: &'static Value,
+    state: Arc<Mutex<State>>,
+}
+
+fn seg(path: &str) -> Vec<&str> {
+    path.trim_start_matches('/').split('/').collect()
+}
+
+impl Respond for Responder {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let Ok(mut st) = self.state.lock() else {
+            return ResponseTemplate::new(500);
+        };
+        let method = req.method.to_string();
+        let path = req.url.path().to_string();
+        let query: BTreeMap<String, String> = req.url.query_pairs().into_owned().collect();
+        let body: Value = serde_json::from_slice(&req.body).unwrap_or(Value::Null);
+        st.log.push(Logged {
+            method: method.clone(),
+            path: path.clone(),
+            body: body.clone(),
+            faulted: false,
+        });
+        let delay = st.delay;
+        let with_delay = |t: ResponseTemplate| match delay {
+            Some(d) => t.set_delay(d),
+            None => t,
+        };
+        if let Some(i) = st
+            .faults
+            .iter()
+            .position(|f| f.method == method && path.contains(&f.path_contains) && f.times > 0)
+        {
+            let f = st.faults[i].clone();
+            if let Some(l) = st.log.last_mut() {
+                l.faulted = true;
+            }
+            st.faults[i].times -= 1;
+            if st.faults[i].times == 0 {
+                st.faults.remove(i);
+            }
+            let mut t =
+                ResponseTemplate::new(f.status).set_body_json(basic_error(self.spec, &f.message));
+            for (k, v) in f.headers {
+                t = t.insert_header(k, v.as_str());
+            }
+            return with_delay(t);
+        }
+        let s = seg(&path);
+        let spec = self.spec;
+        let not_found = || ResponseTemplate::new(404).set_body_json(basic_error(spec, "Not Found"));
+        let t = match (method.as_str(), s.as_slice()) {
+            ("POST", ["app", "installations", _, "access_tokens"]) => {
+                let status = st.token_status.unwrap_or(201);
+                if status != 201 {
+                    ResponseTemplate::new(status).set_body_json(basic_error(spec, "Not Found"))
+                } else {
+                    let mut v = example(spec, "apps/create-installation-access-token", "201", None);
+                    v["expires_at"] = json!("2099-01-01T00:00:00Z");
+                    ResponseTemplate::new(201).set_body_json(v)
+                }
+            }
+            ("GET", ["repos", _, _, "git", "trees", _]) => {
+                let mut v = example(
+                    spec,
+                    "git/get-tree",
+                    "200",
+                    Some("response-recursively-retrieving-a-tree"),
+                );
+                let proto = v["tree"][0].clone();
+                let mut entries = Vec::new();
+                for (p, c) in &st.files {
+                    let mut e = proto.clone();
+                    e["path"] = json!(p);
+                    e["sha"] = json!(blob_sha(c));
+                    e["size"] = json!(c.len());
+                    entries.push(e);
+                }
+                for p in &st.extra_tree_paths {
+                    let mut e = proto.clone();
+                    e["path"] = json!(p);
+                    e["sha"] = json!(blob_sha(p.as_bytes()));
+                    entries.push(e);
+                }
+                v["tree"] = Value::Array(entries);
+                v["truncated"] = json!(false);
+                ResponseTemplate::new(200).set_body_json(v)
+            }
+            ("GET", ["repos", _, _, "git", "blobs", sha]) => {
+                let hostile = st
+                    .extra_tree_paths
+                    .iter()
+                    .find(|p| blob_sha(p.as_bytes()) == *sha)
+                    .map(|p| format!("# written from hostile path {p}\n").into_bytes());
+                match st
+                    .files
+                    .values()
+                    .find(|c| blob_sha(c) == *sha)
+                    .cloned()
+                    .or(hostile)
+                {
+                    Some(c) => {
+                        let mut v = example(spec, "git/get-blob", "200", None);
+                        v["content"] = json!(base64::engine::general_purpose::STANDARD.encode(&c));
+                        v["encoding"] = json!("base64");
+                        v["sha"] = json!(sha);
+                        v["size"] = json!(c.len());
+                        ResponseTemplate::new(200).set_body_json(v)
+                    }
+                    None => not_found(),
+                }
+            }
+            ("GET", ["repos", _, _, "pulls", _, "files"]) => {
+                let per: usize = query
+                    .get("per_page")
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(30);
+                let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+                let proto = example(spec, "pulls/list-files", "200", None)[0].clone();
+                let items: Vec<Value> = st
+                    .pr_files
+                    .iter()
+                    .skip((page - 1) * per)
+                    .take(per)
+                    .map(|(f, status)| {
+                        let mut e = proto.clone();
+                        e["filename"] = json!(f);
+                        e["status"] = json!(status);
+                        e
+                    })
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(Value::Array(items))
+            }
+            ("POST", ["repos", _, _, "check-runs"]) => {
+                st.next_id += 1;
+                let id = st.next_id;
+                let mut v = example(
+                    spec,
+                    "checks/create",
+                    "201",
+                    Some("example-of-in-progress-conclusion"),
+                );
+                v["id"] = json!(id);
+                v["head_sha"] = body["head_sha"].clone();
+                v["name"] = body["name"].clone();
+                v["status"] = body["status"].clone();
+                let mut stored = body.clone();
+                stored["annotations_received"] = json!([]);
+                if let Some(a) = body["output"]["annotations"].as_array() {
+                    stored["annotations_received"] = json!(a);
+                }
+                st.check_runs.insert(id, stored);
+                ResponseTemplate::new(201).set_body_json(v)
+            }
+            ("PATCH", ["repos", _, _, "check-runs", id]) => {
+                let id: i64 = id.parse().unwrap_or(-1);
+                match st.check_runs.get_mut(&id) {
+                    Some(run) => {
+                        let mut received = run["annotations_received"]
+                            .as_array()
+                            .cloned()
+                            .unwrap_or_default();
+                        if let Some(a) = body["output"]["annotations"].as_array() {
+                            received.extend(a.iter().cloned());
+                        }
+                        if let Some(o) = body.as_object() {
+                            for (k, v) in o {
+                                run[k] = v.clone();
+                            }
+                        }
+                        run["annotations_received"] = json!(received);
+                        let mut v = example(spec, "checks/update", "200", None);
+                        v["id"] = json!(id);
+                        v["status"] = run["status"].clone();
+                        v["conclusion"] = run.get("conclusion").cloned().unwrap_or(Value::Null);
+                        ResponseTemplate::new(200).set_body_json(v)
+                    }
+                    None => not_found(),
+                }
+            }
+            ("GET", ["repos", _, _, "commits", sha, "check-runs"]) => {
+                let mut v = example(spec, "checks/list-for-ref", "200", None);
+                let proto = v["check_runs"][0].clone();
+                let name = query.get("check_name").cloned();
+                let runs: Vec<Value> = st
+                    .check_runs
+                    .iter()
+                    .filter(|(_, r)| {
+                        r["head_sha"] == *sha && name.as_ref().map_or(true, |n| r["name"] == *n)
+                    })
+                    .map(|(id, r)| {
+                        let mut e = proto.clone();
+                        e["id"] = json!(id);
+                        e["head_sha"] = r["head_sha"].clone();
+                        e["name"] = r["name"].clone();
+                        e["external_id"] = r["external_id"].clone();
+                        e["status"] = r["status"].clone();
+                        e
+                    })
+                    .collect();
+                v["total_count"] = json!(runs.len());
+                v["check_runs"] = Value::Array(runs);
+                ResponseTemplate::new(200).set_body_json(v)
+            }
+            ("GET", ["repos", _, _, "issues", issue, "comments"]) => {
+                let proto = example(spec, "issues/list-comments", "200", None)[0].clone();
+                let per: usize = query
+                    .get("per_page")
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(30);
+                let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+                let issue = issue.to_string();
+                let items: Vec<Value> = st
+                    .comments
+                    .iter()
+                    .filter(|(id, _)| st.comment_issue.get(id) == Some(&issue))
+                    .skip((page - 1) * per)
+                    .take(per)
+                    .map(|(id, b)| {
+                        let mut e = proto.clone();
+                        e["id"] = json!(id);
+                        e["body"] = json!(b);
+                        e
+                    })
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(Value::Array(items))
+            }
+            ("POST", ["repos", _, _, "issues", issue, "comments"]) => {
+                st.next_id += 1;
+                let id = st.next_id;
+                let b = body["body"].as_str().unwrap_or_default().to_string();
+                st.comments.insert(id, b.clone());
+                st.comment_issue.insert(id, issue.to_string());
+                let mut v = example(spec, "issues/create-comment", "201", None);
+                v["id"] = json!(id);
+                v["body"] = json!(b);
+                ResponseTemplate::new(201).set_body_json(v)
+            }
+            ("PATCH", ["repos", _, _, "issues", "comments", id]) => {
+                let id: i64 = id.parse().unwrap_or(-1);
+                let b = body["body"].as_str().unwrap_or_default().to_string();
+                match st.comments.get_mut(&id) {
+                    Some(c) => {
+                        *c = b.clone();
+                        let mut v = example(spec, "issues/update-comment", "200", None);
+                        v["id"] = json!(id);
+                        v["body"] = json!(b);
+                        ResponseTemplate::new(200).set_body_json(v)
+                    }
+                    None => not_found(),
+                }
+            }
+            ("DELETE", ["repos", _, _, "issues", "comments", id]) => {
+                let id: i64 = id.parse().unwrap_or(-1);
+                match st.comments.remove(&id) {
+                    Some(_) => ResponseTemplate::new(204),
+                    None => not_found(),
+                }
+            }
+            _ => not_found(),
+        };
+        with_delay(t)
+    }
+}
+
+impl GitHubMock {
+    pub async fn start(spec: &'static Value) -> GitHubMock {
+        let server = MockServer::start().await;
+        let state = Arc::new(Mutex::new(State::default()));
+        Mock::given(any())
+            .respond_with(Responder {
+                spec,
+                state: state.clone(),
+            })
+            .mount(&server)
+            .await;
+        GitHubMock {
+            server: Arc::new(server),
+            state,
+        }
+    }
+
+    pub fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    pub fn with<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let mut g = self.state.lock().expect("mock state");
+        f(&mut g)
+    }
+}

@@ -1,0 +1,191 @@
+//! prism serving `@octokit/openapi`: every request kiln-app sends must
+//! validate against GitHub's own description (prism answers 422 / 4xx
+//! otherwise), both from the running binary and from the client calls
+//! with bodies built by kiln-app's reporting code.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use crate::harness::{free_port, node_modules, peer, pr_payload, wait_until, App, AppOpts};
+
+struct Prism(Child);
+
+impl Drop for Prism {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn start_prism() -> Option<(Prism, String)> {
+    let bin = peer(
+        "prism (@stoplight/prism-cli)",
+        node_modules().join(".bin/prism"),
+    )?;
+    let spec = peer(
+        "@octokit/openapi",
+        node_modules().join("@octokit/openapi/generated/api.github.com.json"),
+    )?;
+    let port = free_port();
+    let child = Command::new(bin)
+        .args(["mock", "-h", "127.0.0.1", "-p", &port.to_string()])
+        .arg(spec)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn prism");
+    let prism = Prism(child);
+    let url = format!("http://127.0.0.1:{port}");
+    let http = reqwest::Client::new();
+    let probe = format!("{url}/repos/o/r/git/blobs/abc");
+    let up = wait_until(Duration::from_secs(420), || {
+        let (h, p) = (http.clone(), probe.clone());
+        async move {
+            h.get(&p)
+                .header("Accept", "application/json")
+                .header("Authorization", "Bearer x")
+                .send()
+                .await
+                .is_ok()
+        }
+    })
+    .await;
+    assert!(up, "prism did not start");
+    Some((prism, url))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_request_validates_against_githubs_openapi() {
+    if crate::harness::webhook_examples().is_none() {
+        return;
+    }
+    let Some((_prism, url)) = start_prism().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // 1. The binary end to end: token, tree, config, files, check run.
+    let db = format!("sqlite://{}/kiln.db?mode=rwc", dir.path().display());
+    let app = App::start(&AppOpts {
+        api: &url,
+        db: &db,
+        dir: dir.path(),
+        extra: vec![
+            ("KILN_HTTP_RETRIES", "0".into()),
+            ("KILN_MAX_ATTEMPTS", "1".into()),
+        ],
+    });
+    let Some(p) = pr_payload(
+        "opened",
+        1347,
+        "6dcb09b5b57875f334f61aebed695e2e4193db5e",
+        1,
+    ) else {
+        return;
+    };
+    assert_eq!(app.deliver("pull_request", "prism-1", &p).await.0, 202);
+    let finished = wait_until(Duration::from_secs(240), || async {
+        app.metric("kiln_app_queue_jobs{state=\"done\"}").await
+            + app.metric("kiln_app_queue_jobs{state=\"failed\"}").await
+            >= 1.0
+    })
+    .await;
+    assert!(finished, "{}", app.log_text());
+    assert_eq!(
+        app.metric("kiln_app_queue_jobs{state=\"done\"}").await,
+        1.0,
+        "{}",
+        app.log_text()
+    );
+
+    // 2. Every other call, with bodies from kiln-app's reporting code.
+    let key = std::fs::read(dir.path().join("app-key.pem")).expect("key");
+    let gh = kiln_app::github::GitHubApp::new(
+        &url,
+        "4242",
+        &key,
+        kiln_app::github::RetryPolicy {
+            retries: 0,
+            base: Duration::from_millis(10),
+            max_wait: Duration::from_secs(1),
+        },
+    )
+    .expect("app");
+    let inst = gh.installation(1).await.expect("installation token");
+    let repo = "octocat/Hello-World";
+    inst.pr_files(repo, 1347).await.expect("list files");
+    inst.tree(repo, "6dcb09b5b57875f334f61aebed695e2e4193db5e")
+        .await
+        .expect("tree");
+    inst.blob(repo, "3a0f86fb8db8eea7ccbb9a95f325ddbedfb25e15")
+        .await
+        .expect("blob");
+    inst.check_runs_for_ref(repo, "6dcb09b5b57875f334f61aebed695e2e4193db5e", "kiln")
+        .await
+        .expect("check runs for ref");
+    let comments = inst.comments(repo, 1347).await.expect("comments");
+    assert!(!comments.is_empty());
+
+    // A real report: the engine on a broken template.
+    let work = tempfile::tempdir().expect("tempdir");
+    kiln_app::workspace::write(
+        work.path(),
+        "t/main.pkr.hcl",
+        crate::fixtures::INVALID.as_bytes(),
+    )
+    .expect("write");
+    kiln_app::workspace::write(
+        work.path(),
+        "t/vars.pkr.hcl",
+        crate::fixtures::UNFORMATTED_VARS.as_bytes(),
+    )
+    .expect("write");
+    let affected = kiln_app::templates::Affected {
+        dir: "t".into(),
+        var_files: vec![],
+        changed: vec!["t/main.pkr.hcl".into(), "t/vars.pkr.hcl".into()],
+    };
+    let rep = kiln_app::check::check_template(work.path(), &affected, &Default::default());
+    assert!(rep.errors >= 1 && rep.fmt.len() == 1);
+    let o = kiln_app::report::outcome(std::slice::from_ref(&rep));
+    let id = inst
+        .create_check_run(
+            repo,
+            &serde_json::json!({"name": "kiln", "head_sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e", "status": "in_progress",
+                "output": {"title": "Checking", "summary": "…"}}),
+        )
+        .await
+        .expect("create check run");
+    inst.update_check_run(
+        repo,
+        id,
+        &serde_json::json!({"status": "completed", "conclusion": o.conclusion,
+            "output": {"title": o.title, "summary": o.summary, "text": o.text, "annotations": o.annotations}}),
+    )
+    .await
+    .expect("complete check run with annotations");
+    let body = kiln_app::report::comment_markdown(&o, std::slice::from_ref(&rep), "6dcb09b");
+    let part = &kiln_app::report::split_comment(&body, kiln_app::report::GITHUB_TEXT_LIMIT)[0];
+    let cid = inst
+        .create_comment(repo, 1347, part)
+        .await
+        .expect("create comment");
+    inst.update_comment(repo, cid, part)
+        .await
+        .expect("PATCH comment");
+    inst.delete_comment(repo, cid)
+        .await
+        .expect("delete comment");
+
+    // And prism does refuse an invalid request (the check is real).
+    let bad = inst
+        .update_check_run(repo, id, &serde_json::json!({"status": "not-a-status"}))
+        .await;
+    assert!(
+        bad.as_ref()
+            .err()
+            .and_then(|e| e.status())
+            .is_some_and(|s| (400..500).contains(&s)),
+        "{bad:?}"
+    );
+}
