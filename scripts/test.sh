@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v packer >/dev/null 2>&1 || need_apt+=(packer)
 [ -x /usr/bin/time ] || need_apt+=(time)
+# ansible provisioner tests: a Python venv for ansible-core (below) and
+# python3 on the machine Ansible manages (the loopback sshd).
+[ -x /usr/bin/python3 ] || need_apt+=(python3)
+/usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -17,6 +21,17 @@ if [ ${#need_apt[@]} -gt 0 ]; then
     $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 command -v cargo-nextest >/dev/null 2>&1 || cargo install --locked cargo-nextest
+
+# Real Ansible from PyPI for the ansible/ansible-local provisioner tests,
+# in a venv inside the clone (git-ignored target/).
+ANSIBLE_VENV="$PWD/target/peers/ansible"
+if [ ! -x "$ANSIBLE_VENV/bin/ansible-playbook" ]; then
+    echo "installing: ansible-core (PyPI) into $ANSIBLE_VENV"
+    rm -rf "$ANSIBLE_VENV"
+    /usr/bin/python3 -m venv "$ANSIBLE_VENV"
+    "$ANSIBLE_VENV/bin/pip" install -q --disable-pip-version-check 'ansible-core>=2.15,<2.20'
+fi
+export KILN_ANSIBLE_BIN="$ANSIBLE_VENV/bin" KILN_REQUIRE_ANSIBLE=1
 
 # Differential tests must not silently skip in CI.
 export KILN_REQUIRE_PACKER=1 KILN_REQUIRE_SHARED=1
