@@ -261,6 +261,22 @@ impl Shell {
         .await
     }
 
+    /// One `rm -f`, bounded in time, errors only logged.
+    async fn remove_quietly(
+        &self,
+        ctx: &ProvisionContext<'_>,
+        comm: &dyn Communicator,
+        path: &str,
+    ) {
+        let rm = format!("rm -f {}", remote::shell_quote(path));
+        let r = tokio::time::timeout(
+            Duration::from_secs(10),
+            remote::run_quiet(comm, &rm, ctx.cancel),
+        )
+        .await;
+        tracing::debug!(?r, path, "removing the script after a failure");
+    }
+
     fn check_status(&self, status: ExitStatus) -> Result<(), BuildError> {
         match status.code {
             None if self.expect_disconnect || self.valid_exit_codes.contains(&CMD_DISCONNECT) => {
@@ -326,7 +342,18 @@ impl Provisioner for Shell {
             let status = self
                 .upload_and_run(ctx, comm.as_ref(), path, &command)
                 .await?;
-            self.check_status(status)?;
+            if let Err(e) = self.check_status(status) {
+                // Packer leaves the script behind here; kiln removes it
+                // (one quick try: the machine may be gone).
+                if !self.skip_clean && status.code.is_some() {
+                    self.remove_quietly(ctx, comm.as_ref(), &self.remote_path)
+                        .await;
+                    if let Some(file) = &env_file {
+                        self.remove_quietly(ctx, comm.as_ref(), file).await;
+                    }
+                }
+                return Err(e);
+            }
             if !self.skip_clean {
                 self.cleanup(ctx, comm.as_ref(), &self.remote_path).await?;
             }
