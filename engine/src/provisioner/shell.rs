@@ -304,6 +304,14 @@ impl Shell {
 #[async_trait]
 impl Provisioner for Shell {
     async fn provision(&self, ctx: &ProvisionContext<'_>) -> Result<(), BuildError> {
+        for script in &self.scripts {
+            if let Err(e) = std::fs::metadata(ctx.cwd.join(script)) {
+                return Err(BuildError::Config(format!(
+                    "Bad script '{}': {e}",
+                    script.display()
+                )));
+            }
+        }
         let comm = remote::communicator(ctx, "shell")?;
         // An inline script becomes a local temporary file first, as in
         // Packer (its name is what "Provisioning with shell script" shows).
