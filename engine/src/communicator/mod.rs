@@ -3,12 +3,17 @@
 //! Builders connect one (see `ssh`) and hand it to the provisioners through
 //! [`crate::builder::ProvisionHook`]; `communicator = "none"` hands none.
 
+pub mod ssh;
+
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::path::Path;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::run::{BuildError, CancelToken, Settings, Ui};
 
 /// Why a communicator operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -89,4 +94,92 @@ pub trait Communicator: Debug + Send + Sync {
         dst: &Path,
         exclude: &[String],
     ) -> Result<(), CommError>;
+}
+
+/// Connect the communicator a builder's configuration asks for
+/// (`communicator`: `ssh` by default, or `none`) to the machine at
+/// `default_host` (`ssh_host` overrides it). Prints Packer's "Using SSH
+/// communicator to connect: HOST" / "Waiting for SSH to become
+/// available..." / "Connected to SSH!" through `ui`, retries until
+/// `ssh_timeout`, and stops early on `cancel`.
+///
+/// Returns `Ok(None)` for `communicator = "none"`; otherwise the
+/// connection and the generated values `Host`, `Port`, `User`, `Password`,
+/// `ConnType`, `SSHPublicKey`, `SSHPrivateKey` (secrets are registered with
+/// `ui.add_secret`).
+pub async fn connect(
+    component: &str,
+    settings: &Settings<'_>,
+    default_host: Option<&str>,
+    ui: &Ui,
+    cancel: &CancelToken,
+) -> Result<Option<(Arc<dyn Communicator>, GeneratedData)>, BuildError> {
+    let kind = settings
+        .string("communicator")?
+        .filter(|k| !k.is_empty())
+        .unwrap_or_else(|| "ssh".to_string());
+    match kind.as_str() {
+        "none" => return Ok(None),
+        "ssh" => {}
+        other => {
+            return Err(BuildError::NotAvailable {
+                kind: "communicator",
+                type_name: other.to_string(),
+                available: "ssh, none".to_string(),
+            })
+        }
+    }
+    let config = ssh::SshConfig::from_settings(settings, default_host)?;
+    let generated = ssh_generated(&config, ui)?;
+    ui.say(format!(
+        "Using SSH communicator to connect: {}",
+        config.target.host
+    ));
+    tracing::debug!("{component}: connecting with {config:?}");
+    let comm = ssh::SshCommunicator::connect(config, ui, cancel).await?;
+    Ok(Some((Arc::new(comm), generated)))
+}
+
+/// Packer's `build.*` values for an SSH connection.
+fn ssh_generated(config: &ssh::SshConfig, ui: &Ui) -> Result<GeneratedData, BuildError> {
+    let t = &config.target;
+    let mut g = GeneratedData::new();
+    g.insert("Host".into(), t.host.clone());
+    g.insert("Port".into(), t.port.to_string());
+    g.insert("User".into(), t.auth.username.clone());
+    g.insert(
+        "Password".into(),
+        t.auth.password.clone().unwrap_or_default(),
+    );
+    g.insert("ConnType".into(), "ssh".into());
+    let (mut public, mut private) = (String::new(), String::new());
+    if let Some(path) = &t.auth.private_key_file {
+        private = std::fs::read_to_string(path).map_err(|e| {
+            BuildError::Config(format!(
+                "ssh_private_key_file is invalid: {}: {e}",
+                path.display()
+            ))
+        })?;
+        let key = russh::keys::decode_secret_key(&private, None).map_err(|e| {
+            BuildError::Config(format!(
+                "ssh_private_key_file is invalid: {}: {e}",
+                path.display()
+            ))
+        })?;
+        public = key
+            .public_key()
+            .to_openssh()
+            .map(|k| format!("{k}\n"))
+            .unwrap_or_default();
+    }
+    if let Some(p) = &t.auth.password {
+        ui.add_secret(p.clone());
+    }
+    if !private.is_empty() {
+        ui.add_secret(private.clone());
+        ui.add_secret(private.trim_end().to_string());
+    }
+    g.insert("SSHPublicKey".into(), public);
+    g.insert("SSHPrivateKey".into(), private);
+    Ok(g)
 }
