@@ -19,6 +19,10 @@ fn write(dir: &Path, name: &str, text: &str) {
     std::fs::write(p, text).expect("write");
 }
 
+/// The machine's Python for Ansible's modules (discovery could pick a
+/// version-manager shim on a developer machine).
+const PYTHON: &str = "ansible_python_interpreter=/usr/bin/python3";
+
 const MARKER_PLAYBOOK: &str = r#"- hosts: all
   gather_facts: false
   tasks:
@@ -50,7 +54,12 @@ async fn ansible_runs_the_playbook_against_the_host() {
                 ),
                 (
                     "extra_arguments",
-                    list(&["-e", &format!("marker={}", marker.display())]),
+                    list(&[
+                        "-e",
+                        &format!("marker={}", marker.display()),
+                        "-e",
+                        PYTHON,
+                    ]),
                 ),
                 ("groups", list(&["webservers"])),
                 ("empty_groups", list(&["dbservers"])),
@@ -128,6 +137,7 @@ async fn ansible_failure_is_reported_like_packer() {
             "ansible",
             &[
                 ("playbook_file", s("fail.yml")),
+                ("extra_arguments", list(&["-e", PYTHON])),
                 (
                     "command",
                     s(&bin.join("ansible-playbook").display().to_string()),
@@ -217,6 +227,7 @@ async fn ansible_local_stages_files_and_runs_on_the_machine() {
                         bin.join("ansible-playbook").display()
                     )),
                 ),
+                ("extra_arguments", list(&["-e", PYTHON])),
                 ("role_paths", list(&["roles/greeter"])),
                 ("group_vars", s("group_vars")),
                 ("inventory_groups", list(&["builders"])),
