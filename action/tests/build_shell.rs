@@ -114,7 +114,10 @@ fn files_of(dir: &Path) -> Vec<(String, String)> {
 /// The `    null.remote: …` output lines of the shell provisioners.
 fn output_lines(text: &str) -> Vec<String> {
     text.lines()
-        .filter(|l| l.starts_with("    null.remote: ") || l.starts_with("==> null.remote: Provisioning with shell script: check.sh"))
+        .filter(|l| {
+            l.starts_with("    null.remote: ")
+                || l.starts_with("==> null.remote: Provisioning with shell script: check.sh")
+        })
         .filter(|l| !l.contains("payload.txt"))
         .map(str::to_string)
         .collect()
@@ -124,7 +127,11 @@ fn output_lines(text: &str) -> Vec<String> {
 fn shell_and_file_provisioners_match_packer() {
     let Some(sshd) = Sshd::start() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
-    write(dir.path(), "payload.txt", "payload line 1\npayload line 2\n");
+    write(
+        dir.path(),
+        "payload.txt",
+        "payload line 1\npayload line 2\n",
+    );
     write(dir.path(), "check.sh", CHECK_SH);
 
     let kiln_out = dir.path().join("kiln-out");
@@ -144,14 +151,20 @@ fn shell_and_file_provisioners_match_packer() {
     );
     let kiln_files = files_of(&kiln_out);
     assert_eq!(
-        kiln_files.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        kiln_files
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>(),
         ["env.txt", "payload.txt", "sizes.txt"]
     );
     assert_eq!(
         kiln_files[0].1,
         "it's \"quoted\"  and spaced\nremote\nnull\n"
     );
-    assert!(kiln_text.contains("    null.remote: wrote env"), "{kiln_text}");
+    assert!(
+        kiln_text.contains("    null.remote: wrote env"),
+        "{kiln_text}"
+    );
     assert!(
         kiln_text.contains("    null.remote: checked from-exec"),
         "{kiln_text}"
@@ -216,9 +229,10 @@ fn a_failing_script_fails_the_build_like_packer() {
     assert_eq!(k.status.code(), Some(1), "{text}");
     assert!(text.contains("    null.remote: about to fail"), "{text}");
     assert!(
-        text.contains(
-            "Build 'null.remote' errored after"
-        ) && text.contains(": Script exited with non-zero exit status: 1. Allowed exit codes are: [0]"),
+        text.contains("Build 'null.remote' errored after")
+            && text.contains(
+                ": Script exited with non-zero exit status: 1. Allowed exit codes are: [0]"
+            ),
         "{text}"
     );
     assert!(!after.exists(), "later provisioners must not run");
@@ -227,7 +241,11 @@ fn a_failing_script_fails_the_build_like_packer() {
     if !packer_available() {
         return;
     }
-    let p = run("packer", dir.path(), &["build", "-color=false", "t.pkr.hcl"]);
+    let p = run(
+        "packer",
+        dir.path(),
+        &["build", "-color=false", "t.pkr.hcl"],
+    );
     let ptext = stdout(&p);
     assert_eq!(p.status.code(), k.status.code(), "{ptext}");
     assert!(ptext.contains("    null.remote: about to fail"), "{ptext}");
@@ -329,7 +347,10 @@ fn provisioner_max_retries_and_timeout() {
     let text = stdout(&k);
     assert_eq!(k.status.code(), Some(0), "{text}");
     assert_eq!(
-        std::fs::read_to_string(&counter).expect("counter").lines().count(),
+        std::fs::read_to_string(&counter)
+            .expect("counter")
+            .lines()
+            .count(),
         3
     );
 
@@ -363,7 +384,9 @@ fn breakpoint_without_a_terminal_fails_like_packer() {
     let text = stdout(&k);
     assert_eq!(k.status.code(), Some(1), "{text}");
     assert!(
-        text.contains("==> null.remote: Pausing at breakpoint provisioner with note \"check the disk\"."),
+        text.contains(
+            "==> null.remote: Pausing at breakpoint provisioner with note \"check the disk\"."
+        ),
         "{text}"
     );
     assert!(
@@ -371,7 +394,11 @@ fn breakpoint_without_a_terminal_fails_like_packer() {
         "{text}"
     );
     if packer_available() {
-        let p = run("packer", dir.path(), &["build", "-color=false", "t.pkr.hcl"]);
+        let p = run(
+            "packer",
+            dir.path(),
+            &["build", "-color=false", "t.pkr.hcl"],
+        );
         let ptext = stdout(&p);
         assert_eq!(p.status.code(), Some(1), "{ptext}");
         assert!(

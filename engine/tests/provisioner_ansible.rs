@@ -54,12 +54,7 @@ async fn ansible_runs_the_playbook_against_the_host() {
                 ),
                 (
                     "extra_arguments",
-                    list(&[
-                        "-e",
-                        &format!("marker={}", marker.display()),
-                        "-e",
-                        PYTHON,
-                    ]),
+                    list(&["-e", &format!("marker={}", marker.display()), "-e", PYTHON]),
                 ),
                 ("groups", list(&["webservers"])),
                 ("empty_groups", list(&["dbservers"])),
