@@ -13,6 +13,9 @@ command -v packer >/dev/null 2>&1 || need_apt+=(packer)
 # python3 on the machine Ansible manages (the loopback sshd).
 [ -x /usr/bin/python3 ] || need_apt+=(python3)
 /usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 && command -v sftp >/dev/null 2>&1 \
+    && command -v ssh-agent >/dev/null 2>&1 || need_apt+=(openssh-client)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -33,6 +36,13 @@ if [ ! -x "$ANSIBLE_VENV/bin/ansible-playbook" ]; then
 fi
 export KILN_ANSIBLE_BIN="$ANSIBLE_VENV/bin" KILN_REQUIRE_ANSIBLE=1
 
+# The SSH tests' password-login user (tests/peers: PASSWORD_USER/PASSWORD).
+if ! id kiln-ssh-test >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO useradd --create-home --shell /bin/sh kiln-ssh-test
+    echo 'kiln-ssh-test:kiln-test-Pw-7q2' | $SUDO chpasswd
+fi
+
 # Differential tests must not silently skip in CI.
-export KILN_REQUIRE_PACKER=1 KILN_REQUIRE_SHARED=1
+export KILN_REQUIRE_PACKER=1 KILN_REQUIRE_SHARED=1 KILN_REQUIRE_PEERS=1
 exec cargo nextest run --workspace --locked --no-fail-fast "$@"

@@ -110,8 +110,21 @@ impl SshCommunicator {
 
     async fn sftp(&self) -> Result<Arc<SftpSession>, CommError> {
         let live = self.live().await?;
-        let r = live
-            .sftp
+        match Self::start_sftp(&live).await {
+            Ok(s) => Ok(s),
+            Err(e) => {
+                // The connection may have died since the last call (a
+                // reboot): re-dial once.
+                tracing::debug!("ssh: starting SFTP failed ({e}); reconnecting");
+                self.drop_live(&live).await;
+                let live = self.live().await?;
+                Self::start_sftp(&live).await
+            }
+        }
+    }
+
+    async fn start_sftp(live: &Live) -> Result<Arc<SftpSession>, CommError> {
+        live.sftp
             .get_or_try_init(|| async {
                 let stream = live.session.sftp_stream().await.map_err(|e| {
                     CommError::Transfer(format!("starting the SFTP subsystem: {e}"))
@@ -122,11 +135,7 @@ impl SshCommunicator {
                     .map_err(|e| CommError::Transfer(format!("starting the SFTP subsystem: {e}")))
             })
             .await
-            .cloned();
-        if r.is_err() && live.session.is_closed() {
-            self.drop_live(&live).await;
-        }
-        r
+            .cloned()
     }
 
     /// Map a transfer error to `Disconnected` when the connection is gone.

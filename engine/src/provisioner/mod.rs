@@ -4,6 +4,7 @@ mod ansible;
 mod ansible_local;
 mod breakpoint;
 mod fields;
+mod file;
 mod remote;
 mod shell;
 mod shell_local;
@@ -49,6 +50,7 @@ pub trait Provisioner: Send + Sync {
 
 /// Provisioner types kiln implements today.
 pub const AVAILABLE: &[&str] = &[
+    "file",
     "shell-local",
     "shell",
     "breakpoint",
@@ -59,6 +61,7 @@ pub const AVAILABLE: &[&str] = &[
 /// Construct (and prepare) the provisioner a component configures.
 pub fn create(c: &Component) -> Result<Box<dyn Provisioner>, BuildError> {
     match c.type_name.as_str() {
+        "file" => Ok(Box::new(file::FileProvisioner::prepare(c)?)),
         "shell-local" => Ok(Box::new(shell_local::ShellLocal::prepare(c)?)),
         "shell" => Ok(Box::new(shell::Shell::prepare(c)?)),
         "breakpoint" => Ok(Box::new(breakpoint::Breakpoint::prepare(c)?)),

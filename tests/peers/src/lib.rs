@@ -2,7 +2,10 @@
 //! configuration, stopped on drop. With `KILN_REQUIRE_PEERS` set (CI), a
 //! missing peer program fails the test instead of skipping it.
 
+mod agent;
 mod sshd;
+
+pub use agent::SshAgent;
 
 pub use sshd::{Sshd, SshdOptions};
 

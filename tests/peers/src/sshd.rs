@@ -7,9 +7,8 @@ use std::time::{Duration, Instant};
 /// How to start the server.
 #[derive(Debug, Clone, Default)]
 pub struct SshdOptions {
-    /// Also accept this password for the current user (needs a user
-    /// password in /etc/shadow; see `Sshd::set_password`). Adds
-    /// `PasswordAuthentication yes`.
+    /// Accept passwords (`PasswordAuthentication yes`); see
+    /// `Sshd::password_user`.
     pub password_auth: bool,
     /// Extra `sshd_config` lines.
     pub extra_config: Vec<String>,
@@ -23,6 +22,24 @@ pub struct Sshd {
 }
 
 pub const SSHD: &str = "/usr/sbin/sshd";
+
+/// The password-login test user scripts/test.sh creates, and its password.
+pub const PASSWORD_USER: &str = "kiln-ssh-test";
+pub const PASSWORD: &str = "kiln-test-Pw-7q2";
+
+fn spawn(d: &Path) -> Child {
+    Command::new(SSHD)
+        .arg("-D")
+        .arg("-f")
+        .arg(d.join("sshd_config"))
+        .arg("-E")
+        .arg(d.join("sshd.log"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {SSHD}: {e}"))
+}
 
 fn keygen(path: &Path, kind: &str) {
     let out = Command::new("ssh-keygen")
@@ -91,18 +108,7 @@ impl Sshd {
             }
             std::fs::write(d.join("sshd_config"), config)
                 .unwrap_or_else(|e| panic!("writing sshd_config: {e}"));
-            let child = Command::new(SSHD)
-                .arg("-D")
-                .arg("-f")
-                .arg(d.join("sshd_config"))
-                .arg("-E")
-                .arg(d.join("sshd.log"))
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap_or_else(|e| panic!("starting {SSHD}: {e}"));
-            let mut child = child;
+            let mut child = spawn(d);
             if wait_ready(port, &mut child, Duration::from_secs(30)) {
                 return Some(Sshd {
                     dir,
@@ -187,6 +193,34 @@ impl Sshd {
         if let Some(mut child) = self.child.take() {
             kill_tree(&mut child);
         }
+    }
+
+    /// Start the server again on the same port with the same keys (a
+    /// machine coming back after a reboot).
+    pub fn restart(&mut self) {
+        self.kill();
+        let mut child = spawn(self.dir.path());
+        assert!(
+            wait_ready(self.port, &mut child, Duration::from_secs(30)),
+            "sshd did not restart: {}",
+            self.log()
+        );
+        self.child = Some(child);
+    }
+
+    /// A user that logs in with a password, if the machine has one
+    /// (scripts/test.sh creates it): `(user, password)`. Panics when it is
+    /// missing and `KILN_REQUIRE_PEERS` is set.
+    pub fn password_user() -> Option<(String, String)> {
+        let ok = Command::new("id")
+            .arg(PASSWORD_USER)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            ok || std::env::var_os("KILN_REQUIRE_PEERS").is_none(),
+            "KILN_REQUIRE_PEERS is set but the user {PASSWORD_USER} does not exist (scripts/test.sh creates it)"
+        );
+        ok.then(|| (PASSWORD_USER.to_string(), PASSWORD.to_string()))
     }
 
     /// Whether the listening process is still running.

@@ -147,9 +147,24 @@ fn russh_config(cfg: &SshConfig) -> Arc<client::Config> {
         // Larger windows keep bulk transfers from stalling on
         // acknowledgements.
         window_size: 8 * 1024 * 1024,
+        preferred: russh::Preferred {
+            cipher: std::borrow::Cow::Borrowed(CIPHERS),
+            ..russh::Preferred::DEFAULT
+        },
         ..Default::default()
     })
 }
+
+/// AES-GCM first: ring runs it on the CPU's AES instructions, several
+/// times faster than ChaCha20-Poly1305 for bulk transfers.
+const CIPHERS: &[russh::cipher::Name] = &[
+    russh::cipher::AES_256_GCM,
+    russh::cipher::AES_128_GCM,
+    russh::cipher::CHACHA20_POLY1305,
+    russh::cipher::AES_256_CTR,
+    russh::cipher::AES_192_CTR,
+    russh::cipher::AES_128_CTR,
+];
 
 /// One attempt to connect and authenticate to `cfg.target`, through the
 /// bastion if there is one. `per_attempt` bounds TCP and handshake.
