@@ -263,13 +263,15 @@ fn sigint_during_a_long_remote_script_cancels_cleanly() {
     let Some(sshd) = Sshd::start() else { return };
     let dir = tempfile::tempdir().expect("tempdir");
     let marker = format!("sleep 57.{}", std::process::id());
+    let script = dir.path().join("long.sh");
     write(
         dir.path(),
         "t.pkr.hcl",
         &template(
             &sshd,
             &format!(
-                "build {{\n  sources = [\"source.null.remote\"]\n  provisioner \"shell\" {{\n    inline = [\"echo started\", \"{marker}\"]\n  }}\n}}\n"
+                "build {{\n  sources = [\"source.null.remote\"]\n  provisioner \"shell\" {{\n    inline = [\"echo started\", \"{marker}\"]\n    remote_path = \"{}\"\n  }}\n}}\n",
+                script.display()
             ),
         ),
     );
@@ -303,8 +305,21 @@ fn sigint_during_a_long_remote_script_cancels_cleanly() {
         .expect("kill -INT");
     let out = child.wait_with_output().expect("wait kiln");
     let text = stdout(&out);
+    let running = || {
+        Command::new("pgrep")
+            .args(["-f", &marker])
+            .output()
+            .is_ok_and(|o| !o.stdout.is_empty())
+    };
+    let waited = Instant::now();
+    while running() && waited.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let still_running = running();
     // Leave no stray process behind whatever happened.
     let _ = Command::new("pkill").args(["-f", &marker]).status();
+    assert!(!still_running, "the remote script was not stopped");
+    assert!(!script.exists(), "the remote script was not removed");
     assert_eq!(out.status.code(), Some(1), "{text}");
     assert!(
         text.contains("Cleanly cancelled builds after being interrupted."),

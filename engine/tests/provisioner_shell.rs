@@ -106,6 +106,7 @@ async fn scripts_run_in_order_crlf_converted_and_removed() {
     );
     assert!(ran.has("msg: ran-b"), "{}", ran.text());
     assert!(!remote_path.exists(), "the uploaded script must be removed");
+    assert!(!dir.path().join("uploaded.sh.pid").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,6 +132,7 @@ async fn skip_clean_leaves_the_uploaded_script() {
         std::fs::read_to_string(&remote_path).expect("kept script"),
         "#!/bin/sh -e\necho one\necho two\n"
     );
+    assert!(!dir.path().join("kept.sh.pid").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -387,12 +389,17 @@ async fn start_retry_timeout_waits_for_the_machine() {
 async fn cancelling_stops_a_long_script_promptly() {
     let Some(sshd) = sshd() else { return };
     let dir = tmp();
+    let marker = format!("sleep 600.{}", std::process::id());
+    let remote_path = dir.path().join("long.sh");
     let job = null_job(
         &sshd,
         "long",
         vec![prov(
             "shell",
-            &[("inline", list(&["echo sleeping", "sleep 600"]))],
+            &[
+                ("inline", list(&["echo sleeping", &marker])),
+                ("remote_path", s(&remote_path.display().to_string())),
+            ],
         )],
     );
     let cancel = CancelToken::new();
@@ -409,6 +416,25 @@ async fn cancelling_stops_a_long_script_promptly() {
         "took {:?}",
         started.elapsed()
     );
+    // The remote script was stopped and removed.
+    let running = || {
+        std::process::Command::new("pgrep")
+            .args(["-f", &marker])
+            .output()
+            .map(|o| !o.stdout.is_empty())
+            .unwrap_or(false)
+    };
+    let waited = Instant::now();
+    while running() && waited.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let still = running();
+    let _ = std::process::Command::new("pkill")
+        .args(["-f", &marker])
+        .status();
+    assert!(!still, "the remote script is still running");
+    assert!(!remote_path.exists(), "the remote script is removed");
+    assert!(!dir.path().join("long.sh.pid").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

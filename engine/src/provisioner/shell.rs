@@ -6,9 +6,11 @@
 //! script can follow a reboot.
 
 mod env;
+mod stop;
 mod unix_lines;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -143,11 +145,14 @@ impl Shell {
     async fn upload_and_run(
         &self,
         ctx: &ProvisionContext<'_>,
-        comm: &dyn Communicator,
+        comm_arc: &Arc<dyn Communicator>,
         local: &Path,
         command: &str,
     ) -> Result<ExitStatus, BuildError> {
         let path = &self.remote_path;
+        let pid_file = self.pid_file();
+        let comm = comm_arc.as_ref();
+        let command = stop::recording_pid(&pid_file, command);
         retry_start(self.start_retry_timeout, ctx.cancel, || async {
             self.upload(ctx, comm, local, path).await?;
             let chmod = format!("chmod 0755 {}", remote::shell_quote(path));
@@ -159,10 +164,14 @@ impl Shell {
                     "Error chmodding script file to 0755 in remote machine: {e}"
                 )));
             }
-            remote::run_with_ui(comm, command, ctx.ui, ctx.cancel)
-                .await
-                .map_err(Err)?
-                .map_err(|e| Ok(e.to_string()))
+            // Dropped while the script runs (the build was cancelled):
+            // stop it and remove it on the machine.
+            let guard = stop::StopOnDrop::new(comm_arc.clone(), &pid_file, &[path, &pid_file]);
+            let r = remote::run_with_ui(comm, &command, ctx.ui, ctx.cancel).await;
+            if !matches!(r, Err(BuildError::Cancelled)) {
+                guard.disarm();
+            }
+            r.map_err(Err)?.map_err(|e| Ok(e.to_string()))
         })
         .await
     }
@@ -239,8 +248,13 @@ impl Shell {
         ctx: &ProvisionContext<'_>,
         comm: &dyn Communicator,
         path: &str,
+        also: Option<&str>,
     ) -> Result<(), BuildError> {
-        let rm = format!("rm -f {}", remote::shell_quote(path));
+        let mut rm = format!("rm -f {}", remote::shell_quote(path));
+        if let Some(other) = also {
+            rm.push(' ');
+            rm.push_str(&remote::shell_quote(other));
+        }
         retry_start(self.start_retry_timeout, ctx.cancel, || async {
             match remote::run_quiet(comm, &rm, ctx.cancel)
                 .await
@@ -259,6 +273,11 @@ impl Shell {
             }
         })
         .await
+    }
+
+    /// Where the running script's shell PID is kept (see `stop`).
+    fn pid_file(&self) -> String {
+        format!("{}.pid", self.remote_path)
     }
 
     /// One `rm -f`, bounded in time, errors only logged.
@@ -347,12 +366,12 @@ impl Provisioner for Shell {
                 "EnvVarFile" => Some(env_file.clone().unwrap_or_default()),
                 other => ctx.generated.get(other).cloned(),
             });
-            let status = self
-                .upload_and_run(ctx, comm.as_ref(), path, &command)
-                .await?;
+            let status = self.upload_and_run(ctx, &comm, path, &command).await?;
             if let Err(e) = self.check_status(status) {
                 // Packer leaves the script behind here; kiln removes it
                 // (one quick try: the machine may be gone).
+                self.remove_quietly(ctx, comm.as_ref(), &self.pid_file())
+                    .await;
                 if !self.skip_clean && status.code.is_some() {
                     self.remove_quietly(ctx, comm.as_ref(), &self.remote_path)
                         .await;
@@ -362,12 +381,21 @@ impl Provisioner for Shell {
                 }
                 return Err(e);
             }
-            if !self.skip_clean {
-                self.cleanup(ctx, comm.as_ref(), &self.remote_path).await?;
+            if self.skip_clean {
+                self.remove_quietly(ctx, comm.as_ref(), &self.pid_file())
+                    .await;
+            } else {
+                self.cleanup(
+                    ctx,
+                    comm.as_ref(),
+                    &self.remote_path,
+                    Some(&self.pid_file()),
+                )
+                .await?;
             }
         }
         if let (false, Some(file)) = (self.skip_clean, &env_file) {
-            self.cleanup(ctx, comm.as_ref(), file).await?;
+            self.cleanup(ctx, comm.as_ref(), file, None).await?;
         }
         if let Some(pause) = self.pause_after {
             ctx.ui.say(format!(
