@@ -61,6 +61,7 @@ async fn ansible_runs_the_playbook_against_the_host() {
                 ("inventory_directory", s("inv")),
                 ("keep_inventory_file", Value::Bool(true)),
                 ("ansible_env_vars", list(&["ANSIBLE_NOCOLOR=True"])),
+                ("use_proxy", Value::Bool(true)),
             ],
         )],
     );
@@ -69,6 +70,13 @@ async fn ansible_runs_the_playbook_against_the_host() {
     assert_eq!(
         std::fs::read_to_string(&marker).expect("the playbook wrote the marker"),
         "built by web on null in webservers\n"
+    );
+    assert!(
+        ran.lines()
+            .iter()
+            .any(|l| l.starts_with("err: Warning: kiln has no SSH proxy adapter for Ansible")),
+        "use_proxy = true is reported: {}",
+        ran.text()
     );
     assert!(
         ran.has("say: Provisioning with Ansible..."),
@@ -274,5 +282,119 @@ async fn ansible_local_without_ansible_on_the_machine() {
         ),
         "{}",
         ran.text()
+    );
+}
+
+/// A role packed as a local tarball and a requirements file naming it, so
+/// `ansible-galaxy install` works without a network.
+fn galaxy_role(dir: &Path, marker: &Path) {
+    write(
+        dir,
+        "src/fromgalaxy/tasks/main.yml",
+        &format!(
+            "- ansible.builtin.copy:\n    dest: {}\n    content: \"installed by galaxy\\n\"\n",
+            marker.display()
+        ),
+    );
+    write(
+        dir,
+        "src/fromgalaxy/meta/main.yml",
+        "galaxy_info:\n  author: kiln\n  description: test role\n  license: MIT\n  min_ansible_version: \"2.9\"\n  platforms: []\ndependencies: []\n",
+    );
+    let status = std::process::Command::new("tar")
+        .args(["czf", "fromgalaxy.tar.gz", "-C", "src", "fromgalaxy"])
+        .current_dir(dir)
+        .status()
+        .expect("tar");
+    assert!(status.success());
+    write(
+        dir,
+        "requirements.yml",
+        &format!(
+            "- src: file://{}\n  name: fromgalaxy\n",
+            dir.join("fromgalaxy.tar.gz").display()
+        ),
+    );
+    write(
+        dir,
+        "galaxy.yml",
+        "- hosts: all\n  gather_facts: false\n  roles:\n    - fromgalaxy\n",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ansible_installs_galaxy_roles_first() {
+    let Some(bin) = ansible_bin() else { return };
+    let Some(sshd) = Sshd::start() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marker = dir.path().join("galaxy-marker.txt");
+    galaxy_role(dir.path(), &marker);
+    let job = null_job(
+        &sshd,
+        "web",
+        vec![prov(
+            "ansible",
+            &[
+                ("playbook_file", s("galaxy.yml")),
+                (
+                    "command",
+                    s(&bin.join("ansible-playbook").display().to_string()),
+                ),
+                ("galaxy_file", s("requirements.yml")),
+                (
+                    "galaxy_command",
+                    s(&bin.join("ansible-galaxy").display().to_string()),
+                ),
+                ("roles_path", s("roles")),
+                ("extra_arguments", list(&["-e", PYTHON])),
+            ],
+        )],
+    );
+    let ran = run(dir.path(), vec![job]).await;
+    assert!(ran.ok(), "{:?}\n{}", ran.error(), ran.text());
+    assert!(ran.has("msg: Executing Ansible Galaxy"), "{}", ran.text());
+    assert!(dir.path().join("roles/fromgalaxy/tasks/main.yml").exists());
+    assert_eq!(
+        std::fs::read_to_string(&marker).expect("the galaxy role ran"),
+        "installed by galaxy\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ansible_local_installs_galaxy_roles_on_the_machine() {
+    let Some(bin) = ansible_bin() else { return };
+    let Some(sshd) = Sshd::start() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marker = dir.path().join("galaxy-local-marker.txt");
+    galaxy_role(dir.path(), &marker);
+    let staging = dir.path().join("staging");
+    let job = null_job(
+        &sshd,
+        "local",
+        vec![prov(
+            "ansible-local",
+            &[
+                ("playbook_file", s("galaxy.yml")),
+                (
+                    "command",
+                    s(&bin.join("ansible-playbook").display().to_string()),
+                ),
+                ("galaxy_file", s("requirements.yml")),
+                (
+                    "galaxy_command",
+                    s(&bin.join("ansible-galaxy").display().to_string()),
+                ),
+                ("extra_arguments", list(&["-e", PYTHON])),
+                ("staging_directory", s(&staging.display().to_string())),
+            ],
+        )],
+    );
+    let ran = run(dir.path(), vec![job]).await;
+    assert!(ran.ok(), "{:?}\n{}", ran.error(), ran.text());
+    assert!(staging.join("roles/fromgalaxy").exists(), "{}", ran.text());
+    assert!(staging.join("requirements.yml").exists());
+    assert_eq!(
+        std::fs::read_to_string(&marker).expect("the galaxy role ran"),
+        "installed by galaxy\n"
     );
 }

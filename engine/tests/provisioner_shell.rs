@@ -470,3 +470,27 @@ async fn pause_after_and_disabled_breakpoint() {
         ran.text()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shell_without_a_communicator_is_a_clear_error() {
+    let dir = tmp();
+    let job = kiln_engine::run::BuildJob {
+        name: "null.none".into(),
+        source_name: "none".into(),
+        builder: remote::component(
+            kiln_engine::template::model::ComponentKind::Builder,
+            "null",
+            &[("communicator", s("none"))],
+        ),
+        provisioners: vec![prov("shell", &[("inline", list(&["true"]))])],
+        post_processors: vec![],
+    };
+    let ran = run(dir.path(), vec![job]).await;
+    assert_eq!(
+        ran.error().as_deref(),
+        Some(
+            "The shell provisioner needs a connection to the machine, but this build's \
+             communicator is \"none\"."
+        )
+    );
+}
