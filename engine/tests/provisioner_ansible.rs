@@ -107,8 +107,7 @@ async fn ansible_runs_the_playbook_against_the_host() {
         std::fs::read_to_string(&kept[0]).expect("inventory"),
         format!("{host}[webservers]\n{host}[dbservers]\n")
     );
-    // The communicator's key went to a private temporary file, removed
-    // afterwards.
+    // Ansible authenticates with the communicator's key file.
     let exec = ran
         .lines()
         .into_iter()
@@ -118,7 +117,7 @@ async fn ansible_runs_the_playbook_against_the_host() {
         .split_whitespace()
         .find_map(|a| a.strip_prefix("ansible_ssh_private_key_file="))
         .expect("a key file is passed");
-    assert!(!Path::new(key).exists(), "{key} must be removed");
+    assert_eq!(Path::new(key), sshd.client_key());
     assert!(exec.contains("-e packer_build_name=\"web\" -e packer_builder_type=null"));
     assert!(exec.contains("--ssh-extra-args '-o IdentitiesOnly=yes'"));
 }

@@ -195,8 +195,9 @@ async fn uploads_and_downloads_directories_by_trailing_slash() {
     )
     .await
     .expect("download dir");
-    assert!(d.join("out2/css/a.css").is_file());
-    assert!(d.join("out2/index.html").is_file());
+    // Packer 1.6.6 puts the directory itself inside the destination.
+    assert!(d.join("out2/site/css/a.css").is_file());
+    assert!(d.join("out2/site/index.html").is_file());
 }
 
 #[tokio::test]
@@ -299,4 +300,44 @@ async fn failed_download_leaves_nothing_behind() {
         said.iter().any(|m| m.starts_with("Download failed:")),
         "{said:?}"
     );
+}
+
+#[tokio::test]
+async fn cancelling_stops_a_large_upload() {
+    let Some(sshd) = Sshd::start() else { return };
+    let comm = connect(&sshd).await;
+    let (ui, _rx) = ui();
+    let dir = tempfile::tempdir().expect("tmp");
+    let src = dir.path().join("big.bin");
+    // 512 MiB sparse file: cheap to make, slow enough to upload.
+    std::fs::File::create(&src)
+        .and_then(|f| f.set_len(512 << 20))
+        .expect("create");
+    let dst = dir.path().join("copy.bin");
+    let p = provisioner::create(&component(&[("source", p(&src)), ("destination", p(&dst))]))
+        .expect("prepare");
+    let cancel = CancelToken::new();
+    let c2 = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        c2.cancel();
+    });
+    let ctx = ProvisionContext {
+        ui: &ui,
+        cancel: &cancel,
+        cwd: dir.path(),
+        build_name: "test",
+        builder_type: "null",
+        run_uuid: "uuid",
+        communicator: Some(comm.clone()),
+        generated: GeneratedData::new(),
+    };
+    let start = std::time::Instant::now();
+    let err = p.provision(&ctx).await.expect_err("cancelled");
+    assert_eq!(err, BuildError::Cancelled);
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    let copied = std::fs::metadata(&dst).map(|m| m.len()).unwrap_or(0);
+    assert!(copied < 512 << 20, "upload ran to the end");
+    // The connection is still usable afterwards.
+    assert_eq!(run(&*comm, "true").await.0, Some(0));
 }

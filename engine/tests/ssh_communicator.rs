@@ -62,7 +62,7 @@ async fn connect_prints_packers_messages_and_generated_data() {
     assert_eq!(
         said,
         [
-            "Using SSH communicator to connect: 127.0.0.1",
+            "Using ssh communicator to connect: 127.0.0.1",
             "Waiting for SSH to become available...",
             "Connected to SSH!"
         ]
@@ -71,14 +71,13 @@ async fn connect_prints_packers_messages_and_generated_data() {
     assert_eq!(generated["Port"], sshd.port().to_string());
     assert_eq!(generated["User"], sshd.user());
     assert_eq!(generated["ConnType"], "ssh");
-    let private = std::fs::read_to_string(sshd.client_key()).expect("key");
-    assert_eq!(generated["SSHPrivateKey"], private);
-    let public = std::fs::read_to_string(sshd.client_key().with_extension("pub")).expect("pub");
-    let key_part = |s: &str| s.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
-    assert_eq!(key_part(&generated["SSHPublicKey"]), key_part(&public));
-    // The private key is a secret from now on.
-    ui.message(format!("key: {private}"));
-    assert_eq!(drain(&mut rx), ["key: <sensitive>"]);
+    // As in Packer 1.6.6: a user's key file is not a generated key.
+    assert_eq!(generated["SSHPrivateKey"], "");
+    assert_eq!(generated["SSHPublicKey"], "");
+    assert_eq!(
+        generated["SSHPrivateKeyFile"],
+        sshd.client_key().display().to_string()
+    );
     let (code, _) = run(&*comm, "exit 0").await;
     assert_eq!(code, Some(0));
 }
@@ -633,4 +632,131 @@ async fn reconnects_after_the_machine_comes_back() {
         .await
         .expect("upload after reconnect");
     assert_eq!(std::fs::read(&dst).expect("read"), b"ok");
+}
+
+#[tokio::test]
+async fn a_builder_generated_key_is_used_exposed_and_masked() {
+    let Some(sshd) = Sshd::start() else { return };
+    let b = with(&sshd, &[("ssh_private_key_file", Value::Null)]);
+    let settings = kiln_engine::run::Settings::new("test builder", &b);
+    let mut config =
+        kiln_engine::communicator::ssh::SshConfig::from_settings(&settings, None).expect("config");
+    let private = std::fs::read_to_string(sshd.key_of_type("rsa")).expect("key");
+    config.target.auth.private_key = Some(private.clone());
+    let (ui, mut rx) = ui();
+    let (comm, generated) =
+        kiln_engine::communicator::connect_ssh(config, &ui, &CancelToken::new())
+            .await
+            .unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()));
+    assert_eq!(run(&*comm, "true").await.0, Some(0));
+    assert_eq!(generated["SSHPrivateKey"], private);
+    let public =
+        std::fs::read_to_string(sshd.key_of_type("rsa").with_extension("pub")).expect("pub");
+    let key_part = |s: &str| s.split_whitespace().take(2).collect::<Vec<_>>().join(" ");
+    assert_eq!(key_part(&generated["SSHPublicKey"]), key_part(&public));
+    drain(&mut rx);
+    ui.message(format!("key: {private}"));
+    assert_eq!(drain(&mut rx), ["key: <sensitive>"]);
+}
+
+#[tokio::test]
+async fn an_unreadable_key_file_is_a_configuration_error() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let bad = dir.path().join("not-a-key");
+    std::fs::write(&bad, "hello").expect("write");
+    for path in [bad.clone(), dir.path().join("missing")] {
+        let b = body(&[
+            ("ssh_host", s("127.0.0.1")),
+            ("ssh_username", s("u")),
+            ("ssh_private_key_file", s(&path.display().to_string())),
+        ]);
+        let (ui, _rx) = ui();
+        let err = connect_body(&b, &ui, &CancelToken::new())
+            .await
+            .expect_err("bad key");
+        assert!(matches!(err, BuildError::Config(_)), "{err:?}");
+        assert!(
+            err.to_string().contains("ssh_private_key_file is invalid"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains(&path.display().to_string()),
+            "{err}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn clear_authorized_keys_removes_the_ephemeral_key() {
+    let Some((user, password)) = Sshd::password_user() else {
+        return;
+    };
+    let Some(sshd) = Sshd::start_with(kiln_peers::SshdOptions {
+        password_auth: true,
+        ..Default::default()
+    }) else {
+        return;
+    };
+    let b = with(
+        &sshd,
+        &[
+            ("ssh_private_key_file", Value::Null),
+            ("ssh_username", s(&user)),
+            ("ssh_password", s(&password)),
+            ("ssh_clear_authorized_keys", Value::Bool(true)),
+        ],
+    );
+    let (ui, mut rx) = ui();
+    let (comm, _) = connect_body(&b, &ui, &CancelToken::new())
+        .await
+        .unwrap_or_else(|e| panic!("{e}\n{}", sshd.log()))
+        .expect("a communicator");
+    let ephemeral =
+        std::fs::read_to_string(sshd.key_of_type("rsa").with_extension("pub")).expect("pub");
+    let keep = std::fs::read_to_string(sshd.client_key().with_extension("pub")).expect("pub");
+    let setup = format!(
+        "mkdir -p ~/.ssh && printf '%s%s' '{}' '{}' > ~/.ssh/authorized_keys",
+        ephemeral.trim_end().to_owned() + "\n",
+        keep.trim_end().to_owned() + "\n"
+    );
+    assert_eq!(run(&*comm, &setup).await.0, Some(0));
+    let mut generated = kiln_engine::communicator::GeneratedData::new();
+    generated.insert("SSHPublicKey".into(), ephemeral.clone());
+    drain(&mut rx);
+    let settings = kiln_engine::run::Settings::new("test builder", &b);
+    kiln_engine::communicator::ssh::clear_authorized_keys(&*comm, &settings, &generated, &ui)
+        .await
+        .expect("cleared");
+    assert_eq!(
+        drain(&mut rx),
+        ["Trying to remove ephemeral keys from authorized_keys files"]
+    );
+    let (code, lines) = run(&*comm, "cat ~/.ssh/authorized_keys; ls ~/.ssh").await;
+    assert_eq!(code, Some(0));
+    let text: Vec<&str> = lines.iter().map(|(_, l)| l.as_str()).collect();
+    assert_eq!(text, [keep.trim_end(), "authorized_keys"]);
+    let _ = run(&*comm, "rm -rf ~/.ssh").await;
+}
+
+#[tokio::test]
+async fn pause_before_connecting_is_announced_and_cancellable() {
+    let Some(sshd) = Sshd::start() else { return };
+    let b = with(&sshd, &[("pause_before_connecting", s("1s"))]);
+    let (ui, mut rx) = ui();
+    let start = Instant::now();
+    connect_body(&b, &ui, &CancelToken::new())
+        .await
+        .expect("connects")
+        .expect("a communicator");
+    assert!(start.elapsed() >= Duration::from_secs(1));
+    assert_eq!(drain(&mut rx)[0], "Pausing 1s before connecting...");
+    let b = with(&sshd, &[("pause_before_connecting", s("10m"))]);
+    let cancel = CancelToken::new();
+    let c2 = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        c2.cancel();
+    });
+    let err = connect_body(&b, &ui, &cancel).await.expect_err("cancelled");
+    assert_eq!(err, BuildError::Cancelled);
 }

@@ -98,15 +98,13 @@ pub trait Communicator: Debug + Send + Sync {
 
 /// Connect the communicator a builder's configuration asks for
 /// (`communicator`: `ssh` by default, or `none`) to the machine at
-/// `default_host` (`ssh_host` overrides it). Prints Packer's "Using SSH
+/// `default_host` (`ssh_host` overrides it). Prints Packer's "Using ssh
 /// communicator to connect: HOST" / "Waiting for SSH to become
 /// available..." / "Connected to SSH!" through `ui`, retries until
 /// `ssh_timeout`, and stops early on `cancel`.
 ///
 /// Returns `Ok(None)` for `communicator = "none"`; otherwise the
-/// connection and the generated values `Host`, `Port`, `User`, `Password`,
-/// `ConnType`, `SSHPublicKey`, `SSHPrivateKey` (secrets are registered with
-/// `ui.add_secret`).
+/// connection and the generated values (see [`connect_ssh`]).
 pub async fn connect(
     component: &str,
     settings: &Settings<'_>,
@@ -130,19 +128,48 @@ pub async fn connect(
         }
     }
     let config = ssh::SshConfig::from_settings(settings, default_host)?;
+    tracing::debug!("{component}: connecting with {config:?}");
+    connect_ssh(config, ui, cancel).await.map(Some)
+}
+
+/// Connect over SSH with a configuration a builder adjusted (e.g. a
+/// temporary key pair in `config.target.auth.private_key`). Generated
+/// values, as Packer names them: `Host`, `Port`, `User`, `Password`,
+/// `ConnType`, `SSHPublicKey` and `SSHPrivateKey` (the builder-generated
+/// key, empty for a user's key file, as in Packer), plus kiln's
+/// `SSHPrivateKeyFile` and `SSHAgentAuth` for provisioners that start
+/// their own SSH clients (ansible). Secrets are registered with
+/// `ui.add_secret` before anything is printed.
+pub async fn connect_ssh(
+    config: ssh::SshConfig,
+    ui: &Ui,
+    cancel: &CancelToken,
+) -> Result<(Arc<dyn Communicator>, GeneratedData), BuildError> {
     let generated = ssh_generated(&config, ui)?;
+    if let Some(pause) = config.pause_before_connecting {
+        ui.say(format!(
+            "Pausing {} before connecting...",
+            ssh::config::go_duration(pause)
+        ));
+        tokio::select! {
+            _ = tokio::time::sleep(pause) => {}
+            _ = cancel.cancelled() => return Err(BuildError::Cancelled),
+        }
+    }
     ui.say(format!(
-        "Using SSH communicator to connect: {}",
+        "Using ssh communicator to connect: {}",
         config.target.host
     ));
-    tracing::debug!("{component}: connecting with {config:?}");
     let comm = ssh::SshCommunicator::connect(config, ui, cancel).await?;
-    Ok(Some((Arc::new(comm), generated)))
+    Ok((Arc::new(comm), generated))
 }
 
 /// Packer's `build.*` values for an SSH connection.
 fn ssh_generated(config: &ssh::SshConfig, ui: &Ui) -> Result<GeneratedData, BuildError> {
     let t = &config.target;
+    if let Some(p) = &t.auth.password {
+        ui.add_secret(p.clone());
+    }
     let mut g = GeneratedData::new();
     g.insert("Host".into(), t.host.clone());
     g.insert("Port".into(), t.port.to_string());
@@ -153,33 +180,29 @@ fn ssh_generated(config: &ssh::SshConfig, ui: &Ui) -> Result<GeneratedData, Buil
     );
     g.insert("ConnType".into(), "ssh".into());
     let (mut public, mut private) = (String::new(), String::new());
-    if let Some(path) = &t.auth.private_key_file {
-        private = std::fs::read_to_string(path).map_err(|e| {
-            BuildError::Config(format!(
-                "ssh_private_key_file is invalid: {}: {e}",
-                path.display()
-            ))
-        })?;
-        let key = russh::keys::decode_secret_key(&private, None).map_err(|e| {
-            BuildError::Config(format!(
-                "ssh_private_key_file is invalid: {}: {e}",
-                path.display()
-            ))
+    if let Some(text) = &t.auth.private_key {
+        ui.add_secret(text.clone());
+        ui.add_secret(text.trim_end().to_string());
+        let key = russh::keys::decode_secret_key(text, None).map_err(|e| {
+            BuildError::Config(format!("the generated SSH private key is invalid: {e}"))
         })?;
         public = key
             .public_key()
             .to_openssh()
             .map(|k| format!("{k}\n"))
             .unwrap_or_default();
-    }
-    if let Some(p) = &t.auth.password {
-        ui.add_secret(p.clone());
-    }
-    if !private.is_empty() {
-        ui.add_secret(private.clone());
-        ui.add_secret(private.trim_end().to_string());
+        private = text.clone();
     }
     g.insert("SSHPublicKey".into(), public);
     g.insert("SSHPrivateKey".into(), private);
+    g.insert(
+        "SSHPrivateKeyFile".into(),
+        t.auth
+            .private_key_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+    );
+    g.insert("SSHAgentAuth".into(), t.auth.agent.to_string());
     Ok(g)
 }

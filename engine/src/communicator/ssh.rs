@@ -21,8 +21,8 @@ use tokio::sync::{Mutex, OnceCell};
 pub use config::{Auth, Endpoint, HostKeyPolicy, SshConfig};
 use session::{DialError, Session};
 
-use super::{CommError, Communicator, ExitStatus, OutputSink};
-use crate::run::{BuildError, CancelToken, Ui};
+use super::{CommError, Communicator, ExitStatus, GeneratedData, OutputSink};
+use crate::run::{BuildError, CancelToken, Settings, Ui};
 
 /// How long one connection attempt may take at most.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -259,4 +259,43 @@ impl Communicator for SshCommunicator {
         let r = transfer::download_dir(&sftp, src, dst, exclude).await;
         self.check_transfer(r).await
     }
+}
+
+/// Packer's "cleanup temp keys" step for builders that installed a
+/// temporary key: with `ssh_clear_authorized_keys = true`, remove the
+/// generated public key (`SSHPublicKey`) from the user's and root's
+/// `authorized_keys`. Does nothing otherwise.
+pub async fn clear_authorized_keys(
+    comm: &dyn Communicator,
+    settings: &Settings<'_>,
+    generated: &GeneratedData,
+    ui: &Ui,
+) -> Result<(), BuildError> {
+    if !settings.bool("ssh_clear_authorized_keys")?.unwrap_or(false) {
+        return Ok(());
+    }
+    let Some(key) = generated
+        .get("SSHPublicKey")
+        .and_then(|k| k.split_whitespace().nth(1))
+    else {
+        return Ok(());
+    };
+    ui.say("Trying to remove ephemeral keys from authorized_keys files");
+    // `,` delimits the sed address: base64 may contain `/`.
+    let quiet = |_: super::OutputStream, _: &str| {};
+    for cmd in [
+        format!("sed -i.bak '\\,{key},d' ~/.ssh/authorized_keys; rm ~/.ssh/authorized_keys.bak"),
+        format!("sudo sed -i.bak '\\,{key},d' /root/.ssh/authorized_keys; sudo rm /root/.ssh/authorized_keys.bak"),
+    ] {
+        match comm.run(&cmd, &quiet).await {
+            Ok(s) if s.code == Some(0) => {}
+            Ok(s) => tracing::debug!("removing the ephemeral key exited {:?}", s.code),
+            Err(e) => {
+                return Err(BuildError::Step(format!(
+                    "Error removing ephemeral keys from authorized_keys: {e}"
+                )))
+            }
+        }
+    }
+    Ok(())
 }

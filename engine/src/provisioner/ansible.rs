@@ -287,6 +287,36 @@ fn check_file(cwd: &Path, name: &Path, field: &str) -> Result<(), BuildError> {
     }
 }
 
+/// Where Ansible's SSH key comes from, in Packer's order of preference.
+#[derive(Debug, PartialEq)]
+enum KeySource<'a> {
+    File(&'a str),
+    Agent,
+    Generated(&'a str),
+    None,
+}
+
+impl<'a> KeySource<'a> {
+    fn of(generated: &'a crate::communicator::GeneratedData) -> Self {
+        let get = |k: &str| {
+            generated
+                .get(k)
+                .map(String::as_str)
+                .filter(|v| !v.is_empty())
+        };
+        match (
+            get("SSHPrivateKeyFile"),
+            get("SSHAgentAuth") == Some("true"),
+            get("SSHPrivateKey"),
+        ) {
+            (Some(file), _, _) => KeySource::File(file),
+            (None, true, _) => KeySource::Agent,
+            (None, false, Some(key)) => KeySource::Generated(key),
+            (None, false, None) => KeySource::None,
+        }
+    }
+}
+
 /// Packer's `\w (\d+\.\d+[.\d+]*)` over `--version` output.
 fn find_version(text: &str) -> Option<String> {
     let re = regex::Regex::new(r"\w (\d+\.\d+[.\d+]*)").ok()?;
@@ -339,21 +369,16 @@ impl Provisioner for Ansible {
             "Not using Proxy adapter for Ansible run:\n\tUsing ssh keys from Packer communicator...",
         );
         // The key Ansible authenticates with: the communicator's key file,
-        // the agent, or the communicator's (possibly generated) key
-        // written to a private temporary file removed when this returns.
+        // the agent, or the builder-generated key written to a private
+        // temporary file removed when this returns.
         let key_temp;
-        let key_file: Option<String> = match (
-            generated.get("SSHPrivateKeyFile").filter(|f| !f.is_empty()),
-            generated.get("SSHAgentAuth").map(String::as_str) == Some("true"),
-            generated.get("SSHPrivateKey").filter(|k| !k.is_empty()),
-        ) {
-            (Some(file), _, _) => Some(ctx.cwd.join(file).display().to_string()),
-            (None, true, _) => None,
-            (None, false, Some(key)) => {
+        let key_file: Option<String> = match KeySource::of(generated) {
+            KeySource::File(file) => Some(ctx.cwd.join(file).display().to_string()),
+            KeySource::Agent | KeySource::None => None,
+            KeySource::Generated(key) => {
                 key_temp = TempScript::write_raw("ansible-key", key)?;
                 Some(key_temp.path().display().to_string())
             }
-            (None, false, None) => None,
         };
         let user = self
             .user
@@ -452,6 +477,27 @@ impl Provisioner for Ansible {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_source_prefers_the_file_then_the_agent_then_a_generated_key() {
+        let g = |pairs: &[(&str, &str)]| -> crate::communicator::GeneratedData {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let both = g(&[("SSHPrivateKeyFile", "/k"), ("SSHPrivateKey", "PEM")]);
+        assert_eq!(KeySource::of(&both), KeySource::File("/k"));
+        let agent = g(&[("SSHAgentAuth", "true"), ("SSHPrivateKey", "PEM")]);
+        assert_eq!(KeySource::of(&agent), KeySource::Agent);
+        let generated = g(&[
+            ("SSHPrivateKeyFile", ""),
+            ("SSHAgentAuth", "false"),
+            ("SSHPrivateKey", "PEM"),
+        ]);
+        assert_eq!(KeySource::of(&generated), KeySource::Generated("PEM"));
+        assert_eq!(KeySource::of(&g(&[])), KeySource::None);
+    }
 
     #[test]
     fn version_from_ansible_core_output() {

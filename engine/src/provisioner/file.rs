@@ -175,6 +175,16 @@ impl FileProvisioner {
                 .map_err(|e| BuildError::Step(format!("creating {}: {e}", dir.display())))?;
             let local = ctx.cwd.join(&dst);
             if src.ends_with('/') {
+                // As Packer 1.6.6 does (scp -r): the remote directory itself
+                // lands inside the destination directory, which is created.
+                tokio::fs::create_dir_all(&local)
+                    .await
+                    .map_err(|e| BuildError::Step(format!("creating {}: {e}", local.display())))?;
+                let src = if src.len() > 1 {
+                    src.trim_end_matches('/')
+                } else {
+                    src
+                };
                 comm.download_dir(src, &local, &[])
                     .await
                     .map_err(|e| failed(ctx, "Download", e))?;

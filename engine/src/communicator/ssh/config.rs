@@ -13,6 +13,9 @@ pub struct Auth {
     pub username: String,
     pub password: Option<String>,
     pub private_key_file: Option<PathBuf>,
+    /// A private key in OpenSSH/PEM text that a builder generated (a
+    /// temporary key pair); Packer exposes it as `build.SSHPrivateKey`.
+    pub private_key: Option<String>,
     /// Use the agent at `SSH_AUTH_SOCK`.
     pub agent: bool,
 }
@@ -23,6 +26,10 @@ impl std::fmt::Debug for Auth {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<sensitive>"))
             .field("private_key_file", &self.private_key_file)
+            .field(
+                "private_key",
+                &self.private_key.as_ref().map(|_| "<sensitive>"),
+            )
             .field("agent", &self.agent)
             .finish()
     }
@@ -32,7 +39,7 @@ impl Auth {
     /// Names of the configured methods, for error messages.
     pub fn methods(&self) -> Vec<&'static str> {
         let mut m = Vec::new();
-        if self.private_key_file.is_some() {
+        if self.private_key_file.is_some() || self.private_key.is_some() {
             m.push("publickey");
         }
         if self.agent {
@@ -90,6 +97,8 @@ pub struct SshConfig {
     /// Remove `~/.ssh/authorized_keys` entries of the temporary key at the
     /// end (`ssh_clear_authorized_keys`).
     pub clear_authorized_keys: bool,
+    /// Wait this long before the first attempt (`pause_before_connecting`).
+    pub pause_before_connecting: Option<Duration>,
 }
 
 impl SshConfig {
@@ -113,7 +122,8 @@ impl SshConfig {
             auth: Auth {
                 username: username.clone(),
                 password: s.string("ssh_password")?.filter(|p| !p.is_empty()),
-                private_key_file: key_path(s, "ssh_private_key_file")?,
+                private_key_file: key_file(s, "ssh_private_key_file")?,
+                private_key: None,
                 agent: s.bool("ssh_agent_auth")?.unwrap_or(false),
             },
         };
@@ -128,7 +138,8 @@ impl SshConfig {
                         .filter(|u| !u.is_empty())
                         .unwrap_or(username),
                     password: s.string("ssh_bastion_password")?.filter(|p| !p.is_empty()),
-                    private_key_file: key_path(s, "ssh_bastion_private_key_file")?,
+                    private_key_file: key_file(s, "ssh_bastion_private_key_file")?,
+                    private_key: None,
                     agent: s.bool("ssh_bastion_agent_auth")?.unwrap_or(false),
                 },
             }),
@@ -174,6 +185,10 @@ impl SshConfig {
             agent_forwarding: !s.bool("ssh_disable_agent_forwarding")?.unwrap_or(false),
             host_keys,
             clear_authorized_keys: s.bool("ssh_clear_authorized_keys")?.unwrap_or(false),
+            pause_before_connecting: match s.string("pause_before_connecting")? {
+                None => None,
+                Some(t) => Some(dur(s, "pause_before_connecting", &t)?).filter(|d| !d.is_zero()),
+            },
         })
     }
 }
@@ -203,6 +218,29 @@ fn dur(s: &Settings<'_>, name: &str, value: &str) -> Result<Duration, BuildError
     })
 }
 
+/// A private key file that must exist and parse (Packer checks it at
+/// prepare time: "ssh_private_key_file is invalid").
+fn key_file(s: &Settings<'_>, name: &str) -> Result<Option<PathBuf>, BuildError> {
+    let Some(path) = key_path(s, name)? else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        BuildError::Config(format!(
+            "{}: {name} is invalid: {}: {e}",
+            s.component,
+            path.display()
+        ))
+    })?;
+    russh::keys::decode_secret_key(&text, None).map_err(|e| {
+        BuildError::Config(format!(
+            "{}: {name} is invalid: {}: {e}",
+            s.component,
+            path.display()
+        ))
+    })?;
+    Ok(Some(path))
+}
+
 /// A key or known_hosts path, `~/` expanded.
 fn key_path(s: &Settings<'_>, name: &str) -> Result<Option<PathBuf>, BuildError> {
     Ok(s.string(name)?.filter(|p| !p.is_empty()).map(|p| {
@@ -211,4 +249,40 @@ fn key_path(s: &Settings<'_>, name: &str) -> Result<Option<PathBuf>, BuildError>
             _ => PathBuf::from(p),
         }
     }))
+}
+
+/// Go's `time.Duration.String()` for the durations Packer prints
+/// ("5s", "1m30s", "1h0m0s", "250ms").
+pub fn go_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs == 0 {
+        return format!("{}ms", d.subsec_millis());
+    }
+    let frac = d.subsec_millis();
+    let s = if frac == 0 {
+        format!("{}s", secs % 60)
+    } else {
+        format!("{}.{:03}s", secs % 60, frac)
+            .trim_end_matches('0')
+            .to_string()
+    };
+    match (secs / 3600, (secs % 3600) / 60) {
+        (0, 0) => s,
+        (0, m) => format!("{m}m{s}"),
+        (h, m) => format!("{h}h{m}m{s}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_duration_strings() {
+        assert_eq!(go_duration(Duration::from_secs(5)), "5s");
+        assert_eq!(go_duration(Duration::from_secs(90)), "1m30s");
+        assert_eq!(go_duration(Duration::from_secs(3600)), "1h0m0s");
+        assert_eq!(go_duration(Duration::from_millis(250)), "250ms");
+        assert_eq!(go_duration(Duration::from_millis(1500)), "1.5s");
+    }
 }

@@ -281,15 +281,27 @@ async fn authenticate(handle: &mut Handle<Client>, auth: &Auth) -> Result<(), Di
     let user = auth.username.clone();
     let proto = |e: russh::Error| DialError::Handshake(format!("ssh: handshake failed: {e}"));
     let mut attempted = vec!["none"];
+    let mut keys = Vec::new();
+    if let Some(text) = &auth.private_key {
+        keys.push(
+            russh::keys::decode_secret_key(text, None).map_err(|e| {
+                DialError::Fatal(format!("the generated private key is invalid: {e}"))
+            })?,
+        );
+    }
     if let Some(path) = &auth.private_key_file {
-        let key = russh::keys::load_secret_key(path, None).map_err(|e| {
+        keys.push(russh::keys::load_secret_key(path, None).map_err(|e| {
             DialError::Fatal(format!(
-                "ssh_private_key_file {} is invalid: {e}",
+                "ssh_private_key_file is invalid: {}: {e}",
                 path.display()
             ))
-        })?;
+        })?);
+    }
+    for key in keys {
         let hash = rsa_hash(handle, key.algorithm().is_rsa()).await?;
-        attempted.push("publickey");
+        if !attempted.contains(&"publickey") {
+            attempted.push("publickey");
+        }
         let r = handle
             .authenticate_publickey(
                 user.clone(),
