@@ -422,3 +422,82 @@ fn breakpoint_without_a_terminal_fails_like_packer() {
         );
     }
 }
+
+#[test]
+fn breakpoint_on_a_terminal_waits_for_enter() {
+    // `script` (util-linux) runs kiln on a pseudo-terminal whose input is
+    // our pipe.
+    if Command::new("script").arg("--version").output().is_err() {
+        assert!(
+            std::env::var_os("KILN_REQUIRE_PEERS").is_none(),
+            "`script` (util-linux) is required"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    write(
+        dir.path(),
+        "t.pkr.hcl",
+        "source \"null\" \"x\" {\n  communicator = \"none\"\n}\nbuild {\n  sources = [\"source.null.x\"]\n  provisioner \"breakpoint\" {\n    note = \"inspect\"\n  }\n  provisioner \"shell-local\" {\n    inline = [\"echo after-breakpoint\"]\n  }\n}\n",
+    );
+    let mut child = Command::new("script")
+        .args(["-qec"])
+        .arg(format!(
+            "{} build -color=false t.pkr.hcl",
+            env!("CARGO_BIN_EXE_kiln")
+        ))
+        .arg("/dev/null")
+        .current_dir(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start script");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut out = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        use std::io::Read;
+        let mut text = String::new();
+        let mut buf = [0u8; 4096];
+        let mut seen_prompt_at = None;
+        let mut seen_after_at = None;
+        loop {
+            match out.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    text.push_str(&String::from_utf8_lossy(&buf[..n]));
+                    if seen_prompt_at.is_none() && text.contains("Press enter to continue.") {
+                        seen_prompt_at = Some(Instant::now());
+                    }
+                    if seen_after_at.is_none() && text.contains("after-breakpoint") {
+                        seen_after_at = Some(Instant::now());
+                    }
+                }
+            }
+        }
+        (text, seen_prompt_at, seen_after_at)
+    });
+    // Wait for the prompt, then check the build is really paused.
+    std::thread::sleep(Duration::from_secs(3));
+    let answered = Instant::now();
+    {
+        use std::io::Write;
+        stdin.write_all(b"\n").expect("press enter");
+        stdin.flush().expect("flush");
+    }
+    let status = child.wait().expect("wait");
+    drop(stdin);
+    let (text, prompt, after_at) = reader.join().expect("reader");
+    assert!(status.success(), "{text}");
+    let prompt = prompt.unwrap_or_else(|| panic!("no prompt in {text}"));
+    assert!(prompt <= answered, "{text}");
+    // The next provisioner ran only once Enter was pressed.
+    let after_at = after_at.unwrap_or_else(|| panic!("no later output in {text}"));
+    assert!(after_at >= answered, "did not wait for Enter: {text}");
+    let paused = text
+        .find("Pausing at breakpoint provisioner with note \"inspect\".")
+        .unwrap_or_else(|| panic!("{text}"));
+    let after = text
+        .find("after-breakpoint")
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(paused < after, "{text}");
+}

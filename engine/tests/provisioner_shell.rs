@@ -494,3 +494,29 @@ async fn shell_without_a_communicator_is_a_clear_error() {
         )
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn env_var_format_shapes_the_vars() {
+    let Some(sshd) = sshd() else { return };
+    let dir = tmp();
+    let job = null_job(
+        &sshd,
+        "fmt",
+        vec![prov(
+            "shell",
+            &[
+                ("environment_vars", list(&["A=it's one", "B=two"])),
+                ("env_var_format", s("export %s='%s'; ")),
+                (
+                    "execute_command",
+                    s("{{.Vars}}echo \"vars: $A|$B|$PACKER_BUILD_NAME\"; /bin/sh {{.Path}}"),
+                ),
+                ("inline", list(&["echo inline ran"])),
+            ],
+        )],
+    );
+    let ran = run(dir.path(), vec![job]).await;
+    assert!(ran.ok(), "{:?}\n{}", ran.error(), ran.text());
+    assert!(ran.has("msg: vars: it's one|two|fmt"), "{}", ran.text());
+    assert!(ran.has("msg: inline ran"), "{}", ran.text());
+}
