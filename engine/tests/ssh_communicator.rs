@@ -760,3 +760,20 @@ async fn pause_before_connecting_is_announced_and_cancellable() {
     let err = connect_body(&b, &ui, &cancel).await.expect_err("cancelled");
     assert_eq!(err, BuildError::Cancelled);
 }
+
+#[tokio::test]
+async fn ssh_pty_gives_commands_a_terminal() {
+    let Some(sshd) = Sshd::start() else { return };
+    let plain = connect(&sshd).await;
+    let (code, _) = run(&*plain, "tty").await;
+    assert_eq!(code, Some(1), "no terminal without ssh_pty");
+    let b = with(&sshd, &[("ssh_pty", Value::Bool(true))]);
+    let (ui, _rx) = ui();
+    let (comm, _) = connect_body(&b, &ui, &CancelToken::new())
+        .await
+        .expect("connects")
+        .expect("a communicator");
+    let (code, lines) = run(&*comm, "tty").await;
+    assert_eq!(code, Some(0), "{lines:?}");
+    assert!(lines[0].1.starts_with("/dev/pts/"), "{lines:?}");
+}

@@ -262,9 +262,8 @@ pub fn go_duration(d: Duration) -> String {
     let s = if frac == 0 {
         format!("{}s", secs % 60)
     } else {
-        format!("{}.{:03}s", secs % 60, frac)
-            .trim_end_matches('0')
-            .to_string()
+        let frac = format!("{frac:03}");
+        format!("{}.{}s", secs % 60, frac.trim_end_matches('0'))
     };
     match (secs / 3600, (secs % 3600) / 60) {
         (0, 0) => s,
