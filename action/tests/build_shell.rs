@@ -501,3 +501,49 @@ fn breakpoint_on_a_terminal_waits_for_enter() {
         .unwrap_or_else(|| panic!("{text}"));
     assert!(paused < after, "{text}");
 }
+
+#[test]
+fn legacy_json_execute_command_keeps_vars_and_path_for_the_provisioner() {
+    let Some(sshd) = Sshd::start() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let template = serde_json::json!({
+        "variables": { "word": "from-user-var" },
+        "builders": [{
+            "type": "null",
+            "ssh_host": "127.0.0.1",
+            "ssh_port": sshd.port(),
+            "ssh_username": sshd.user(),
+            "ssh_private_key_file": sshd.client_key().display().to_string(),
+        }],
+        "provisioners": [{
+            "type": "shell",
+            "environment_vars": ["X=it's x"],
+            "execute_command": "echo '{{user `word`}} {{ build_name }}'; {{ .Vars }} sh {{ .Path }}",
+            "inline": ["echo \"script sees $X in {{ build_name }}\""],
+        }],
+    });
+    write(dir.path(), "t.json", &template.to_string());
+    let k = kiln(dir.path(), &["build", "-color=false", "t.json"]);
+    let text = stdout(&k);
+    assert_eq!(
+        k.status.code(),
+        Some(0),
+        "{text}{}",
+        String::from_utf8_lossy(&k.stderr)
+    );
+    assert!(text.contains("    null: from-user-var null"), "{text}");
+    assert!(
+        text.contains("    null: script sees it's x in null"),
+        "{text}"
+    );
+    if packer_available() {
+        let p = run("packer", dir.path(), &["build", "-color=false", "t.json"]);
+        let ptext = stdout(&p);
+        assert_eq!(p.status.code(), Some(0), "{ptext}");
+        assert!(ptext.contains("    null: from-user-var null"), "{ptext}");
+        assert!(
+            ptext.contains("    null: script sees it's x in null"),
+            "{ptext}"
+        );
+    }
+}

@@ -409,6 +409,8 @@ impl Provisioner for Ansible {
                         "Host" => Some(host.clone()),
                         "User" => Some(user.clone()),
                         "Port" => Some(port.clone()),
+                        "build_name" => Some(ctx.build_name.to_string()),
+                        "build_type" => Some(ctx.builder_type.to_string()),
                         other => generated.get(other).cloned(),
                     },
                     &self.groups,

@@ -11,16 +11,22 @@ use regex::Regex;
 fn field_action() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r"\{\{-?\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*-?\}\}")
+        Regex::new(r"\{\{-?\s*(?:\.([A-Za-z_][A-Za-z0-9_]*)|(build_name|build_type))\s*-?\}\}")
             .expect("a literal pattern compiles")
     })
 }
 
-/// Replace every `{{ .Name }}` in `template` with `lookup(Name)`.
+/// Replace every `{{ .Name }}` in `template` with `lookup(Name)`, and
+/// `{{ build_name }}` / `{{ build_type }}` with `lookup("build_name")` /
+/// `lookup("build_type")`.
 pub fn fill(template: &str, lookup: impl Fn(&str) -> Option<String>) -> String {
     field_action()
         .replace_all(template, |caps: &regex::Captures<'_>| {
-            lookup(&caps[1]).unwrap_or_else(|| "<no value>".to_string())
+            let name = caps
+                .get(1)
+                .or_else(|| caps.get(2))
+                .map_or("", |m| m.as_str());
+            lookup(name).unwrap_or_else(|| "<no value>".to_string())
         })
         .into_owned()
 }
@@ -40,6 +46,14 @@ mod tests {
             },
         );
         assert_eq!(out, "chmod +x /tmp/s.sh; A='1'  /tmp/s.sh <no value>");
+    }
+
+    #[test]
+    fn build_name_and_type() {
+        let out = fill("{{ build_name }}/{{build_type}}", |k| {
+            Some(format!("<{k}>"))
+        });
+        assert_eq!(out, "<build_name>/<build_type>");
     }
 
     #[test]

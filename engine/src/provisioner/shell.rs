@@ -364,6 +364,8 @@ impl Provisioner for Shell {
                 "Vars" => Some(flattened.clone()),
                 "Path" => Some(self.remote_path.clone()),
                 "EnvVarFile" => Some(env_file.clone().unwrap_or_default()),
+                "build_name" => Some(ctx.build_name.to_string()),
+                "build_type" => Some(ctx.builder_type.to_string()),
                 other => ctx.generated.get(other).cloned(),
             });
             let status = self.upload_and_run(ctx, &comm, path, &command).await?;
