@@ -96,14 +96,14 @@ upload_block() { # FILE DEST
 }
 template() { # NAME BODY...
     local name="$1"; shift
-    { source_block; printf 'build {\n  sources = ["source.null.bench"]\n'; printf '%s' "$*"; printf '}\n'; } > "$W/$name.pkr.hcl"
+    { source_block; printf 'build {\n  sources = ["source.null.bench"]\n'; printf '%s\n' "$*"; printf '}\n'; } > "$W/$name.pkr.hcl"
 }
 
 template connect ""
 template up_big "$(upload_block "$W/big.bin" "$W/remote/big-kiln.bin")"
 template up_small "$(upload_block "$W/small.bin" "$W/remote/small-kiln.bin")"
 template cmds "$(commands_block)"
-template full "$(commands_block)$(upload_block "$W/big.bin" "$W/remote/full.bin")"
+template full "$(commands_block)"$'\n'"$(upload_block "$W/big.bin" "$W/remote/full.bin")"
 
 # kiln without the shell provisioner (the shell helper's branch not merged
 # yet) cannot run the 20 commands: then both tools run the upload only.
