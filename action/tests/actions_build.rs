@@ -170,7 +170,8 @@ fn build_groups_summary_and_outputs() {
     let artifacts: serde_json::Value = serde_json::from_str(&o["artifacts"]).unwrap();
     assert_eq!(
         artifacts,
-        serde_json::json!({"app.file.a": "out/a.txt", "app.file.b": "out/b.txt"})
+        // The file builder's artifact id is Packer's "File".
+        serde_json::json!({"app.file.a": "File", "app.file.b": "File"})
     );
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(step.ws.join(&o["manifest"])).unwrap()).unwrap();
@@ -194,7 +195,7 @@ fn build_groups_summary_and_outputs() {
                 || cells[2].ends_with("milliseconds"),
             "{row}"
         );
-        assert_eq!(cells[3], format!("`out/{b}.txt` |"));
+        assert_eq!(cells[3], "`File` |");
     }
     assert!(!summary.contains("tok%en"));
 }
@@ -242,7 +243,7 @@ build {
     let o = step.outputs();
     assert_eq!(o["result"], "failed");
     let artifacts: serde_json::Value = serde_json::from_str(&o["artifacts"]).unwrap();
-    assert_eq!(artifacts, serde_json::json!({"file.ok": "ok.txt"}));
+    assert_eq!(artifacts, serde_json::json!({"file.ok": "File"}));
     assert!(!o.contains_key("manifest"));
     let summary = step.summary();
     assert!(

@@ -239,7 +239,14 @@ impl ActionsRenderer {
             let (status, ids) = match &o.result {
                 Ok(arts) => (
                     ":white_check_mark: succeeded".to_string(),
-                    arts.iter().map(|a| a.id()).collect::<Vec<_>>(),
+                    // A chain can list one artifact twice (Packer keeps
+                    // an input and passes it on): one id per artifact.
+                    arts.iter().map(|a| a.id()).fold(Vec::new(), |mut v, id| {
+                        if !v.contains(&id) {
+                            v.push(id);
+                        }
+                        v
+                    }),
                 ),
                 Err(e) => (
                     format!(":x: failed: {}", markdown::cell(&e.to_string())),
