@@ -3,6 +3,8 @@
 //! Builders connect one (see `ssh`) and hand it to the provisioners through
 //! [`crate::builder::ProvisionHook`]; `communicator = "none"` hands none.
 
+pub mod docker;
+
 use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::path::Path;
