@@ -297,10 +297,7 @@ impl DockerCommunicator {
     }
 
     /// `GET /containers/{id}/archive?path=src` as a tar reader.
-    fn get_archive(
-        &self,
-        src: &str,
-    ) -> tokio_tar::Archive<impl AsyncRead + Unpin + Send + use<>> {
+    fn get_archive(&self, src: &str) -> tokio_tar::Archive<impl AsyncRead + Unpin + Send + use<>> {
         let stream = self
             .docker
             .download_from_container(
@@ -396,11 +393,7 @@ impl Communicator for DockerCommunicator {
         let fixed = if contents_only {
             dst.to_string()
         } else {
-            format!(
-                "{}/{}",
-                dst.trim_end_matches('/'),
-                prefix.to_string_lossy()
-            )
+            format!("{}/{}", dst.trim_end_matches('/'), prefix.to_string_lossy())
         };
         self.put_archive(dst, |mut b| async move {
             b.follow_symlinks(false);
@@ -546,7 +539,12 @@ mod tests {
         b.push(b"llo\nwor", &sink);
         b.push(b"ld\r\nlast", &sink);
         b.finish(&sink);
-        let got: Vec<String> = lines.into_inner().unwrap().into_iter().map(|x| x.1).collect();
+        let got: Vec<String> = lines
+            .into_inner()
+            .unwrap()
+            .into_iter()
+            .map(|x| x.1)
+            .collect();
         assert_eq!(got, ["hello", "world", "last"]);
     }
 
@@ -554,6 +552,9 @@ mod tests {
     fn refuses_escaping_paths() {
         assert!(safe_relative(Path::new("../x")).is_none());
         assert!(safe_relative(Path::new("/etc/x")).is_none());
-        assert_eq!(safe_relative(Path::new("./a/b")), Some(PathBuf::from("a/b")));
+        assert_eq!(
+            safe_relative(Path::new("./a/b")),
+            Some(PathBuf::from("a/b"))
+        );
     }
 }

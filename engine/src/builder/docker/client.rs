@@ -35,9 +35,7 @@ pub async fn connect() -> Result<Docker, BuildError> {
     };
     let docker = match host.strip_prefix("unix://") {
         Some(path) => Docker::connect_with_unix(path, 600, API_VERSION),
-        None if host.starts_with('/') => {
-            Docker::connect_with_unix(&host, 600, API_VERSION)
-        }
+        None if host.starts_with('/') => Docker::connect_with_unix(&host, 600, API_VERSION),
         None => {
             return Err(unreachable(
                 "only unix:// sockets are supported by kiln's docker client".to_string(),
@@ -45,7 +43,10 @@ pub async fn connect() -> Result<Docker, BuildError> {
         }
     }
     .map_err(|e| unreachable(e.to_string()))?;
-    docker.ping().await.map_err(|e| unreachable(e.to_string()))?;
+    docker
+        .ping()
+        .await
+        .map_err(|e| unreachable(e.to_string()))?;
     Ok(docker)
 }
 

@@ -21,14 +21,8 @@ pub const CHANGE_INSTRUCTIONS: &[&str] = &[
 ];
 
 /// Packer's default `run_command`.
-pub const DEFAULT_RUN_COMMAND: &[&str] = &[
-    "-d",
-    "-i",
-    "-t",
-    "--entrypoint=/bin/sh",
-    "--",
-    "{{.Image}}",
-];
+pub const DEFAULT_RUN_COMMAND: &[&str] =
+    &["-d", "-i", "-t", "--entrypoint=/bin/sh", "--", "{{.Image}}"];
 
 /// What happens to the container at the end.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -267,7 +261,9 @@ mod tests {
 
     #[test]
     fn default_run_command_maps_to_create_options() {
-        let spec = config(DEFAULT_RUN_COMMAND).run_spec(&BTreeMap::new()).unwrap();
+        let spec = config(DEFAULT_RUN_COMMAND)
+            .run_spec(&BTreeMap::new())
+            .unwrap();
         assert_eq!(spec.image, "localhost/base:1");
         assert_eq!(spec.entrypoint, Some(vec!["/bin/sh".to_string()]));
         assert!(spec.tty && spec.interactive);
@@ -276,7 +272,16 @@ mod tests {
 
     #[test]
     fn flags_with_separate_values_and_a_command() {
-        let c = config(&["-d", "-u", "nobody", "-e", "A=1", "{{.Image}}", "sleep", "9"]);
+        let c = config(&[
+            "-d",
+            "-u",
+            "nobody",
+            "-e",
+            "A=1",
+            "{{.Image}}",
+            "sleep",
+            "9",
+        ]);
         let spec = c.run_spec(&BTreeMap::new()).unwrap();
         assert_eq!(spec.user.as_deref(), Some("nobody"));
         assert_eq!(spec.env, ["A=1"]);

@@ -71,7 +71,8 @@ pub async fn pull(
     };
     let mut progress = docker.create_image(Some(options), None, login.map(credentials));
     while let Some(item) = progress.next().await {
-        let info = item.map_err(|e| api_error(&format!("Error pulling Docker image {image}"), e))?;
+        let info =
+            item.map_err(|e| api_error(&format!("Error pulling Docker image {image}"), e))?;
         if let Some(detail) = info.error_detail.and_then(|d| d.message) {
             return Err(BuildError::Step(format!(
                 "Error pulling Docker image {image}: {detail}"
@@ -210,10 +211,8 @@ impl Builder for DockerBuilder {
 
         ctx.ui
             .say("Creating a temporary directory for sharing data...");
-        let tmp = std::env::temp_dir().join(format!(
-            "packer-docker-{}",
-            uuid::Uuid::new_v4().simple()
-        ));
+        let tmp =
+            std::env::temp_dir().join(format!("packer-docker-{}", uuid::Uuid::new_v4().simple()));
         tokio::fs::create_dir_all(&tmp).await.map_err(|e| {
             BuildError::Step(format!(
                 "Error making temporary directory {}: {e}",
@@ -333,7 +332,13 @@ mod tests {
     #[test]
     fn splits_image_references() {
         assert_eq!(split_reference("busybox"), ("busybox", None));
-        assert_eq!(split_reference("localhost:5000/a:1"), ("localhost:5000/a", Some("1")));
-        assert_eq!(split_reference("localhost:5000/a"), ("localhost:5000/a", None));
+        assert_eq!(
+            split_reference("localhost:5000/a:1"),
+            ("localhost:5000/a", Some("1"))
+        );
+        assert_eq!(
+            split_reference("localhost:5000/a"),
+            ("localhost:5000/a", None)
+        );
     }
 }
