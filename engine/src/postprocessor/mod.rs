@@ -1,5 +1,8 @@
 //! The `PostProcessor` seam and the table of built-in post-processors.
 
+mod docker_import;
+mod docker_save;
+mod docker_tag;
 mod manifest;
 mod shell_local;
 
@@ -35,11 +38,20 @@ pub trait PostProcessor: Send + Sync {
 }
 
 /// Post-processor types kiln implements today.
-pub const AVAILABLE: &[&str] = &["manifest", "shell-local"];
+pub const AVAILABLE: &[&str] = &[
+    "docker-import",
+    "docker-save",
+    "docker-tag",
+    "manifest",
+    "shell-local",
+];
 
 /// Construct (and prepare) the post-processor a component configures.
 pub fn create(c: &Component) -> Result<Box<dyn PostProcessor>, BuildError> {
     match c.type_name.as_str() {
+        "docker-import" => Ok(Box::new(docker_import::DockerImport::prepare(c)?)),
+        "docker-save" => Ok(Box::new(docker_save::DockerSave::prepare(c)?)),
+        "docker-tag" => Ok(Box::new(docker_tag::DockerTag::prepare(c)?)),
         "manifest" => Ok(Box::new(manifest::Manifest::prepare(c)?)),
         "shell-local" => Ok(Box::new(shell_local::ShellLocalPostProcessor::prepare(c)?)),
         other => Err(BuildError::NotAvailable {

@@ -47,7 +47,45 @@ pub async fn connect() -> Result<Docker, BuildError> {
         .ping()
         .await
         .map_err(|e| unreachable(e.to_string()))?;
-    Ok(docker)
+    Ok(docker.with_request_modifier(|mut req| {
+        if let Some(query) = req.uri().query().filter(|q| q.contains("changes=")) {
+            let uri = req.uri().to_string();
+            let base = uri.split_once('?').map(|x| x.0).unwrap_or(&uri);
+            if let Ok(fixed) = format!("{base}?{}", repeat_changes(query)).parse() {
+                *req.uri_mut() = fixed;
+            }
+        }
+        req
+    }))
+}
+
+/// bollard sends `changes` as one newline-joined parameter; the Engine API
+/// (and Podman's import in particular) wants one `changes` per
+/// instruction, as the docker CLI sends them.
+pub fn repeat_changes(query: &str) -> String {
+    query
+        .split('&')
+        .flat_map(|pair| match pair.strip_prefix("changes=") {
+            Some(value) => value
+                .split("%0A")
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("changes={v}"))
+                .collect::<Vec<_>>(),
+            None => vec![pair.to_string()],
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn repeats_changes_parameters() {
+        assert_eq!(
+            super::repeat_changes("repo=a&changes=ENV+A%3D1%0AWORKDIR+%2Ft&tag=x"),
+            "repo=a&changes=ENV+A%3D1&changes=WORKDIR+%2Ft&tag=x"
+        );
+    }
 }
 
 /// A Docker API error as one line for the user.
