@@ -77,17 +77,6 @@ pub fn repeat_changes(query: &str) -> String {
         .join("&")
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn repeats_changes_parameters() {
-        assert_eq!(
-            super::repeat_changes("repo=a&changes=ENV+A%3D1%0AWORKDIR+%2Ft&tag=x"),
-            "repo=a&changes=ENV+A%3D1&changes=WORKDIR+%2Ft&tag=x"
-        );
-    }
-}
-
 /// A Docker API error as one line for the user.
 pub fn api_error(what: &str, e: bollard::errors::Error) -> BuildError {
     BuildError::Step(format!("{what}: {}", describe(&e)))
@@ -101,5 +90,16 @@ pub fn describe(e: &bollard::errors::Error) -> String {
             message,
         } => format!("{message} (HTTP {status_code})"),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn repeats_changes_parameters() {
+        assert_eq!(
+            super::repeat_changes("repo=a&changes=ENV+A%3D1%0AWORKDIR+%2Ft&tag=x"),
+            "repo=a&changes=ENV+A%3D1&changes=WORKDIR+%2Ft&tag=x"
+        );
     }
 }
