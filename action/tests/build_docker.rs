@@ -1,0 +1,178 @@
+//! `kiln build` with the `docker` builder end to end against a private
+//! Podman API service: commit with changes, then docker-tag and
+//! docker-save; SIGINT mid-build and an unreachable daemon leave no
+//! container behind (asserted through the API).
+
+#[path = "../../engine/tests/support/podman.rs"]
+mod podman;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use podman::{Podman, BASE_IMAGE};
+
+fn kiln_cmd(dir: &Path, p: Option<&Podman>, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kiln"));
+    c.args(args)
+        .current_dir(dir)
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("PACKER_LOG")
+        .env_remove("PACKER_LOG_PATH")
+        .env_remove("KILN_LOG")
+        .stdin(Stdio::null());
+    if let Some(p) = p {
+        c.envs(p.env());
+    }
+    c
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+#[test]
+fn build_commit_tag_and_save() {
+    let Some(p) = Podman::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.pkr.hcl"),
+        format!(
+            r#"source "docker" "t" {{
+  image   = "{BASE_IMAGE}"
+  pull    = false
+  commit  = true
+  changes = ["ENV BUILT_BY=kiln", "LABEL stage=e2e"]
+}}
+build {{
+  sources = ["source.docker.t"]
+  provisioner "shell-local" {{
+    inline = ["echo container ${{build.ID}}"]
+  }}
+  post-processors {{
+    post-processor "docker-tag" {{
+      repository = "localhost/kiln/e2e"
+      tags       = ["1.0"]
+    }}
+    post-processor "docker-save" {{
+      path = "e2e.tar"
+    }}
+  }}
+}}
+"#
+        ),
+    )
+    .unwrap();
+    let out = kiln_cmd(
+        dir.path(),
+        Some(&p),
+        &["build", "-color=false", "t.pkr.hcl"],
+    )
+    .output()
+    .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    for line in [
+        "==> docker.t: Creating a temporary directory for sharing data...",
+        "==> docker.t: Starting docker container...",
+        "==> docker.t: Using docker communicator to connect: ",
+        "==> docker.t: Committing the container",
+        "==> docker.t: Killing the container: ",
+        "docker.t (docker-tag): Repository: localhost/kiln/e2e:1.0",
+        "docker.t (docker-save): Saved to: e2e.tar",
+        "--> docker.t: Imported Docker image: localhost/kiln/e2e:1.0 with tags localhost/kiln/e2e:1.0",
+    ] {
+        assert!(all.contains(line), "{line:?} not in:\n{all}");
+    }
+    // build.ID reached the provisioner: the container id from the API.
+    let id_line = all
+        .lines()
+        .find(|l| l.contains("Container ID: "))
+        .expect("container id shown");
+    let id = id_line.rsplit(' ').next().unwrap();
+    assert!(all.contains(&format!("container {id}")), "{all}");
+    let image = p
+        .inspect_image("localhost/kiln/e2e:1.0")
+        .expect("tagged image");
+    assert_eq!(image["Config"]["Labels"]["stage"], "e2e");
+    assert!(dir.path().join("e2e.tar").metadata().unwrap().len() > 100_000);
+    p.assert_no_containers();
+}
+
+#[test]
+fn sigint_mid_build_removes_the_container() {
+    let Some(p) = Podman::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let marker = format!("sleep 43.{}", std::process::id());
+    std::fs::write(
+        dir.path().join("t.pkr.hcl"),
+        format!(
+            "source \"docker\" \"t\" {{\n  image = \"{BASE_IMAGE}\"\n  pull = false\n  commit = true\n}}\nbuild {{\n  sources = [\"source.docker.t\"]\n  provisioner \"shell-local\" {{\n    inline = [\"{marker}\"]\n  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let child = kiln_cmd(
+        dir.path(),
+        Some(&p),
+        &["build", "-color=false", "t.pkr.hcl"],
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let start = Instant::now();
+    loop {
+        let ps = Command::new("pgrep")
+            .args(["-f", &marker])
+            .output()
+            .unwrap();
+        if !ps.stdout.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "provisioner never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The container exists while the provisioner runs.
+    assert_eq!(p.containers().len(), 1);
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("Cleanly cancelled builds after being interrupted."),
+        "{stdout}"
+    );
+    p.assert_no_containers();
+}
+
+#[test]
+fn unreachable_daemon_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.pkr.hcl"),
+        "source \"docker\" \"t\" {\n  image = \"x\"\n  discard = true\n}\nbuild {\n  sources = [\"source.docker.t\"]\n}\n",
+    )
+    .unwrap();
+    let host = format!("unix://{}/none.sock", dir.path().display());
+    let out = kiln_cmd(dir.path(), None, &["build", "-color=false", "t.pkr.hcl"])
+        .env("DOCKER_HOST", &host)
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains(&format!(
+            "Cannot connect to the Docker daemon at {host} (set by DOCKER_HOST"
+        )),
+        "{all}"
+    );
+}
