@@ -11,6 +11,11 @@ command -v packer >/dev/null 2>&1 || need_apt+=(packer)
 [ -x /usr/bin/time ] || need_apt+=(time)
 python3 -c 'import ensurepip' >/dev/null 2>&1 || need_apt+=(python3-venv)
 command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)  # pty for -on-error=ask / -debug tests
+# docker builder tests: podman's Docker Engine API service, busybox-static for the base image
+command -v podman >/dev/null 2>&1 || need_apt+=(podman buildah uidmap fuse-overlayfs slirp4netns crun runc)
+[ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && ldd /bin/busybox >/dev/null 2>&1 && need_apt+=(busybox-static)
+[ -x /bin/busybox ] || need_apt+=(busybox-static)
+[ -x /usr/bin/docker-registry ] || need_apt+=(docker-registry)  # docker-push tests: a registry on loopback
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive

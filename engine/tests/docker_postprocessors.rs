@@ -13,7 +13,7 @@ use kiln_engine::provisioner::ProvisionContext;
 use kiln_engine::run::{BuildError, CancelToken, Secrets, Ui};
 use kiln_engine::template::model::{Component, ComponentKind, ConfigAttr, ConfigBody};
 use kiln_engine::template::Value;
-use podman::{Podman, BASE_IMAGE};
+use podman::{Podman, Registry, BASE_IMAGE};
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
@@ -225,4 +225,54 @@ async fn import_an_exported_tarball_with_changes() {
     let (err, _) = run(&import, missing, work.path()).await;
     let err = err.expect_err("no tarball").to_string();
     assert!(err.contains("nope.tar"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tag_then_push_to_a_loopback_registry() {
+    let _serial = SERIAL.lock().await;
+    let Some(registry) = Registry::start() else {
+        return;
+    };
+    let Some(p) = Podman::start_with(std::slice::from_ref(&registry.addr)) else {
+        return;
+    };
+    p.export_env();
+    let work = tempfile::tempdir().unwrap();
+    let base = image_id(&p, BASE_IMAGE);
+    let input: Arc<dyn Artifact> = Arc::new(ImageArtifact {
+        builder_id: "packer.docker".to_string(),
+        id: base,
+        tags: vec![],
+    });
+    // The builder's own artifact cannot be pushed (no repository).
+    let push = pp("docker-push", &[]);
+    let (err, _) = run(&push, input.clone(), work.path()).await;
+    assert!(err
+        .expect_err("untagged")
+        .to_string()
+        .contains("Unknown artifact type"));
+
+    let repository = format!("{}/kiln/pushed", registry.addr);
+    let tag = pp(
+        "docker-tag",
+        &[
+            ("repository", repository.as_str().into()),
+            ("tags", list(&["7"])),
+        ],
+    );
+    let (tagged, _) = run(&tag, input, work.path()).await;
+    let tagged = tagged.expect("tag").artifact;
+    assert_eq!(registry.get("/v2/kiln/pushed/tags/list").0, 404);
+    let (pushed, messages) = run(&push, tagged, work.path()).await;
+    let pushed = pushed.expect("push works");
+    assert_eq!(pushed.artifact.id(), format!("{repository}:7"));
+    assert!(
+        messages.contains(&format!("Pushing: {repository}:7")),
+        "{messages:?}"
+    );
+    let (status, body) = registry.get("/v2/kiln/pushed/tags/list");
+    assert_eq!(status, 200, "{body}");
+    let tags: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(tags["tags"], serde_json::json!(["7"]), "{body}");
+    p.assert_no_containers();
 }

@@ -1,6 +1,7 @@
 //! The `PostProcessor` seam and the table of built-in post-processors.
 
 mod docker_import;
+mod docker_push;
 mod docker_save;
 mod docker_tag;
 mod manifest;
@@ -40,6 +41,7 @@ pub trait PostProcessor: Send + Sync {
 /// Post-processor types kiln implements today.
 pub const AVAILABLE: &[&str] = &[
     "docker-import",
+    "docker-push",
     "docker-save",
     "docker-tag",
     "manifest",
@@ -50,6 +52,7 @@ pub const AVAILABLE: &[&str] = &[
 pub fn create(c: &Component) -> Result<Box<dyn PostProcessor>, BuildError> {
     match c.type_name.as_str() {
         "docker-import" => Ok(Box::new(docker_import::DockerImport::prepare(c)?)),
+        "docker-push" => Ok(Box::new(docker_push::DockerPush::prepare(c)?)),
         "docker-save" => Ok(Box::new(docker_save::DockerSave::prepare(c)?)),
         "docker-tag" => Ok(Box::new(docker_tag::DockerTag::prepare(c)?)),
         "manifest" => Ok(Box::new(manifest::Manifest::prepare(c)?)),

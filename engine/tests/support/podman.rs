@@ -41,6 +41,12 @@ impl Podman {
     /// Start the service, or `None` when podman is not installed (and
     /// peers are not required).
     pub fn start() -> Option<Podman> {
+        Self::start_with(&[])
+    }
+
+    /// Start the service trusting plain-HTTP registries at `insecure`
+    /// (`host:port`, e.g. a [`Registry`] on loopback).
+    pub fn start_with(insecure: &[String]) -> Option<Podman> {
         if !require(available("podman", "--version"), "`podman` is not on PATH") {
             return None;
         }
@@ -79,6 +85,13 @@ impl Podman {
             ),
         )
         .expect("storage.conf");
+        let mut registries = String::from("unqualified-search-registries = []\n");
+        for r in insecure {
+            registries.push_str(&format!(
+                "[[registry]]\nlocation = \"{r}\"\ninsecure = true\n"
+            ));
+        }
+        std::fs::write(d.join("registries.conf"), registries).expect("registries.conf");
         let log = std::fs::File::create(d.join("service.log")).expect("log");
         let child = Command::new("podman")
             .envs(Self::env_of(d))
@@ -103,6 +116,10 @@ impl Podman {
             (
                 "CONTAINERS_STORAGE_CONF".to_string(),
                 d.join("storage.conf").display().to_string(),
+            ),
+            (
+                "CONTAINERS_REGISTRIES_CONF".to_string(),
+                d.join("registries.conf").display().to_string(),
             ),
         ]
     }
@@ -247,6 +264,89 @@ impl Podman {
 }
 
 impl Drop for Podman {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Docker registry (Debian's `docker-registry`, the CNCF distribution)
+/// on a free loopback port, storing into a temporary directory.
+pub struct Registry {
+    pub dir: tempfile::TempDir,
+    pub addr: String,
+    child: Child,
+}
+
+impl Registry {
+    pub fn start() -> Option<Registry> {
+        let bin = "/usr/bin/docker-registry";
+        if !require(Path::new(bin).exists(), "docker-registry is not installed") {
+            return None;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\n",
+                dir.path().join("data").display()
+            ),
+        )
+        .expect("registry config");
+        let log = std::fs::File::create(dir.path().join("registry.log")).expect("log");
+        let child = Command::new(bin)
+            .arg("serve")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("spawn docker-registry");
+        let r = Registry { dir, addr, child };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while r.get("/v2/").0 != 200 {
+            assert!(
+                Instant::now() < deadline,
+                "docker-registry did not start: {}",
+                std::fs::read_to_string(r.dir.path().join("registry.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Some(r)
+    }
+
+    /// A raw `GET` (HTTP/1.0): (status, body); status 0 when unreachable.
+    pub fn get(&self, path: &str) -> (u16, String) {
+        let Ok(mut s) = std::net::TcpStream::connect(&self.addr) else {
+            return (0, String::new());
+        };
+        s.set_read_timeout(Some(Duration::from_secs(30))).ok();
+        if write!(s, "GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n", self.addr).is_err() {
+            return (0, String::new());
+        }
+        let mut resp = String::new();
+        if s.read_to_string(&mut resp).is_err() {
+            return (0, String::new());
+        }
+        let status = resp
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = resp
+            .split_once("\r\n\r\n")
+            .map(|x| x.1.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+}
+
+impl Drop for Registry {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
