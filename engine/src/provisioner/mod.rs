@@ -1,6 +1,14 @@
 //! The `Provisioner` seam and the table of built-in provisioners.
 
+mod ansible;
+mod ansible_local;
+mod breakpoint;
+mod fields;
+mod file;
+mod remote;
+mod shell;
 mod shell_local;
+mod temp_script;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,6 +20,7 @@ use crate::run::{BuildError, CancelToken, Ui};
 use crate::template::model::Component;
 
 pub(crate) use shell_local::LocalScript;
+pub(crate) use temp_script::TempScript;
 
 /// What a provisioner or post-processor gets while it runs.
 #[derive(Clone)]
@@ -40,12 +49,24 @@ pub trait Provisioner: Send + Sync {
 }
 
 /// Provisioner types kiln implements today.
-pub const AVAILABLE: &[&str] = &["shell-local"];
+pub const AVAILABLE: &[&str] = &[
+    "file",
+    "shell-local",
+    "shell",
+    "breakpoint",
+    "ansible",
+    "ansible-local",
+];
 
 /// Construct (and prepare) the provisioner a component configures.
 pub fn create(c: &Component) -> Result<Box<dyn Provisioner>, BuildError> {
     match c.type_name.as_str() {
+        "file" => Ok(Box::new(file::FileProvisioner::prepare(c)?)),
         "shell-local" => Ok(Box::new(shell_local::ShellLocal::prepare(c)?)),
+        "shell" => Ok(Box::new(shell::Shell::prepare(c)?)),
+        "breakpoint" => Ok(Box::new(breakpoint::Breakpoint::prepare(c)?)),
+        "ansible" => Ok(Box::new(ansible::Ansible::prepare(c)?)),
+        "ansible-local" => Ok(Box::new(ansible_local::AnsibleLocal::prepare(c)?)),
         other => Err(BuildError::NotAvailable {
             kind: "provisioner",
             type_name: other.to_string(),

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
-use super::{ProvisionContext, Provisioner};
+use super::{ProvisionContext, Provisioner, TempScript};
 use crate::run::{local_shell, BuildError, Settings};
 use crate::template::model::Component;
 
@@ -99,7 +99,7 @@ impl LocalScript {
         env.extend(extra_env.iter().cloned());
         env.extend(self.env.iter().cloned());
         if !self.inline.is_empty() {
-            let script = TempScript::write(&self.shebang, &self.inline)?;
+            let script = TempScript::write("kiln-shell-local", &self.shebang, &self.inline)?;
             ctx.ui.say("Running local shell script: inline commands");
             self.exec(ctx, script.path(), &env).await
         } else {
@@ -157,58 +157,6 @@ impl Settings<'_> {
             })
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
-    }
-}
-
-/// An inline script written to a private temporary file, removed on drop.
-struct TempScript(PathBuf);
-
-impl TempScript {
-    fn write(shebang: &str, lines: &[String]) -> Result<Self, BuildError> {
-        use std::io::Write;
-        let dir = std::env::temp_dir();
-        for attempt in 0..16u32 {
-            let path = dir.join(format!(
-                "kiln-shell-local-{}-{attempt}.sh",
-                std::process::id()
-            ));
-            let mut opts = std::fs::OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o700);
-            }
-            match opts.open(&path) {
-                Ok(mut f) => {
-                    let body = format!("#!{shebang}\n{}\n", lines.join("\n"));
-                    f.write_all(body.as_bytes()).map_err(|e| {
-                        BuildError::Step(format!("writing {}: {e}", path.display()))
-                    })?;
-                    return Ok(TempScript(path));
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => {
-                    return Err(BuildError::Step(format!(
-                        "creating {}: {e}",
-                        path.display()
-                    )))
-                }
-            }
-        }
-        Err(BuildError::Step(
-            "could not create a temporary script file".to_string(),
-        ))
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempScript {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
     }
 }
 

@@ -57,6 +57,9 @@ pub const FIELDS: &[Field] = &[
     Field::strings("ssh_local_tunnels"),
     Field::new("ssh_public_key", BYTES),
     Field::new("ssh_private_key", BYTES),
+    // kiln addition: pin host keys with an OpenSSH known_hosts file
+    // (Packer accepts any host key).
+    Field::string("ssh_known_hosts_file"),
     Field::string("winrm_username"),
     Field::string("winrm_password"),
     Field::string("winrm_host"),

@@ -25,8 +25,32 @@ pub fn render_component(
     ctx.build_type = Some(build_type.to_string());
     ctx.clean_funcs = CleanFuncs::for_builder(build_type);
     let mut out = c.clone();
-    render_body(&mut out.config, &ctx)?;
+    let runtime = runtime_fields(&c.type_name);
+    let mut deferred = ctx.clone();
+    deferred.defer_build = true;
+    for (name, attr) in out.config.attrs.iter_mut() {
+        let cx = if runtime.contains(&name.as_str()) {
+            &deferred
+        } else {
+            &ctx
+        };
+        render_value(&mut attr.value, cx)?;
+    }
+    for block in &mut out.config.blocks {
+        render_body(&mut block.body, &ctx)?;
+    }
     Ok(out)
+}
+
+/// Fields a component renders itself while it runs (Packer's
+/// `InterpolateFilter.Exclude`): `{{ .Vars }}`, `{{ .Path }}`,
+/// `{{ .HostAlias }}`… and other build-time actions stay as written.
+fn runtime_fields(type_name: &str) -> &'static [&'static str] {
+    match type_name {
+        "shell" | "shell-local" | "windows-shell" | "powershell" => &["execute_command"],
+        "ansible" => &["inventory_file_template"],
+        _ => &[],
+    }
 }
 
 fn render_body(body: &mut ConfigBody, ctx: &InterpContext) -> Result<(), InterpError> {
