@@ -176,3 +176,119 @@ fn unreachable_daemon_is_named() {
         "{all}"
     );
 }
+
+/// The seeds from `shared/seeds/` build as written, except `pull = false`
+/// (no registry is reachable here): their base image is the local busybox
+/// image with a stub `apt-get`, tagged with the seed's image name. The
+/// `shell` provisioner runs through the docker communicator.
+fn seed(name: &str) -> Option<String> {
+    let dir = std::env::var_os("KILN_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"));
+    let path = dir.join("seeds").join(name);
+    let found = path.exists();
+    assert!(
+        found || std::env::var_os("KILN_REQUIRE_SHARED").is_none(),
+        "KILN_REQUIRE_SHARED is set but {} is missing",
+        path.display()
+    );
+    found.then(|| std::fs::read_to_string(path).unwrap())
+}
+
+/// A local image named `name`: the base plus a stub `apt-get` that logs
+/// its arguments and makes the directories the seeds write into.
+fn stub_base(p: &Podman, name: &str) {
+    let script = "printf '#!/bin/sh\\necho \"apt-get $*\" >> /var/log/apt-stub.log\\nmkdir -p /var/www/html\\n' > /bin/apt-get && chmod +x /bin/apt-get && mkdir -p /var/log";
+    p.podman(&["run", "--name", "stub", BASE_IMAGE, "/bin/sh", "-c", script])
+        .expect("make the stub");
+    p.podman(&["commit", "-q", "stub", name])
+        .expect("commit stub");
+    p.podman(&["rm", "stub"]).expect("rm stub");
+}
+
+#[test]
+fn seed_json_export_then_docker_import() {
+    let Some(src) = seed("notes-ko-02.json") else {
+        return;
+    };
+    let Some(p) = Podman::start() else { return };
+    stub_base(&p, "docker.io/library/ubuntu:16.04");
+    let mut template: serde_json::Value = serde_json::from_str(&src).unwrap();
+    template["builders"][0]["pull"] = serde_json::Value::Bool(false);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("seed.json"),
+        serde_json::to_string_pretty(&template).unwrap(),
+    )
+    .unwrap();
+    let out = kiln_cmd(
+        dir.path(),
+        Some(&p),
+        &["build", "-color=false", "seed.json"],
+    )
+    .output()
+    .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("Exporting the container"), "{all}");
+    assert!(all.contains("Repository: nacyot/ubuntu:wget"), "{all}");
+    assert!(dir.path().join("nacyot-ubuntu-wget.tar").exists());
+    let image = p
+        .inspect_image("docker.io/nacyot/ubuntu:wget")
+        .expect("imported image");
+    assert!(image["Id"].as_str().is_some());
+    // The provisioner's commands ran inside the container.
+    let log = p
+        .podman(&[
+            "run",
+            "--rm",
+            "docker.io/nacyot/ubuntu:wget",
+            "/bin/cat",
+            "/var/log/apt-stub.log",
+        ])
+        .expect("read the log");
+    assert_eq!(log, "apt-get update\napt-get install -y wget\n");
+    p.podman(&["container", "prune", "-f"]).ok();
+    p.assert_no_containers();
+}
+
+#[test]
+fn seed_hcl_commit_then_docker_tag() {
+    let Some(src) = seed("guide-ko-07.pkr.hcl") else {
+        return;
+    };
+    let Some(p) = Podman::start() else { return };
+    stub_base(&p, "docker.io/library/ubuntu:22.04");
+    let src = src.replacen(
+        "  commit = true\n",
+        "  commit = true\n  pull   = false\n",
+        1,
+    );
+    assert!(src.contains("pull   = false"));
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("docker.pkr.hcl"), src).unwrap();
+    let out = kiln_cmd(dir.path(), Some(&p), &["build", "-color=false", "."])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    for tag in ["myapp:latest", "myapp:1.0.0"] {
+        let image = p
+            .inspect_image(&format!("docker.io/library/{tag}"))
+            .unwrap_or_else(|| panic!("{tag} missing:\n{all}"));
+        assert!(image["Id"].as_str().is_some());
+    }
+    let page = p
+        .podman(&[
+            "run",
+            "--rm",
+            "--entrypoint",
+            "/bin/cat",
+            "docker.io/library/myapp:1.0.0",
+            "/var/www/html/index.html",
+        ])
+        .expect("read the page");
+    assert_eq!(page, "Hello from Packer Docker\n");
+    p.podman(&["container", "prune", "-f"]).ok();
+    p.assert_no_containers();
+}

@@ -31,7 +31,9 @@ impl AsyncRead for Pattern {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         let n = (buf.remaining() as u64).min(SIZE - self.0) as usize;
-        let chunk: Vec<u8> = (0..n).map(|i| ((self.0 as usize + i) % 251) as u8).collect();
+        let chunk: Vec<u8> = (0..n)
+            .map(|i| ((self.0 as usize + i) % 251) as u8)
+            .collect();
         buf.put_slice(&chunk);
         self.0 += n as u64;
         Poll::Ready(Ok(()))
