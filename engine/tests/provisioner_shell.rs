@@ -484,6 +484,8 @@ async fn shell_without_a_communicator_is_a_clear_error() {
         ),
         provisioners: vec![prov("shell", &[("inline", list(&["true"]))])],
         post_processors: vec![],
+        error_cleanup_provisioner: None,
+        reevaluate: Default::default(),
     };
     let ran = run(dir.path(), vec![job]).await;
     assert_eq!(

@@ -99,6 +99,8 @@ pub fn null_job(sshd: &Sshd, name: &str, provisioners: Vec<ProvisionerDef>) -> B
         ),
         provisioners,
         post_processors: vec![],
+        error_cleanup_provisioner: None,
+        reevaluate: Default::default(),
     }
 }
 
