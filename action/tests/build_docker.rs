@@ -53,6 +53,9 @@ build {{
   provisioner "shell-local" {{
     inline = ["echo container ${{build.ID}}"]
   }}
+  post-processor "manifest" {{
+    output = "manifest.json"
+  }}
   post-processors {{
     post-processor "docker-tag" {{
       repository = "localhost/kiln/e2e"
@@ -100,6 +103,19 @@ build {{
         .expect("tagged image");
     assert_eq!(image["Config"]["Labels"]["stage"], "e2e");
     assert!(dir.path().join("e2e.tar").metadata().unwrap().len() > 100_000);
+    // The manifest records the committed image like Packer's.
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("manifest.json")).unwrap())
+            .unwrap();
+    let entry = &manifest["builds"][0];
+    assert_eq!(entry["builder_type"], "docker", "{manifest}");
+    assert_eq!(entry["name"], "t", "{manifest}");
+    let committed = entry["artifact_id"].as_str().unwrap();
+    assert!(
+        all.contains(&format!("Image ID: {committed}")),
+        "{manifest}\n{all}"
+    );
+    assert_eq!(p.inspect_image(committed).unwrap()["Id"], image["Id"]);
     p.assert_no_containers();
 }
 
