@@ -308,3 +308,32 @@ fn seed_hcl_commit_then_docker_tag() {
     p.podman(&["container", "prune", "-f"]).ok();
     p.assert_no_containers();
 }
+
+#[test]
+fn failing_shell_provisioner_fails_the_build_and_removes_the_container() {
+    let Some(p) = Podman::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.pkr.hcl"),
+        format!(
+            "source \"docker\" \"t\" {{\n  image = \"{BASE_IMAGE}\"\n  pull = false\n  commit = true\n}}\nbuild {{\n  sources = [\"source.docker.t\"]\n  provisioner \"shell\" {{\n    inline = [\"echo inside $(hostname)\", \"exit 5\"]\n  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let images_before = p.podman(&["images", "-q"]).unwrap();
+    let out = kiln_cmd(
+        dir.path(),
+        Some(&p),
+        &["build", "-color=false", "t.pkr.hcl"],
+    )
+    .output()
+    .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("docker.t: inside "), "{all}");
+    assert!(all.contains("non-zero exit status: 5"), "{all}");
+    assert!(!all.contains("Committing the container"), "{all}");
+    assert!(all.contains("Killing the container: "), "{all}");
+    assert_eq!(p.podman(&["images", "-q"]).unwrap(), images_before);
+    p.assert_no_containers();
+}
