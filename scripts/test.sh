@@ -14,6 +14,11 @@ command -v script >/dev/null 2>&1 || need_apt+=(bsdutils)  # pty for -on-error=a
 # Archive readers for the compress post-processor's round-trip tests.
 for tool in unzip zstd lz4; do command -v $tool >/dev/null 2>&1 || need_apt+=($tool); done
 command -v xz >/dev/null 2>&1 || need_apt+=(xz-utils)
+# docker builder tests: podman's Docker Engine API service, busybox-static for the base image
+command -v podman >/dev/null 2>&1 || need_apt+=(podman buildah uidmap fuse-overlayfs slirp4netns crun runc)
+[ -x /bin/busybox ] && /bin/busybox --list >/dev/null 2>&1 && ldd /bin/busybox >/dev/null 2>&1 && need_apt+=(busybox-static)
+[ -x /bin/busybox ] || need_apt+=(busybox-static)
+[ -x /usr/bin/docker-registry ] || need_apt+=(docker-registry)  # docker-push tests: a registry on loopback
 # ansible provisioner tests: a Python venv for ansible-core (below) and
 # python3 on the machine Ansible manages (the loopback sshd).
 [ -x /usr/bin/python3 ] || need_apt+=(python3)

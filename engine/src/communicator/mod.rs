@@ -3,6 +3,7 @@
 //! Builders connect one (see `ssh`) and hand it to the provisioners through
 //! [`crate::builder::ProvisionHook`]; `communicator = "none"` hands none.
 
+pub mod docker;
 pub mod ssh;
 
 use std::collections::BTreeMap;

@@ -4,6 +4,10 @@ mod artifacts;
 mod artifice;
 mod checksum;
 mod compress;
+mod docker_import;
+mod docker_push;
+mod docker_save;
+mod docker_tag;
 mod go_json;
 mod manifest;
 mod manifest_lock;
@@ -54,11 +58,19 @@ pub const AVAILABLE: &[&str] = &[
     "checksum",
     "compress",
     "artifice",
+    "docker-import",
+    "docker-push",
+    "docker-save",
+    "docker-tag",
 ];
 
 /// Construct (and prepare) the post-processor a component configures.
 pub fn create(c: &Component) -> Result<Box<dyn PostProcessor>, BuildError> {
     match c.type_name.as_str() {
+        "docker-import" => Ok(Box::new(docker_import::DockerImport::prepare(c)?)),
+        "docker-push" => Ok(Box::new(docker_push::DockerPush::prepare(c)?)),
+        "docker-save" => Ok(Box::new(docker_save::DockerSave::prepare(c)?)),
+        "docker-tag" => Ok(Box::new(docker_tag::DockerTag::prepare(c)?)),
         "manifest" => Ok(Box::new(manifest::Manifest::prepare(c)?)),
         "shell-local" => Ok(Box::new(shell_local::ShellLocalPostProcessor::prepare(c)?)),
         "checksum" => Ok(Box::new(checksum::Checksum::prepare(c)?)),
