@@ -14,7 +14,8 @@
 # Targets (issue 4): kiln wall <= 0.5x packer; upload >= 0.8x sftp; RSS
 # independent of the file size.
 #
-# Usage: scripts/bench-ssh.sh            (SIZE_MB=200 RUNS=3 by default)
+# Usage: scripts/bench-ssh.sh            (SIZE_MB=200 RUNS=3 by default;
+#        KILN_BIN=path/to/kiln to skip the release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MB="${SIZE_MB:-200}"
@@ -27,7 +28,11 @@ done
 HAVE_PACKER=1
 command -v packer >/dev/null 2>&1 || { HAVE_PACKER=0; echo "packer not on PATH: packer columns skipped"; }
 
-cargo build --release -p kiln >&2
+# KILN_BIN=PATH measures a given kiln binary (e.g. a clean checkout's
+# debug build) instead of building the release one.
+if [ -z "${KILN_BIN:-}" ]; then
+    cargo build --release -p kiln >&2
+fi
 KILN="${KILN_BIN:-$PWD/target/release/kiln}"
 
 W="$(mktemp -d /tmp/kiln-bench-ssh.XXXXXX)"
