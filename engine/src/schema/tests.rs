@@ -230,11 +230,11 @@ fn blocks_where_arguments_are_expected() {
 
 #[test]
 fn unavailable_components() {
-    let c = comp(ComponentKind::Builder, "docker", body(&[]));
+    let c = comp(ComponentKind::Builder, "amazon-ebs", body(&[]));
     let d = unavailable(&c);
     assert_eq!(
         d.as_ref().map(|d| d.summary.as_str()),
-        Some("The builder \"docker\" is not available in this version")
+        Some("The builder \"amazon-ebs\" is not available in this version")
     );
     assert_eq!(d.and_then(|d| d.range), c.type_range);
     assert!(unavailable(&comp(ComponentKind::Builder, "null", body(&[]))).is_none());
