@@ -194,7 +194,15 @@ impl Shell {
             let (mut reader, converter) = unix_lines::convert(file);
             let r = cancellable(ctx, comm.upload(remote, &mut reader, None)).await?;
             drop(reader);
-            match converter.await {
+            let converted = converter.await;
+            // A failed upload closes the pipe under the converter: the
+            // upload's error is the one to report (and retry on).
+            if r.is_err() {
+                return r
+                    .map(|_| ())
+                    .map_err(|e| Ok(format!("Error uploading script: {e}")));
+            }
+            match converted {
                 Ok(Ok(())) => r,
                 Ok(Err(e)) => {
                     return Err(Err(BuildError::Step(format!(
