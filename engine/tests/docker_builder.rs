@@ -14,7 +14,7 @@ use kiln_engine::artifact::Artifact;
 use kiln_engine::builder::{self, BuildContext, ProvisionHook};
 use kiln_engine::communicator::{Communicator, GeneratedData, OutputStream};
 use kiln_engine::run::{BuildError, BuildEvent, CancelToken, CleanupStack, Secrets, Ui};
-use kiln_engine::template::model::{Component, ComponentKind, ConfigAttr, ConfigBody};
+use kiln_engine::template::model::{Component, ComponentKind, ConfigBody};
 use kiln_engine::template::Value;
 use podman::{Podman, BASE_IMAGE};
 
@@ -28,22 +28,7 @@ fn docker(pairs: &[(&str, Value)]) -> Component {
         name: Some("t".to_string()),
         type_range: None,
         context: String::new(),
-        config: ConfigBody {
-            attrs: pairs
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.to_string(),
-                        ConfigAttr {
-                            value: v.clone(),
-                            name_range: None,
-                            value_range: None,
-                        },
-                    )
-                })
-                .collect(),
-            ..ConfigBody::default()
-        },
+        config: ConfigBody::from_values(pairs.iter().map(|(k, v)| (*k, v.clone()))),
     }
 }
 

@@ -11,7 +11,7 @@ use kiln_engine::builder::docker::artifact::{ExportArtifact, ImageArtifact};
 use kiln_engine::postprocessor::{self, Processed};
 use kiln_engine::provisioner::ProvisionContext;
 use kiln_engine::run::{BuildError, CancelToken, Secrets, Ui};
-use kiln_engine::template::model::{Component, ComponentKind, ConfigAttr, ConfigBody};
+use kiln_engine::template::model::{Component, ComponentKind, ConfigBody};
 use kiln_engine::template::Value;
 use podman::{Podman, Registry, BASE_IMAGE};
 
@@ -24,22 +24,7 @@ fn pp(type_name: &str, pairs: &[(&str, Value)]) -> Component {
         name: None,
         type_range: None,
         context: String::new(),
-        config: ConfigBody {
-            attrs: pairs
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.to_string(),
-                        ConfigAttr {
-                            value: v.clone(),
-                            name_range: None,
-                            value_range: None,
-                        },
-                    )
-                })
-                .collect(),
-            ..ConfigBody::default()
-        },
+        config: ConfigBody::from_values(pairs.iter().map(|(k, v)| (*k, v.clone()))),
     }
 }
 

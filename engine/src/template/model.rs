@@ -47,6 +47,27 @@ pub struct ConfigBody {
 }
 
 impl ConfigBody {
+    /// A body of attributes with values and no source positions (for
+    /// configurations built in code rather than parsed).
+    pub fn from_values<'a>(pairs: impl IntoIterator<Item = (&'a str, Value)>) -> Self {
+        ConfigBody {
+            attrs: pairs
+                .into_iter()
+                .map(|(k, value)| {
+                    (
+                        k.to_string(),
+                        ConfigAttr {
+                            value,
+                            name_range: None,
+                            value_range: None,
+                        },
+                    )
+                })
+                .collect(),
+            ..ConfigBody::default()
+        }
+    }
+
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.attrs.get(name).map(|a| &a.value)
     }

@@ -8,9 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use kiln_engine::run::{run_builds, BuildEvent, BuildJob, BuildOutcome, CancelToken, RunOptions};
-use kiln_engine::template::model::{
-    Component, ComponentKind, ConfigAttr, ConfigBody, ProvisionerDef,
-};
+use kiln_engine::template::model::{Component, ComponentKind, ConfigBody, ProvisionerDef};
 use kiln_engine::template::Value;
 use kiln_peers::Sshd;
 
@@ -36,22 +34,7 @@ pub fn map(pairs: &[(&str, &str)]) -> Value {
 }
 
 pub fn body(pairs: &[(&str, Value)]) -> ConfigBody {
-    ConfigBody {
-        attrs: pairs
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.to_string(),
-                    ConfigAttr {
-                        value: v.clone(),
-                        name_range: None,
-                        value_range: None,
-                    },
-                )
-            })
-            .collect(),
-        ..ConfigBody::default()
-    }
+    ConfigBody::from_values(pairs.iter().map(|(k, v)| (*k, v.clone())))
 }
 
 pub fn component(kind: ComponentKind, t: &str, pairs: &[(&str, Value)]) -> Component {

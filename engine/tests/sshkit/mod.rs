@@ -7,24 +7,13 @@ use std::sync::Arc;
 
 use kiln_engine::communicator::{self, Communicator, GeneratedData, OutputStream};
 use kiln_engine::run::{BuildError, BuildEvent, CancelToken, Secrets, Settings, Ui};
-use kiln_engine::template::model::{ConfigAttr, ConfigBody};
+use kiln_engine::template::model::ConfigBody;
 use kiln_engine::template::Value;
 use kiln_peers::Sshd;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 pub fn body(attrs: &[(&str, Value)]) -> ConfigBody {
-    let mut b = ConfigBody::default();
-    for (k, v) in attrs {
-        b.attrs.insert(
-            k.to_string(),
-            ConfigAttr {
-                value: v.clone(),
-                name_range: None,
-                value_range: None,
-            },
-        );
-    }
-    b
+    ConfigBody::from_values(attrs.iter().map(|(k, v)| (*k, v.clone())))
 }
 
 pub fn s(v: &str) -> Value {
