@@ -18,6 +18,7 @@ pub const PACKER_COMPAT_VERSION: &str = "1.16.0";
 pub mod artifact;
 pub mod builder;
 pub mod communicator;
+pub mod images;
 pub mod postprocessor;
 pub mod provisioner;
 pub mod run;
