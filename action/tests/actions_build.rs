@@ -201,6 +201,43 @@ fn build_groups_summary_and_outputs() {
 }
 
 #[test]
+fn every_manifest_is_an_output_and_targets_may_hold_spaces() {
+    let step = Step::new();
+    step.write(
+        "my images/two.pkr.hcl",
+        r#"
+source "file" "a" {
+  content = "a"
+  target  = "a.txt"
+}
+build {
+  sources = ["source.file.a"]
+  post-processor "manifest" {
+    output = "first manifest.json"
+  }
+}
+build {
+  name    = "second"
+  sources = ["source.file.a"]
+  post-processor "manifest" {
+    output = "out/second.json"
+  }
+}
+"#,
+    );
+    std::fs::create_dir_all(step.ws.join("out")).unwrap();
+    let run = step.action(&[("command", "build"), ("target", "'my images/two.pkr.hcl'")]);
+    assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
+    let o = step.outputs();
+    assert_eq!(o["manifest"], "first manifest.json\nout/second.json");
+    for path in o["manifest"].lines() {
+        let m: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(step.ws.join(path)).unwrap()).unwrap();
+        assert_eq!(m["builds"].as_array().unwrap().len(), 1, "{path}: {m}");
+    }
+}
+
+#[test]
 fn a_failing_build_is_annotated_and_fails_the_step() {
     let step = Step::new();
     step.write(

@@ -119,6 +119,21 @@ fn list(v: &str) -> Vec<String> {
         .collect()
 }
 
+/// Split the `target` input: one path per line when it has several lines
+/// (a path may then contain spaces), otherwise words split like a shell
+/// (`"my dir/x.pkr.hcl" other/`).
+fn target_list(v: &str) -> Result<Vec<String>, InputError> {
+    if v.trim().contains('\n') {
+        return Ok(v
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect());
+    }
+    shlex::split(v).ok_or_else(|| bad("target", "unbalanced quotes".to_string()))
+}
+
 /// Read the inputs through `get` (input name → value; unset or empty is
 /// `None`).
 pub fn from_inputs(get: impl Fn(&str) -> Option<String>) -> Result<Plan, InputError> {
@@ -136,7 +151,7 @@ pub fn from_inputs(get: impl Fn(&str) -> Option<String>) -> Result<Plan, InputEr
         ));
     }
     let targets: Vec<String> = match get("target") {
-        Some(t) => t.split_whitespace().map(str::to_string).collect(),
+        Some(t) => target_list(&t)?,
         None => vec![".".into()],
     };
     let mut flags = Vec::new();
@@ -310,6 +325,25 @@ mod tests {
         assert_eq!(p.command_lines(), vec![vec!["fmt", "-check", "a", "b"]]);
         let p = plan(&[]).unwrap();
         assert_eq!(p.command_lines(), vec![vec!["validate", "."]]);
+    }
+
+    #[test]
+    fn targets_with_spaces_are_quoted_or_one_per_line() {
+        let p = plan(&[("command", "fmt"), ("target", "'my dir/a.pkr.hcl' b/")]).unwrap();
+        assert_eq!(
+            p.command_lines(),
+            vec![vec!["fmt", "-check", "my dir/a.pkr.hcl", "b/"]]
+        );
+        let p = plan(&[
+            ("command", "fmt"),
+            ("target", "my dir/a.pkr.hcl\n\n  b c/\n"),
+        ])
+        .unwrap();
+        assert_eq!(
+            p.command_lines(),
+            vec![vec!["fmt", "-check", "my dir/a.pkr.hcl", "b c/"]]
+        );
+        assert_eq!(plan(&[("target", "'open")]).unwrap_err().input, "target");
     }
 
     #[test]

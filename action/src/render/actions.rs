@@ -278,13 +278,17 @@ impl ActionsRenderer {
         if let Err(e) = self.gh.set_output("artifacts", &json) {
             errors.push(e);
         }
-        let manifest = MANIFESTS
+        // Every manifest the builds wrote, one path per line (the shape
+        // `actions/upload-artifact`'s `path` takes).
+        let manifests: Vec<String> = MANIFESTS
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .find(|p| p.exists())
-            .map(|p| self.gh.relative(&p.display().to_string()));
-        if let Some(m) = manifest {
+            .filter(|p| p.exists())
+            .map(|p| self.gh.relative(&p.display().to_string()))
+            .collect();
+        if !manifests.is_empty() {
+            let m = manifests.join("\n");
             if let Err(e) = self.gh.set_output("manifest", &m) {
                 errors.push(e);
             }

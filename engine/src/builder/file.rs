@@ -40,12 +40,15 @@ impl Builder for FileBuilder {
         let target = ctx.cwd.join(&self.target);
         // Write beside the target and rename, so a cancelled build never
         // leaves a half-written file; the temporary is removed on unwind.
+        // Its name is unique, so builds writing the same target in parallel
+        // each replace it whole (the last one wins, as in Packer).
         let tmp = target.with_file_name(format!(
-            ".{}.kiln-tmp",
+            ".{}.{}.kiln-tmp",
             target
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
+                .unwrap_or_default(),
+            uuid::Uuid::new_v4().simple()
         ));
         {
             let tmp = tmp.clone();
