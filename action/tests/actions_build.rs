@@ -212,6 +212,9 @@ source "file" "a" {
 }
 build {
   sources = ["source.file.a"]
+  post-processor "checksum" {
+    output = "a.checksum"
+  }
   post-processor "manifest" {
     output = "first manifest.json"
   }
@@ -230,6 +233,12 @@ build {
     assert_eq!(run.code, Some(0), "{}{}", run.stdout, run.stderr);
     let o = step.outputs();
     assert_eq!(o["manifest"], "first manifest.json\nout/second.json");
+    // The checksum artifact has no id: the file builder's ("File") is the output.
+    let artifacts: serde_json::Value = serde_json::from_str(&o["artifacts"]).unwrap();
+    assert_eq!(
+        artifacts,
+        serde_json::json!({"file.a": "File", "second.file.a": "File"})
+    );
     for path in o["manifest"].lines() {
         let m: serde_json::Value =
             serde_json::from_slice(&std::fs::read(step.ws.join(path)).unwrap()).unwrap();

@@ -253,7 +253,9 @@ impl ActionsRenderer {
                     Vec::new(),
                 ),
             };
-            if let Some(last) = ids.last() {
+            // The last artifact that has an id: a checksum or compress
+            // artifact (id "") must not hide the image the build made.
+            if let Some(last) = ids.iter().rev().find(|id| !id.is_empty()).or(ids.last()) {
                 artifacts.insert(o.name.clone(), last.clone());
             }
             md.push_str(&format!(
