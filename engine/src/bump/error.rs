@@ -59,11 +59,10 @@ pub enum BumpError {
     },
 
     /// The build's `artifact_id` does not have its builder's shape.
-    #[error("bump[{target}]: {source}")]
+    #[error("bump[{target}]: {error}")]
     ArtifactId {
         target: usize,
-        #[source]
-        source: ArtifactIdError,
+        error: ArtifactIdError,
     },
 
     /// The glob matches none of the files given.

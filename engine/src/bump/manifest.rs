@@ -41,6 +41,6 @@ pub(crate) fn select<'m>(
     }
     let images = entry
         .images()
-        .map_err(|source| BumpError::ArtifactId { target, source })?;
+        .map_err(|error| BumpError::ArtifactId { target, error })?;
     Ok((entry, images))
 }
