@@ -73,15 +73,17 @@ impl BumpPlan {
         let mut out = String::from(
             "| file | variable | region | old | new | build |\n| --- | --- | --- | --- | --- | --- |\n",
         );
+        // A `|` would end the cell, even inside a code span.
+        let cell = |s: &str| s.replace('|', "\\|");
         for c in &self.changes {
             out.push_str(&format!(
                 "| `{}` | `{}` | {} | `{}` | `{}` | `{}` |\n",
-                c.file,
-                c.variable,
-                c.region.as_deref().unwrap_or("—"),
-                c.old,
-                c.new,
-                c.build
+                cell(&c.file),
+                cell(&c.variable),
+                cell(c.region.as_deref().unwrap_or("—")),
+                cell(&c.old),
+                cell(&c.new),
+                cell(&c.build)
             ));
         }
         out
