@@ -119,7 +119,7 @@ impl fmt::Display for FileGlob {
 
 impl<'de> Deserialize<'de> for FileGlob {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        checked_str(d, |s| FileGlob::new(s))
+        checked_str(d, FileGlob::new)
     }
 }
 

@@ -40,7 +40,7 @@ impl fmt::Display for Location {
 pub enum BumpError {
     /// A file the target matches does not parse; nothing is edited.
     #[error("{at}: {message}")]
-    Syntax { at: Location, message: String },
+    Syntax { at: Box<Location>, message: String },
 
     /// The target's build is not in the manifest.
     #[error("bump[{target}]: build {build:?} is not in the manifest (it has {})", list(.available))]
@@ -81,7 +81,7 @@ pub enum BumpError {
     /// The value is neither a string literal nor a map of them.
     #[error("{at}: bump[{target}]: variable {variable:?} is not a string literal or a map of string literals; kiln bump cannot rewrite it")]
     NotEditable {
-        at: Location,
+        at: Box<Location>,
         target: usize,
         variable: String,
     },
@@ -89,7 +89,7 @@ pub enum BumpError {
     /// A plain string variable, a regional build and no `region:`.
     #[error("{at}: bump[{target}]: variable {variable:?} is a string, so the target needs `region:` (build {build} has images in {})", list(.regions))]
     RegionRequired {
-        at: Location,
+        at: Box<Location>,
         target: usize,
         variable: String,
         build: String,
@@ -99,7 +99,7 @@ pub enum BumpError {
     /// `region:` names a region the build has no image in.
     #[error("{at}: bump[{target}]: build {build} has no image in region {region:?} (it has {})", list(.regions))]
     RegionNotBuilt {
-        at: Location,
+        at: Box<Location>,
         target: usize,
         build: String,
         region: String,
@@ -109,7 +109,7 @@ pub enum BumpError {
     /// A map by region or `region:` for a build whose images have no region.
     #[error("{at}: bump[{target}]: build {build} does not build per region, so variable {variable:?} must be a string and the target must not set `region:`")]
     NotRegional {
-        at: Location,
+        at: Box<Location>,
         target: usize,
         build: String,
         variable: String,
@@ -118,7 +118,7 @@ pub enum BumpError {
     /// A map by region with none of the build's regions as keys.
     #[error("{at}: bump[{target}]: map {variable:?} has no key for a region build {build} has images in ({}); its keys: {}", list(.regions), list(.keys))]
     NoRegionKey {
-        at: Location,
+        at: Box<Location>,
         target: usize,
         variable: String,
         build: String,
@@ -129,7 +129,7 @@ pub enum BumpError {
     /// Two targets write different images into the same value.
     #[error("{at}: bump[{first}] sets {first_id:?} but bump[{second}] sets {second_id:?}")]
     Conflict {
-        at: Location,
+        at: Box<Location>,
         first: usize,
         second: usize,
         first_id: String,

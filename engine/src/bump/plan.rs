@@ -127,11 +127,11 @@ pub fn plan(
         for (path, text) in &matched {
             if !bodies.contains_key(path) {
                 let body = terraform::parse(text).map_err(|e| BumpError::Syntax {
-                    at: Location {
+                    at: Box::new(Location {
                         file: path.to_string(),
                         line: e.line,
                         column: e.column,
-                    },
+                    }),
                     message: e.message,
                 })?;
                 bodies.insert(path, body);
@@ -175,8 +175,8 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn at(&self, offset: usize) -> Location {
-        Location::of(self.path, self.text, offset)
+    fn at(&self, offset: usize) -> Box<Location> {
+        Box::new(Location::of(self.path, self.text, offset))
     }
 
     fn regions(&self) -> Vec<String> {
@@ -328,7 +328,7 @@ fn apply(
                 if prev.span == e.span {
                     if prev.change.new != e.change.new {
                         return Err(BumpError::Conflict {
-                            at: Location::of(path, old, e.span.start),
+                            at: Box::new(Location::of(path, old, e.span.start)),
                             first: prev.target,
                             second: e.target,
                             first_id: prev.change.new.clone(),
