@@ -164,6 +164,23 @@ fn check_case(repo: &Path, manifest: &Path, expect: &Path) {
         );
     }
 
+    // The printed diff, applied by `git apply` to a fresh copy, gives
+    // exactly the written files (CRLF and missing final newlines included).
+    let applied = tmp.path().join("applied");
+    copy_tree(repo, &applied);
+    let patch = tmp.path().join("bump.diff");
+    fs::copy(expect.join("diff"), &patch).expect("copy diff");
+    let o = Command::new("git")
+        .args(["apply", "-p1"])
+        .arg(&patch)
+        .current_dir(&applied)
+        // Even under a TMPDIR inside a work tree: no repository discovery.
+        .env("GIT_CEILING_DIRECTORIES", tmp.path())
+        .output()
+        .expect("run git apply");
+    assert!(o.status.success(), "git apply: {}", stderr(&o));
+    assert_eq!(tree(&applied), after, "the diff is not what -write wrote");
+
     // Again: nothing to change, exit 0, no diff.
     let o = kiln(&work, &["bump", "-manifest", m]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
