@@ -221,3 +221,24 @@ fn table_cells_escape_pipes() {
         Some("| `a.tfvars` | `v` | — | `a\\|b` | `c` | `file.x` |")
     );
 }
+
+#[test]
+fn errors_expose_location_and_target() {
+    let err = plan(
+        "bump:\n  - {build: amazon-ebs.ubuntu, files: '*.tfvars', variable: ami, region: us-east-1}\n",
+        &[("a.tfvars", "x = 1\nami = {\n")],
+    )
+    .unwrap_err();
+    let at = err.location().cloned();
+    assert_eq!(
+        at.map(|l| (l.file, l.line)),
+        Some(("a.tfvars".to_string(), 2))
+    );
+    assert_eq!(err.target(), None);
+    let err = plan(
+        "bump:\n  - {build: amazon-ebs.ubuntu, files: '*.tfvars', variable: ami, region: us-east-1}\n  - {build: nope, files: '*.tfvars', variable: ami}\n",
+        &[("a.tfvars", "ami = \"x\"\n")],
+    )
+    .unwrap_err();
+    assert_eq!((err.location(), err.target()), (None, Some(1)));
+}

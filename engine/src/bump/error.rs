@@ -137,6 +137,46 @@ pub enum BumpError {
     },
 }
 
+impl BumpError {
+    /// The file position at fault, for annotations (`None` when the error
+    /// is about the manifest or the configuration as a whole).
+    pub fn location(&self) -> Option<&Location> {
+        match self {
+            BumpError::Syntax { at, .. }
+            | BumpError::NotEditable { at, .. }
+            | BumpError::RegionRequired { at, .. }
+            | BumpError::RegionNotBuilt { at, .. }
+            | BumpError::NotRegional { at, .. }
+            | BumpError::NoRegionKey { at, .. }
+            | BumpError::Conflict { at, .. } => Some(at),
+            BumpError::BuildNotFound { .. }
+            | BumpError::AmbiguousBuild { .. }
+            | BumpError::ArtifactId { .. }
+            | BumpError::NoFiles { .. }
+            | BumpError::NoVariable { .. } => None,
+        }
+    }
+
+    /// The 0-based index of the `bump:` target at fault (the second one
+    /// for a conflict); `None` for a file that does not parse.
+    pub fn target(&self) -> Option<usize> {
+        match self {
+            BumpError::Syntax { .. } => None,
+            BumpError::BuildNotFound { target, .. }
+            | BumpError::AmbiguousBuild { target, .. }
+            | BumpError::ArtifactId { target, .. }
+            | BumpError::NoFiles { target, .. }
+            | BumpError::NoVariable { target, .. }
+            | BumpError::NotEditable { target, .. }
+            | BumpError::RegionRequired { target, .. }
+            | BumpError::RegionNotBuilt { target, .. }
+            | BumpError::NotRegional { target, .. }
+            | BumpError::NoRegionKey { target, .. } => Some(*target),
+            BumpError::Conflict { second, .. } => Some(*second),
+        }
+    }
+}
+
 fn list(items: &[String]) -> String {
     if items.is_empty() {
         "none".to_string()
