@@ -48,6 +48,8 @@ enum Command {
     Version,
     /// List the builds of a template as a GitHub Actions build matrix.
     Matrix(commands::matrix::MatrixArgs),
+    /// Move Terraform AMI variables to the images a Packer manifest records.
+    Bump(commands::bump::BumpArgs),
 }
 
 fn main() -> ExitCode {
@@ -105,6 +107,7 @@ fn run(argv: Vec<std::ffi::OsString>) -> u8 {
         Command::Hcl2Upgrade(a) => commands::hcl2_upgrade::run(a),
         Command::Init(a) => commands::init::run(a),
         Command::Matrix(a) => commands::matrix::run(a),
+        Command::Bump(a) => commands::bump::run(a),
         Command::Version => {
             println!(
                 "kiln v{} (Packer v{} compatible)",

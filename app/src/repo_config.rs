@@ -6,6 +6,8 @@
 //!   packer/aws: [packer/aws/prod.pkrvars.hcl]
 //! checks: [validate, fmt]        # default: both
 //! comment: true                  # the sticky PR comment (default: true)
+//! bump:                          # Terraform variables to move to new images
+//!   - {build: amazon-ebs.ubuntu, files: "infra/*.tfvars", variable: ami_id, region: us-east-1}
 //! ```
 
 use std::collections::BTreeMap;
@@ -32,6 +34,9 @@ pub struct RepoConfig {
     pub checks: Vec<Check>,
     #[serde(default = "yes")]
     pub comment: bool,
+    /// `kiln bump`'s targets (see `kiln_engine::bump`).
+    #[serde(default)]
+    pub bump: Vec<kiln_engine::bump::BumpTarget>,
 }
 
 fn default_checks() -> Vec<Check> {
@@ -49,6 +54,7 @@ impl Default for RepoConfig {
             var_files: BTreeMap::new(),
             checks: default_checks(),
             comment: true,
+            bump: Vec::new(),
         }
     }
 }
@@ -126,5 +132,19 @@ mod tests {
         assert_eq!(e.map(|e| e.line), Some(2));
         let e = RepoConfig::parse("comment: true\nbogus: 1\n").err();
         assert_eq!(e.map(|e| e.line), Some(2));
+    }
+
+    #[test]
+    fn bump_targets_parse_with_located_errors() {
+        let c = RepoConfig::parse(
+            "bump:\n  - build: ubuntu\n    files: \"infra/*.tfvars\"\n    variable: ami_id\n",
+        )
+        .unwrap_or_default();
+        assert_eq!(c.bump.len(), 1);
+        assert!(c.bump[0].matches("infra/prod.tfvars"));
+        let e =
+            RepoConfig::parse("bump:\n  - build: ubuntu\n    files: x.tf\n    variable: \"a b\"\n")
+                .err();
+        assert_eq!(e.map(|e| (e.line, e.column)), Some((4, 15)));
     }
 }

@@ -17,6 +17,7 @@ pub mod validate;
 pub const PACKER_COMPAT_VERSION: &str = "1.16.0";
 pub mod artifact;
 pub mod builder;
+pub mod bump;
 pub mod communicator;
 pub mod images;
 pub mod postprocessor;

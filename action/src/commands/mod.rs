@@ -1,6 +1,7 @@
 //! One module per `kiln` command.
 
 pub mod build;
+pub mod bump;
 pub mod common;
 pub mod console;
 pub mod fmt;

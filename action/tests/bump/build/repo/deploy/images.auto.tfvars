@@ -1,0 +1,3 @@
+# Builds without regions: the variable is a plain string.
+null_artifact = "previous-null"   # from the null builder
+file_artifact = "File"            # already current

@@ -1,0 +1,4 @@
+variable "file_artifact" {
+  type    = string
+  default = "previous-file"
+}
