@@ -1,0 +1,499 @@
+//! `kiln build` with the `amazon-ebs` builder against a private
+//! `moto_server` (a real EC2 API implementation) and a private OpenSSH
+//! sshd standing in for the instance (`ssh_host`/`ssh_port` override;
+//! moto's instances have fake addresses). A thread plays cloud-init: it
+//! authorizes every key pair moto knows (DescribeKeyPairs with
+//! IncludePublicKey) in the sshd's authorized_keys. Every test asserts
+//! moto's state through the EC2 API afterwards: no instance, key pair,
+//! security group or volume left behind.
+
+mod ebs_support;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use ebs_support::*;
+
+/// `shared/seeds/guide-en-02.pkr.hcl` end to end: the source AMI found by
+/// `source_ami_filter` (most recent of two jammy images), temporary key
+/// pair and security group, five provisioners (shell inline, two shell
+/// scripts, ansible, shell inline) over SSH, then the AMI with its tags.
+#[test]
+fn guide_en_02_builds_against_moto_and_sshd() {
+    let Some(cloud) = Cloud::start() else { return };
+    let Some(ansible) = ansible_bin() else { return };
+    let Some(dir) = guide_dir(&cloud) else { return };
+    let out = cloud
+        .kiln(dir.path(), &["build", "-color=false", "t.pkr.hcl"])
+        .env("PATH", path_with(&ansible))
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}\n{}", cloud.sshd_log());
+    let b = "==> ubuntu-build.amazon-ebs.ubuntu:";
+    for line in [
+        format!("{b} Prevalidating AMI Name: custom-ubuntu-"),
+        format!("{b} Found Image ID: {JAMMY_NEW}"),
+        format!("{b} Creating temporary keypair: packer_"),
+        format!("{b} Creating temporary security group for this instance: packer_"),
+        format!("{b} Authorizing access to port "),
+        format!("{b} Launching a source AWS instance..."),
+        format!("{b} Waiting for instance (i-"),
+        format!("{b} Using ssh communicator to connect: 127.0.0.1"),
+        format!("{b} Connected to SSH!"),
+        format!("{b} Provisioning with shell script: scripts/install-docker.sh"),
+        format!("{b} Stopping the source instance..."),
+        format!("{b} Creating AMI custom-ubuntu-"),
+        format!("{b} Waiting for AMI to become ready..."),
+        format!("{b} Terminating the source AWS instance..."),
+        format!("{b} Deleting temporary security group..."),
+        format!("{b} Deleting temporary keypair..."),
+        "--> ubuntu-build.amazon-ebs.ubuntu: AMIs were created:\nus-west-2: ami-".to_string(),
+    ] {
+        assert!(all.contains(&line), "{line:?} not in:\n{all}");
+    }
+    // The provisioners ran, in order, on the "instance".
+    let calls = cloud.stub_calls();
+    let want = [
+        "sudo apt-get update",
+        "sudo apt-get upgrade -y",
+        "sudo apt-get install -y curl wget unzip jq",
+        "install-docker ran",
+        "install-monitoring ran",
+        "sudo apt-get autoremove -y",
+        "sudo rm -rf /tmp/*",
+    ];
+    let mut at = 0;
+    for w in want {
+        let pos = calls[at..]
+            .iter()
+            .position(|c| c == w)
+            .unwrap_or_else(|| panic!("{w:?} not after position {at} in {calls:?}"));
+        at += pos + 1;
+    }
+    assert!(all.contains("hardening stand-in ran"), "{all}");
+    // The AMI, as moto has it.
+    let images = cloud.own_images();
+    assert_eq!(images.len(), 1, "{images:?}");
+    let img = &images[0];
+    assert!(
+        img.name.starts_with("custom-ubuntu-")
+            && img.name["custom-ubuntu-".len()..]
+                .chars()
+                .all(|c| c.is_ascii_digit()),
+        "{img:?}"
+    );
+    assert!(all.contains(&format!("us-west-2: {}", img.id)), "{all}");
+    assert_eq!(
+        img.tags.get("Base_AMI").map(String::as_str),
+        Some(JAMMY_NEW)
+    );
+    assert_eq!(img.tags.get("Name"), Some(&img.name));
+    assert_eq!(
+        img.tags.get("Environment").map(String::as_str),
+        Some("production")
+    );
+    assert_eq!(
+        img.tags.get("OS_Version").map(String::as_str),
+        Some("Ubuntu 22.04")
+    );
+    assert_eq!(img.tags.get("Built_By").map(String::as_str), Some("Packer"));
+    // The instance was launched from the filter's most recent image with
+    // Packer's default Name tag, and is gone.
+    let instances = cloud.instances();
+    assert_eq!(instances.len(), 1, "{instances:?}");
+    assert_eq!(instances[0].image, JAMMY_NEW);
+    assert_eq!(instances[0].state, "terminated");
+    assert_eq!(
+        instances[0].tags.get("Name").map(String::as_str),
+        Some("Packer Builder")
+    );
+    cloud.assert_nothing_left();
+}
+
+/// A machine that never answers SSH: a clear timeout, non-zero exit, and
+/// everything temporary removed.
+#[test]
+fn ssh_never_reachable_times_out_and_cleans_up() {
+    let Some(cloud) = Cloud::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let closed = kiln_peers::free_port();
+    std::fs::write(
+        dir.path().join("t.pkr.hcl"),
+        small_template(
+            &cloud,
+            "unreachable-{{timestamp}}",
+            &format!("ssh_port = {closed}\n  ssh_timeout = \"3s\""),
+            "",
+        ),
+    )
+    .unwrap();
+    let out = cloud
+        .kiln(dir.path(), &["build", "-color=false", "t.pkr.hcl"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("Timeout waiting for SSH."), "{all}");
+    assert!(
+        all.contains("Terminating the source AWS instance..."),
+        "{all}"
+    );
+    assert!(cloud.own_images().is_empty());
+    cloud.assert_nothing_left();
+}
+
+/// A second build with the same AMI name fails before launching anything
+/// unless `-force` is given; with it the old AMI is replaced.
+#[test]
+fn ami_name_collision_needs_force() {
+    let Some(cloud) = Cloud::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.pkr.hcl"),
+        small_template(&cloud, "fixed-name", "", ""),
+    )
+    .unwrap();
+    let first = cloud
+        .kiln(dir.path(), &["build", "-color=false", "t.pkr.hcl"])
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first));
+    let old = cloud.own_images();
+    assert_eq!(old.len(), 1);
+    let launched = cloud.instances().len();
+
+    let second = cloud
+        .kiln(dir.path(), &["build", "-color=false", "t.pkr.hcl"])
+        .output()
+        .unwrap();
+    let all = text(&second);
+    assert_eq!(second.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains(&format!(
+            "Error: AMI Name: 'fixed-name' is used by an existing AMI: {}",
+            old[0].id
+        )),
+        "{all}"
+    );
+    assert_eq!(cloud.instances().len(), launched, "nothing launched");
+    assert!(!all.contains("Creating temporary keypair"), "{all}");
+    cloud.assert_nothing_left();
+
+    let forced = cloud
+        .kiln(
+            dir.path(),
+            &["build", "-force", "-color=false", "t.pkr.hcl"],
+        )
+        .output()
+        .unwrap();
+    let all = text(&forced);
+    assert_eq!(forced.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains(&format!("Deregistered AMI id: {}", old[0].id)),
+        "{all}"
+    );
+    let new = cloud.own_images();
+    assert_eq!(new.len(), 1, "{new:?}");
+    assert_ne!(new[0].id, old[0].id);
+    cloud.assert_nothing_left();
+}
+
+/// Throttling and 5xx on the way (a loopback proxy in front of moto
+/// answers some requests with AWS-shaped errors): the SDK retries with
+/// backoff, the build succeeds, nothing is left.
+#[test]
+fn throttling_and_5xx_are_retried() {
+    let Some(cloud) = Cloud::start() else { return };
+    // Requests 2, 3 (RequestLimitExceeded) and every 4th after that up to
+    // 40 (503 ServiceUnavailable) fail.
+    let proxy = FaultProxy::start(cloud.moto.port(), |n| match n {
+        2 | 3 => Some(Fault::Throttle),
+        n if n > 3 && n <= 40 && n % 4 == 0 => Some(Fault::Unavailable),
+        _ => None,
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let t = small_template(&cloud, "retried-{{timestamp}}", "", "")
+        .replace(&cloud.moto.endpoint(), &proxy.endpoint());
+    std::fs::write(dir.path().join("t.pkr.hcl"), t).unwrap();
+    let out = cloud
+        .kiln(dir.path(), &["build", "-color=false", "t.pkr.hcl"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        proxy.injected() >= 5,
+        "only {} faults injected",
+        proxy.injected()
+    );
+    assert_eq!(cloud.own_images().len(), 1);
+    cloud.assert_nothing_left();
+}
+
+/// An EC2 endpoint that only ever answers 503: a clear error naming the
+/// failure, non-zero exit, nothing created.
+#[test]
+fn persistent_5xx_fails_clearly() {
+    let Some(cloud) = Cloud::start() else { return };
+    let proxy = FaultProxy::start(cloud.moto.port(), |_| Some(Fault::Unavailable));
+    let dir = tempfile::tempdir().unwrap();
+    let t = small_template(&cloud, "never-{{timestamp}}", "", "max_retries = 2")
+        .replace(&cloud.moto.endpoint(), &proxy.endpoint());
+    std::fs::write(dir.path().join("t.pkr.hcl"), t).unwrap();
+    let out = cloud
+        .kiln(dir.path(), &["build", "-color=false", "t.pkr.hcl"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("ServiceUnavailable"), "{all}");
+    assert_eq!(proxy.injected(), 3, "one call, two retries");
+    cloud.assert_nothing_left();
+}
+
+/// No credentials anywhere: the build fails before any request reaches
+/// EC2, with a message saying where credentials are looked for.
+#[test]
+fn missing_credentials_fail_before_anything_is_created() {
+    let Some(cloud) = Cloud::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.pkr.hcl"),
+        small_template(&cloud, "nocreds-{{timestamp}}", "", ""),
+    )
+    .unwrap();
+    let before = cloud.moto.request_count();
+    let out = cloud
+        .kiln(dir.path(), &["build", "-color=false", "t.pkr.hcl"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
+        .env("AWS_CONFIG_FILE", dir.path().join("none"))
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(all.contains("Error validating AWS credentials"), "{all}");
+    assert!(all.contains("AWS_ACCESS_KEY_ID"), "{all}");
+    assert_eq!(cloud.moto.request_count(), before, "no request reached EC2");
+    cloud.assert_nothing_left();
+}
+
+/// SIGINT at several points of a build (as soon as a given line is
+/// printed): the build stops with exit 1 and moto is left clean.
+#[test]
+fn sigint_at_each_step_leaves_nothing() {
+    let Some(cloud) = Cloud::start() else { return };
+    for trigger in [
+        "Found Image ID:",
+        "Creating temporary keypair:",
+        "Creating temporary security group",
+        "Launching a source AWS instance...",
+        "Connected to SSH!",
+        "sleeping in the provisioner",
+        "Stopping the source instance...",
+        "Creating AMI ",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("t.pkr.hcl"),
+            small_template(&cloud, "sigint-{{timestamp}}", "", "").replace(
+                "inline = [\"echo provisioned\"]",
+                "inline = [\"echo sleeping in the provisioner\", \"sleep 1\"]",
+            ),
+        )
+        .unwrap();
+        let mut child = cloud
+            .kiln(dir.path(), &["build", "-color=false", "t.pkr.hcl"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut seen = String::new();
+        let mut sent = false;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap();
+            seen.push_str(&line);
+            seen.push('\n');
+            if !sent && line.contains(trigger) {
+                unsafe_kill_int(child.id());
+                sent = true;
+            }
+        }
+        let status = child.wait().unwrap();
+        assert!(sent, "{trigger:?} never printed:\n{seen}");
+        assert_eq!(status.code(), Some(1), "{trigger}:\n{seen}");
+        assert!(
+            seen.contains("Cleanly cancelled builds after being interrupted."),
+            "{trigger}:\n{seen}"
+        );
+        assert!(
+            cloud.own_images().is_empty(),
+            "{trigger}: AMI left:\n{seen}"
+        );
+        cloud.assert_nothing_left();
+    }
+}
+
+/// `-on-error=abort` leaves the temporary resources in place and lists
+/// them.
+#[test]
+fn on_error_abort_leaves_and_lists_resources() {
+    let Some(cloud) = Cloud::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.pkr.hcl"),
+        small_template(&cloud, "abort-{{timestamp}}", "", "")
+            .replace("inline = [\"echo provisioned\"]", "inline = [\"exit 3\"]"),
+    )
+    .unwrap();
+    let out = cloud
+        .kiln(
+            dir.path(),
+            &["build", "-color=false", "-on-error=abort", "t.pkr.hcl"],
+        )
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    for left in [
+        "Left in place (-on-error=abort): source instance",
+        "Left in place (-on-error=abort): temporary security group packer_",
+        "Left in place (-on-error=abort): temporary key pair packer_",
+    ] {
+        assert!(all.contains(left), "{left:?} not in:\n{all}");
+    }
+    let left = cloud.leftovers();
+    assert!(
+        left.iter().any(|l| l.starts_with("instance i-")),
+        "{left:?}"
+    );
+    assert!(
+        left.iter().any(|l| l.starts_with("key pair packer_")),
+        "{left:?}"
+    );
+    assert!(
+        left.iter().any(|l| l.starts_with("security group packer_")),
+        "{left:?}"
+    );
+}
+
+/// The `amazon-ami` data source feeds `source_ami`: same filter logic.
+#[test]
+fn amazon_ami_data_source_selects_the_most_recent_image() {
+    let Some(cloud) = Cloud::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let t = format!(
+        r#"data "amazon-ami" "jammy" {{
+  region              = "us-west-2"
+  custom_endpoint_ec2 = "{ep}"
+  skip_metadata_api_check = true
+  filters = {{
+    name = "ubuntu/images/*ubuntu-jammy-22.04-amd64-server-*"
+  }}
+  owners      = ["099720109477"]
+  most_recent = true
+}}
+source "amazon-ebs" "t" {{
+  region              = "us-west-2"
+  custom_endpoint_ec2 = "{ep}"
+  skip_metadata_api_check = true
+  source_ami    = data.amazon-ami.jammy.id
+  instance_type = "t3.micro"
+  ami_name      = "from-data-{{{{timestamp}}}}"
+  communicator  = "none"
+  tags = {{
+    Source = "${{data.amazon-ami.jammy.name}}"
+  }}
+}}
+build {{
+  sources = ["source.amazon-ebs.t"]
+}}
+"#,
+        ep = cloud.moto.endpoint()
+    );
+    std::fs::write(dir.path().join("t.pkr.hcl"), t).unwrap();
+    let out = cloud
+        .kiln(dir.path(), &["build", "-color=false", "t.pkr.hcl"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(
+        all.contains(&format!("Found Image ID: {JAMMY_NEW}")),
+        "{all}"
+    );
+    let images = cloud.own_images();
+    assert_eq!(
+        images[0].tags.get("Source").map(String::as_str),
+        Some(JAMMY_NEW_NAME)
+    );
+    cloud.assert_nothing_left();
+
+    // Two matches without most_recent: the plugin's error.
+    std::fs::write(
+        dir.path().join("t.pkr.hcl"),
+        std::fs::read_to_string(dir.path().join("t.pkr.hcl"))
+            .unwrap()
+            .replace("most_recent = true", "most_recent = false"),
+    )
+    .unwrap();
+    let out = cloud
+        .kiln(dir.path(), &["build", "-color=false", "t.pkr.hcl"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("Your query returned more than one result"),
+        "{all}"
+    );
+}
+
+/// Region copies, sharing and snapshot tags, and the manifest's
+/// `artifact_id` (sorted `region:ami` pairs).
+#[test]
+fn ami_regions_users_and_manifest() {
+    let Some(cloud) = Cloud::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let t = small_template(
+        &cloud,
+        "copied-{{timestamp}}",
+        "",
+        "ami_regions = [\"us-east-1\", \"eu-west-1\"]\n  ami_users = [\"111122223333\"]\n  snapshot_tags = {\n    Region = \"{{ .BuildRegion }}\"\n  }",
+    )
+    .replace(
+        "build {\n",
+        "build {\n  post-processor \"manifest\" {\n    output = \"manifest.json\"\n  }\n",
+    );
+    std::fs::write(dir.path().join("t.pkr.hcl"), t).unwrap();
+    let start = Instant::now();
+    let out = cloud
+        .kiln(dir.path(), &["build", "-color=false", "t.pkr.hcl"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(start.elapsed() < Duration::from_secs(300));
+    let mut ids = Vec::new();
+    for region in ["eu-west-1", "us-east-1", "us-west-2"] {
+        let imgs = cloud.own_images_in(region);
+        assert_eq!(imgs.len(), 1, "{region}: {imgs:?}");
+        assert!(all.contains(&format!("{region}: {}", imgs[0].id)), "{all}");
+        ids.push(format!("{region}:{}", imgs[0].id));
+        assert_eq!(cloud.launch_users(region, &imgs[0].id), ["111122223333"]);
+        assert_eq!(
+            cloud.snapshot_tag(region, &imgs[0].id, "Region").as_deref(),
+            Some(region)
+        );
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["builds"][0]["artifact_id"], ids.join(","));
+    assert_eq!(manifest["builds"][0]["builder_type"], "amazon-ebs");
+    cloud.assert_nothing_left();
+}
