@@ -9,8 +9,9 @@
 
 mod ebs_support;
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
-use std::process::Stdio;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ebs_support::*;
@@ -34,7 +35,7 @@ fn guide_en_02_builds_against_moto_and_sshd() {
     let b = "==> ubuntu-build.amazon-ebs.ubuntu:";
     for line in [
         format!("{b} Prevalidating AMI Name: custom-ubuntu-"),
-        format!("{b} Found Image ID: {JAMMY_NEW}"),
+        format!("ubuntu-build.amazon-ebs.ubuntu: Found Image ID: {JAMMY_NEW}"),
         format!("{b} Creating temporary keypair: packer_"),
         format!("{b} Creating temporary security group for this instance: packer_"),
         format!("{b} Authorizing access to port "),
@@ -496,4 +497,120 @@ fn ami_regions_users_and_manifest() {
     assert_eq!(manifest["builds"][0]["artifact_id"], ids.join(","));
     assert_eq!(manifest["builds"][0]["builder_type"], "amazon-ebs");
     cloud.assert_nothing_left();
+}
+
+/// Packer 1.6.6's `amazon-ebs` on the same template against the same
+/// moto and sshd, then kiln: the same AMI tags (`{{ .SourceAMI }}`
+/// rendered), the same instance (source image, Name tag), the same
+/// commands on the machine, the same builder steps in the output (ids,
+/// numbers and the build name's prefix normalised), nothing left by
+/// either. The template is the seed without `packer {}` (1.6.6 rejects
+/// `required_plugins`) and without the ansible provisioner (Packer
+/// 1.6.6's proxy adapter predates the installed ansible-core).
+#[test]
+fn packer_differential_on_the_same_moto() {
+    if !packer_available() {
+        return;
+    }
+    let Some(cloud) = Cloud::start() else { return };
+    let Some(dir) = guide_dir(&cloud) else { return };
+    let t = std::fs::read_to_string(dir.path().join("t.pkr.hcl")).unwrap();
+    let start = t.find("packer {").unwrap();
+    let end = start + t[start..].find("\n}\n").unwrap() + 3;
+    let t = format!("{}{}", &t[..start], &t[end..]);
+    let a = t.find("  # Security hardening").unwrap();
+    let b = a + t[a..].find("  }\n").unwrap() + 4;
+    let t = format!("{}{}", &t[..a], &t[b..]);
+    std::fs::write(dir.path().join("t.pkr.hcl"), t).unwrap();
+
+    let run = |program: &str, name: &str| {
+        let mut c = cloud.kiln(
+            dir.path(),
+            &["build", "-color=false", "-var", &format!("ami_name={name}-{{{{timestamp}}}}"), "t.pkr.hcl"],
+        );
+        if program == "packer" {
+            c = {
+                let mut p = Command::new("packer");
+                p.args(["build", "-color=false", "-var", &format!("ami_name={name}-{{{{timestamp}}}}"), "t.pkr.hcl"])
+                    .current_dir(dir.path())
+                    .env_remove("PACKER_LOG")
+                    .env("AWS_ACCESS_KEY_ID", "testing")
+                    .env("AWS_SECRET_ACCESS_KEY", "testing")
+                    .env("AWS_EC2_METADATA_DISABLED", "true")
+                    .env("CHECKPOINT_DISABLE", "1")
+                    .stdin(Stdio::null());
+                p
+            };
+        }
+        let before = cloud.stub_calls().len();
+        let out = c.output().unwrap();
+        let calls = cloud.stub_calls()[before..].to_vec();
+        (out, calls)
+    };
+    let (p_out, p_calls) = run("packer", "packer");
+    let p_all = text(&p_out);
+    assert_eq!(p_out.status.code(), Some(0), "packer:\n{p_all}");
+    cloud.assert_nothing_left();
+    let (k_out, k_calls) = run("kiln", "kiln");
+    let k_all = text(&k_out);
+    assert_eq!(k_out.status.code(), Some(0), "kiln:\n{k_all}");
+    cloud.assert_nothing_left();
+
+    assert_eq!(k_calls, p_calls, "commands run on the machine");
+    let images = cloud.own_images();
+    let p_img = images.iter().find(|i| i.name.starts_with("packer-")).expect("packer's AMI");
+    let k_img = images.iter().find(|i| i.name.starts_with("kiln-")).expect("kiln's AMI");
+    let without_name = |t: &BTreeMap<String, String>| {
+        let mut t = t.clone();
+        t.remove("Name");
+        t
+    };
+    assert_eq!(without_name(&k_img.tags), without_name(&p_img.tags));
+    assert_eq!(k_img.tags.get("Name"), Some(&k_img.name));
+    assert_eq!(p_img.tags.get("Name"), Some(&p_img.name));
+    assert_eq!(k_img.name.len(), p_img.name.len() - "packer".len() + "kiln".len());
+    let instances = cloud.instances();
+    assert_eq!(instances.len(), 2);
+    assert_eq!(instances[0].image, instances[1].image);
+    assert_eq!(instances[0].tags, instances[1].tags);
+    assert!(instances.iter().all(|i| i.state == "terminated"));
+    for all in [&p_all, &k_all] {
+        assert!(all.contains("AMIs were created:\nus-west-2: ami-"), "{all}");
+    }
+    // The builder's own steps, in order.
+    let steps = |all: &str| -> Vec<String> {
+        all.lines()
+            .filter(|l| l.starts_with("==> ") && l.contains("amazon-ebs.ubuntu: "))
+            .map(|l| l.split_once("amazon-ebs.ubuntu: ").unwrap().1)
+            .filter(|l| !l.starts_with("Provisioning with"))
+            .map(normalise)
+            .collect()
+    };
+    let (ps, ks) = (steps(&p_all), steps(&k_all));
+    assert_eq!(ks, ps, "\npacker:\n{p_all}\nkiln:\n{k_all}");
+}
+
+fn normalise(line: &str) -> String {
+    line.split(' ')
+        .map(|w| {
+            if w.chars().any(|c| c.is_ascii_digit()) {
+                "#".to_string()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn packer_available() -> bool {
+    let ok = Command::new("packer")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        ok || std::env::var_os("KILN_REQUIRE_PACKER").is_none(),
+        "KILN_REQUIRE_PACKER is set but packer is not installed"
+    );
+    ok
 }

@@ -105,7 +105,12 @@ pub async fn connect(access: &Access) -> Result<Aws, BuildError> {
         }
         (None, None) if access.skip_metadata_api_check => {
             // The default chain without the instance metadata service.
-            let mut profile = aws_config::profile::ProfileFileCredentialsProvider::builder();
+            let provider_config = aws_config::provider_config::ProviderConfig::without_region()
+                .with_region(access.region.clone().map(Region::new))
+                .with_http_client(https_client())
+                .with_behavior_version(Some(BehaviorVersion::latest()));
+            let mut profile = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                .configure(&provider_config);
             if let Some(p) = &access.profile {
                 profile = profile.profile_name(p.clone());
             }
@@ -160,8 +165,7 @@ pub async fn connect(access: &Access) -> Result<Aws, BuildError> {
 
 /// The first call of a build, made before anything is created: it proves
 /// the credentials work (unless `skip_credential_validation`) and that
-/// the regions exist (unless `skip_region_validation`). Returns the
-/// account's regions when they were listed.
+/// the regions exist (unless `skip_region_validation`).
 pub async fn validate(
     aws: &Aws,
     access: &Access,
@@ -183,7 +187,7 @@ pub async fn validate(
                     "Error validating AWS credentials: {text}\n\nkiln looks for credentials in access_key/secret_key, the AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY environment variables and the shared credentials file (profile); none of them worked."
                 ))
             } else {
-                BuildError::Step(format!("Error validating AWS credentials: {text}"))
+                BuildError::Step(format!("Error querying EC2 (DescribeRegions): {text}"))
             }
         })?;
     if access.skip_region_validation {
@@ -212,10 +216,8 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    match e {
-        SdkError::DispatchFailure(_) => false,
-        SdkError::ConstructionFailure(_) => true,
-        SdkError::ServiceError(s) => matches!(
+    if let SdkError::ServiceError(s) = e {
+        return matches!(
             s.err().code(),
             Some(
                 "AuthFailure"
@@ -223,13 +225,13 @@ where
                     | "InvalidClientTokenId"
                     | "SignatureDoesNotMatch"
                     | "ExpiredToken"
+                    | "OptInRequired"
             )
-        ),
-        _ => {
-            let text = format!("{}", DisplayErrorContext(e));
-            text.contains("credentials")
-        }
+        );
     }
+    format!("{}", DisplayErrorContext(e))
+        .to_ascii_lowercase()
+        .contains("credential")
 }
 
 /// One line for an SDK error: the service's code and message when there

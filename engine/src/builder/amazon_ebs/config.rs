@@ -576,8 +576,7 @@ impl Config {
         Ok(cfg)
     }
 
-    /// The build region (`region`, else `AWS_REGION`/`AWS_DEFAULT_REGION`
-    /// or the profile's, resolved by the client).
+    /// `spot_price` asks for a spot instance.
     pub fn uses_spot(&self) -> bool {
         self.spot_price
             .as_deref()

@@ -370,22 +370,23 @@ pub async fn tag(
     snapshot_tags: &BTreeMap<String, String>,
 ) -> Result<(), BuildError> {
     let id = image.image_id().unwrap_or_default();
+    let snaps = snapshot_ids(image);
+    ui.say(format!("Adding tags to AMI ({id})..."));
+    for s in &snaps {
+        ui.say(format!("Tagging snapshot: {s}"));
+    }
+    ui.say("Creating AMI tags");
+    for (k, v) in ami_tags {
+        ui.message(format!("Adding tag: {k:?}: {v:?}"));
+    }
     if !ami_tags.is_empty() {
-        ui.say(format!("Adding tags to AMI ({id})..."));
-        for (k, v) in ami_tags {
-            ui.message(format!("Adding tag: {k:?}: {v:?}"));
-        }
         create_tags(client, vec![id.to_string()], ami_tags).await?;
     }
-    let snaps = snapshot_ids(image);
+    ui.say("Creating snapshot tags");
+    for (k, v) in snapshot_tags {
+        ui.message(format!("Adding tag: {k:?}: {v:?}"));
+    }
     if !snapshot_tags.is_empty() && !snaps.is_empty() {
-        for s in &snaps {
-            ui.say(format!("Tagging snapshot: {s}"));
-        }
-        ui.say("Creating snapshot tags");
-        for (k, v) in snapshot_tags {
-            ui.message(format!("Adding tag: {k:?}: {v:?}"));
-        }
         create_tags(client, snaps, snapshot_tags).await?;
     }
     Ok(())

@@ -637,13 +637,13 @@ pub async fn instance(
         })?
         .to_string();
     set(&id_slot, &id);
-    ui.message(format!("Instance ID: {id}"));
     if !run_tags.is_empty() {
         ui.say("Adding tags to source instance");
         for (k, v) in run_tags {
             ui.message(format!("Adding tag: {k:?}: {v:?}"));
         }
     }
+    ui.message(format!("Instance ID: {id}"));
     ui.say(format!("Waiting for instance ({id}) to become ready..."));
     let instance = waiter
         .until("instance to become ready", cancel, || {
@@ -745,6 +745,7 @@ pub async fn stop(
     waiter: Waiter,
 ) -> Result<(), BuildError> {
     ui.say("Stopping the source instance...");
+    ui.message("Stopping instance");
     client
         .stop_instances()
         .instance_ids(id)

@@ -159,9 +159,7 @@ impl Builder for AmazonEbsBuilder {
 
         // StepPreValidate
         let replacing = cfg.force_deregister || ctx.force;
-        if cfg.vpc_id.is_some() || cfg.subnet_id.is_some() {
-            ui.say("Prevalidating any provided VPC information");
-        }
+        ui.say("Prevalidating any provided VPC information");
         if !cfg.skip_create_ami {
             image::prevalidate_name(&ec2, ui, &ami_name, replacing).await?;
         }
@@ -176,7 +174,7 @@ impl Builder for AmazonEbsBuilder {
                 ))
             }
         };
-        ui.say(format!("Found Image ID: {}", source.id));
+        ui.message(format!("Found Image ID: {}", source.id));
         if source.root_device_type == "instance-store" {
             return Err(BuildError::Step(
                 "The root device of the source AMI must be EBS-backed.".into(),
