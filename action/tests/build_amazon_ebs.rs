@@ -526,19 +526,31 @@ fn packer_differential_on_the_same_moto() {
     let run = |program: &str, name: &str| {
         let mut c = cloud.kiln(
             dir.path(),
-            &["build", "-color=false", "-var", &format!("ami_name={name}-{{{{timestamp}}}}"), "t.pkr.hcl"],
+            &[
+                "build",
+                "-color=false",
+                "-var",
+                &format!("ami_name={name}-{{{{timestamp}}}}"),
+                "t.pkr.hcl",
+            ],
         );
         if program == "packer" {
             c = {
                 let mut p = Command::new("packer");
-                p.args(["build", "-color=false", "-var", &format!("ami_name={name}-{{{{timestamp}}}}"), "t.pkr.hcl"])
-                    .current_dir(dir.path())
-                    .env_remove("PACKER_LOG")
-                    .env("AWS_ACCESS_KEY_ID", "testing")
-                    .env("AWS_SECRET_ACCESS_KEY", "testing")
-                    .env("AWS_EC2_METADATA_DISABLED", "true")
-                    .env("CHECKPOINT_DISABLE", "1")
-                    .stdin(Stdio::null());
+                p.args([
+                    "build",
+                    "-color=false",
+                    "-var",
+                    &format!("ami_name={name}-{{{{timestamp}}}}"),
+                    "t.pkr.hcl",
+                ])
+                .current_dir(dir.path())
+                .env_remove("PACKER_LOG")
+                .env("AWS_ACCESS_KEY_ID", "testing")
+                .env("AWS_SECRET_ACCESS_KEY", "testing")
+                .env("AWS_EC2_METADATA_DISABLED", "true")
+                .env("CHECKPOINT_DISABLE", "1")
+                .stdin(Stdio::null());
                 p
             };
         }
@@ -558,8 +570,14 @@ fn packer_differential_on_the_same_moto() {
 
     assert_eq!(k_calls, p_calls, "commands run on the machine");
     let images = cloud.own_images();
-    let p_img = images.iter().find(|i| i.name.starts_with("packer-")).expect("packer's AMI");
-    let k_img = images.iter().find(|i| i.name.starts_with("kiln-")).expect("kiln's AMI");
+    let p_img = images
+        .iter()
+        .find(|i| i.name.starts_with("packer-"))
+        .expect("packer's AMI");
+    let k_img = images
+        .iter()
+        .find(|i| i.name.starts_with("kiln-"))
+        .expect("kiln's AMI");
     let without_name = |t: &BTreeMap<String, String>| {
         let mut t = t.clone();
         t.remove("Name");
@@ -568,7 +586,10 @@ fn packer_differential_on_the_same_moto() {
     assert_eq!(without_name(&k_img.tags), without_name(&p_img.tags));
     assert_eq!(k_img.tags.get("Name"), Some(&k_img.name));
     assert_eq!(p_img.tags.get("Name"), Some(&p_img.name));
-    assert_eq!(k_img.name.len(), p_img.name.len() - "packer".len() + "kiln".len());
+    assert_eq!(
+        k_img.name.len(),
+        p_img.name.len() - "packer".len() + "kiln".len()
+    );
     let instances = cloud.instances();
     assert_eq!(instances.len(), 2);
     assert_eq!(instances[0].image, instances[1].image);

@@ -72,13 +72,14 @@ impl Cloud {
     pub fn start() -> Option<Cloud> {
         let moto = Moto::start_with_amis(Some(&amis_json()))?;
         // Stub `sudo` and `apt-get` only log: nothing the seed's
-        // provisioners ask for runs on this machine.
+        // provisioners ask for runs on this machine. `history` is a bash
+        // builtin the seed calls from `/bin/sh` (dash here, as on Ubuntu).
         let stubs = tempfile::Builder::new()
             .prefix("kiln-ebs-stubs-")
             .tempdir()
             .unwrap();
         let log = stubs.path().join("calls.log");
-        for name in ["sudo", "apt-get"] {
+        for name in ["sudo", "apt-get", "history"] {
             write_exe(
                 &stubs.path().join(name),
                 &format!("#!/bin/sh\necho \"{name} $*\" >> {}\n", log.display()),
@@ -87,7 +88,7 @@ impl Cloud {
         std::fs::write(&log, "").unwrap();
         let sshd = Sshd::start_with(SshdOptions {
             extra_config: vec![format!(
-                "SetEnv PATH={}:/usr/local/bin:/usr/bin:/bin KILN_STUB_LOG={}",
+                "SetEnv PATH={}:/usr/bin:/bin KILN_STUB_LOG={}",
                 stubs.path().display(),
                 log.display()
             )],
@@ -173,12 +174,20 @@ impl Cloud {
         c
     }
 
-    /// What the stub commands were called with, in order.
+    /// What the stub commands were called with, in order. The seed's
+    /// `sudo rm -rf /tmp/*` reaches the stub with the glob expanded by
+    /// the remote shell; it reads back as written.
     pub fn stub_calls(&self) -> Vec<String> {
         std::fs::read_to_string(self.stubs.path().join("calls.log"))
             .unwrap_or_default()
             .lines()
-            .map(str::to_string)
+            .map(|l| {
+                if l.starts_with("sudo rm -rf /tmp/") {
+                    "sudo rm -rf /tmp/*".to_string()
+                } else {
+                    l.to_string()
+                }
+            })
             .collect()
     }
 
@@ -474,7 +483,7 @@ pub fn guide_dir(cloud: &Cloud) -> Option<tempfile::TempDir> {
     .unwrap();
     std::fs::write(
         dir.path().join("ansible/security-hardening.yml"),
-        "---\n- name: Security Hardening\n  hosts: all\n  gather_facts: false\n  tasks:\n    - name: stand-in\n      command: echo hardening stand-in ran\n      register: out\n    - debug:\n        var: out.stdout\n",
+        "---\n- name: Security Hardening\n  hosts: all\n  gather_facts: false\n  vars:\n    ansible_python_interpreter: /usr/bin/python3\n  tasks:\n    - name: stand-in\n      command: echo hardening stand-in ran\n      register: out\n    - debug:\n        var: out.stdout\n",
     )
     .unwrap();
     Some(dir)

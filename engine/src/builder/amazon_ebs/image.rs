@@ -17,6 +17,7 @@ use aws_sdk_ec2::types::{
 use aws_sdk_ec2::Client;
 
 use super::client::{code, describe, step_err, Aws};
+use super::gate::Gate;
 use super::launch::{block_device, get, set, slot, tags};
 use super::wait::{Poll, Waiter};
 use crate::run::{BuildError, CancelToken, CleanupStack, Ui};
@@ -175,14 +176,17 @@ pub fn register_failure_cleanup(
     keep: &Keep,
     region: &str,
     name: &str,
-) -> super::launch::Slot {
+) -> Pending {
     let id_slot = slot();
+    let gate = Gate::new();
+    let gate2 = gate.clone();
     let client = client.clone();
     let keep = keep.clone();
     let ui = ui.clone();
     let name = name.to_string();
     let slot2 = id_slot.clone();
     cleanup.push(format!("AMI {name} in {region} (if the build fails)"), async move {
+        gate2.settled().await;
         if keep.load(Ordering::SeqCst) {
             return Ok(());
         }
@@ -202,7 +206,39 @@ pub fn register_failure_cleanup(
         }
         Ok(())
     });
-    id_slot
+    Pending {
+        slot: id_slot,
+        gate,
+    }
+}
+
+/// Where a create call puts the new AMI's id, and the gate its cleanup
+/// waits on.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub slot: super::launch::Slot,
+    pub gate: Gate,
+}
+
+impl Pending {
+    /// Run a create/copy call that returns an image id to completion,
+    /// recording the id.
+    async fn run<E, F>(&self, call: F) -> Result<Result<Option<String>, E>, BuildError>
+    where
+        F: std::future::Future<Output = Result<Option<String>, E>> + Send + 'static,
+        E: Send + 'static,
+    {
+        let slot = self.slot.clone();
+        self.gate
+            .run(async move {
+                let out = call.await;
+                if let Ok(Some(id)) = &out {
+                    set(&slot, id);
+                }
+                out
+            })
+            .await
+    }
 }
 
 /// What `CreateImage` needs.
@@ -228,21 +264,19 @@ pub async fn create(
         "Creating AMI {} from instance {}",
         spec.name, spec.instance_id
     ));
-    let id_slot = register_failure_cleanup(cleanup, client, ui, keep, region, spec.name);
-    let out = client
+    let pending = register_failure_cleanup(cleanup, client, ui, keep, region, spec.name);
+    let req = client
         .create_image()
         .instance_id(spec.instance_id)
         .name(spec.name)
         .set_description(spec.description.map(str::to_string))
         .set_block_device_mappings(Some(spec.block_devices.iter().map(block_device).collect()))
-        .send()
-        .await
-        .map_err(|e| step_err("Error creating AMI", e))?;
-    let id = out
-        .image_id()
-        .ok_or_else(|| BuildError::Step("Error creating AMI: no image id returned".into()))?
-        .to_string();
-    set(&id_slot, &id);
+        .send();
+    let id = pending
+        .run(async move { req.await.map(|o| o.image_id().map(str::to_string)) })
+        .await?
+        .map_err(|e| step_err("Error creating AMI", e))?
+        .ok_or_else(|| BuildError::Step("Error creating AMI: no image id returned".into()))?;
     ui.message(format!("AMI: {id}"));
     ui.say("Waiting for AMI to become ready...");
     wait_available(client, cancel, &id, waiter).await
@@ -265,12 +299,12 @@ pub struct Copy<'a> {
 pub async fn copy(
     aws: &Aws,
     cancel: &CancelToken,
-    id_slot: &super::launch::Slot,
+    pending: &Pending,
     spec: Copy<'_>,
     waiter: Waiter,
 ) -> Result<String, BuildError> {
     let client = aws.ec2_in(spec.dest_region);
-    let out = client
+    let req = client
         .copy_image()
         .source_region(spec.source_region)
         .source_image_id(spec.source_id)
@@ -278,8 +312,10 @@ pub async fn copy(
         .set_description(spec.description.map(str::to_string))
         .set_encrypted(spec.encrypted)
         .set_kms_key_id(spec.kms_key_id.map(str::to_string))
-        .send()
-        .await
+        .send();
+    let id = pending
+        .run(async move { req.await.map(|o| o.image_id().map(str::to_string)) })
+        .await?
         .map_err(|e| {
             step_err(
                 &format!(
@@ -288,12 +324,8 @@ pub async fn copy(
                 ),
                 e,
             )
-        })?;
-    let id = out
-        .image_id()
-        .ok_or_else(|| BuildError::Step("Error copying AMI: no image id returned".into()))?
-        .to_string();
-    set(id_slot, &id);
+        })?
+        .ok_or_else(|| BuildError::Step("Error copying AMI: no image id returned".into()))?;
     wait_available(&client, cancel, &id, waiter).await?;
     Ok(id)
 }

@@ -19,6 +19,7 @@ use base64::Engine as _;
 
 use super::client::{code, describe, step_err};
 use super::config::{BlockDevice, Config, ResourceFilter, SshInterface};
+use super::gate::Gate;
 use super::source_ami::ec2_filters;
 use super::wait::{Poll, Waiter};
 use crate::run::{BuildError, CancelToken, CleanupStack, Ui};
@@ -56,11 +57,14 @@ pub async fn key_pair(
     kind: &str,
 ) -> Result<String, BuildError> {
     ui.say(format!("Creating temporary keypair: {name}"));
+    let gate = Gate::new();
     {
         let client = client.clone();
         let name = name.to_string();
         let ui = ui.clone();
+        let gate = gate.clone();
         cleanup.push(format!("temporary key pair {name}"), async move {
+            gate.settled().await;
             ui.say("Deleting temporary keypair...");
             match client.delete_key_pair().key_name(&name).send().await {
                 Ok(_) => Ok(()),
@@ -72,12 +76,14 @@ pub async fn key_pair(
             }
         });
     }
-    let out = client
+    let req = client
         .create_key_pair()
         .key_name(name)
         .key_type(KeyType::from(kind))
-        .send()
-        .await
+        .send();
+    let out = gate
+        .run(req)
+        .await?
         .map_err(|e| step_err("Error creating temporary keypair", e))?;
     let material = out
         .key_material()
@@ -249,12 +255,15 @@ pub async fn security_group(
         "Creating temporary security group for this instance: {name}"
     ));
     let id_slot = slot();
+    let gate = Gate::new();
     {
         let client = client.clone();
         let name = name.clone();
         let id_slot = id_slot.clone();
         let ui = ui.clone();
+        let gate = gate.clone();
         cleanup.push(format!("temporary security group {name}"), async move {
+            gate.settled().await;
             let id = match get(&id_slot) {
                 Some(id) => Some(id),
                 None => find_group(&client, &name).await?,
@@ -287,19 +296,27 @@ pub async fn security_group(
             ))
         });
     }
-    let out = client
+    let req = client
         .create_security_group()
         .group_name(&name)
         .description("Temporary group for Packer")
         .set_vpc_id(vpc_id.map(str::to_string))
-        .send()
-        .await
+        .send();
+    let slot2 = id_slot.clone();
+    let out = gate
+        .run(async move {
+            let out = req.await;
+            if let Some(id) = out.as_ref().ok().and_then(|o| o.group_id()) {
+                set(&slot2, id);
+            }
+            out
+        })
+        .await?
         .map_err(|e| step_err("Error creating temporary security group", e))?;
     let id = out
         .group_id()
         .ok_or_else(|| BuildError::Step("Error creating temporary security group: no id".into()))?
         .to_string();
-    set(&id_slot, &id);
     let cidrs = if cfg.temporary_security_group_source_cidrs.is_empty() {
         vec!["0.0.0.0/0".to_string()]
     } else {
@@ -433,6 +450,7 @@ pub async fn instance(
 ) -> Result<Launched, BuildError> {
     let token = uuid::Uuid::new_v4().to_string();
     let id_slot = slot();
+    let gate = Gate::new();
     let volumes: Arc<Mutex<Vec<(String, String)>>> = Arc::new(Mutex::new(Vec::new()));
     let kept: Vec<String> = cfg
         .launch_block_device_mappings
@@ -490,7 +508,9 @@ pub async fn instance(
         let token = token.clone();
         let ui = ui.clone();
         let waiter = Waiter::new(Duration::from_secs(600), waiter.fixed);
+        let gate = gate.clone();
         cleanup.push("source instance", async move {
+            gate.settled().await;
             let id = match get(&id_slot) {
                 Some(id) => Some(id),
                 None => {

@@ -7,6 +7,7 @@
 pub mod artifact;
 pub mod client;
 pub mod config;
+pub mod gate;
 pub mod image;
 pub mod launch;
 pub mod source_ami;
@@ -347,12 +348,12 @@ impl Builder for AmazonEbsBuilder {
         if cfg.encrypt_boot == Some(true) {
             let unencrypted = created.image_id().unwrap_or_default().to_string();
             ui.say(format!("Creating Encrypted AMI Copy of {unencrypted}"));
-            let slot =
+            let pending =
                 image::register_failure_cleanup(ctx.cleanup, &ec2, ui, &keep, &region, &ami_name);
             let id = image::copy(
                 &aws,
                 ctx.cancel,
-                &slot,
+                &pending,
                 image::Copy {
                     source_region: &region,
                     source_id: &unencrypted,
