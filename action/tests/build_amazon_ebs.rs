@@ -635,3 +635,32 @@ fn packer_available() -> bool {
     );
     ok
 }
+
+/// `spot_price`: a temporary launch template and an instant fleet of one
+/// spot instance (Packer's StepRunSpotInstance); both are gone after the
+/// build, the AMI is made from the spot instance.
+#[test]
+fn spot_instance_through_an_instant_fleet() {
+    let Some(cloud) = Cloud::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("t.pkr.hcl"),
+        small_template(&cloud, "spot-{{timestamp}}", "", "spot_price = \"0.05\""),
+    )
+    .unwrap();
+    let out = cloud
+        .kiln(dir.path(), &["build", "-color=false", "t.pkr.hcl"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let instances = cloud.instances();
+    assert_eq!(instances.len(), 1, "{instances:?}");
+    assert_eq!(instances[0].image, JAMMY_NEW);
+    assert!(
+        all.contains(&format!("Instance ID: {}", instances[0].id)),
+        "{all}"
+    );
+    assert_eq!(cloud.own_images().len(), 1);
+    cloud.assert_nothing_left();
+}

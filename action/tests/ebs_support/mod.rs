@@ -643,38 +643,37 @@ fn serve(
     forwarded: &AtomicUsize,
 ) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(120)));
-    while let Some((head, body)) = read_request(&mut conn) {
-        let n = count.fetch_add(1, Ordering::SeqCst) + 1;
-        let reply = match plan(n) {
-            Some(f) => {
-                injected.fetch_add(1, Ordering::SeqCst);
-                let (code, message) = match f {
-                    Fault::Throttle => ("RequestLimitExceeded", "Request limit exceeded."),
-                    Fault::Unavailable => ("ServiceUnavailable", "The service is unavailable."),
-                };
-                let xml = format!(
-                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>kiln-fault-{n}</RequestID></Response>"
-                );
-                format!(
-                    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/xml;charset=UTF-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
-                    xml.len()
-                )
-                .into_bytes()
-            }
-            None => {
-                forwarded.fetch_add(1, Ordering::SeqCst);
-                match forward(upstream, &head, &body) {
-                    Some(r) => r,
-                    None => return,
-                }
-            }
-        };
-        if conn.write_all(&reply).is_err() {
-            return;
-        }
-        // Every reply closes the connection (keeps the proxy simple).
+    // One request per connection: every reply closes it (keeps the
+    // proxy simple; the SDK reconnects).
+    let Some((head, body)) = read_request(&mut conn) else {
         return;
-    }
+    };
+    let n = count.fetch_add(1, Ordering::SeqCst) + 1;
+    let reply = match plan(n) {
+        Some(f) => {
+            injected.fetch_add(1, Ordering::SeqCst);
+            let (code, message) = match f {
+                Fault::Throttle => ("RequestLimitExceeded", "Request limit exceeded."),
+                Fault::Unavailable => ("ServiceUnavailable", "The service is unavailable."),
+            };
+            let xml = format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>kiln-fault-{n}</RequestID></Response>"
+            );
+            format!(
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/xml;charset=UTF-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{xml}",
+                xml.len()
+            )
+            .into_bytes()
+        }
+        None => {
+            forwarded.fetch_add(1, Ordering::SeqCst);
+            match forward(upstream, &head, &body) {
+                Some(r) => r,
+                None => return,
+            }
+        }
+    };
+    let _ = conn.write_all(&reply);
 }
 
 fn forward(upstream: u16, head: &str, body: &[u8]) -> Option<Vec<u8>> {

@@ -250,6 +250,7 @@ pub struct CreateImage<'a> {
 }
 
 /// `CreateImage` from the stopped instance, then wait for it.
+#[allow(clippy::too_many_arguments)]
 pub async fn create(
     client: &Client,
     ui: &Ui,

@@ -21,6 +21,7 @@ use super::client::{code, describe, step_err};
 use super::config::{BlockDevice, Config, ResourceFilter, SshInterface};
 use super::gate::Gate;
 use super::source_ami::ec2_filters;
+use super::spot::{delete_template, SpotRequest};
 use super::wait::{Poll, Waiter};
 use crate::run::{BuildError, CancelToken, CleanupStack, Ui};
 
@@ -502,6 +503,18 @@ pub async fn instance(
             Ok(())
         });
     }
+    let spot_template = cfg
+        .uses_spot()
+        .then(|| format!("packer-fleet-launch-template-{}", uuid::Uuid::new_v4()));
+    if let Some(name) = &spot_template {
+        let client = client.clone();
+        let name = name.clone();
+        let gate = gate.clone();
+        cleanup.push(format!("temporary launch template {name}"), async move {
+            gate.settled().await;
+            delete_template(&client, &name).await
+        });
+    }
     {
         let client = client.clone();
         let id_slot = id_slot.clone();
@@ -644,19 +657,44 @@ pub async fn instance(
     if !specs.is_empty() {
         req = req.set_tag_specifications(Some(specs));
     }
-    let out = req
-        .send()
-        .await
-        .map_err(|e| step_err("Error launching source instance", e))?;
-    let id = out
-        .instances()
-        .first()
-        .and_then(|i| i.instance_id())
-        .ok_or_else(|| {
-            BuildError::Step("Error launching source instance: no instance returned".into())
-        })?
-        .to_string();
-    set(&id_slot, &id);
+    let slot2 = id_slot.clone();
+    let launch_client = client.clone();
+    let spot = spot_template.as_ref().map(|name| {
+        SpotRequest::new(
+            cfg,
+            net,
+            source_ami,
+            key_name,
+            run_tags,
+            run_volume_tags,
+            name.clone(),
+        )
+    });
+    let id = gate
+        .run(async move {
+            let out = match spot {
+                Some(spot) => spot.launch(launch_client).await,
+                None => req
+                    .send()
+                    .await
+                    .map_err(|e| format!("Error launching source instance: {}", describe(&e)))
+                    .and_then(|o| {
+                        o.instances()
+                            .first()
+                            .and_then(|i| i.instance_id())
+                            .map(str::to_string)
+                            .ok_or_else(|| {
+                                "Error launching source instance: no instance returned".into()
+                            })
+                    }),
+            };
+            if let Ok(id) = &out {
+                set(&slot2, id);
+            }
+            out
+        })
+        .await?
+        .map_err(BuildError::Step)?;
     if !run_tags.is_empty() {
         ui.say("Adding tags to source instance");
         for (k, v) in run_tags {

@@ -11,6 +11,7 @@ pub mod gate;
 pub mod image;
 pub mod launch;
 pub mod source_ami;
+pub mod spot;
 pub mod wait;
 
 use std::collections::BTreeMap;
@@ -214,14 +215,7 @@ impl Builder for AmazonEbsBuilder {
             temp_group = Some(id);
         }
 
-        // StepRunSourceInstance
-        if cfg.uses_spot() {
-            return Err(BuildError::NotAvailable {
-                kind: "amazon-ebs option",
-                type_name: "spot_price".into(),
-                available: "on-demand instances (remove spot_price)".into(),
-            });
-        }
+        // StepRunSourceInstance / StepRunSpotInstance
         let mut run_tags = fields.map("run_tags", &cfg.run_tags)?;
         run_tags
             .entry("Name".to_string())
