@@ -3,7 +3,8 @@
 # private moto_server (EC2 API) and a private sshd standing in for the
 # instance (ssh_host/ssh_port override; a loop plays cloud-init by
 # authorizing moto's key pairs). Prints, per tool, the wall time of each
-# build and the number of EC2 API requests it made (moto's request log).
+# build and the number of EC2 API requests it made (counted by a loopback
+# proxy, scripts/ebs-count-proxy.py), then the calls by action.
 #
 #   scripts/ebs-vs-packer.sh [RUNS]        (default 5)
 #   KILN_BIN=path/to/kiln  measures that binary (default: target/release/kiln
@@ -65,10 +66,17 @@ EOF
 /usr/sbin/sshd -D -f "$work/sshd_config" -E "$work/sshd.log" &
 pids+=($!)
 
-for _ in $(seq 100); do
+for _ in $(seq 150); do
     curl -s "$endpoint/moto-api/" >/dev/null 2>&1 && break
     sleep 0.2
 done
+
+# The tools talk to moto through a counting proxy (one line per call: its
+# EC2 Action), so the cloud-init loop's own calls are not counted.
+proxy_port=$(free_port)
+: > "$work/calls.log"
+"$py" scripts/ebs-count-proxy.py "$moto_port" "$proxy_port" "$work/calls.log" &
+pids+=($!)
 
 # cloud-init stand-in: every key pair moto knows is authorized.
 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing "$py" - "$endpoint" "$work/authorized_keys" <<'EOF' &
@@ -94,7 +102,7 @@ variable "ami_name" {
 }
 source "amazon-ebs" "bench" {
   region                  = "us-west-2"
-  custom_endpoint_ec2     = "$endpoint"
+  custom_endpoint_ec2     = "http://127.0.0.1:$proxy_port"
   skip_metadata_api_check = true
   instance_type           = "t3.micro"
   ami_name                = var.ami_name
@@ -126,7 +134,7 @@ if [ "$communicator" = none ]; then
     sed -i '/provisioner "shell"/,/^  }/d' "$work/t.pkr.hcl"
 fi
 
-requests() { grep -c '"POST / ' "$work/moto.log" || true; }
+requests() { wc -l < "$work/calls.log"; }
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true CHECKPOINT_DISABLE=1
 echo "kiln: $kiln ($("$kiln" version 2>/dev/null | head -1)); packer: $(packer version | head -1); communicator: $communicator; runs: $runs"
 printf '%-7s %-4s %10s %9s\n' tool run wall_s api_calls
@@ -140,8 +148,14 @@ for tool in packer kiln; do
         fi
         t1=$(date +%s.%N)
         after=$(requests)
+        tail -n $((after - before)) "$work/calls.log" | sort | uniq -c | awk -v t=$tool '{print t, $2, $1}' >> "$work/actions"
         printf '%-7s %-4s %10.3f %9d\n' $tool "$i" "$(echo "$t1 - $t0" | bc)" $((after - before)) | tee -a "$work/results"
     done
 done
 echo
 awk '{w[$1]+=$3; c[$1]+=$4; n[$1]++} END {for (t in n) printf "%-7s mean wall %.3f s, mean API calls %.1f\n", t, w[t]/n[t], c[t]/n[t]}' "$work/results" | sort
+echo
+echo "API calls by action, all runs:"
+for tool in packer kiln; do
+    echo "  $tool: $(awk -v t=$tool '$1 == t {s[$2] += $3} END {for (k in s) printf "%s=%d ", k, s[k]}' "$work/actions")"
+done
