@@ -259,13 +259,15 @@ fn persistent_5xx_fails_clearly() {
 #[test]
 fn missing_credentials_fail_before_anything_is_created() {
     let Some(cloud) = Cloud::start() else { return };
+    // Every request kiln sends goes through this proxy: none may arrive.
+    let proxy = FaultProxy::start(cloud.moto.port(), |_| None);
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("t.pkr.hcl"),
-        small_template(&cloud, "nocreds-{{timestamp}}", "", ""),
+        small_template(&cloud, "nocreds-{{timestamp}}", "", "")
+            .replace(&cloud.moto.endpoint(), &proxy.endpoint()),
     )
     .unwrap();
-    let before = cloud.moto.request_count();
     let out = cloud
         .kiln(dir.path(), &["build", "-color=false", "t.pkr.hcl"])
         .env_remove("AWS_ACCESS_KEY_ID")
@@ -278,8 +280,16 @@ fn missing_credentials_fail_before_anything_is_created() {
     assert_eq!(out.status.code(), Some(1), "{all}");
     assert!(all.contains("Error validating AWS credentials"), "{all}");
     assert!(all.contains("AWS_ACCESS_KEY_ID"), "{all}");
-    assert_eq!(cloud.moto.request_count(), before, "no request reached EC2");
+    assert_eq!(proxy.forwarded(), 0, "no request reached EC2");
     cloud.assert_nothing_left();
+
+    // The same build with credentials goes through the same proxy.
+    let out = cloud
+        .kiln(dir.path(), &["build", "-color=false", "t.pkr.hcl"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(proxy.forwarded() > 10, "{}", proxy.forwarded());
 }
 
 /// SIGINT at several points of a build (as soon as a given line is
