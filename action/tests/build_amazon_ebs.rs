@@ -674,3 +674,92 @@ fn spot_instance_through_an_instant_fleet() {
     assert_eq!(cloud.own_images().len(), 1);
     cloud.assert_nothing_left();
 }
+
+/// A legacy JSON template: `source_ami_filter` as an object,
+/// `{{isotime | clean_resource_name}}` in `ami_name` (rendered at load
+/// time), `{{ .SourceAMI }}`/`{{ .BuildRegion }}` in tags (rendered by the
+/// builder), `run_tags`, `communicator = "none"`.
+#[test]
+fn json_template_with_filter_object_and_build_fields() {
+    let Some(cloud) = Cloud::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let t = format!(
+        r#"{{
+  "builders": [{{
+    "type": "amazon-ebs",
+    "region": "us-west-2",
+    "custom_endpoint_ec2": "{ep}",
+    "skip_metadata_api_check": true,
+    "source_ami_filter": {{
+      "filters": {{"name": "ubuntu/images/*ubuntu-jammy-22.04-amd64-server-*"}},
+      "owners": ["{CANONICAL}"],
+      "most_recent": true
+    }},
+    "instance_type": "t3.micro",
+    "communicator": "none",
+    "ami_name": "CustomImage {{{{isotime | clean_resource_name}}}}",
+    "run_tags": {{"Purpose": "json {{{{ .SourceAMIName }}}}"}},
+    "tags": {{"Base": "{{{{ .SourceAMI }}}}", "Region": "{{{{ .BuildRegion }}}}"}}
+  }}]
+}}
+"#,
+        ep = cloud.moto.endpoint()
+    );
+    std::fs::write(dir.path().join("t.json"), t).unwrap();
+    let out = cloud
+        .kiln(dir.path(), &["build", "-color=false", "t.json"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let images = cloud.own_images();
+    assert_eq!(images.len(), 1, "{images:?}");
+    let img = &images[0];
+    assert!(img.name.starts_with("CustomImage 20"), "{img:?}");
+    assert!(!img.name.contains(':'), "cleaned: {img:?}");
+    assert_eq!(img.tags.get("Base").map(String::as_str), Some(JAMMY_NEW));
+    assert_eq!(
+        img.tags.get("Region").map(String::as_str),
+        Some("us-west-2")
+    );
+    let instances = cloud.instances();
+    assert_eq!(
+        instances[0].tags.get("Purpose").map(String::as_str),
+        Some(format!("json {JAMMY_NEW_NAME}").as_str())
+    );
+    cloud.assert_nothing_left();
+}
+
+/// A post-processor chain that does not keep the builder's artifact
+/// destroys it, as Packer's artifact `Destroy` does: the AMI is
+/// deregistered and its snapshots deleted.
+#[test]
+fn dropped_artifact_is_deregistered_with_its_snapshots() {
+    let Some(cloud) = Cloud::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let t = small_template(&cloud, "dropped-{{timestamp}}", "", "").replace(
+        "build {\n",
+        "build {\n  post-processor \"artifice\" {\n    files               = [\"t.pkr.hcl\"]\n    keep_input_artifact = false\n  }\n",
+    );
+    std::fs::write(dir.path().join("t.pkr.hcl"), t).unwrap();
+    let out = cloud
+        .kiln(dir.path(), &["build", "-color=false", "t.pkr.hcl"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    let ami = all
+        .lines()
+        .find_map(|l| l.split("AMI: ").nth(1))
+        .expect("AMI id printed")
+        .trim()
+        .to_string();
+    assert!(cloud.own_images().is_empty(), "{:?}", cloud.own_images());
+    let snaps = cloud
+        .rt_block_on_snapshots()
+        .into_iter()
+        .filter(|(_, desc)| desc.contains(&ami))
+        .count();
+    assert_eq!(snaps, 0, "snapshots of {ami} left");
+    cloud.assert_nothing_left();
+}

@@ -265,6 +265,28 @@ impl Cloud {
             .and_then(|t| t.get(key).cloned())
     }
 
+    /// This account's snapshots: (id, description).
+    pub fn rt_block_on_snapshots(&self) -> Vec<(String, String)> {
+        let out = self
+            .rt
+            .block_on(
+                self.ec2("us-west-2")
+                    .describe_snapshots()
+                    .owner_ids("self")
+                    .send(),
+            )
+            .unwrap();
+        out.snapshots()
+            .iter()
+            .map(|s| {
+                (
+                    s.snapshot_id().unwrap_or_default().to_string(),
+                    s.description().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
     pub fn instances(&self) -> Vec<Instance> {
         let out = self
             .rt
