@@ -763,3 +763,99 @@ fn dropped_artifact_is_deregistered_with_its_snapshots() {
     assert_eq!(snaps, 0, "snapshots of {ami} left");
     cloud.assert_nothing_left();
 }
+
+/// Launch options reach EC2: subnet chosen by `subnet_filter` (with its
+/// VPC for the temporary security group), a public address on the
+/// network interface, IMDSv2 `metadata_options`, `user_data`,
+/// `shutdown_behavior`, `run_volume_tags`, an extra launch volume, and
+/// `ami_description`/`ena_support` on the image.
+#[test]
+fn launch_options_reach_ec2() {
+    let Some(cloud) = Cloud::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let t = small_template(
+        &cloud,
+        "options-{{timestamp}}",
+        "",
+        r##"associate_public_ip_address = true
+  user_data                   = "#!/bin/sh\necho hello"
+  shutdown_behavior           = "terminate"
+  ami_description             = "from {{ .SourceAMI }}"
+  ena_support                 = true
+  run_volume_tags = {
+    Vol = "v-{{ .BuildRegion }}"
+  }
+  subnet_filter {
+    filters = {
+      "default-for-az" = "true"
+    }
+    random = true
+  }
+  metadata_options {
+    http_endpoint = "enabled"
+    http_tokens   = "required"
+  }
+  launch_block_device_mappings {
+    device_name           = "/dev/sdf"
+    volume_size           = 2
+    volume_type           = "gp3"
+    delete_on_termination = true
+  }"##,
+    );
+    std::fs::write(dir.path().join("t.pkr.hcl"), t).unwrap();
+    let out = cloud
+        .kiln(dir.path(), &["build", "-color=false", "t.pkr.hcl"])
+        .output()
+        .unwrap();
+    let all = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{all}");
+    assert!(all.contains("Found Subnet ID: subnet-"), "{all}");
+    let ec2 = cloud.ec2("us-west-2");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let out = rt.block_on(ec2.describe_instances().send()).unwrap();
+    let inst = out
+        .reservations()
+        .iter()
+        .flat_map(|r| r.instances())
+        .next()
+        .expect("the instance")
+        .clone();
+    let subnet = inst.subnet_id().unwrap_or_default().to_string();
+    assert!(all.contains(&format!("Found Subnet ID: {subnet}")), "{all}");
+    assert_eq!(
+        inst.metadata_options()
+            .and_then(|m| m.http_tokens())
+            .map(|t| t.as_str()),
+        Some("required")
+    );
+    let attr = rt
+        .block_on(
+            ec2.describe_instance_attribute()
+                .instance_id(inst.instance_id().unwrap_or_default())
+                .attribute(aws_sdk_ec2::types::InstanceAttributeName::UserData)
+                .send(),
+        )
+        .unwrap();
+    let data = attr
+        .user_data()
+        .and_then(|v| v.value())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        data, "IyEvYmluL3NoCmVjaG8gaGVsbG8=",
+        "base64 of the user data"
+    );
+    let img = &cloud.own_images()[0];
+    let described = rt
+        .block_on(ec2.describe_images().image_ids(&img.id).send())
+        .unwrap();
+    let image = &described.images()[0];
+    assert_eq!(
+        image.description(),
+        Some(format!("from {JAMMY_NEW}").as_str())
+    );
+    cloud.assert_nothing_left();
+}

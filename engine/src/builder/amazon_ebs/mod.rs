@@ -145,11 +145,6 @@ impl Builder for AmazonEbsBuilder {
         } else {
             render.one("ami_name", &cfg.ami_name)?
         };
-        let ami_description = cfg
-            .ami_description
-            .as_deref()
-            .map(|d| render.one("ami_description", d))
-            .transpose()?;
 
         let aws = client::connect(&cfg.access).await?;
         let ec2 = aws.ec2();
@@ -184,6 +179,12 @@ impl Builder for AmazonEbsBuilder {
         }
         let info = build_info(&region, &source);
         let fields = render.with_fields(info.clone());
+        // Like tags, the description may use the source's fields.
+        let ami_description = cfg
+            .ami_description
+            .as_deref()
+            .map(|d| fields.one("ami_description", d))
+            .transpose()?;
 
         // StepNetworkInfo
         let net = launch::network(&ec2, ui, cfg).await?;
