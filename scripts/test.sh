@@ -64,6 +64,16 @@ if [ ! -x "$ANSIBLE_VENV/bin/ansible-playbook" ]; then
 fi
 export KILN_ANSIBLE_BIN="$ANSIBLE_VENV/bin" KILN_REQUIRE_ANSIBLE=1
 
+# EC2 API for the amazon-ebs builder / amazon-ami data source tests:
+# moto_server from PyPI in a venv inside the clone (tests/peers: Moto).
+MOTO_VENV="$PWD/target/peers/moto"
+if [ ! -x "$MOTO_VENV/bin/moto_server" ]; then
+    echo "installing: moto[server,ec2] (PyPI) into $MOTO_VENV"
+    rm -rf "$MOTO_VENV"
+    /usr/bin/python3 -m venv "$MOTO_VENV"
+    "$MOTO_VENV/bin/pip" install -q --disable-pip-version-check 'moto[server,ec2]'
+fi
+
 # The SSH tests' password-login user (tests/peers: PASSWORD_USER/PASSWORD).
 if ! id kiln-ssh-test >/dev/null 2>&1; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo

@@ -75,6 +75,8 @@ pub fn run(args: BuildArgs) -> anyhow::Result<u8> {
     let mut opts = args.vars.load_options()?;
     opts.only = split_patterns(&args.only);
     opts.except = split_patterns(&args.except);
+    // `packer build` always runs the data sources (amazon-ami, http, …).
+    opts.evaluate_datasources = true;
     // Like `packer build`: the template is validated first; nothing runs
     // when it has errors.
     let res = validate_full(&args.path, &opts);

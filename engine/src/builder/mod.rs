@@ -1,5 +1,6 @@
 //! The `Builder` seam and the table of built-in builders.
 
+pub mod amazon_ebs;
 pub mod docker;
 mod file;
 mod null;
@@ -47,11 +48,12 @@ pub trait Builder: Send + Sync {
 }
 
 /// Builder types kiln implements today.
-pub const AVAILABLE: &[&str] = &["docker", "file", "null"];
+pub const AVAILABLE: &[&str] = &["amazon-ebs", "docker", "file", "null"];
 
 /// Construct (and prepare) the builder a component configures.
 pub fn create(c: &Component) -> Result<Box<dyn Builder>, BuildError> {
     match c.type_name.as_str() {
+        "amazon-ebs" => Ok(Box::new(amazon_ebs::AmazonEbsBuilder::prepare(c)?)),
         "docker" => Ok(Box::new(docker::DockerBuilder::prepare(c)?)),
         "file" => Ok(Box::new(file::FileBuilder::prepare(c)?)),
         "null" => Ok(Box::new(null::NullBuilder::prepare(c)?)),

@@ -230,10 +230,11 @@ async fn fail_fast_cancels_siblings() {
 async fn unavailable_components_fail_clearly() {
     let dir = tempfile::tempdir().unwrap();
     let mut job = file_job("a", "a.txt", vec![]);
-    job.builder.type_name = "amazon-ebs".into();
+    // amazon-ebs ships now; googlecompute does not.
+    job.builder.type_name = "googlecompute".into();
     let (outcomes, _) = run(vec![job], opts(dir.path())).await;
     let err = outcomes[0].result.as_ref().unwrap_err().to_string();
-    assert!(err.contains("\"amazon-ebs\" is not available"), "{err}");
+    assert!(err.contains("\"googlecompute\" is not available"), "{err}");
 }
 
 #[test]

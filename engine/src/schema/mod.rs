@@ -183,7 +183,7 @@ pub fn unavailable(c: &Component) -> Option<Diagnostic> {
         ComponentKind::Builder => crate::builder::AVAILABLE,
         ComponentKind::Provisioner => crate::provisioner::AVAILABLE,
         ComponentKind::PostProcessor => crate::postprocessor::AVAILABLE,
-        ComponentKind::DataSource => &["null", "http"],
+        ComponentKind::DataSource => &["null", "http", "amazon-ami"],
     };
     if implemented.contains(&c.type_name.as_str()) {
         return None;

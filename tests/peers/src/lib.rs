@@ -3,9 +3,11 @@
 //! missing peer program fails the test instead of skipping it.
 
 mod agent;
+mod moto;
 mod sshd;
 
 pub use agent::SshAgent;
+pub use moto::{moto_bin, Moto};
 
 pub use sshd::{Sshd, SshdOptions};
 

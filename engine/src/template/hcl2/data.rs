@@ -1,7 +1,7 @@
 //! `data "TYPE" "NAME" {}` blocks: decoded in dependency order (a data
 //! source may refer to another one), validated against their schema, and
-//! either executed (`-evaluate-datasources`, for kiln's built-in `null`
-//! and `http` data sources) or given an unknown output.
+//! either executed (`-evaluate-datasources`, for kiln's built-in `null`,
+//! `http` and `amazon-ami` data sources) or given an unknown output.
 
 use std::collections::BTreeMap;
 
@@ -143,6 +143,7 @@ fn execute_builtin(c: &Component) -> Option<Result<Value, String>> {
     match c.type_name.as_str() {
         "null" => Some(Ok(null_output(&c.config))),
         "http" => Some(super::http::http_output(&c.config)),
+        "amazon-ami" => Some(super::amazon_ami::amazon_ami_output(&c.config)),
         _ => None,
     }
 }

@@ -7,6 +7,7 @@
 //! then builds. Every problem is a located diagnostic; decoding goes on
 //! after errors so that one run reports as much as possible.
 
+pub mod amazon_ami;
 pub mod body;
 pub mod build;
 pub mod collect;
