@@ -9,6 +9,7 @@ mod checks;
 mod intake;
 mod postgres;
 mod prism;
+mod registry;
 mod reliability;
 
 /// Templates used by several tests.
