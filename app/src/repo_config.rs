@@ -32,6 +32,9 @@ pub struct RepoConfig {
     pub checks: Vec<Check>,
     #[serde(default = "yes")]
     pub comment: bool,
+    /// Manifests of these workflows' runs feed the image registry.
+    #[serde(default)]
+    pub registry: Option<crate::registry::config::RegistryConfig>,
 }
 
 fn default_checks() -> Vec<Check> {
@@ -49,6 +52,7 @@ impl Default for RepoConfig {
             var_files: BTreeMap::new(),
             checks: default_checks(),
             comment: true,
+            registry: None,
         }
     }
 }

@@ -4,11 +4,16 @@
 //! of a configured `workflow_run`) and served over a REST API.
 
 pub mod api;
+pub mod artifact;
 pub mod cli;
+pub mod config;
+pub mod github_api;
 pub mod manifest;
 pub mod model;
+pub mod runs;
 pub mod store;
 pub mod tokens;
+pub mod webhook;
 
 use model::{NewVersion, Recorded};
 use store::{Registry, RegistryError};

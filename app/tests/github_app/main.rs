@@ -10,6 +10,7 @@ mod intake;
 mod postgres;
 mod prism;
 mod registry;
+mod registry_runs;
 mod reliability;
 
 /// Templates used by several tests.
