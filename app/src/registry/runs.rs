@@ -4,7 +4,7 @@
 //! → versions recorded → check run `kiln/images` on the head commit with
 //! the table of images (or the reason nothing was recorded).
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::artifact::{manifests, MAX_ZIP_BYTES};
 use super::config::RegistryConfig;
@@ -85,6 +85,28 @@ pub fn table(versions: &[NewVersion], recorded: &[Recorded]) -> String {
     md
 }
 
+/// The `POST /repos/{repo}/check-runs` body of a run's `kiln/images`
+/// check run (completed).
+pub fn check_run_body(job: &RunJob, conclusion: &str, title: &str, summary: &str) -> Value {
+    let summary: String = if summary.len() > 60_000 {
+        summary.chars().take(60_000).collect()
+    } else {
+        summary.to_string()
+    };
+    let mut body = json!({
+        "name": CHECK_NAME,
+        "head_sha": job.head_sha,
+        "status": "completed",
+        "conclusion": conclusion,
+        "external_id": format!("run-{}", job.run_id),
+        "output": { "title": title, "summary": summary },
+    });
+    if job.html_url.starts_with("https://") {
+        body["details_url"] = json!(job.html_url);
+    }
+    body
+}
+
 /// Create or (redelivery) update this run's `kiln/images` check run.
 async fn report(
     ctx: &JobCtx<'_>,
@@ -93,43 +115,21 @@ async fn report(
     title: &str,
     summary: &str,
 ) -> Result<(), ProcessError> {
-    let external_id = format!("run-{}", job.run_id);
-    let output = json!({
-        "title": title,
-        "summary": if summary.len() > 60_000 {
-            summary.chars().take(60_000).collect::<String>()
-        } else {
-            summary.to_string()
-        },
-    });
+    let body = check_run_body(job, conclusion, title, summary);
     let existing = ctx
         .gh
         .check_runs_for_ref(&job.repo, &job.head_sha, CHECK_NAME)
         .await?;
-    if let Some((id, _, _)) = existing.iter().find(|(_, ext, _)| *ext == external_id) {
-        ctx.gh
-            .update_check_run(
-                &job.repo,
-                *id,
-                &json!({"status": "completed", "conclusion": conclusion, "output": output}),
-            )
-            .await?;
+    if let Some((id, _, _)) = existing
+        .iter()
+        .find(|(_, ext, _)| Some(ext.as_str()) == body["external_id"].as_str())
+    {
+        let patch =
+            json!({"status": "completed", "conclusion": conclusion, "output": body["output"]});
+        ctx.gh.update_check_run(&job.repo, *id, &patch).await?;
         return Ok(());
     }
-    ctx.gh
-        .create_check_run(
-            &job.repo,
-            &json!({
-                "name": CHECK_NAME,
-                "head_sha": job.head_sha,
-                "status": "completed",
-                "conclusion": conclusion,
-                "external_id": external_id,
-                "details_url": (!job.html_url.is_empty()).then_some(job.html_url.clone()),
-                "output": output,
-            }),
-        )
-        .await?;
+    ctx.gh.create_check_run(&job.repo, &body).await?;
     Ok(())
 }
 

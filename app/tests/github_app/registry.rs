@@ -405,3 +405,101 @@ async fn rest_api_records_serves_and_revokes() {
 fn chrono_like(ms: i64) -> String {
     kiln_app::registry::model::rfc3339(ms + 999)
 }
+
+/// The engine's `kiln-registry-version` / `kiln-registry-artifact` data
+/// sources against a running kiln-app: a template resolves the image a
+/// channel serves; a revoked version fails the data source at its block.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engine_data_sources_resolve_a_channel() {
+    let Some(spec) = spec() else { return };
+    let gh = GitHubMock::start(spec).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}/kiln.db?mode=rwc", dir.path().display());
+    let token = create_token(&db, dir.path(), "octo-org/images");
+    let app = App::start(&AppOpts {
+        api: &gh.uri(),
+        db: &db,
+        dir: dir.path(),
+        extra: vec![],
+    });
+    let body = json!({
+        "repo": "octo-org/images", "sha": "c0ffee01",
+        "manifest": manifest("run-e", "ami-0e0e", "ami-0w0w"), "channel": "production",
+    });
+    assert_eq!(post_manifest(&app, &token, &body).await.0, 201);
+    let base = app.url("");
+    let template = format!(
+        r#"data "kiln-registry-version" "base" {{
+  bucket_name  = "ubuntu"
+  channel_name = "production"
+  registry_url = "{base}"
+}}
+
+data "kiln-registry-artifact" "base" {{
+  bucket_name         = "ubuntu"
+  version_fingerprint = data.kiln-registry-version.base.fingerprint
+  platform            = "aws"
+  region              = "eu-west-1"
+  registry_url        = "{base}"
+}}
+
+locals {{
+  source_ami  = data.kiln-registry-artifact.base.external_identifier
+  fingerprint = data.kiln-registry-version.base.fingerprint
+}}
+
+source "null" "x" {{
+  communicator = "none"
+}}
+
+build {{
+  sources = ["source.null.x"]
+}}
+"#
+    );
+    let work = tempfile::tempdir().expect("tempdir");
+    std::fs::write(work.path().join("t.pkr.hcl"), &template).expect("write");
+    let validate = |dir: std::path::PathBuf| {
+        tokio::task::spawn_blocking(move || {
+            let opts = kiln_engine::template::options::LoadOptions {
+                cwd: dir,
+                evaluate_datasources: true,
+                ..Default::default()
+            };
+            kiln_engine::validate::validate_full(std::path::Path::new("t.pkr.hcl"), &opts)
+        })
+    };
+    let res = validate(work.path().to_path_buf()).await.expect("validate");
+    assert!(!res.diags.has_errors(), "{:#?}", res.diags);
+    let l = res.loaded.expect("loaded");
+    assert_eq!(
+        l.template.locals.get("source_ami"),
+        Some(&kiln_engine::template::Value::from("ami-0w0w"))
+    );
+    assert_eq!(
+        l.template.locals.get("fingerprint"),
+        Some(&kiln_engine::template::Value::from("c0ffee01"))
+    );
+
+    // Revoked: the version data source fails, located at its block.
+    let res = app
+        .http
+        .post(app.url("/api/v1/buckets/ubuntu/versions/c0ffee01/revoke"))
+        .bearer_auth(&token)
+        .json(&json!({"reason": "CVE-2024-6387"}))
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(res.status().as_u16(), 200);
+    let res = validate(work.path().to_path_buf()).await.expect("validate");
+    let err = res
+        .diags
+        .iter()
+        .find(|d| d.is_error())
+        .expect("a revoked version fails");
+    assert!(
+        err.detail.contains("revoked") && err.detail.contains("CVE-2024-6387"),
+        "{err:?}"
+    );
+    assert_eq!(err.range.as_ref().map(|r| r.start.line), Some(1), "{err:?}");
+}

@@ -19,6 +19,7 @@ pub mod locals;
 pub mod meta;
 pub mod order;
 pub mod parse;
+pub mod registry;
 pub mod sources;
 pub mod variables;
 
