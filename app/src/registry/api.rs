@@ -29,7 +29,7 @@ use serde_json::{json, Value};
 use super::manifest::{check_name, versions, Provenance};
 use super::model::{parse_rfc3339, rfc3339};
 use super::store::{Registry, RegistryError};
-use super::tokens;
+use super::{cache, tokens};
 use crate::state::AppState;
 use crate::store::now_ms;
 
@@ -90,14 +90,49 @@ fn internal(e: RegistryError) -> Response {
     }
 }
 
-fn gone(bucket: &str, fingerprint: &str, reason: Option<&str>) -> Response {
-    error(
-        StatusCode::GONE,
-        format!(
-            "version {fingerprint:?} of bucket {bucket:?} is revoked: {}",
-            reason.unwrap_or("no reason given")
-        ),
+fn gone_message(bucket: &str, fingerprint: &str, reason: Option<&str>) -> String {
+    format!(
+        "version {fingerprint:?} of bucket {bucket:?} is revoked: {}",
+        reason.unwrap_or("no reason given")
     )
+}
+
+fn error_body(msg: impl std::fmt::Display) -> Vec<u8> {
+    serde_json::to_vec(&json!({ "error": msg.to_string() })).unwrap_or_default()
+}
+
+fn raw_json(status: u16, body: impl Into<Body>) -> Response {
+    (
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        [("content-type", "application/json")],
+        body.into(),
+    )
+        .into_response()
+}
+
+/// A lookup answer: `(status, JSON body, revoke_at of the version served)`.
+type Answer = (u16, Vec<u8>, Option<i64>);
+
+/// Serve `key` from the lookup cache, or compute, cache and serve it.
+async fn cached<F>(key: String, compute: F) -> Response
+where
+    F: std::future::Future<Output = Result<Answer, RegistryError>>,
+{
+    if let Some(e) = cache::get(&key) {
+        return raw_json(e.status, Body::from(e.body.to_vec()));
+    }
+    let generation = cache::generation();
+    match compute.await {
+        Ok((status, body, revoke_at)) => {
+            cache::put(key, generation, status, body.clone(), revoke_at);
+            raw_json(status, body)
+        }
+        Err(e) => internal(e),
+    }
+}
+
+fn revoke_ms(v: &super::model::Version) -> Option<i64> {
+    v.revoke_at.as_deref().and_then(parse_rfc3339)
 }
 
 async fn list_buckets(State(st): State<Arc<AppState>>) -> Response {
@@ -127,34 +162,57 @@ async fn get_version(
     State(st): State<Arc<AppState>>,
     Path((bucket, fingerprint)): Path<(String, String)>,
 ) -> Response {
-    match registry(&st).version(&bucket, &fingerprint).await {
-        Ok(Some(v)) if v.revoked => gone(&bucket, &fingerprint, v.revoke_reason.as_deref()),
-        Ok(Some(v)) => Json(v).into_response(),
-        Ok(None) => error(
-            StatusCode::NOT_FOUND,
-            format!("no version {fingerprint:?} in bucket {bucket:?}"),
-        ),
-        Err(e) => internal(e),
-    }
+    let key = format!("v\0{bucket}\0{fingerprint}");
+    cached(key, async {
+        Ok(match registry(&st).version(&bucket, &fingerprint).await? {
+            Some(v) if v.revoked => (
+                410,
+                error_body(gone_message(
+                    &bucket,
+                    &fingerprint,
+                    v.revoke_reason.as_deref(),
+                )),
+                None,
+            ),
+            Some(v) => (200, serde_json::to_vec(&v)?, revoke_ms(&v)),
+            None => (
+                404,
+                error_body(format!("no version {fingerprint:?} in bucket {bucket:?}")),
+                None,
+            ),
+        })
+    })
+    .await
 }
 
 async fn get_channel(
     State(st): State<Arc<AppState>>,
     Path((bucket, channel)): Path<(String, String)>,
 ) -> Response {
-    match registry(&st).channel(&bucket, &channel).await {
-        Ok(Some(c)) if c.version.revoked => gone(
-            &bucket,
-            &c.version.fingerprint,
-            c.version.revoke_reason.as_deref(),
-        ),
-        Ok(Some(c)) => Json(c).into_response(),
-        Ok(None) => error(
-            StatusCode::NOT_FOUND,
-            format!("no channel {channel:?} in bucket {bucket:?}"),
-        ),
-        Err(e) => internal(e),
-    }
+    let key = format!("c\0{bucket}\0{channel}");
+    cached(key, async {
+        Ok(match registry(&st).channel(&bucket, &channel).await? {
+            Some(c) if c.version.revoked => (
+                410,
+                error_body(gone_message(
+                    &bucket,
+                    &c.version.fingerprint,
+                    c.version.revoke_reason.as_deref(),
+                )),
+                None,
+            ),
+            Some(c) => {
+                let until = revoke_ms(&c.version);
+                (200, serde_json::to_vec(&c)?, until)
+            }
+            None => (
+                404,
+                error_body(format!("no channel {channel:?} in bucket {bucket:?}")),
+                None,
+            ),
+        })
+    })
+    .await
 }
 
 /// The repository of the request's bearer token, or the error response.

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod artifact;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod github_api;

@@ -189,6 +189,7 @@ impl Registry {
             });
         }
         tx.commit().await?;
+        super::cache::invalidate();
         Ok(out)
     }
 
@@ -457,6 +458,7 @@ impl Registry {
         .bind(by)
         .execute(&self.pool)
         .await?;
+        super::cache::invalidate();
         Ok(())
     }
 
@@ -479,6 +481,7 @@ impl Registry {
         .bind(version_id)
         .execute(&self.pool)
         .await?;
+        super::cache::invalidate();
         Ok(at)
     }
 
