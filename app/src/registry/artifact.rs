@@ -65,3 +65,52 @@ pub fn manifests(name: &str, zip_bytes: &[u8]) -> Result<Vec<(String, Vec<u8>)>,
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for (name, bytes) in files {
+            let opts = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Deflated);
+            w.start_file(*name, opts).unwrap();
+            w.write_all(bytes).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn json_entries_are_read_and_others_skipped() {
+        let z = zip_of(&[("a/packer-manifest.json", b"{}"), ("log.txt", b"x")]);
+        let m = manifests("art", &z).unwrap();
+        assert_eq!(
+            m,
+            vec![("a/packer-manifest.json".to_string(), b"{}".to_vec())]
+        );
+        let e = manifests("art", &zip_of(&[("log.txt", b"x")])).unwrap_err();
+        assert!(matches!(e, ArtifactError::NoManifest { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_zip_bomb_stops_at_the_cap() {
+        let big = vec![0u8; usize::try_from(MAX_ENTRY_BYTES).unwrap() + 10];
+        let z = zip_of(&[("m.json", &big)]);
+        assert!(z.len() < 100_000, "compresses well: {}", z.len());
+        let e = manifests("art", &z).unwrap_err();
+        assert!(matches!(e, ArtifactError::TooLarge { .. }), "{e}");
+    }
+
+    #[test]
+    fn garbage_is_a_clear_error() {
+        let e = manifests("art", b"PK\x03\x04garbage").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("artifact \"art\" is not a valid zip archive"),
+            "{e}"
+        );
+    }
+}
