@@ -49,3 +49,25 @@ impl RegistryConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::repo_config::RepoConfig;
+
+    #[test]
+    fn registry_section_parses_and_matches() {
+        let c = RepoConfig::parse(
+            "registry:\n  workflows: [kiln-build.yml, .github/workflows/nightly.yml]\n",
+        )
+        .unwrap()
+        .registry
+        .unwrap();
+        assert!(c.lists_workflow(".github/workflows/kiln-build.yml"));
+        assert!(c.lists_workflow(".github/workflows/nightly.yml"));
+        assert!(!c.lists_workflow(".github/workflows/other.yml"));
+        assert!(c.matches_artifact("kiln-manifest-ubuntu") && !c.matches_artifact("logs"));
+        let e = RepoConfig::parse("comment: true\nregistry:\n  workflows: [a.yml]\n  bogus: 1\n")
+            .unwrap_err();
+        assert_eq!(e.line, 4, "{e}");
+    }
+}
