@@ -18,7 +18,7 @@ cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; 
 trap cleanup EXIT
 DB=${1:-"sqlite://$W/kiln.db?mode=rwc"}
 SECS=${2:-15}
-CONNS=${3:-32}
+CONNS=${3:-16}
 openssl genrsa -out "$W/key.pem" 2048 2>/dev/null
 TOKEN=$(KILN_DATABASE_URL="$DB" "$BIN" token create --repo bench/images 2>/dev/null)
 KILN_APP_ID=1 KILN_PRIVATE_KEY_PATH="$W/key.pem" KILN_WEBHOOK_SECRET=bench \
