@@ -67,6 +67,9 @@ pub struct Args {
     /// Name of the check run [default: kiln].
     #[arg(long, env = "KILN_CHECK_NAME")]
     pub check_name: Option<String>,
+    /// `token create --repo OWNER/NAME`: issue a registry API token.
+    #[command(subcommand)]
+    pub command: Option<crate::registry::cli::Command>,
 }
 
 /// The YAML config file: same keys as the flags.

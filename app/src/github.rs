@@ -382,7 +382,7 @@ fn decode<T: serde::de::DeserializeOwned>(path: &str, v: Value) -> Result<T, GhE
 }
 
 impl Installation {
-    async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -553,6 +553,94 @@ impl Installation {
             Ok(_) => Ok(()),
             Err(e) if e.status() == Some(404) => Ok(()),
             Err(e) => Err(e),
+        }
+    }
+}
+
+impl Installation {
+    /// `GET` a binary body (an artifact zip), following redirects (the
+    /// API answers 302 to blob storage; reqwest drops the token when the
+    /// host changes), at most `max` bytes. 5xx answers and transfers cut
+    /// off mid-body are retried like [`GitHubApp::send`].
+    pub(crate) async fn download(&self, path: &str, max: usize) -> Result<Vec<u8>, GhError> {
+        let app = &self.app;
+        let url = format!("{}{}", app.base, path);
+        let mut attempt = 0u32;
+        loop {
+            let res = app
+                .http
+                .get(&url)
+                .bearer_auth(&self.token)
+                .header("X-GitHub-Api-Version", "2022-11-28")
+                .send()
+                .await;
+            let err = match res {
+                Ok(mut resp) if resp.status().is_success() => {
+                    if resp.content_length().is_some_and(|n| n > max as u64) {
+                        return Err(GhError::Decode {
+                            path: path.to_string(),
+                            message: format!("download larger than {max} bytes"),
+                        });
+                    }
+                    let mut buf = Vec::new();
+                    let mut cut = None;
+                    loop {
+                        match resp.chunk().await {
+                            Ok(Some(c)) => {
+                                if buf.len() + c.len() > max {
+                                    return Err(GhError::Decode {
+                                        path: path.to_string(),
+                                        message: format!("download larger than {max} bytes"),
+                                    });
+                                }
+                                buf.extend_from_slice(&c);
+                            }
+                            Ok(None) => break,
+                            Err(e) => {
+                                cut = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                    match cut {
+                        None => return Ok(buf),
+                        Some(source) => GhError::Transport {
+                            method: "GET".into(),
+                            path: path.to_string(),
+                            source,
+                        },
+                    }
+                }
+                Ok(resp) => {
+                    let status = resp.status();
+                    let text = resp.text().await.unwrap_or_default();
+                    let message = serde_json::from_str::<Value>(&text)
+                        .ok()
+                        .and_then(|v| v.get("message").and_then(Value::as_str).map(String::from))
+                        .unwrap_or_else(|| text.chars().take(200).collect());
+                    GhError::Status {
+                        method: "GET".into(),
+                        path: path.to_string(),
+                        status: status.as_u16(),
+                        message,
+                    }
+                }
+                Err(source) => GhError::Transport {
+                    method: "GET".into(),
+                    path: path.to_string(),
+                    source,
+                },
+            };
+            let retryable = match &err {
+                GhError::Status { status, .. } => *status >= 500,
+                _ => true,
+            };
+            if !retryable || attempt >= app.policy.retries {
+                return Err(err);
+            }
+            tracing::warn!(%path, attempt, error = %err, "GitHub download: retrying");
+            tokio::time::sleep(app.backoff(attempt)).await;
+            attempt += 1;
         }
     }
 }

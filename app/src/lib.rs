@@ -11,6 +11,7 @@ pub mod github;
 pub mod intake;
 pub mod metrics;
 pub mod process;
+pub mod registry;
 pub mod repo_config;
 pub mod report;
 pub mod server;

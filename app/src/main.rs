@@ -11,6 +11,21 @@ fn main() -> std::process::ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr)
         .init();
+    if let Some(cmd) = args.command.clone() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+        return match rt
+            .map_err(anyhow::Error::from)
+            .and_then(|rt| rt.block_on(kiln_app::registry::cli::run(cmd, &args)))
+        {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("kiln-app: {e:#}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let cfg = match Config::resolve(args) {
         Ok(c) => c,
         Err(e) => {

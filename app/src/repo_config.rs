@@ -37,6 +37,9 @@ pub struct RepoConfig {
     /// `kiln bump`'s targets (see `kiln_engine::bump`).
     #[serde(default)]
     pub bump: Vec<kiln_engine::bump::BumpTarget>,
+    /// Manifests of these workflows' runs feed the image registry.
+    #[serde(default)]
+    pub registry: Option<crate::registry::config::RegistryConfig>,
 }
 
 fn default_checks() -> Vec<Check> {
@@ -55,6 +58,7 @@ impl Default for RepoConfig {
             checks: default_checks(),
             comment: true,
             bump: Vec::new(),
+            registry: None,
         }
     }
 }

@@ -198,6 +198,17 @@ async fn run_inner(state: &Arc<AppState>, job: &Job) -> Result<(&'static str, St
                 Err(classify(e))
             }
         },
+        crate::registry::webhook::JOB_KIND => {
+            match crate::registry::runs::process_run(&ctx).await {
+                Ok(p) => Ok((p.conclusion, p.summary)),
+                Err(e) => {
+                    if let ProcessError::GitHub(GhError::Status { status: 401, .. }) = &e {
+                        state.github.drop_token(job.installation_id).await;
+                    }
+                    Err(classify(e))
+                }
+            }
+        }
         other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
     }
 }

@@ -9,6 +9,8 @@ mod checks;
 mod intake;
 mod postgres;
 mod prism;
+mod registry;
+mod registry_runs;
 mod reliability;
 
 /// Templates used by several tests.

@@ -54,6 +54,8 @@ pub struct State {
     /// App is not installed).
     pub token_status: Option<u16>,
     pub delay: Option<Duration>,
+    /// Workflow run artifacts: `(id, name, zip bytes)`.
+    pub artifacts: Vec<(i64, String, Vec<u8>)>,
 }
 
 fn blob_sha(content: &[u8]) -> String {
@@ -359,6 +361,57 @@ impl Respond for Responder {
                 let id: i64 = id.parse().unwrap_or(-1);
                 match st.comments.remove(&id) {
                     Some(_) => ResponseTemplate::new(204),
+                    None => not_found(),
+                }
+            }
+            ("GET", ["repos", _, _, "actions", "runs", run, "artifacts"]) => {
+                let mut v = example(spec, "actions/list-workflow-run-artifacts", "200", None);
+                let proto = v["artifacts"][0].clone();
+                let origin = format!(
+                    "http://{}",
+                    req.headers
+                        .get("host")
+                        .and_then(|h| h.to_str().ok())
+                        .unwrap_or("localhost")
+                );
+                let items: Vec<Value> = st
+                    .artifacts
+                    .iter()
+                    .map(|(id, name, bytes)| {
+                        let mut e = proto.clone();
+                        e["id"] = json!(id);
+                        e["name"] = json!(name);
+                        e["size_in_bytes"] = json!(bytes.len());
+                        e["archive_download_url"] =
+                            json!(format!("{origin}/repos/o/r/actions/artifacts/{id}/zip"));
+                        e["workflow_run"]["id"] = json!(run.parse::<i64>().unwrap_or(0));
+                        e
+                    })
+                    .collect();
+                v["total_count"] = json!(items.len());
+                v["artifacts"] = Value::Array(items);
+                ResponseTemplate::new(200).set_body_json(v)
+            }
+            ("GET", ["repos", _, _, "actions", "artifacts", id, "zip"]) => {
+                // GitHub answers with a redirect to blob storage.
+                let origin = format!(
+                    "http://{}",
+                    req.headers
+                        .get("host")
+                        .and_then(|h| h.to_str().ok())
+                        .unwrap_or("localhost")
+                );
+                ResponseTemplate::new(302).insert_header(
+                    "Location",
+                    format!("{origin}/_storage/artifacts/{id}").as_str(),
+                )
+            }
+            ("GET", ["_storage", "artifacts", id]) => {
+                let id: i64 = id.parse().unwrap_or(-1);
+                match st.artifacts.iter().find(|(a, _, _)| *a == id) {
+                    Some((_, _, bytes)) => ResponseTemplate::new(200)
+                        .insert_header("Content-Type", "application/zip")
+                        .set_body_bytes(bytes.clone()),
                     None => not_found(),
                 }
             }

@@ -177,6 +177,59 @@ async fn every_request_validates_against_githubs_openapi() {
         .await
         .expect("delete comment");
 
+    // The registry's calls: a run's artifacts, the artifact download
+    // (prism answers its 302; not followed: it points off the machine),
+    // and the kiln/images check run with a body from the registry's code.
+    let arts = inst
+        .run_artifacts(repo, 30433642)
+        .await
+        .expect("list workflow run artifacts");
+    assert!(!arts.is_empty());
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let dl = no_redirect
+        .get(format!(
+            "{url}/repos/{repo}/actions/artifacts/{}/zip",
+            arts[0].id
+        ))
+        .header("Authorization", "Bearer x")
+        .header("X-GitHub-Api-Version", "2022-11-28")
+        .send()
+        .await
+        .expect("download artifact");
+    assert_eq!(dl.status().as_u16(), 302, "{:?}", dl.text().await);
+    let run_job = kiln_app::registry::webhook::RunJob {
+        repo: repo.into(),
+        run_id: 30433642,
+        head_sha: "6dcb09b5b57875f334f61aebed695e2e4193db5e".into(),
+        workflow_path: ".github/workflows/kiln-build.yml".into(),
+        default_branch: "main".into(),
+        commit_order: 0,
+        html_url: "https://github.com/octocat/Hello-World/actions/runs/30433642".into(),
+    };
+    let m = crate::registry::manifest("r1", "ami-0a", "ami-0b");
+    let vs = kiln_app::registry::manifest::versions(
+        m.as_bytes(),
+        &kiln_app::registry::manifest::Provenance {
+            repo: repo.into(),
+            git_sha: run_job.head_sha.clone(),
+            ..Default::default()
+        },
+    )
+    .expect("versions");
+    let table = kiln_app::registry::runs::table(&vs, &[]);
+    let body = kiln_app::registry::runs::check_run_body(
+        &run_job,
+        "success",
+        "3 image(s) recorded",
+        &table,
+    );
+    inst.create_check_run(repo, &body)
+        .await
+        .expect("create kiln/images check run");
+
     // And prism does refuse an invalid request (the check is real).
     let bad = inst
         .update_check_run(repo, id, &serde_json::json!({"status": "not-a-status"}))

@@ -99,6 +99,8 @@ static REGISTRY: &[&ComponentSchema] = &[
     &post_processor::shell_local::SCHEMA,
     &datasource::amazon_ami::SCHEMA,
     &datasource::http::SCHEMA,
+    &datasource::kiln_registry::ARTIFACT,
+    &datasource::kiln_registry::VERSION,
     &datasource::null::SCHEMA,
 ];
 
@@ -183,7 +185,13 @@ pub fn unavailable(c: &Component) -> Option<Diagnostic> {
         ComponentKind::Builder => crate::builder::AVAILABLE,
         ComponentKind::Provisioner => crate::provisioner::AVAILABLE,
         ComponentKind::PostProcessor => crate::postprocessor::AVAILABLE,
-        ComponentKind::DataSource => &["null", "http", "amazon-ami"],
+        ComponentKind::DataSource => &[
+            "null",
+            "http",
+            "amazon-ami",
+            "kiln-registry-version",
+            "kiln-registry-artifact",
+        ],
     };
     if implemented.contains(&c.type_name.as_str()) {
         return None;

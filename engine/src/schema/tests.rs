@@ -293,5 +293,5 @@ fn list_schemas() {
             s.plugin,
         );
     }
-    assert_eq!(all().len(), 22);
+    assert_eq!(all().len(), 24);
 }

@@ -2,4 +2,5 @@
 
 pub mod amazon_ami;
 pub mod http;
+pub mod kiln_registry;
 pub mod null;

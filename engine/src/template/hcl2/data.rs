@@ -144,6 +144,8 @@ fn execute_builtin(c: &Component) -> Option<Result<Value, String>> {
         "null" => Some(Ok(null_output(&c.config))),
         "http" => Some(super::http::http_output(&c.config)),
         "amazon-ami" => Some(super::amazon_ami::amazon_ami_output(&c.config)),
+        "kiln-registry-version" => Some(super::registry::version_output(&c.config)),
+        "kiln-registry-artifact" => Some(super::registry::artifact_output(&c.config)),
         _ => None,
     }
 }

@@ -20,6 +20,7 @@ pub mod locals;
 pub mod meta;
 pub mod order;
 pub mod parse;
+pub mod registry;
 pub mod sources;
 pub mod variables;
 

@@ -1,0 +1,120 @@
+//! `workflow_run` deliveries → a registry job. Only `completed` runs with
+//! conclusion `success` of the repository itself are queued: a run whose
+//! head repository is a fork is refused (its artifacts are untrusted).
+//! Whether the workflow is configured is decided by the worker, from the
+//! default branch's `.github/kiln.yml`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::events::{EventError, Parsed};
+use crate::store::NewJob;
+
+pub const JOB_KIND: &str = "workflow_run";
+
+/// The work a registry job carries (stored as the job payload).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RunJob {
+    pub repo: String,
+    pub run_id: i64,
+    pub head_sha: String,
+    pub workflow_path: String,
+    pub default_branch: String,
+    /// The head commit's time (Unix ms), ordering versions.
+    pub commit_order: i64,
+    pub html_url: String,
+}
+
+#[derive(Deserialize)]
+struct Payload {
+    action: Option<String>,
+    workflow_run: Option<Run>,
+    workflow: Option<Workflow>,
+    repository: Option<Repo>,
+    installation: Option<Installation>,
+}
+
+#[derive(Deserialize)]
+struct Run {
+    id: i64,
+    head_sha: String,
+    conclusion: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    html_url: Option<String>,
+    head_repository: Option<Repo>,
+    head_commit: Option<HeadCommit>,
+}
+
+#[derive(Deserialize)]
+struct Workflow {
+    path: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Repo {
+    full_name: String,
+    #[serde(default)]
+    default_branch: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Installation {
+    id: i64,
+}
+
+#[derive(Deserialize)]
+struct HeadCommit {
+    timestamp: Option<String>,
+}
+
+/// Parse a verified `workflow_run` delivery.
+pub fn parse(body: &[u8]) -> Result<Parsed, EventError> {
+    let p: Payload = serde_json::from_slice(body)?;
+    if p.action.as_deref() != Some("completed") {
+        return Ok(Parsed::Ignored("workflow_run action"));
+    }
+    let run = p.workflow_run.ok_or(EventError::Missing("workflow_run"))?;
+    if run.conclusion.as_deref() != Some("success") {
+        return Ok(Parsed::Ignored("workflow_run that did not succeed"));
+    }
+    let repo = p.repository.ok_or(EventError::Missing("repository"))?;
+    let Some(installation) = p.installation else {
+        return Ok(Parsed::Ignored("event without an installation"));
+    };
+    let head_repo = run.head_repository.as_ref().map(|r| r.full_name.as_str());
+    if head_repo != Some(repo.full_name.as_str()) {
+        tracing::warn!(repo = %repo.full_name, head = ?head_repo, run = run.id, "refusing a workflow run from a fork");
+        return Ok(Parsed::Ignored("workflow_run from a fork"));
+    }
+    let workflow_path = run
+        .path
+        .filter(|s| !s.is_empty())
+        .or(p.workflow.and_then(|w| w.path))
+        .ok_or(EventError::Missing("workflow_run.path"))?;
+    let commit_order = run
+        .head_commit
+        .and_then(|c| c.timestamp)
+        .and_then(|t| super::model::parse_rfc3339(&t))
+        .unwrap_or_else(crate::store::now_ms);
+    let job = RunJob {
+        repo: repo.full_name.clone(),
+        run_id: run.id,
+        head_sha: run.head_sha.clone(),
+        workflow_path,
+        default_branch: repo.default_branch.unwrap_or_else(|| "main".into()),
+        commit_order,
+        html_url: run.html_url.unwrap_or_default(),
+    };
+    Ok(Parsed::Job(NewJob {
+        kind: JOB_KIND.into(),
+        installation_id: installation.id,
+        repo: repo.full_name.clone(),
+        // One key per run: a redelivery of the same run waits for (or
+        // supersedes) the first, runs of one repository do not.
+        pr_key: format!("{}/actions/runs/{}", repo.full_name, run.id),
+        head_sha: run.head_sha,
+        payload: serde_json::to_string(&job)?,
+        skip_if_seen: false,
+    }))
+}
