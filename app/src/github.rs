@@ -332,6 +332,14 @@ pub struct TreeEntry {
     pub size: Option<u64>,
 }
 
+/// A git tree listing.
+#[derive(Debug, Clone, Default)]
+pub struct Tree {
+    pub entries: Vec<TreeEntry>,
+    /// GitHub cut the recursive listing short.
+    pub truncated: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Comment {
     pub id: i64,
@@ -416,12 +424,70 @@ impl Installation {
         Ok(all)
     }
 
-    /// `GET /repos/{repo}/git/trees/{sha}?recursive=1`.
+    /// `GET /repos/{repo}/git/trees/{sha}?recursive=1`: every entry.
     pub async fn tree(&self, repo: &str, sha: &str) -> Result<Vec<TreeEntry>, GhError> {
+        Ok(self.tree_listing(repo, sha, true).await?.entries)
+    }
+
+    /// `GET /repos/{repo}/git/trees/{sha}` (`?recursive=1` when asked),
+    /// with GitHub's `truncated` flag.
+    pub async fn tree_listing(
+        &self,
+        repo: &str,
+        sha: &str,
+        recursive: bool,
+    ) -> Result<Tree, GhError> {
         let path = format!("/repos/{repo}/git/trees/{sha}");
-        let v = self.get_json(&path, Some(&[("recursive", "1")])).await?;
+        let v = if recursive {
+            self.get_json(&path, Some(&[("recursive", "1")])).await?
+        } else {
+            self.get_json(&path, None::<&()>).await?
+        };
+        let truncated = v.get("truncated").and_then(Value::as_bool).unwrap_or(false);
         let tree = v.get("tree").cloned().unwrap_or(Value::Array(vec![]));
-        decode(&path, tree)
+        Ok(Tree {
+            entries: decode(&path, tree)?,
+            truncated,
+        })
+    }
+
+    /// Open pull requests of `repo` whose head is `sha`: `GET
+    /// /repos/{repo}/commits/{sha}/pulls`, and when that finds none (a
+    /// fork's commit), the open pulls list filtered by head SHA.
+    pub async fn pulls_for_commit(&self, repo: &str, sha: &str) -> Result<Vec<i64>, GhError> {
+        let head_is = |p: &Value| {
+            p.get("state").and_then(Value::as_str) == Some("open")
+                && p.get("head")
+                    .and_then(|h| h.get("sha"))
+                    .and_then(Value::as_str)
+                    == Some(sha)
+        };
+        let number = |p: &Value| p.get("number").and_then(Value::as_i64);
+        let path = format!("/repos/{repo}/commits/{sha}/pulls");
+        let v = self.get_json(&path, None::<&()>).await?;
+        let mut found: Vec<i64> = v
+            .as_array()
+            .map(|a| a.iter().filter(|p| head_is(p)).filter_map(number).collect())
+            .unwrap_or_default();
+        if found.is_empty() {
+            let path = format!("/repos/{repo}/pulls");
+            for page in 1..=10u32 {
+                let q = [
+                    ("state", "open".to_string()),
+                    ("per_page", "100".to_string()),
+                    ("page", page.to_string()),
+                ];
+                let v = self.get_json(&path, Some(&q)).await?;
+                let items = v.as_array().cloned().unwrap_or_default();
+                found.extend(items.iter().filter(|p| head_is(p)).filter_map(number));
+                if items.len() < 100 {
+                    break;
+                }
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        Ok(found)
     }
 
     /// `GET /repos/{repo}/git/blobs/{sha}`, decoded.

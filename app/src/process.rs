@@ -15,6 +15,7 @@ use crate::repo_config::{ConfigFileError, RepoConfig};
 use crate::report::{self, ANNOTATIONS_PER_REQUEST, GITHUB_TEXT_LIMIT};
 use crate::store::{Job, Store};
 use crate::templates;
+use crate::tree;
 use crate::workspace;
 
 #[derive(Debug, thiserror::Error)]
@@ -219,7 +220,26 @@ async fn sticky_comment(gh: &Installation, pr: &PrJob, body: &str) -> Result<(),
 pub async fn process_pr(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
     let pr: PrJob = serde_json::from_str(&ctx.job.payload)?;
     let run_id = start_check_run(ctx, &pr).await?;
-    let tree = ctx.gh.tree(&pr.repo, &pr.head_sha).await?;
+    let files = ctx.gh.pr_files(&pr.repo, pr.number).await?;
+    let mut changed: Vec<String> = Vec::new();
+    for f in &files {
+        changed.push(f.filename.clone());
+        if let Some(prev) = &f.previous_filename {
+            changed.push(prev.clone());
+        }
+    }
+    // Directories needed if the recursive listing comes back truncated.
+    let mut wanted = tree::Wanted {
+        all: changed.iter().any(|c| c == crate::repo_config::PATH),
+        ..tree::Wanted::default()
+    };
+    wanted
+        .dirs
+        .insert(templates::parent(crate::repo_config::PATH).to_string());
+    for c in &changed {
+        wanted.dirs.insert(templates::parent(c).to_string());
+    }
+    let (mut tree, walked) = tree::head_tree(ctx.gh, &pr.repo, &pr.head_sha, &wanted).await?;
     let cfg = match fetch_config(ctx.gh, &pr.repo, &tree).await? {
         Ok(c) => c,
         Err(e) => {
@@ -243,6 +263,19 @@ pub async fn process_pr(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
             });
         }
     };
+    if walked {
+        // The config names var files (and their directories) to list too.
+        let mut more = wanted.clone();
+        for (dir, files) in &cfg.var_files {
+            more.dirs.insert(dir.clone());
+            for f in files {
+                more.dirs.insert(templates::parent(f).to_string());
+            }
+        }
+        if more.dirs.len() > wanted.dirs.len() {
+            tree = tree::walk(ctx.gh, &pr.repo, &pr.head_sha, &more).await?;
+        }
+    }
     // Paths that could escape the scratch directory are refused up front.
     let mut skipped: Vec<String> = Vec::new();
     let tree: Vec<_> = tree
@@ -256,14 +289,6 @@ pub async fn process_pr(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
             ok
         })
         .collect();
-    let files = ctx.gh.pr_files(&pr.repo, pr.number).await?;
-    let mut changed: Vec<String> = Vec::new();
-    for f in &files {
-        changed.push(f.filename.clone());
-        if let Some(prev) = &f.previous_filename {
-            changed.push(prev.clone());
-        }
-    }
     let tree_paths: Vec<String> = tree
         .iter()
         .filter(|e| e.kind == "blob")
