@@ -295,6 +295,30 @@ pub async fn process_pr(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
         .map(|e| e.path.clone())
         .collect();
     let mut affected = templates::affected(&changed, &tree_paths, &cfg);
+    // Changed `*.json` files that are legacy templates: listed in the
+    // config, or found by content (a top-level "builders" array).
+    let mut detected = BTreeSet::new();
+    for e in tree
+        .iter()
+        .filter(|e| {
+            e.kind == "blob"
+                && templates::is_legacy_candidate(&e.path)
+                && changed.contains(&e.path)
+                && !cfg.legacy_templates.contains(&e.path)
+                && e.size.unwrap_or(0) <= MAX_FILE_BYTES
+        })
+        .take(MAX_TEMPLATES)
+    {
+        if templates::looks_like_legacy_template(&ctx.gh.blob(&pr.repo, &e.sha).await?) {
+            detected.insert(e.path.clone());
+        }
+    }
+    affected.extend(templates::legacy_affected(
+        &changed,
+        &tree_paths,
+        &cfg,
+        &detected,
+    ));
     affected.truncate(MAX_TEMPLATES);
 
     // Scratch copy of every file the engine may load.
@@ -311,6 +335,9 @@ pub async fn process_pr(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
         }
         for v in &a.var_files {
             wanted.insert(v);
+        }
+        if let Some(l) = &a.legacy {
+            wanted.insert(l);
         }
     }
     for e in tree

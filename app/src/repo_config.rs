@@ -6,6 +6,7 @@
 //!   packer/aws: [packer/aws/prod.pkrvars.hcl]
 //! checks: [validate, fmt]        # default: both
 //! comment: true                  # the sticky PR comment (default: true)
+//! legacy_templates: [old/build.json]  # legacy JSON templates (also found by a top-level "builders")
 //! ```
 
 use std::collections::BTreeMap;
@@ -32,6 +33,9 @@ pub struct RepoConfig {
     pub checks: Vec<Check>,
     #[serde(default = "yes")]
     pub comment: bool,
+    /// Legacy JSON templates (`*.json` that are not `*.pkr.json`).
+    #[serde(default)]
+    pub legacy_templates: Vec<String>,
 }
 
 fn default_checks() -> Vec<Check> {
@@ -49,6 +53,7 @@ impl Default for RepoConfig {
             var_files: BTreeMap::new(),
             checks: default_checks(),
             comment: true,
+            legacy_templates: Vec::new(),
         }
     }
 }
@@ -91,6 +96,7 @@ impl RepoConfig {
             .into_iter()
             .map(|(k, v)| (norm_dir(&k), v.iter().map(|f| norm_dir(f)).collect()))
             .collect();
+        cfg.legacy_templates = cfg.legacy_templates.iter().map(|f| norm_dir(f)).collect();
         Ok(cfg)
     }
 

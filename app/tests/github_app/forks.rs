@@ -195,3 +195,61 @@ async fn truncated_tree_is_walked_directory_by_directory() {
         .iter()
         .any(|l| l.ends_with(&docs) || l.ends_with(&other)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn legacy_json_templates_are_checked_when_detected_or_listed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some((gh, app)) = start(dir.path(), vec![]).await else {
+        return;
+    };
+    let broken = "{\n  \"builders\": [\n    {\n      \"type\": \"null\",\n      \"communicator\": \"none\",\n      \"bogus_field\": 1\n    }\n  ]\n}\n";
+    let fine = "{\n  \"builders\": [\n    {\n      \"type\": \"null\",\n      \"communicator\": \"none\"\n    }\n  ]\n}\n";
+    gh.with(|s| {
+        // Found by content: a top-level "builders" array.
+        s.set_file("old/build.json", broken);
+        // Listed in the config.
+        s.set_file("ci/packer.json", fine);
+        s.set_file(".github/kiln.yml", "legacy_templates: [ci/packer.json]\n");
+        // Plain JSON data: not a template.
+        s.set_file("data/settings.json", "{\"name\": \"x\"}\n");
+        s.pr_files = vec![
+            ("old/build.json".into(), "added".into()),
+            ("ci/packer.json".into(), "modified".into()),
+            ("data/settings.json".into(), "modified".into()),
+        ];
+    });
+    let Some(p) = pr_payload("opened", 4, "4444444444444444444444444444444444444444", 61) else {
+        return;
+    };
+    assert_eq!(app.deliver("pull_request", "legacy-1", &p).await.0, 202);
+    let done = completed(&gh, 1).await;
+    let (run_id, body) = &done[0];
+    assert_eq!(body["conclusion"], "failure", "{}", app.log_text());
+    let ann = annotations(&gh, *run_id);
+    let bogus: Vec<&Value> = ann
+        .iter()
+        .filter(|a| a["path"] == "old/build.json")
+        .collect();
+    assert!(!bogus.is_empty(), "{ann:?}");
+    assert!(
+        bogus.iter().any(|a| a["start_line"] == 6),
+        "error at the bogus_field line: {bogus:?}"
+    );
+    assert!(
+        !ann.iter().any(|a| a["path"] == "ci/packer.json"),
+        "{ann:?}"
+    );
+    let summary = gh
+        .with(|s| s.check_runs.get(run_id).cloned())
+        .map(|r| {
+            r["output"]["summary"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .unwrap_or_default();
+    assert!(
+        summary.contains("old") && summary.contains("ci") && !summary.contains("data"),
+        "{summary}"
+    );
+}

@@ -150,6 +150,7 @@ async fn every_request_validates_against_githubs_openapi() {
         dir: "t".into(),
         var_files: vec![],
         changed: vec!["t/main.pkr.hcl".into(), "t/vars.pkr.hcl".into()],
+        legacy: None,
     };
     let rep = kiln_app::check::check_template(work.path(), &affected, &Default::default());
     assert!(rep.errors >= 1 && rep.fmt.len() == 1);
