@@ -34,6 +34,8 @@ pub enum ProcessError {
 
 /// Files larger than this are not fetched (templates are small).
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
+/// Files referenced by templates fetched per pull request.
+const MAX_REFERENCED_FILES: usize = 200;
 /// Template directories checked per pull request.
 const MAX_TEMPLATES: usize = 50;
 
@@ -359,6 +361,45 @@ pub async fn process_pr(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
         let bytes = ctx.gh.blob(&pr.repo, &e.sha).await?;
         if let Err(err) = workspace::write(scratch.path(), &e.path, &bytes) {
             skipped.push(err.to_string());
+        }
+    }
+    // Files the templates may read (`file()`, `templatefile()`,
+    // `fileset()`, …): blobs named in a fetched template by their path
+    // relative to its directory or the repository, or by their directory.
+    // The engine's sandbox confines reads to this scratch copy.
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for p in &wanted {
+        if let Ok(b) = std::fs::read(scratch.path().join(p)) {
+            let text = String::from_utf8_lossy(&b).into_owned();
+            if crate::check::server_side_call(&text).is_some() {
+                texts.push((templates::parent(p).to_string(), text));
+            }
+        }
+    }
+    if !texts.is_empty() {
+        let mut extra = 0;
+        for e in tree.iter().filter(|e| {
+            e.kind == "blob"
+                && !wanted.contains(e.path.as_str())
+                && e.size.unwrap_or(0) <= MAX_FILE_BYTES
+        }) {
+            let named = texts
+                .iter()
+                .any(|(dir, text)| templates::names_file(text, dir, &e.path));
+            if !named || workspace::safe_join(scratch.path(), &e.path).is_err() {
+                continue;
+            }
+            if extra >= MAX_REFERENCED_FILES {
+                skipped.push(format!(
+                    "more than {MAX_REFERENCED_FILES} files referenced by templates"
+                ));
+                break;
+            }
+            extra += 1;
+            let bytes = ctx.gh.blob(&pr.repo, &e.sha).await?;
+            if let Err(err) = workspace::write(scratch.path(), &e.path, &bytes) {
+                skipped.push(err.to_string());
+            }
         }
     }
     // Affected directories whose path is itself unsafe are dropped.

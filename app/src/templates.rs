@@ -71,6 +71,31 @@ pub fn legacy_affected(
         .collect()
 }
 
+/// `path` relative to directory `dir` (`../` where it lies outside).
+pub fn relative_to(dir: &str, path: &str) -> String {
+    let d: Vec<&str> = dir.split('/').filter(|c| !c.is_empty()).collect();
+    let p: Vec<&str> = path.split('/').filter(|c| !c.is_empty()).collect();
+    let common = d.iter().zip(&p).take_while(|(a, b)| a == b).count();
+    let mut out: Vec<&str> = vec![".."; d.len() - common];
+    out.extend(&p[common..]);
+    out.join("/")
+}
+
+/// Whether template `text` in directory `dir` names repository file
+/// `path` in a string: by its path relative to `dir` or to the root
+/// (`"x"`, `".../x"`), or by its directory (for `fileset`).
+pub fn names_file(text: &str, dir: &str, path: &str) -> bool {
+    let rel = relative_to(dir, path);
+    let rel_dir = relative_to(dir, parent(path));
+    let quoted = |s: &str| {
+        !s.is_empty()
+            && (text.contains(&format!("\"{s}\""))
+                || text.contains(&format!("/{s}\""))
+                || text.contains(&format!("\"./{s}\"")))
+    };
+    quoted(&rel) || quoted(path) || (rel_dir != ".." && quoted(&rel_dir))
+}
+
 /// A template to check: a directory and the var files to pass.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Affected {
@@ -135,6 +160,19 @@ mod tests {
 
     fn s(v: &[&str]) -> Vec<String> {
         v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn files_named_by_templates() {
+        assert_eq!(relative_to("a/b", "a/c/x.sh"), "../c/x.sh");
+        assert_eq!(relative_to("", "s/x.sh"), "s/x.sh");
+        assert_eq!(relative_to("a", "a/s/x.sh"), "s/x.sh");
+        let t = "x = file(\"${path.root}/scripts/x.sh\")\ny = fileset(\"conf\", \"*\")\nz = file(\"../shared/k.txt\")\n";
+        assert!(names_file(t, "img", "img/scripts/x.sh"));
+        assert!(names_file(t, "img", "img/conf/a.cfg"));
+        assert!(names_file(t, "img", "shared/k.txt"));
+        assert!(!names_file(t, "img", "img/other.txt"));
+        assert!(!names_file(t, "img", "secrets/x.sh"));
     }
 
     #[test]

@@ -253,3 +253,37 @@ async fn legacy_json_templates_are_checked_when_detected_or_listed() {
         "{summary}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_functions_read_the_repository_files_in_the_sandbox() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some((gh, app)) = start(dir.path(), vec![]).await else {
+        return;
+    };
+    // The communicator comes from a file of the repository; a secret
+    // lookup is left unknown (no network call), with a warning.
+    let t = "locals {\n  comm  = trimspace(file(\"${path.root}/conf/communicator.txt\"))\n  token = vault(\"secret/data/x\", \"token\")\n}\n\nsource \"null\" \"x\" {\n  communicator = local.comm\n}\n\nbuild {\n  sources = [\"source.null.x\"]\n}\n";
+    gh.with(|s| {
+        s.set_file("img/main.pkr.hcl", t);
+        s.set_file("img/conf/communicator.txt", "none\n");
+        s.set_file("unrelated/big.bin", "zzz");
+        s.pr_files = vec![("img/main.pkr.hcl".into(), "added".into())];
+    });
+    let Some(p) = pr_payload("opened", 9, "9090909090909090909090909090909090909090", 71) else {
+        return;
+    };
+    assert_eq!(app.deliver("pull_request", "sandbox-1", &p).await.0, 202);
+    let done = completed(&gh, 1).await;
+    let (run_id, body) = &done[0];
+    let ann = annotations(&gh, *run_id);
+    assert_eq!(body["conclusion"], "success", "{ann:?}\n{}", app.log_text());
+    assert!(
+        ann.iter()
+            .any(|a| a["title"] == "Secret lookup not made" && a["start_line"] == 3),
+        "{ann:?}"
+    );
+    assert!(!ann.iter().any(|a| a["title"] == "Syntax checked only"));
+    // The referenced file was fetched; the unrelated one was not.
+    let blobs = gh.with(|s| s.count("GET", "/git/blobs/"));
+    assert_eq!(blobs, 2, "{:?}", paths(&gh));
+}
