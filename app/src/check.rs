@@ -173,6 +173,7 @@ fn check_inner(root: &Path, t: &Affected, cfg: &RepoConfig) -> TemplateReport {
             }
         })
         .unwrap_or_else(|| t.dir.clone());
+    let first_file = t.legacy.clone().unwrap_or(first_file);
     if cfg.runs(Check::Validate) {
         rep.validated = true;
         // The engine evaluates with the server's filesystem and network:
@@ -180,7 +181,9 @@ fn check_inner(root: &Path, t: &Affected, cfg: &RepoConfig) -> TemplateReport {
         // only syntax-checked, so no PR can read the App's key or reach
         // internal services through a diagnostic.
         let mut inputs: Vec<(String, PathBuf)> = Vec::new();
-        if let Ok(rd) = std::fs::read_dir(&dir_path) {
+        if let Some(file) = &t.legacy {
+            inputs.push((file.clone(), root.join(file)));
+        } else if let Ok(rd) = std::fs::read_dir(&dir_path) {
             for e in rd.filter_map(|e| e.ok()) {
                 let n = e.file_name().to_string_lossy().into_owned();
                 if crate::templates::is_packer_file(&n) {
@@ -200,7 +203,13 @@ fn check_inner(root: &Path, t: &Affected, cfg: &RepoConfig) -> TemplateReport {
         let mut unsafe_call = None;
         for (repo_path, p) in &inputs {
             let text = std::fs::read(p).unwrap_or_default();
-            if let Some((name, line)) = server_side_call(&String::from_utf8_lossy(&text)) {
+            let text = String::from_utf8_lossy(&text);
+            let found = if t.legacy.is_some() {
+                legacy_server_side_call(&text)
+            } else {
+                network_call(&text)
+            };
+            if let Some((name, line)) = found {
                 unsafe_call = Some((repo_path.clone(), name, line));
                 break;
             }
@@ -210,11 +219,34 @@ fn check_inner(root: &Path, t: &Affected, cfg: &RepoConfig) -> TemplateReport {
             env: Vec::new(),
             cwd: dir_path.clone(),
             var_files: t.var_files.iter().map(|f| root.join(f)).collect(),
+            // File functions read only the scratch copy of the repository;
+            // network-reaching functions evaluate to unknown.
+            sandbox: Some(root.to_path_buf()),
             ..LoadOptions::default()
         };
+        let mut own_warnings = 0;
+        if t.legacy.is_none() {
+            // HCL2: the sandbox makes a full validate safe; only say that
+            // secret lookups were not made.
+            if let Some((path, name, line)) = unsafe_call.take() {
+                own_warnings += 1;
+                rep.findings.push(Finding {
+                    path,
+                    start_line: line,
+                    end_line: line,
+                    start_column: None,
+                    end_column: None,
+                    level: Level::Warning,
+                    title: "Secret lookup not made".into(),
+                    message: format!(
+                        "kiln-app does not call `{name}()` from its server: the value is unknown during this validation."
+                    ),
+                });
+            }
+        }
         if let Some((path, name, line)) = unsafe_call {
             opts.syntax_only = true;
-            rep.warnings += 1;
+            own_warnings += 1;
             rep.findings.push(Finding {
                 path,
                 start_line: line,
@@ -229,9 +261,13 @@ fn check_inner(root: &Path, t: &Affected, cfg: &RepoConfig) -> TemplateReport {
                 ),
             });
         }
-        let res = kiln_engine::validate::validate_full(&dir_path, &opts);
+        let target = match &t.legacy {
+            Some(file) => root.join(file),
+            None => dir_path.clone(),
+        };
+        let res = kiln_engine::validate::validate_full(&target, &opts);
         rep.errors = res.diags.error_count();
-        rep.warnings = res.diags.warning_count();
+        rep.warnings = res.diags.warning_count() + own_warnings;
         for d in res.diags.iter() {
             let mut f = finding(root, &t.dir, d);
             if d.range.is_none() {
@@ -287,6 +323,17 @@ fn is_server_side_function(name: &str) -> bool {
 /// The first call (`name(`) of a server-side function in `text`, with its
 /// 1-based line. Lexical: also finds calls inside strings (`"${file(..)}"`).
 pub fn server_side_call(text: &str) -> Option<(String, usize)> {
+    first_call(text, is_server_side_function)
+}
+
+/// The first call of a network-reaching function (secret stores).
+pub fn network_call(text: &str) -> Option<(String, usize)> {
+    first_call(text, |n| {
+        n.starts_with("aws_secretsmanager") || n == "vault" || n == "consul_key"
+    })
+}
+
+fn first_call(text: &str, wanted: impl Fn(&str) -> bool) -> Option<(String, usize)> {
     let b = text.as_bytes();
     let mut i = 0;
     let mut line = 1;
@@ -311,7 +358,7 @@ pub fn server_side_call(text: &str) -> Option<(String, usize)> {
             while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
                 j += 1;
             }
-            if !prev_ident && j < b.len() && b[j] == b'(' && is_server_side_function(name) {
+            if !prev_ident && j < b.len() && b[j] == b'(' && wanted(name) {
                 return Some((name.to_string(), line));
             }
             continue;
@@ -321,9 +368,45 @@ pub fn server_side_call(text: &str) -> Option<(String, usize)> {
     None
 }
 
+/// Legacy JSON's `{{ vault ... }}`, `{{ consul_key ... }}`,
+/// `{{ aws_secretsmanager ... }}`: the function name and its 1-based line.
+pub fn legacy_server_side_call(text: &str) -> Option<(String, usize)> {
+    const NAMES: [&str; 4] = [
+        "vault",
+        "consul_key",
+        "aws_secretsmanager_raw",
+        "aws_secretsmanager",
+    ];
+    for (i, line) in text.lines().enumerate() {
+        let mut rest = line;
+        while let Some(open) = rest.find("{{") {
+            let inner = rest[open + 2..].trim_start_matches(['-', ' ', '\t']);
+            if let Some(n) = NAMES.iter().find(|n| {
+                inner.starts_with(**n)
+                    && !inner[n.len()..].starts_with(|c: char| c.is_alphanumeric() || c == '_')
+            }) {
+                return Some(((*n).to_string(), i + 1));
+            }
+            rest = &rest[open + 2..];
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
-    use super::server_side_call;
+    use super::{legacy_server_side_call, server_side_call};
+
+    #[test]
+    fn finds_legacy_secret_functions() {
+        let t = "{\n  \"variables\": {\n    \"t\": \"{{ vault `secret/x` `k` }}\"\n  }\n}\n";
+        assert_eq!(legacy_server_side_call(t), Some(("vault".into(), 3)));
+        assert_eq!(legacy_server_side_call("{{user `vaulted`}}"), None);
+        assert_eq!(
+            legacy_server_side_call("x\n{{consul_key `a`}}"),
+            Some(("consul_key".into(), 2))
+        );
+    }
 
     #[test]
     fn finds_file_and_secret_functions() {

@@ -205,7 +205,7 @@ impl Config {
                 ))
             }
         };
-        jsonwebtoken::EncodingKey::from_rsa_pem(&private_key_pem)
+        octocrab::EncodingKey::from_rsa_pem(&private_key_pem)
             .map_err(|e| ConfigError::KeyFormat(e.to_string()))?;
         let secrets = args
             .webhook_secret

@@ -78,6 +78,35 @@ fn pr_job(
     }))
 }
 
+/// A check suite or run without `pull_requests` (a fork's): a job that
+/// finds the pull requests of the head SHA (see `lookup`).
+fn lookup_job(
+    v: &Value,
+    repo: &str,
+    head_sha: &str,
+    rerun: Option<i64>,
+    skip_if_seen: bool,
+) -> Result<Parsed, EventError> {
+    let Some(installation_id) = i64_at(v, &["installation", "id"]) else {
+        return Ok(Parsed::Ignored("event without an installation"));
+    };
+    let job = crate::lookup::LookupJob {
+        repo: repo.to_string(),
+        head_sha: head_sha.to_string(),
+        rerequested_check_run: rerun,
+        skip_if_seen,
+    };
+    Ok(Parsed::Job(NewJob {
+        kind: crate::lookup::KIND.into(),
+        installation_id,
+        repo: repo.to_string(),
+        pr_key: job.pr_key(),
+        head_sha: head_sha.to_string(),
+        payload: serde_json::to_string(&job)?,
+        skip_if_seen: false,
+    }))
+}
+
 /// Parse the body of a verified delivery of event `event`.
 pub fn parse(event: &str, body: &[u8]) -> Result<Parsed, EventError> {
     if event == "workflow_run" {
@@ -128,7 +157,8 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Parsed, EventError> {
                     }
                     Ok(parsed)
                 }
-                None => Ok(Parsed::Ignored("check_suite without a pull request")),
+                // Empty for pull requests from forks: the worker looks them up.
+                None => lookup_job(&v, repo, sha, None, action == "requested"),
             }
         }
         "check_run" => {
@@ -149,7 +179,7 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Parsed, EventError> {
                 .and_then(Value::as_i64);
             match number {
                 Some(n) => pr_job(&v, repo, n, sha, run_id),
-                None => Ok(Parsed::Ignored("check_run without a pull request")),
+                None => lookup_job(&v, repo, sha, run_id, false),
             }
         }
         "installation" | "installation_repositories" => {

@@ -1,16 +1,23 @@
-//! GitHub REST client for the App: JWT → installation tokens (cached and
-//! refreshed per installation), retries with exponential backoff on 5xx
-//! and rate limits (primary and secondary), honouring `Retry-After` and
-//! `x-ratelimit-reset`. Only the endpoints kiln-app uses.
+//! GitHub REST client for the App, on `octocrab`: the App's JWT and the
+//! installation tokens are octocrab's (one client per installation, its
+//! token cached and refreshed five minutes before expiry); every request
+//! goes through octocrab — its typed methods where they match the spec,
+//! its generic `get`/`post`/`patch` where they don't (e.g. octocrab's
+//! comment update sends POST, the spec says PATCH) — wrapped by kiln's
+//! retry policy: exponential backoff on 5xx and transport errors, and on
+//! rate limits (403/429 with `Retry-After`, or `x-ratelimit-remaining: 0`
+//! with `x-ratelimit-reset`) a wait that honours those headers.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use reqwest::{Method, StatusCode};
-use serde::{Deserialize, Serialize};
+use http::HeaderMap;
+use octocrab::models::{AppId, CommentId, InstallationId};
+use octocrab::Octocrab;
+use serde::Deserialize;
 use serde_json::Value;
-use tokio::sync::Mutex;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GhError {
@@ -21,16 +28,16 @@ pub enum GhError {
         status: u16,
         message: String,
     },
-    #[error("GitHub API {method} {path}: {source}")]
+    #[error("GitHub API {method} {path}: {message}")]
     Transport {
         method: String,
         path: String,
-        source: reqwest::Error,
+        message: String,
     },
     #[error("GitHub API {path}: unexpected response: {message}")]
     Decode { path: String, message: String },
-    #[error("signing the App JWT: {0}")]
-    Jwt(#[from] jsonwebtoken::errors::Error),
+    #[error("GitHub App setup: {0}")]
+    Setup(String),
 }
 
 impl GhError {
@@ -52,20 +59,6 @@ impl GhError {
     }
 }
 
-#[derive(Serialize)]
-struct Claims {
-    iat: u64,
-    exp: u64,
-    iss: String,
-}
-
-#[derive(Clone)]
-struct CachedToken {
-    token: String,
-    /// Unix seconds.
-    expires_at: u64,
-}
-
 /// Retry policy for one request.
 #[derive(Debug, Clone, Copy)]
 pub struct RetryPolicy {
@@ -75,14 +68,18 @@ pub struct RetryPolicy {
     pub max_wait: Duration,
 }
 
-/// The App: signs JWTs and hands out per-installation clients.
+/// Installation tokens are renewed when they have less than this left.
+const TOKEN_REFRESH_MARGIN_SECS: i64 = 300;
+
+/// The App: its JWT-authenticated octocrab client and one client per
+/// installation (each caching its own token).
 #[derive(Clone)]
 pub struct GitHubApp {
-    http: reqwest::Client,
-    base: String,
-    app_id: String,
-    key: Arc<jsonwebtoken::EncodingKey>,
-    tokens: Arc<Mutex<HashMap<i64, CachedToken>>>,
+    app: Octocrab,
+    installs: Arc<Mutex<HashMap<i64, Arc<Octocrab>>>>,
+    /// Unauthenticated: follows download redirects to storage hosts, which
+    /// must never see the installation token.
+    storage: Arc<Octocrab>,
     policy: RetryPolicy,
 }
 
@@ -93,219 +90,48 @@ fn unix_now() -> u64 {
         .unwrap_or(0)
 }
 
-/// Parse GitHub's `expires_at` (`2016-07-11T22:14:10Z`) into Unix seconds.
-fn parse_rfc3339_z(s: &str) -> Option<u64> {
-    let s = s.trim().trim_end_matches('Z');
-    let (date, time) = s.split_once('T')?;
-    let mut d = date.split('-').map(|p| p.parse::<i64>());
-    let (y, m, day) = (d.next()?.ok()?, d.next()?.ok()?, d.next()?.ok()?);
-    let mut t = time.split(':');
-    let (hh, mm) = (
-        t.next()?.parse::<i64>().ok()?,
-        t.next()?.parse::<i64>().ok()?,
-    );
-    let ss = t.next()?.split('.').next()?.parse::<i64>().ok()?;
-    // Days from civil (Howard Hinnant's algorithm).
-    let y2 = if m <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2 - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    u64::try_from(days * 86_400 + hh * 3600 + mm * 60 + ss).ok()
+/// How one attempt failed, as the retry policy sees it.
+enum Failure {
+    Status {
+        status: u16,
+        headers: HeaderMap,
+        message: String,
+    },
+    Transport(String),
+    /// Not an HTTP outcome (bad URI, body decoding): never retried.
+    Other(String),
 }
 
-impl GitHubApp {
-    pub fn new(
-        base: &str,
-        app_id: &str,
-        key_pem: &[u8],
-        policy: RetryPolicy,
-    ) -> Result<GitHubApp, GhError> {
-        let key = jsonwebtoken::EncodingKey::from_rsa_pem(key_pem)?;
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("kiln-app/", env!("CARGO_PKG_VERSION")))
-            .timeout(Duration::from_secs(60))
-            .build()
-            .map_err(|source| GhError::Transport {
-                method: "-".into(),
-                path: "-".into(),
-                source,
-            })?;
-        Ok(GitHubApp {
-            http,
-            base: base.trim_end_matches('/').to_string(),
-            app_id: app_id.to_string(),
-            key: Arc::new(key),
-            tokens: Arc::new(Mutex::new(HashMap::new())),
-            policy,
-        })
-    }
-
-    fn jwt(&self) -> Result<String, GhError> {
-        let now = unix_now();
-        // Backdated 60 s against clock drift; GitHub allows at most 10 min.
-        let claims = Claims {
-            iat: now.saturating_sub(60),
-            exp: now + 540,
-            iss: self.app_id.clone(),
-        };
-        Ok(jsonwebtoken::encode(
-            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
-            &claims,
-            &self.key,
-        )?)
-    }
-
-    /// An installation token, from the cache while it has > 5 minutes left.
-    pub async fn installation_token(&self, installation_id: i64) -> Result<String, GhError> {
-        let mut cache = self.tokens.lock().await;
-        if let Some(t) = cache.get(&installation_id) {
-            if t.expires_at > unix_now() + 300 {
-                return Ok(t.token.clone());
-            }
+fn failure(e: octocrab::Error) -> Failure {
+    match e {
+        octocrab::Error::GitHub { source, .. } => Failure::Status {
+            status: source.status_code.as_u16(),
+            headers: source.headers.clone().unwrap_or_default(),
+            message: source.message.clone(),
+        },
+        octocrab::Error::Service { .. } | octocrab::Error::Hyper { .. } => {
+            Failure::Transport(e.to_string())
         }
-        let jwt = self.jwt()?;
-        let path = format!("/app/installations/{installation_id}/access_tokens");
-        let v = self
-            .send(Method::POST, &path, &jwt, Some(&serde_json::json!({})))
-            .await?;
-        let token = v
-            .get("token")
-            .and_then(Value::as_str)
-            .ok_or_else(|| GhError::Decode {
-                path: path.clone(),
-                message: "no token".into(),
-            })?
-            .to_string();
-        let expires_at = v
-            .get("expires_at")
-            .and_then(Value::as_str)
-            .and_then(parse_rfc3339_z)
-            .unwrap_or(unix_now() + 3000);
-        cache.insert(
-            installation_id,
-            CachedToken {
-                token: token.clone(),
-                expires_at,
-            },
-        );
-        Ok(token)
-    }
-
-    /// Forget a token (after a 401 with it).
-    pub async fn drop_token(&self, installation_id: i64) {
-        self.tokens.lock().await.remove(&installation_id);
-    }
-
-    /// A client acting as one installation.
-    pub async fn installation(&self, installation_id: i64) -> Result<Installation, GhError> {
-        let token = self.installation_token(installation_id).await?;
-        Ok(Installation {
-            app: self.clone(),
-            token,
-        })
-    }
-
-    /// One request with retries. `body` is sent as JSON. Returns the JSON
-    /// response (`null` for an empty body).
-    pub async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        bearer: &str,
-        body: Option<&Value>,
-    ) -> Result<Value, GhError> {
-        let url = format!("{}{}", self.base, path);
-        let mut attempt = 0u32;
-        loop {
-            let mut req = self
-                .http
-                .request(method.clone(), &url)
-                .bearer_auth(bearer)
-                .header("Accept", "application/vnd.github+json, application/json")
-                .header("X-GitHub-Api-Version", "2022-11-28");
-            if let Some(b) = body {
-                req = req.json(b);
-            }
-            let res = req.send().await;
-            let wait = match res {
-                Err(source) => {
-                    if attempt >= self.policy.retries {
-                        return Err(GhError::Transport {
-                            method: method.to_string(),
-                            path: path.to_string(),
-                            source,
-                        });
-                    }
-                    self.backoff(attempt)
-                }
-                Ok(resp) => {
-                    let status = resp.status();
-                    let headers = resp.headers().clone();
-                    let bytes = resp.bytes().await.unwrap_or_default();
-                    if status.is_success() {
-                        if bytes.is_empty() {
-                            return Ok(Value::Null);
-                        }
-                        return serde_json::from_slice(&bytes).map_err(|e| GhError::Decode {
-                            path: path.to_string(),
-                            message: e.to_string(),
-                        });
-                    }
-                    let message = serde_json::from_slice::<Value>(&bytes)
-                        .ok()
-                        .and_then(|v| v.get("message").and_then(Value::as_str).map(String::from))
-                        .unwrap_or_else(|| {
-                            String::from_utf8_lossy(&bytes).chars().take(200).collect()
-                        });
-                    let err = GhError::Status {
-                        method: method.to_string(),
-                        path: path.to_string(),
-                        status: status.as_u16(),
-                        message: message.clone(),
-                    };
-                    let rate_limited = (status == StatusCode::FORBIDDEN
-                        || status == StatusCode::TOO_MANY_REQUESTS)
-                        && (headers.contains_key("retry-after")
-                            || headers
-                                .get("x-ratelimit-remaining")
-                                .is_some_and(|v| v.as_bytes() == b"0")
-                            || message.to_ascii_lowercase().contains("rate limit"));
-                    if !(status.is_server_error() || rate_limited) || attempt >= self.policy.retries
-                    {
-                        return Err(err);
-                    }
-                    let hinted = retry_after(&headers);
-                    tracing::warn!(%status, %path, attempt, ?hinted, "GitHub API: retrying");
-                    match hinted {
-                        Some(w) => w.min(self.policy.max_wait),
-                        None if rate_limited => {
-                            // Secondary limits without a hint: at least a minute per GitHub's docs,
-                            // scaled down with the configured base for tests.
-                            self.backoff(attempt)
-                                .max(self.policy.base * 60)
-                                .min(self.policy.max_wait)
-                        }
-                        None => self.backoff(attempt),
-                    }
-                }
-            };
-            tokio::time::sleep(wait).await;
-            attempt += 1;
+        octocrab::Error::Serde { .. } | octocrab::Error::Json { .. } => {
+            Failure::Other(format!("unexpected response: {e}"))
         }
+        other => Failure::Other(other.to_string()),
     }
+}
 
-    fn backoff(&self, attempt: u32) -> Duration {
-        let exp = self.policy.base.saturating_mul(1u32 << attempt.min(10));
-        exp.min(self.policy.max_wait)
-    }
+/// A 403/429 that is a (secondary) rate limit rather than a refusal.
+fn is_rate_limited(status: u16, headers: &HeaderMap, message: &str) -> bool {
+    (status == 403 || status == 429)
+        && (headers.contains_key("retry-after")
+            || headers
+                .get("x-ratelimit-remaining")
+                .is_some_and(|v| v.as_bytes() == b"0")
+            || message.to_ascii_lowercase().contains("rate limit"))
 }
 
 /// `Retry-After` (seconds) or `x-ratelimit-reset` (epoch seconds) when
 /// the remaining quota is 0.
-fn retry_after(h: &reqwest::header::HeaderMap) -> Option<Duration> {
+fn retry_after(h: &HeaderMap) -> Option<Duration> {
     if let Some(s) = h
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
@@ -328,16 +154,172 @@ fn retry_after(h: &reqwest::header::HeaderMap) -> Option<Duration> {
     None
 }
 
-/// Percent-encode a query value.
-fn url_escape(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
+impl RetryPolicy {
+    fn backoff(&self, attempt: u32) -> Duration {
+        let exp = self.base.saturating_mul(1u32 << attempt.min(10));
+        exp.min(self.max_wait)
+    }
+
+    /// Run `op` until it succeeds, fails for good, or retries run out.
+    async fn run<T, F, Fut>(&self, method: &str, path: &str, mut op: F) -> Result<T, GhError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, octocrab::Error>>,
+    {
+        let mut attempt = 0u32;
+        loop {
+            let err = match op().await {
+                Ok(v) => return Ok(v),
+                Err(e) => failure(e),
+            };
+            let wait = match err {
+                Failure::Other(message) => {
+                    return Err(GhError::Decode {
+                        path: path.to_string(),
+                        message,
+                    })
+                }
+                Failure::Transport(message) => {
+                    if attempt >= self.retries {
+                        return Err(GhError::Transport {
+                            method: method.to_string(),
+                            path: path.to_string(),
+                            message,
+                        });
+                    }
+                    tracing::warn!(%path, attempt, error = %message, "GitHub API: retrying");
+                    self.backoff(attempt)
+                }
+                Failure::Status {
+                    status,
+                    headers,
+                    message,
+                } => {
+                    let rate_limited = is_rate_limited(status, &headers, &message);
+                    if !(status >= 500 || rate_limited) || attempt >= self.retries {
+                        return Err(GhError::Status {
+                            method: method.to_string(),
+                            path: path.to_string(),
+                            status,
+                            message,
+                        });
+                    }
+                    let hinted = retry_after(&headers);
+                    tracing::warn!(status, %path, attempt, ?hinted, "GitHub API: retrying");
+                    match hinted {
+                        Some(w) => w.min(self.max_wait),
+                        // Secondary limits without a hint: at least a minute per
+                        // GitHub's docs, scaled down with the configured base for tests.
+                        None if rate_limited => {
+                            self.backoff(attempt).max(self.base * 60).min(self.max_wait)
+                        }
+                        None => self.backoff(attempt),
+                    }
+                }
+            };
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+}
+
+impl GitHubApp {
+    pub fn new(
+        base: &str,
+        app_id: &str,
+        key_pem: &[u8],
+        policy: RetryPolicy,
+    ) -> Result<GitHubApp, GhError> {
+        let key = octocrab::EncodingKey::from_rsa_pem(key_pem)
+            .map_err(|e| GhError::Setup(format!("the App's private key: {e}")))?;
+        let id: u64 = app_id
+            .trim()
+            .parse()
+            .map_err(|_| GhError::Setup(format!("the App ID {app_id:?} is not a number")))?;
+        let app = Octocrab::builder()
+            .base_uri(base.trim_end_matches('/'))
+            .map_err(|e| GhError::Setup(format!("GitHub API URL {base:?}: {e}")))?
+            .app(AppId(id), key)
+            .add_header(
+                http::header::USER_AGENT,
+                concat!("kiln-app/", env!("CARGO_PKG_VERSION")).to_string(),
+            )
+            // GitHub's media type, and plain JSON for servers that only know that.
+            .add_header(
+                http::header::ACCEPT,
+                "application/vnd.github+json, application/json".to_string(),
+            )
+            .set_connect_timeout(Some(Duration::from_secs(30)))
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .build()
+            .map_err(|e| GhError::Setup(e.to_string()))?;
+        let storage = Octocrab::builder()
+            .set_connect_timeout(Some(Duration::from_secs(30)))
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .build()
+            .map_err(|e| GhError::Setup(e.to_string()))?;
+        Ok(GitHubApp {
+            app,
+            installs: Arc::new(Mutex::new(HashMap::new())),
+            storage: Arc::new(storage),
+            policy,
         })
-        .collect()
+    }
+
+    /// The octocrab client of one installation (created once, kept).
+    fn client(&self, installation_id: i64) -> Result<Arc<Octocrab>, GhError> {
+        let mut map = self
+            .installs
+            .lock()
+            .map_err(|_| GhError::Setup("installation cache poisoned".into()))?;
+        if let Some(c) = map.get(&installation_id) {
+            return Ok(c.clone());
+        }
+        let id = u64::try_from(installation_id)
+            .map_err(|_| GhError::Setup(format!("bad installation id {installation_id}")))?;
+        let crab = Arc::new(
+            self.app
+                .installation(InstallationId(id))
+                .map_err(|e| GhError::Setup(e.to_string()))?,
+        );
+        map.insert(installation_id, crab.clone());
+        Ok(crab)
+    }
+
+    /// An installation token: octocrab's cached one while it has more than
+    /// five minutes left, else a fresh one (`POST
+    /// /app/installations/{id}/access_tokens` with the App's JWT).
+    pub async fn installation_token(&self, installation_id: i64) -> Result<String, GhError> {
+        use octocrab::secrecy::ExposeSecret;
+        let crab = self.client(installation_id)?;
+        let path = format!("/app/installations/{installation_id}/access_tokens");
+        let token = self
+            .policy
+            .run("POST", &path, || {
+                crab.installation_token_with_buffer(chrono::Duration::seconds(
+                    TOKEN_REFRESH_MARGIN_SECS,
+                ))
+            })
+            .await?;
+        Ok(token.expose_secret().to_string())
+    }
+
+    /// Forget an installation's client and token (after a 401 with it).
+    pub async fn drop_token(&self, installation_id: i64) {
+        if let Ok(mut map) = self.installs.lock() {
+            map.remove(&installation_id);
+        }
+    }
+
+    /// A client acting as one installation, its token already valid.
+    pub async fn installation(&self, installation_id: i64) -> Result<Installation, GhError> {
+        self.installation_token(installation_id).await?;
+        Ok(Installation {
+            crab: self.client(installation_id)?,
+            storage: self.storage.clone(),
+            policy: self.policy,
+        })
+    }
 }
 
 /// A file changed by a pull request.
@@ -360,18 +342,26 @@ pub struct TreeEntry {
     pub size: Option<u64>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// A git tree listing.
+#[derive(Debug, Clone, Default)]
+pub struct Tree {
+    pub entries: Vec<TreeEntry>,
+    /// GitHub cut the recursive listing short.
+    pub truncated: bool,
+}
+
+#[derive(Debug, Clone)]
 pub struct Comment {
     pub id: i64,
-    #[serde(default)]
     pub body: Option<String>,
 }
 
 /// A client acting as one installation.
 #[derive(Clone)]
 pub struct Installation {
-    app: GitHubApp,
-    token: String,
+    crab: Arc<Octocrab>,
+    storage: Arc<Octocrab>,
+    policy: RetryPolicy,
 }
 
 fn decode<T: serde::de::DeserializeOwned>(path: &str, v: Value) -> Result<T, GhError> {
@@ -381,25 +371,63 @@ fn decode<T: serde::de::DeserializeOwned>(path: &str, v: Value) -> Result<T, GhE
     })
 }
 
+fn owner_name(repo: &str) -> Result<(&str, &str), GhError> {
+    repo.split_once('/').ok_or_else(|| GhError::Decode {
+        path: repo.to_string(),
+        message: "repository name is not owner/name".into(),
+    })
+}
+
+fn id_u64(id: i64) -> u64 {
+    u64::try_from(id).unwrap_or_default()
+}
+
+/// `?per_page=100&page=N`.
+#[derive(serde::Serialize)]
+struct PageQuery<'a> {
+    per_page: u32,
+    page: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    check_name: Option<&'a str>,
+}
+
 impl Installation {
-    pub(crate) async fn call(
+    pub(crate) async fn get_json<Q: serde::Serialize + ?Sized>(
         &self,
-        method: Method,
         path: &str,
-        body: Option<&Value>,
+        query: Option<&Q>,
     ) -> Result<Value, GhError> {
-        self.app.send(method, path, &self.token, body).await
+        self.policy
+            .run("GET", path, || self.crab.get::<Value, _, _>(path, query))
+            .await
     }
 
     /// `GET /repos/{repo}/pulls/{n}/files`, every page (GitHub caps at 3000).
     pub async fn pr_files(&self, repo: &str, number: i64) -> Result<Vec<PrFile>, GhError> {
+        let path = format!("/repos/{repo}/pulls/{number}/files");
         let mut all = Vec::new();
         for page in 1..=30 {
-            let path = format!("/repos/{repo}/pulls/{number}/files?per_page=100&page={page}");
-            let v = self.call(Method::GET, &path, None).await?;
-            let files: Vec<PrFile> = decode(&path, v)?;
+            let q = PageQuery {
+                per_page: 100,
+                page,
+                check_name: None,
+            };
+            let files: Vec<octocrab::models::repos::DiffEntry> = self
+                .policy
+                .run("GET", &path, || self.crab.get(&path, Some(&q)))
+                .await?;
             let n = files.len();
-            all.extend(files);
+            for f in files {
+                let status = serde_json::to_value(&f.status)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default();
+                all.push(PrFile {
+                    filename: f.filename,
+                    status,
+                    previous_filename: f.previous_filename,
+                });
+            }
             if n < 100 {
                 break;
             }
@@ -407,19 +435,77 @@ impl Installation {
         Ok(all)
     }
 
-    /// `GET /repos/{repo}/git/trees/{sha}?recursive=1`.
+    /// `GET /repos/{repo}/git/trees/{sha}?recursive=1`: every entry.
     pub async fn tree(&self, repo: &str, sha: &str) -> Result<Vec<TreeEntry>, GhError> {
-        let path = format!("/repos/{repo}/git/trees/{sha}?recursive=1");
-        let v = self.call(Method::GET, &path, None).await?;
+        Ok(self.tree_listing(repo, sha, true).await?.entries)
+    }
+
+    /// `GET /repos/{repo}/git/trees/{sha}` (`?recursive=1` when asked),
+    /// with GitHub's `truncated` flag.
+    pub async fn tree_listing(
+        &self,
+        repo: &str,
+        sha: &str,
+        recursive: bool,
+    ) -> Result<Tree, GhError> {
+        let path = format!("/repos/{repo}/git/trees/{sha}");
+        let v = if recursive {
+            self.get_json(&path, Some(&[("recursive", "1")])).await?
+        } else {
+            self.get_json(&path, None::<&()>).await?
+        };
+        let truncated = v.get("truncated").and_then(Value::as_bool).unwrap_or(false);
         let tree = v.get("tree").cloned().unwrap_or(Value::Array(vec![]));
-        decode(&path, tree)
+        Ok(Tree {
+            entries: decode(&path, tree)?,
+            truncated,
+        })
+    }
+
+    /// Open pull requests of `repo` whose head is `sha`: `GET
+    /// /repos/{repo}/commits/{sha}/pulls`, and when that finds none (a
+    /// fork's commit), the open pulls list filtered by head SHA.
+    pub async fn pulls_for_commit(&self, repo: &str, sha: &str) -> Result<Vec<i64>, GhError> {
+        let head_is = |p: &Value| {
+            p.get("state").and_then(Value::as_str) == Some("open")
+                && p.get("head")
+                    .and_then(|h| h.get("sha"))
+                    .and_then(Value::as_str)
+                    == Some(sha)
+        };
+        let number = |p: &Value| p.get("number").and_then(Value::as_i64);
+        let path = format!("/repos/{repo}/commits/{sha}/pulls");
+        let v = self.get_json(&path, None::<&()>).await?;
+        let mut found: Vec<i64> = v
+            .as_array()
+            .map(|a| a.iter().filter(|p| head_is(p)).filter_map(number).collect())
+            .unwrap_or_default();
+        if found.is_empty() {
+            let path = format!("/repos/{repo}/pulls");
+            for page in 1..=10u32 {
+                let q = [
+                    ("state", "open".to_string()),
+                    ("per_page", "100".to_string()),
+                    ("page", page.to_string()),
+                ];
+                let v = self.get_json(&path, Some(&q)).await?;
+                let items = v.as_array().cloned().unwrap_or_default();
+                found.extend(items.iter().filter(|p| head_is(p)).filter_map(number));
+                if items.len() < 100 {
+                    break;
+                }
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        Ok(found)
     }
 
     /// `GET /repos/{repo}/git/blobs/{sha}`, decoded.
     pub async fn blob(&self, repo: &str, sha: &str) -> Result<Vec<u8>, GhError> {
         use base64::Engine;
         let path = format!("/repos/{repo}/git/blobs/{sha}");
-        let v = self.call(Method::GET, &path, None).await?;
+        let v = self.get_json(&path, None::<&()>).await?;
         let content = v.get("content").and_then(Value::as_str).unwrap_or_default();
         let enc = v
             .get("encoding")
@@ -440,7 +526,10 @@ impl Installation {
     /// `POST /repos/{repo}/check-runs`; returns the check run ID.
     pub async fn create_check_run(&self, repo: &str, body: &Value) -> Result<i64, GhError> {
         let path = format!("/repos/{repo}/check-runs");
-        let v = self.call(Method::POST, &path, Some(body)).await?;
+        let v: Value = self
+            .policy
+            .run("POST", &path, || self.crab.post(&path, Some(body)))
+            .await?;
         v.get("id").and_then(Value::as_i64).ok_or(GhError::Decode {
             path,
             message: "check run without id".into(),
@@ -455,13 +544,15 @@ impl Installation {
         sha: &str,
         name: &str,
     ) -> Result<Vec<(i64, String, String)>, GhError> {
+        let path = format!("/repos/{repo}/commits/{sha}/check-runs");
         let mut all = Vec::new();
         for page in 1..=10 {
-            let path = format!(
-                "/repos/{repo}/commits/{sha}/check-runs?check_name={}&per_page=100&page={page}",
-                url_escape(name)
-            );
-            let v = self.call(Method::GET, &path, None).await?;
+            let q = PageQuery {
+                per_page: 100,
+                page,
+                check_name: Some(name),
+            };
+            let v = self.get_json(&path, Some(&q)).await?;
             let runs = v
                 .get("check_runs")
                 .and_then(Value::as_array)
@@ -492,20 +583,38 @@ impl Installation {
     /// `PATCH /repos/{repo}/check-runs/{id}`.
     pub async fn update_check_run(&self, repo: &str, id: i64, body: &Value) -> Result<(), GhError> {
         let path = format!("/repos/{repo}/check-runs/{id}");
-        self.call(Method::PATCH, &path, Some(body))
+        self.policy
+            .run("PATCH", &path, || {
+                self.crab.patch::<Value, _, _>(&path, Some(body))
+            })
             .await
             .map(|_| ())
     }
 
-    /// `GET /repos/{repo}/issues/{n}/comments`, every page.
+    /// `GET /repos/{repo}/issues/{n}/comments`, every page (octocrab's
+    /// typed issues handler).
     pub async fn comments(&self, repo: &str, number: i64) -> Result<Vec<Comment>, GhError> {
+        let (owner, name) = owner_name(repo)?;
+        let path = format!("/repos/{repo}/issues/{number}/comments");
         let mut all = Vec::new();
-        for page in 1..=50 {
-            let path = format!("/repos/{repo}/issues/{number}/comments?per_page=100&page={page}");
-            let v = self.call(Method::GET, &path, None).await?;
-            let c: Vec<Comment> = decode(&path, v)?;
-            let n = c.len();
-            all.extend(c);
+        for page in 1..=50u32 {
+            let got = self
+                .policy
+                .run("GET", &path, || async move {
+                    self.crab
+                        .issues(owner, name)
+                        .list_comments(id_u64(number))
+                        .per_page(100)
+                        .page(page)
+                        .send()
+                        .await
+                })
+                .await?;
+            let n = got.items.len();
+            all.extend(got.items.into_iter().map(|c| Comment {
+                id: i64::try_from(c.id.into_inner()).unwrap_or_default(),
+                body: c.body,
+            }));
             if n < 100 {
                 break;
             }
@@ -513,44 +622,55 @@ impl Installation {
         Ok(all)
     }
 
-    /// `POST /repos/{repo}/issues/{n}/comments`.
+    /// `POST /repos/{repo}/issues/{n}/comments` (octocrab's typed handler).
     pub async fn create_comment(
         &self,
         repo: &str,
         number: i64,
         body: &str,
     ) -> Result<i64, GhError> {
+        let (owner, name) = owner_name(repo)?;
         let path = format!("/repos/{repo}/issues/{number}/comments");
-        let v = self
-            .call(
-                Method::POST,
-                &path,
-                Some(&serde_json::json!({ "body": body })),
-            )
+        let c = self
+            .policy
+            .run("POST", &path, || async move {
+                self.crab
+                    .issues(owner, name)
+                    .create_comment(id_u64(number), body)
+                    .await
+            })
             .await?;
-        v.get("id").and_then(Value::as_i64).ok_or(GhError::Decode {
-            path,
-            message: "comment without id".into(),
-        })
+        Ok(i64::try_from(c.id.into_inner()).unwrap_or_default())
     }
 
-    /// `PATCH /repos/{repo}/issues/comments/{id}` (PATCH, as the spec says).
+    /// `PATCH /repos/{repo}/issues/comments/{id}`: PATCH as the spec says
+    /// (octocrab's typed `update_comment` sends POST).
     pub async fn update_comment(&self, repo: &str, id: i64, body: &str) -> Result<(), GhError> {
         let path = format!("/repos/{repo}/issues/comments/{id}");
-        self.call(
-            Method::PATCH,
-            &path,
-            Some(&serde_json::json!({ "body": body })),
-        )
-        .await
-        .map(|_| ())
+        let b = serde_json::json!({ "body": body });
+        self.policy
+            .run("PATCH", &path, || {
+                self.crab.patch::<Value, _, _>(&path, Some(&b))
+            })
+            .await
+            .map(|_| ())
     }
 
     /// `DELETE /repos/{repo}/issues/comments/{id}`; already gone is fine.
     pub async fn delete_comment(&self, repo: &str, id: i64) -> Result<(), GhError> {
+        let (owner, name) = owner_name(repo)?;
         let path = format!("/repos/{repo}/issues/comments/{id}");
-        match self.call(Method::DELETE, &path, None).await {
-            Ok(_) => Ok(()),
+        let r = self
+            .policy
+            .run("DELETE", &path, || async move {
+                self.crab
+                    .issues(owner, name)
+                    .delete_comment(CommentId(id_u64(id)))
+                    .await
+            })
+            .await;
+        match r {
+            Ok(()) => Ok(()),
             Err(e) if e.status() == Some(404) => Ok(()),
             Err(e) => Err(e),
         }
@@ -558,90 +678,93 @@ impl Installation {
 }
 
 impl Installation {
-    /// `GET` a binary body (an artifact zip), following redirects (the
-    /// API answers 302 to blob storage; reqwest drops the token when the
-    /// host changes), at most `max` bytes. 5xx answers and transfers cut
-    /// off mid-body are retried like [`GitHubApp::send`].
+    /// `GET` a binary body (an artifact zip), at most `max` bytes. The API
+    /// answers 302 to blob storage: the redirect is followed without the
+    /// installation token. 5xx answers and transfers cut off mid-body are
+    /// retried with the policy's backoff.
     pub(crate) async fn download(&self, path: &str, max: usize) -> Result<Vec<u8>, GhError> {
-        let app = &self.app;
-        let url = format!("{}{}", app.base, path);
         let mut attempt = 0u32;
         loop {
-            let res = app
-                .http
-                .get(&url)
-                .bearer_auth(&self.token)
-                .header("X-GitHub-Api-Version", "2022-11-28")
-                .send()
-                .await;
-            let err = match res {
-                Ok(mut resp) if resp.status().is_success() => {
-                    if resp.content_length().is_some_and(|n| n > max as u64) {
-                        return Err(GhError::Decode {
-                            path: path.to_string(),
-                            message: format!("download larger than {max} bytes"),
-                        });
-                    }
-                    let mut buf = Vec::new();
-                    let mut cut = None;
-                    loop {
-                        match resp.chunk().await {
-                            Ok(Some(c)) => {
-                                if buf.len() + c.len() > max {
-                                    return Err(GhError::Decode {
-                                        path: path.to_string(),
-                                        message: format!("download larger than {max} bytes"),
-                                    });
-                                }
-                                buf.extend_from_slice(&c);
-                            }
-                            Ok(None) => break,
-                            Err(e) => {
-                                cut = Some(e);
-                                break;
-                            }
-                        }
-                    }
-                    match cut {
-                        None => return Ok(buf),
-                        Some(source) => GhError::Transport {
-                            method: "GET".into(),
-                            path: path.to_string(),
-                            source,
-                        },
-                    }
-                }
-                Ok(resp) => {
-                    let status = resp.status();
-                    let text = resp.text().await.unwrap_or_default();
-                    let message = serde_json::from_str::<Value>(&text)
-                        .ok()
-                        .and_then(|v| v.get("message").and_then(Value::as_str).map(String::from))
-                        .unwrap_or_else(|| text.chars().take(200).collect());
-                    GhError::Status {
-                        method: "GET".into(),
-                        path: path.to_string(),
-                        status: status.as_u16(),
-                        message,
-                    }
-                }
-                Err(source) => GhError::Transport {
-                    method: "GET".into(),
-                    path: path.to_string(),
-                    source,
-                },
+            let err = match self.download_once(path, max).await {
+                Ok(bytes) => return Ok(bytes),
+                Err(e) => e,
             };
             let retryable = match &err {
                 GhError::Status { status, .. } => *status >= 500,
-                _ => true,
+                GhError::Transport { .. } => true,
+                _ => false,
             };
-            if !retryable || attempt >= app.policy.retries {
+            if !retryable || attempt >= self.policy.retries {
                 return Err(err);
             }
             tracing::warn!(%path, attempt, error = %err, "GitHub download: retrying");
-            tokio::time::sleep(app.backoff(attempt)).await;
+            tokio::time::sleep(self.policy.backoff(attempt)).await;
             attempt += 1;
         }
+    }
+
+    async fn download_once(&self, path: &str, max: usize) -> Result<Vec<u8>, GhError> {
+        use http_body_util::BodyExt;
+        let transport = |e: &dyn std::fmt::Display| GhError::Transport {
+            method: "GET".into(),
+            path: path.to_string(),
+            message: e.to_string(),
+        };
+        let mut resp = self.crab._get(path).await.map_err(|e| transport(&e))?;
+        if resp.status().is_redirection() {
+            let location = resp
+                .headers()
+                .get(http::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+                .ok_or_else(|| GhError::Decode {
+                    path: path.to_string(),
+                    message: format!("{} without a Location header", resp.status()),
+                })?;
+            resp = self
+                .storage
+                ._get(location.as_str())
+                .await
+                .map_err(|e| transport(&e))?;
+        }
+        let status = resp.status();
+        let too_big = || GhError::Decode {
+            path: path.to_string(),
+            message: format!("download larger than {max} bytes"),
+        };
+        let declared = resp
+            .headers()
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if status.is_success() && declared.is_some_and(|n| n > max as u64) {
+            return Err(too_big());
+        }
+        let mut body = resp.into_body();
+        let mut buf = Vec::new();
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| transport(&e))?;
+            if let Some(chunk) = frame.data_ref() {
+                if buf.len() + chunk.len() > max {
+                    return Err(too_big());
+                }
+                buf.extend_from_slice(chunk);
+            }
+        }
+        if status.is_success() {
+            return Ok(buf);
+        }
+        let text = String::from_utf8_lossy(&buf);
+        let message = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| v.get("message").and_then(Value::as_str).map(String::from))
+            .unwrap_or_else(|| text.chars().take(200).collect());
+        Err(GhError::Status {
+            method: "GET".into(),
+            path: path.to_string(),
+            status: status.as_u16(),
+            message,
+        })
     }
 }
 
@@ -650,8 +773,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_expires_at() {
-        assert_eq!(parse_rfc3339_z("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339_z("2016-07-11T22:14:10Z"), Some(1_468_275_250));
+    fn retry_after_prefers_the_header_then_the_reset() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", http::HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-remaining", http::HeaderValue::from_static("0"));
+        let reset = (unix_now() + 30).to_string();
+        h.insert(
+            "x-ratelimit-reset",
+            http::HeaderValue::from_str(&reset).expect("header"),
+        );
+        let w = retry_after(&h).expect("a wait");
+        assert!(w >= Duration::from_secs(29) && w <= Duration::from_secs(32));
+        assert!(is_rate_limited(403, &h, "Forbidden"));
+        assert!(!is_rate_limited(
+            403,
+            &HeaderMap::new(),
+            "Resource not accessible"
+        ));
     }
 }

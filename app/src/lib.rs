@@ -9,6 +9,7 @@ pub mod config;
 pub mod events;
 pub mod github;
 pub mod intake;
+pub mod lookup;
 pub mod metrics;
 pub mod process;
 pub mod registry;
@@ -19,6 +20,7 @@ pub mod signature;
 pub mod state;
 pub mod store;
 pub mod templates;
+pub mod tree;
 pub mod worker;
 pub mod workspace;
 

@@ -15,6 +15,7 @@ use crate::repo_config::{ConfigFileError, RepoConfig};
 use crate::report::{self, ANNOTATIONS_PER_REQUEST, GITHUB_TEXT_LIMIT};
 use crate::store::{Job, Store};
 use crate::templates;
+use crate::tree;
 use crate::workspace;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +34,8 @@ pub enum ProcessError {
 
 /// Files larger than this are not fetched (templates are small).
 const MAX_FILE_BYTES: u64 = 1024 * 1024;
+/// Files referenced by templates fetched per pull request.
+const MAX_REFERENCED_FILES: usize = 200;
 /// Template directories checked per pull request.
 const MAX_TEMPLATES: usize = 50;
 
@@ -219,7 +222,26 @@ async fn sticky_comment(gh: &Installation, pr: &PrJob, body: &str) -> Result<(),
 pub async fn process_pr(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
     let pr: PrJob = serde_json::from_str(&ctx.job.payload)?;
     let run_id = start_check_run(ctx, &pr).await?;
-    let tree = ctx.gh.tree(&pr.repo, &pr.head_sha).await?;
+    let files = ctx.gh.pr_files(&pr.repo, pr.number).await?;
+    let mut changed: Vec<String> = Vec::new();
+    for f in &files {
+        changed.push(f.filename.clone());
+        if let Some(prev) = &f.previous_filename {
+            changed.push(prev.clone());
+        }
+    }
+    // Directories needed if the recursive listing comes back truncated.
+    let mut wanted = tree::Wanted {
+        all: changed.iter().any(|c| c == crate::repo_config::PATH),
+        ..tree::Wanted::default()
+    };
+    wanted
+        .dirs
+        .insert(templates::parent(crate::repo_config::PATH).to_string());
+    for c in &changed {
+        wanted.dirs.insert(templates::parent(c).to_string());
+    }
+    let (mut tree, walked) = tree::head_tree(ctx.gh, &pr.repo, &pr.head_sha, &wanted).await?;
     let cfg = match fetch_config(ctx.gh, &pr.repo, &tree).await? {
         Ok(c) => c,
         Err(e) => {
@@ -243,6 +265,19 @@ pub async fn process_pr(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
             });
         }
     };
+    if walked {
+        // The config names var files (and their directories) to list too.
+        let mut more = wanted.clone();
+        for (dir, files) in &cfg.var_files {
+            more.dirs.insert(dir.clone());
+            for f in files {
+                more.dirs.insert(templates::parent(f).to_string());
+            }
+        }
+        if more.dirs.len() > wanted.dirs.len() {
+            tree = tree::walk(ctx.gh, &pr.repo, &pr.head_sha, &more).await?;
+        }
+    }
     // Paths that could escape the scratch directory are refused up front.
     let mut skipped: Vec<String> = Vec::new();
     let tree: Vec<_> = tree
@@ -256,20 +291,36 @@ pub async fn process_pr(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
             ok
         })
         .collect();
-    let files = ctx.gh.pr_files(&pr.repo, pr.number).await?;
-    let mut changed: Vec<String> = Vec::new();
-    for f in &files {
-        changed.push(f.filename.clone());
-        if let Some(prev) = &f.previous_filename {
-            changed.push(prev.clone());
-        }
-    }
     let tree_paths: Vec<String> = tree
         .iter()
         .filter(|e| e.kind == "blob")
         .map(|e| e.path.clone())
         .collect();
     let mut affected = templates::affected(&changed, &tree_paths, &cfg);
+    // Changed `*.json` files that are legacy templates: listed in the
+    // config, or found by content (a top-level "builders" array).
+    let mut detected = BTreeSet::new();
+    for e in tree
+        .iter()
+        .filter(|e| {
+            e.kind == "blob"
+                && templates::is_legacy_candidate(&e.path)
+                && changed.contains(&e.path)
+                && !cfg.legacy_templates.contains(&e.path)
+                && e.size.unwrap_or(0) <= MAX_FILE_BYTES
+        })
+        .take(MAX_TEMPLATES)
+    {
+        if templates::looks_like_legacy_template(&ctx.gh.blob(&pr.repo, &e.sha).await?) {
+            detected.insert(e.path.clone());
+        }
+    }
+    affected.extend(templates::legacy_affected(
+        &changed,
+        &tree_paths,
+        &cfg,
+        &detected,
+    ));
     affected.truncate(MAX_TEMPLATES);
 
     // Scratch copy of every file the engine may load.
@@ -286,6 +337,9 @@ pub async fn process_pr(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
         }
         for v in &a.var_files {
             wanted.insert(v);
+        }
+        if let Some(l) = &a.legacy {
+            wanted.insert(l);
         }
     }
     for e in tree
@@ -307,6 +361,45 @@ pub async fn process_pr(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
         let bytes = ctx.gh.blob(&pr.repo, &e.sha).await?;
         if let Err(err) = workspace::write(scratch.path(), &e.path, &bytes) {
             skipped.push(err.to_string());
+        }
+    }
+    // Files the templates may read (`file()`, `templatefile()`,
+    // `fileset()`, …): blobs named in a fetched template by their path
+    // relative to its directory or the repository, or by their directory.
+    // The engine's sandbox confines reads to this scratch copy.
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for p in &wanted {
+        if let Ok(b) = std::fs::read(scratch.path().join(p)) {
+            let text = String::from_utf8_lossy(&b).into_owned();
+            if crate::check::server_side_call(&text).is_some() {
+                texts.push((templates::parent(p).to_string(), text));
+            }
+        }
+    }
+    if !texts.is_empty() {
+        let mut extra = 0;
+        for e in tree.iter().filter(|e| {
+            e.kind == "blob"
+                && !wanted.contains(e.path.as_str())
+                && e.size.unwrap_or(0) <= MAX_FILE_BYTES
+        }) {
+            let named = texts
+                .iter()
+                .any(|(dir, text)| templates::names_file(text, dir, &e.path));
+            if !named || workspace::safe_join(scratch.path(), &e.path).is_err() {
+                continue;
+            }
+            if extra >= MAX_REFERENCED_FILES {
+                skipped.push(format!(
+                    "more than {MAX_REFERENCED_FILES} files referenced by templates"
+                ));
+                break;
+            }
+            extra += 1;
+            let bytes = ctx.gh.blob(&pr.repo, &e.sha).await?;
+            if let Err(err) = workspace::write(scratch.path(), &e.path, &bytes) {
+                skipped.push(err.to_string());
+            }
         }
     }
     // Affected directories whose path is itself unsafe are dropped.

@@ -8,6 +8,7 @@
 //! comment: true                  # the sticky PR comment (default: true)
 //! bump:                          # Terraform variables to move to new images
 //!   - {build: amazon-ebs.ubuntu, files: "infra/*.tfvars", variable: ami_id, region: us-east-1}
+//! legacy_templates: [old/build.json]  # legacy JSON templates (also found by a top-level "builders")
 //! ```
 
 use std::collections::BTreeMap;
@@ -40,6 +41,9 @@ pub struct RepoConfig {
     /// Manifests of these workflows' runs feed the image registry.
     #[serde(default)]
     pub registry: Option<crate::registry::config::RegistryConfig>,
+    /// Legacy JSON templates (`*.json` that are not `*.pkr.json`).
+    #[serde(default)]
+    pub legacy_templates: Vec<String>,
 }
 
 fn default_checks() -> Vec<Check> {
@@ -59,6 +63,7 @@ impl Default for RepoConfig {
             comment: true,
             bump: Vec::new(),
             registry: None,
+            legacy_templates: Vec::new(),
         }
     }
 }
@@ -101,6 +106,7 @@ impl RepoConfig {
             .into_iter()
             .map(|(k, v)| (norm_dir(&k), v.iter().map(|f| norm_dir(f)).collect()))
             .collect();
+        cfg.legacy_templates = cfg.legacy_templates.iter().map(|f| norm_dir(f)).collect();
         Ok(cfg)
     }
 

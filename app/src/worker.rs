@@ -209,6 +209,39 @@ async fn run_inner(state: &Arc<AppState>, job: &Job) -> Result<(&'static str, St
                 }
             }
         }
+        crate::lookup::KIND => {
+            let lj: crate::lookup::LookupJob = serde_json::from_str(&job.payload)
+                .map_err(|e| JobError::Permanent(format!("bad job payload: {e}")))?;
+            match crate::lookup::resolve(
+                &gh,
+                &state.store,
+                job.installation_id,
+                &format!("lookup-{}", job.id),
+                &lj,
+            )
+            .await
+            {
+                Ok(r) => {
+                    if !r.enqueued.is_empty() {
+                        state.wake.notify_waiters();
+                    }
+                    Ok((
+                        "neutral",
+                        format!(
+                            "pull requests at {}: {:?} (enqueued {:?})",
+                            lj.head_sha, r.found, r.enqueued
+                        ),
+                    ))
+                }
+                Err(crate::lookup::LookupError::GitHub(e)) => {
+                    Err(classify(ProcessError::GitHub(e)))
+                }
+                Err(crate::lookup::LookupError::Store(e)) => {
+                    Err(JobError::Transient(e.to_string()))
+                }
+                Err(e) => Err(JobError::Permanent(e.to_string())),
+            }
+        }
         other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
     }
 }

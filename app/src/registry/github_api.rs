@@ -1,7 +1,6 @@
 //! The GitHub calls of the registry: a workflow run's artifacts and an
-//! artifact's zip (on `Installation::call` / `Installation::download`).
+//! artifact's zip (on `Installation::get_json` / `Installation::download`).
 
-use reqwest::Method;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -23,9 +22,9 @@ impl Installation {
     pub async fn run_artifacts(&self, repo: &str, run_id: i64) -> Result<Vec<Artifact>, GhError> {
         let mut all = Vec::new();
         for page in 1..=10 {
-            let path =
-                format!("/repos/{repo}/actions/runs/{run_id}/artifacts?per_page=100&page={page}");
-            let v = self.call(Method::GET, &path, None).await?;
+            let path = format!("/repos/{repo}/actions/runs/{run_id}/artifacts");
+            let query = [("per_page", 100u32), ("page", page)];
+            let v = self.get_json(&path, Some(&query)).await?;
             let items = v.get("artifacts").cloned().unwrap_or(Value::Array(vec![]));
             let batch: Vec<Artifact> =
                 serde_json::from_value(items).map_err(|e| GhError::Decode {

@@ -6,6 +6,7 @@ mod harness;
 mod mock;
 
 mod checks;
+mod forks;
 mod intake;
 mod postgres;
 mod prism;

@@ -56,6 +56,19 @@ pub struct State {
     pub delay: Option<Duration>,
     /// Workflow run artifacts: `(id, name, zip bytes)`.
     pub artifacts: Vec<(i64, String, Vec<u8>)>,
+    /// Open pull requests: `(number, head sha, head repository full name)`.
+    pub pulls: Vec<(i64, String, String)>,
+    /// `GET /commits/{sha}/pulls` finds nothing (as for some fork commits):
+    /// kiln must fall back to the pulls list.
+    pub commit_pulls_empty: bool,
+    /// The recursive tree listing keeps only this many entries and says
+    /// `truncated: true`; non-recursive listings are whole.
+    pub truncate_tree_at: Option<usize>,
+}
+
+/// The SHA the mock gives the tree of directory `dir`.
+pub fn dir_sha(dir: &str) -> String {
+    blob_sha(format!("tree:{dir}").as_bytes())
 }
 
 fn blob_sha(content: &[u8]) -> String {
@@ -167,7 +180,8 @@ impl Respond for Responder {
                     ResponseTemplate::new(201).set_body_json(v)
                 }
             }
-            ("GET", ["repos", _, _, "git", "trees", _]) => {
+            ("GET", ["repos", _, _, "git", "trees", tree_sha]) => {
+                let recursive = query.contains_key("recursive");
                 let mut v = example(
                     spec,
                     "git/get-tree",
@@ -175,23 +189,124 @@ impl Respond for Responder {
                     Some("response-recursively-retrieving-a-tree"),
                 );
                 let proto = v["tree"][0].clone();
-                let mut entries = Vec::new();
+                let proto_dir = v["tree"]
+                    .as_array()
+                    .and_then(|a| a.iter().find(|e| e["type"] == "tree"))
+                    .cloned()
+                    .unwrap_or_else(|| proto.clone());
+                let mut all: Vec<(String, String, Option<usize>)> = Vec::new();
                 for (p, c) in &st.files {
-                    let mut e = proto.clone();
-                    e["path"] = json!(p);
-                    e["sha"] = json!(blob_sha(c));
-                    e["size"] = json!(c.len());
-                    entries.push(e);
+                    all.push((p.clone(), blob_sha(c), Some(c.len())));
                 }
                 for p in &st.extra_tree_paths {
+                    all.push((p.clone(), blob_sha(p.as_bytes()), None));
+                }
+                // Directories, as git lists them.
+                let mut dirs: std::collections::BTreeSet<String> = Default::default();
+                for (p, _, _) in &all {
+                    let mut d = p.as_str();
+                    while let Some((parent, _)) = d.rsplit_once('/') {
+                        dirs.insert(parent.to_string());
+                        d = parent;
+                    }
+                }
+                let blob = |path: &str, sha: &str, size: Option<usize>| {
                     let mut e = proto.clone();
-                    e["path"] = json!(p);
-                    e["sha"] = json!(blob_sha(p.as_bytes()));
-                    entries.push(e);
+                    e["path"] = json!(path);
+                    e["sha"] = json!(sha);
+                    if let Some(n) = size {
+                        e["size"] = json!(n);
+                    }
+                    e
+                };
+                let tree = |path: &str, full: &str| {
+                    let mut e = proto_dir.clone();
+                    e["path"] = json!(path);
+                    e["type"] = json!("tree");
+                    e["mode"] = json!("040000");
+                    e["sha"] = json!(dir_sha(full));
+                    if let Some(o) = e.as_object_mut() {
+                        o.remove("size");
+                    }
+                    e
+                };
+                let mut entries = Vec::new();
+                if recursive {
+                    for d in &dirs {
+                        entries.push(tree(d, d));
+                    }
+                    for (p, sha, size) in &all {
+                        entries.push(blob(p, sha, *size));
+                    }
+                    let cut = st.truncate_tree_at.unwrap_or(usize::MAX);
+                    v["truncated"] = json!(entries.len() > cut);
+                    entries.truncate(cut);
+                } else {
+                    // The root (any commit SHA) or a directory by its SHA.
+                    let at = dirs
+                        .iter()
+                        .find(|d| dir_sha(d) == *tree_sha)
+                        .cloned()
+                        .unwrap_or_default();
+                    let child = |p: &str| -> Option<String> {
+                        let rest = if at.is_empty() {
+                            p
+                        } else {
+                            p.strip_prefix(&format!("{at}/"))?
+                        };
+                        (!rest.is_empty() && !rest.contains('/')).then(|| rest.to_string())
+                    };
+                    for d in &dirs {
+                        if let Some(name) = child(d) {
+                            entries.push(tree(&name, d));
+                        }
+                    }
+                    for (p, sha, size) in &all {
+                        if let Some(name) = child(p) {
+                            entries.push(blob(&name, sha, *size));
+                        }
+                    }
+                    v["truncated"] = json!(false);
                 }
                 v["tree"] = Value::Array(entries);
-                v["truncated"] = json!(false);
                 ResponseTemplate::new(200).set_body_json(v)
+            }
+            ("GET", ["repos", owner, name, "commits", sha, "pulls"]) => {
+                let proto = example(
+                    spec,
+                    "repos/list-pull-requests-associated-with-commit",
+                    "200",
+                    None,
+                )[0]
+                .clone();
+                let base = format!("{owner}/{name}");
+                let items: Vec<Value> = if st.commit_pulls_empty {
+                    Vec::new()
+                } else {
+                    st.pulls
+                        .iter()
+                        .filter(|(_, h, _)| h == sha)
+                        .map(|(n, h, head_repo)| pull_item(&proto, *n, h, head_repo, &base))
+                        .collect()
+                };
+                ResponseTemplate::new(200).set_body_json(Value::Array(items))
+            }
+            ("GET", ["repos", owner, name, "pulls"]) => {
+                let proto = example(spec, "pulls/list", "200", None)[0].clone();
+                let base = format!("{owner}/{name}");
+                let per: usize = query
+                    .get("per_page")
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(30);
+                let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+                let items: Vec<Value> = st
+                    .pulls
+                    .iter()
+                    .skip((page - 1) * per)
+                    .take(per)
+                    .map(|(n, h, head_repo)| pull_item(&proto, *n, h, head_repo, &base))
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(Value::Array(items))
             }
             ("GET", ["repos", _, _, "git", "blobs", sha]) => {
                 let hostile = st
@@ -419,6 +534,19 @@ impl Respond for Responder {
         };
         with_delay(t)
     }
+}
+
+/// A pull-request list item from a spec example, with its number, state,
+/// head SHA and head repository (a fork when it differs from `base`).
+fn pull_item(proto: &Value, n: i64, head_sha: &str, head_repo: &str, base: &str) -> Value {
+    let mut e = proto.clone();
+    e["number"] = json!(n);
+    e["state"] = json!("open");
+    e["head"]["sha"] = json!(head_sha);
+    e["head"]["repo"]["full_name"] = json!(head_repo);
+    e["head"]["repo"]["fork"] = json!(head_repo != base);
+    e["base"]["repo"]["full_name"] = json!(base);
+    e
 }
 
 impl GitHubMock {

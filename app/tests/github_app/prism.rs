@@ -117,6 +117,12 @@ async fn every_request_validates_against_githubs_openapi() {
     inst.tree(repo, "6dcb09b5b57875f334f61aebed695e2e4193db5e")
         .await
         .expect("tree");
+    inst.tree_listing(repo, "6dcb09b5b57875f334f61aebed695e2e4193db5e", false)
+        .await
+        .expect("non-recursive tree");
+    inst.pulls_for_commit(repo, "6dcb09b5b57875f334f61aebed695e2e4193db5e")
+        .await
+        .expect("pulls for a commit, then the pulls list");
     inst.blob(repo, "3a0f86fb8db8eea7ccbb9a95f325ddbedfb25e15")
         .await
         .expect("blob");
@@ -144,6 +150,7 @@ async fn every_request_validates_against_githubs_openapi() {
         dir: "t".into(),
         var_files: vec![],
         changed: vec!["t/main.pkr.hcl".into(), "t/vars.pkr.hcl".into()],
+        legacy: None,
     };
     let rep = kiln_app::check::check_template(work.path(), &affected, &Default::default());
     assert!(rep.errors >= 1 && rep.fmt.len() == 1);

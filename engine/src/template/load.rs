@@ -107,6 +107,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> LoadResult {
             Ok(template) => {
                 let sources = template.sources.clone();
                 let mut ctx = hcl2::ctx::EvalCtx::new(&opts.cwd, &opts.cwd);
+                ctx.scope.set_sandbox(opts.sandbox.clone());
                 let vars = template
                     .variables
                     .iter()

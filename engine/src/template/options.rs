@@ -30,6 +30,11 @@ pub struct LoadOptions {
     pub no_warn_undeclared_var: bool,
     /// `-syntax-only`: parse, do not evaluate.
     pub syntax_only: bool,
+    /// Sandbox root (kiln-app): file functions may only read below this
+    /// directory (a path resolving outside it is an error at the call),
+    /// and network-reaching functions (`vault`, `consul_key`,
+    /// `aws_secretsmanager*`) evaluate to unknown instead of calling out.
+    pub sandbox: Option<PathBuf>,
 }
 
 impl LoadOptions {

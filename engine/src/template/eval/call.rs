@@ -54,10 +54,12 @@ fn too_many(name: &str, max: usize, span: Option<Range<usize>>) -> EvalError {
 /// variables (the `templatefile` callback).
 fn render_template_file(
     base_dir: &std::path::Path,
+    sandbox: Option<&std::path::Path>,
     text: &str,
     vars: &Value,
 ) -> Result<Value, String> {
     let mut scope = super::Scope::new(base_dir.to_path_buf());
+    scope.set_sandbox(sandbox.map(std::path::Path::to_path_buf));
     match vars {
         Value::Map(m) => {
             for (k, v) in m {
@@ -251,10 +253,14 @@ impl Evaluator<'_> {
     /// Call the function library with a context for this scope.
     fn call_library(&self, name: &str, values: &[Value]) -> Result<Value, FuncError> {
         let base_dir = self.scope.base_dir().to_path_buf();
-        let render = move |text: &str, vars: &Value| render_template_file(&base_dir, text, vars);
+        let sandbox = self.scope.sandbox().map(std::path::Path::to_path_buf);
+        let render = move |text: &str, vars: &Value| {
+            render_template_file(&base_dir, sandbox.as_deref(), text, vars)
+        };
         let ctx = FuncCtx {
             base_dir: self.scope.base_dir(),
             render_template: &render,
+            sandbox: self.scope.sandbox(),
         };
         functions::call(name, &ctx, values)
     }

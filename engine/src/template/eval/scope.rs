@@ -12,6 +12,8 @@ use crate::template::Value;
 pub struct Scope {
     roots: BTreeMap<String, Value>,
     base_dir: PathBuf,
+    /// See `LoadOptions::sandbox`.
+    sandbox: Option<PathBuf>,
 }
 
 impl Scope {
@@ -19,7 +21,18 @@ impl Scope {
         Scope {
             roots: BTreeMap::new(),
             base_dir,
+            sandbox: None,
         }
+    }
+
+    /// Confine file functions below `root`; network functions → unknown.
+    pub fn set_sandbox(&mut self, root: Option<PathBuf>) {
+        self.sandbox = root;
+    }
+
+    /// The sandbox root, if any.
+    pub fn sandbox(&self) -> Option<&Path> {
+        self.sandbox.as_deref()
     }
 
     /// Set (or replace) a root variable.

@@ -51,11 +51,43 @@ fn resolve(ctx: &FuncCtx, p: &str, index: usize) -> Result<PathBuf, FuncError> {
     let expanded =
         expand_home(p).map_err(|e| arg_err(index, format!("failed to expand ~: {e}")))?;
     let path = Path::new(&expanded);
-    Ok(clean(&if path.is_absolute() {
+    let resolved = clean(&if path.is_absolute() {
         path.to_path_buf()
     } else {
         ctx.base_dir.join(path)
-    }))
+    });
+    if let Some(root) = ctx.sandbox {
+        confine(root, &resolved).map_err(|()| {
+            arg_err(
+                index,
+                format!("{p:?} resolves outside the directory this template may read"),
+            )
+        })?;
+    }
+    Ok(resolved)
+}
+
+/// Inside the sandbox `root`, lexically and after following symlinks.
+fn confine(root: &Path, path: &Path) -> Result<(), ()> {
+    let root_c = clean(root);
+    if !path.starts_with(&root_c) {
+        return Err(());
+    }
+    // Symlinks: the real path of the longest existing prefix.
+    let real_root = std::fs::canonicalize(&root_c).map_err(|_| ())?;
+    let mut probe = path.to_path_buf();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(&probe) {
+            return if real.starts_with(&real_root) {
+                Ok(())
+            } else {
+                Err(())
+            };
+        }
+        if !probe.pop() {
+            return Err(());
+        }
+    }
 }
 
 fn absolute(ctx: &FuncCtx, p: &Path) -> PathBuf {
@@ -265,6 +297,7 @@ mod tests {
         let ctx = FuncCtx {
             base_dir: base,
             render_template: &render,
+            sandbox: None,
         };
         let c = |n: &str, a: &[Value]| call(n, &ctx, a);
         assert_eq!(c("file", &[s("hello.txt")]), Ok(s("Hello World")));
@@ -325,6 +358,48 @@ mod tests {
         assert_eq!(
             c("pathexpand", &[s("/etc/resolv.conf")]),
             Ok(s("/etc/resolv.conf"))
+        );
+    }
+}
+
+#[cfg(test)]
+mod sandbox_tests {
+    use super::*;
+    use crate::template::functions::{call, tests::render};
+
+    #[test]
+    fn sandbox_confines_reads_to_its_root() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let outside = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(root.path().join("t")).ok();
+        std::fs::write(root.path().join("t/in.txt"), "in").ok();
+        std::fs::write(root.path().join("shared.txt"), "shared").ok();
+        std::fs::write(outside.path().join("secret.txt"), "secret").ok();
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.txt"),
+            root.path().join("t/link.txt"),
+        )
+        .ok();
+        let base = root.path().join("t");
+        let ctx = FuncCtx {
+            base_dir: &base,
+            render_template: &render,
+            sandbox: Some(root.path()),
+        };
+        let s = |v: &str| Value::String(v.to_string());
+        assert_eq!(call("file", &ctx, &[s("in.txt")]), Ok(s("in")));
+        assert_eq!(call("file", &ctx, &[s("../shared.txt")]), Ok(s("shared")));
+        let abs = outside.path().join("secret.txt").display().to_string();
+        for p in ["../../etc/passwd", abs.as_str(), "link.txt"] {
+            let e = call("file", &ctx, &[s(p)]).expect_err(p);
+            assert!(e.to_string().contains("outside"), "{p}: {e}");
+        }
+        assert!(call("filesha256", &ctx, &[s(&abs)]).is_err());
+        // Network functions: unknown, no call.
+        assert_eq!(
+            call("vault", &ctx, &[s("secret/x"), s("k")]),
+            Ok(Value::Unknown)
         );
     }
 }

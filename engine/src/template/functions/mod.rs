@@ -60,7 +60,18 @@ pub struct FuncCtx<'a> {
     /// `templatefile` itself ("cannot recursively call templatefile from
     /// inside templatefile call"); the evaluator enforces that.
     pub render_template: &'a dyn Fn(&str, &Value) -> Result<Value, String>,
+    /// `LoadOptions::sandbox`: file reads confined below this directory;
+    /// network-reaching functions return unknown.
+    pub sandbox: Option<&'a Path>,
 }
+
+/// Functions that reach the network; unknown inside a sandbox.
+const NETWORK_FUNCTIONS: [&str; 4] = [
+    "vault",
+    "consul_key",
+    "aws_secretsmanager",
+    "aws_secretsmanager_raw",
+];
 
 /// Why a function call failed. The evaluator attaches source locations:
 /// [`FuncError::Argument`] points at one argument, the others at the call.
@@ -369,7 +380,7 @@ pub fn call(name: &str, ctx: &FuncCtx, args: &[Value]) -> Result<Value, FuncErro
         Unknowns::Shallow => args.iter().any(|a| matches!(a, Value::Unknown)),
         Unknowns::Custom => false,
     };
-    if unknown {
+    if unknown || (ctx.sandbox.is_some() && NETWORK_FUNCTIONS.contains(&name)) {
         return Ok(Value::Unknown);
     }
     (func.imp)(ctx, args)

@@ -6,7 +6,7 @@ use std::path::Path;
 use super::{call, lookup, names, FuncCtx, FuncError};
 use crate::template::Value;
 
-fn render(tpl: &str, vars: &Value) -> Result<Value, String> {
+pub(crate) fn render(tpl: &str, vars: &Value) -> Result<Value, String> {
     // Minimal stand-in for the evaluator: substitutes ${name} from vars.
     let mut out = tpl.to_string();
     if let Some(m) = vars.as_map() {
@@ -24,6 +24,7 @@ pub fn ctx() -> FuncCtx<'static> {
     FuncCtx {
         base_dir: Path::new("."),
         render_template: &render,
+        sandbox: None,
     }
 }
 

@@ -123,6 +123,7 @@ fn decode(
         opts.cwd.join(dir)
     };
     let mut ctx = EvalCtx::new(dir, &opts.cwd);
+    ctx.scope.set_sandbox(opts.sandbox.clone());
     let mut template = Template {
         format: TemplateFormat::Hcl2,
         path: root.to_path_buf(),
