@@ -486,6 +486,7 @@ async fn shell_without_a_communicator_is_a_clear_error() {
         post_processors: vec![],
         error_cleanup_provisioner: None,
         reevaluate: Default::default(),
+        hcp_packer_registry: None,
     };
     let ran = run(dir.path(), vec![job]).await;
     assert_eq!(

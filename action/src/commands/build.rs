@@ -287,6 +287,10 @@ fn jobs(
             post_processors,
             error_cleanup_provisioner,
             reevaluate: parts.reevaluate,
+            hcp_packer_registry: t
+                .builds
+                .get(p.build_index)
+                .and_then(kiln_engine::template::hcl2::hcp::registry_settings),
         });
     }
     Ok(jobs)

@@ -58,6 +58,33 @@ pub struct ManifestEntry {
     /// `null` when not configured, as in Packer.
     #[serde(default)]
     pub custom_data: Option<BTreeMap<String, String>>,
+    /// kiln's addition: the `hcp_packer_registry` settings of the build
+    /// that produced this entry. Written only when the build has such a
+    /// block, so plain templates give Packer's bytes; readers of Packer's
+    /// shape (Go's `encoding/json`, `jq`) ignore an unknown field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kiln_registry: Option<ManifestRegistry>,
+}
+
+/// The registry settings a build records in the manifest (from its
+/// `hcp_packer_registry` block): what kiln-app's intake records the
+/// build's images as. Empty fields are left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestRegistry {
+    /// `bucket_name`, else `HCP_PACKER_BUCKET_NAME`, else the build
+    /// block's `name` (Packer's rules).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// `bucket_labels` (or the deprecated `labels`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bucket_labels: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub build_labels: BTreeMap<String, String>,
+    /// kiln's `channels` attribute: the channels to point at the new version.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<String>,
 }
 
 fn is_zero(n: &i64) -> bool {
@@ -101,9 +128,17 @@ pub struct Manifest {
     strip_path: bool,
     strip_time: bool,
     custom_data: Option<BTreeMap<String, String>>,
+    registry: Option<ManifestRegistry>,
 }
 
 impl Manifest {
+    /// Record the `hcp_packer_registry` settings of the build this
+    /// post-processor runs in.
+    pub fn with_registry(mut self, registry: Option<ManifestRegistry>) -> Self {
+        self.registry = registry;
+        self
+    }
+
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
         let s = Settings::new("manifest post-processor", &c.config);
         let custom_data = match c.config.get("custom_data") {
@@ -118,6 +153,7 @@ impl Manifest {
             strip_path: s.bool("strip_path")?.unwrap_or(false),
             strip_time: s.bool("strip_time")?.unwrap_or(false),
             custom_data,
+            registry: None,
         })
     }
 }
@@ -172,6 +208,7 @@ impl PostProcessor for Manifest {
             artifact_id: input.id(),
             packer_run_uuid: ctx.run_uuid.to_string(),
             custom_data,
+            kiln_registry: self.registry.clone(),
         };
         let path = output::resolve(ctx.cwd, Path::new(&out_name));
         let run_uuid = ctx.run_uuid.to_string();

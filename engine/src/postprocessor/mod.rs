@@ -25,7 +25,7 @@ use crate::template::model::Component;
 
 pub use artifacts::{CompressArtifact, FileListArtifact};
 pub use checksum::ChecksumType;
-pub use manifest::{ManifestEntry, ManifestFile, ManifestFileEntry};
+pub use manifest::{ManifestEntry, ManifestFile, ManifestFileEntry, ManifestRegistry};
 
 /// The result of one post-processor in a chain.
 #[derive(Debug)]
@@ -63,6 +63,20 @@ pub const AVAILABLE: &[&str] = &[
     "docker-save",
     "docker-tag",
 ];
+
+/// [`create`] for a post-processor of a build with `hcp_packer_registry`
+/// settings: the manifest post-processor records them in each entry.
+pub fn create_in_build(
+    c: &Component,
+    registry: Option<&ManifestRegistry>,
+) -> Result<Box<dyn PostProcessor>, BuildError> {
+    match c.type_name.as_str() {
+        "manifest" => Ok(Box::new(
+            manifest::Manifest::prepare(c)?.with_registry(registry.cloned()),
+        )),
+        _ => create(c),
+    }
+}
 
 /// Construct (and prepare) the post-processor a component configures.
 pub fn create(c: &Component) -> Result<Box<dyn PostProcessor>, BuildError> {

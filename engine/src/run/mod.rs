@@ -86,6 +86,9 @@ pub struct BuildJob {
     /// HCL2: how to evaluate each component again with the builder's
     /// values (shaped like the lists above; empty means placeholders only).
     pub reevaluate: Reevaluators,
+    /// The build's `hcp_packer_registry` settings, recorded by the
+    /// manifest post-processor.
+    pub hcp_packer_registry: Option<crate::postprocessor::ManifestRegistry>,
 }
 
 /// Settings of a whole run.
@@ -364,7 +367,7 @@ async fn build_and_post_process(
                 return Err(BuildError::Cancelled);
             }
             let c = env.prepared(&def.component, pp_reevaluator(re, ci, i), &generated)?;
-            let pp = postprocessor::create(&c)?;
+            let pp = postprocessor::create_in_build(&c, job.hcp_packer_registry.as_ref())?;
             ui.say(match c.name.as_deref() {
                 Some(name) if name != c.type_name => {
                     format!("Running post-processor: {name} (type {})", c.type_name)

@@ -71,6 +71,7 @@ fn file_job(name: &str, target: &str, provs: Vec<ProvisionerDef>) -> BuildJob {
         }]],
         error_cleanup_provisioner: None,
         reevaluate: Default::default(),
+        hcp_packer_registry: None,
     }
 }
 

@@ -84,6 +84,7 @@ pub fn null_job(sshd: &Sshd, name: &str, provisioners: Vec<ProvisionerDef>) -> B
         post_processors: vec![],
         error_cleanup_provisioner: None,
         reevaluate: Default::default(),
+        hcp_packer_registry: None,
     }
 }
 
