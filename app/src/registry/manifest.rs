@@ -1,6 +1,19 @@
 //! A Packer manifest → the versions to record: the builds of its last run,
-//! grouped by bucket (the build's name unless one bucket is configured),
-//! each `artifact_id` split into images by `kiln_engine::images`.
+//! grouped by bucket, each `artifact_id` split into images by
+//! `kiln_engine::images`.
+//!
+//! What an entry is recorded as, when `kiln build` wrote the build's
+//! `hcp_packer_registry` settings into it (`kiln_registry`):
+//!
+//! | setting | rule |
+//! | --- | --- |
+//! | bucket | the block's `bucket_name` > the configured bucket (`.github/kiln.yml` `registry.bucket`, or the API request's `bucket`) > the build's name |
+//! | version labels | the configured `labels`, then the block's `bucket_labels` over them (the template wins on the same key) |
+//! | build labels | the entry's `custom_data`, then the block's `build_labels` over them |
+//! | channels | the block's `channels` when it sets any, else the configured `channel` |
+//!
+//! Several entries of one bucket make one version: their labels merge (in
+//! manifest order) and their channels add up.
 
 use std::collections::BTreeMap;
 
@@ -83,9 +96,23 @@ pub fn versions(bytes: &[u8], p: &Provenance) -> Result<Vec<NewVersion>, Manifes
     let manifest = parse_manifest(bytes)?;
     let mut by_bucket: BTreeMap<String, NewVersion> = BTreeMap::new();
     for entry in manifest.last_run() {
-        let bucket = p.bucket.clone().unwrap_or_else(|| entry.name.clone());
-        check_name("bucket (the build's name)", &bucket)?;
-        let custom = entry.custom_data.clone().unwrap_or_default();
+        let block = entry.kiln_registry.clone().unwrap_or_default();
+        let bucket = match (&block.bucket_name, &p.bucket) {
+            (Some(b), _) => {
+                check_name("bucket (hcp_packer_registry bucket_name)", b)?;
+                b.clone()
+            }
+            (None, Some(b)) => b.clone(),
+            (None, None) => {
+                check_name("bucket (the build's name)", &entry.name)?;
+                entry.name.clone()
+            }
+        };
+        for c in &block.channels {
+            check_name("channel (hcp_packer_registry channels)", c)?;
+        }
+        let mut custom = entry.custom_data.clone().unwrap_or_default();
+        custom.extend(block.build_labels.clone());
         let v = by_bucket
             .entry(bucket.clone())
             .or_insert_with(|| NewVersion {
@@ -98,8 +125,19 @@ pub fn versions(bytes: &[u8], p: &Provenance) -> Result<Vec<NewVersion>, Manifes
                 labels: p.labels.clone(),
                 source_image: p.source_image.clone(),
                 builds: Vec::new(),
-                channel: p.channel.clone(),
+                channels: Vec::new(),
             });
+        v.labels.extend(block.bucket_labels.clone());
+        let channels = if block.channels.is_empty() {
+            p.channel.iter().cloned().collect()
+        } else {
+            block.channels.clone()
+        };
+        for c in channels {
+            if !v.channels.contains(&c) {
+                v.channels.push(c);
+            }
+        }
         if v.source_image.is_none() {
             v.source_image = custom.get("source_image").cloned();
         }
@@ -150,5 +188,42 @@ mod tests {
         let mut p2 = p.clone();
         p2.bucket = Some("../x".into());
         assert!(versions(m, &p2).is_err());
+    }
+
+    #[test]
+    fn registry_block_wins_over_config_and_labels_merge() {
+        let m = br#"{"builds":[
+          {"name":"web","builder_type":"file","artifact_id":"File","packer_run_uuid":"r",
+           "custom_data":{"owner":"ops","os-version":"20.04"},
+           "kiln_registry":{"bucket_name":"golden","bucket_labels":{"team":"tpl"},
+             "build_labels":{"os-version":"22.04"},"channels":["latest","qa"]}},
+          {"name":"db","builder_type":"null","artifact_id":"x","packer_run_uuid":"r"}],
+          "last_run_uuid":"r"}"#;
+        let p = Provenance {
+            repo: "o/r".into(),
+            git_sha: "abc".into(),
+            bucket: Some("configured".into()),
+            channel: Some("stable".into()),
+            labels: BTreeMap::from([
+                ("team".to_string(), "cfg".to_string()),
+                ("env".to_string(), "prod".to_string()),
+            ]),
+            ..Provenance::default()
+        };
+        let v = versions(m, &p).unwrap();
+        let names: Vec<_> = v.iter().map(|v| v.bucket.as_str()).collect();
+        assert_eq!(names, ["configured", "golden"]);
+        let golden = &v[1];
+        assert_eq!(golden.channels, ["latest", "qa"]);
+        assert_eq!(golden.labels["team"], "tpl");
+        assert_eq!(golden.labels["env"], "prod");
+        assert_eq!(golden.builds[0].labels["os-version"], "22.04");
+        assert_eq!(golden.builds[0].labels["owner"], "ops");
+        // Without a block: the configured bucket, channel and labels.
+        assert_eq!(v[0].channels, ["stable"]);
+        assert_eq!(v[0].labels["team"], "cfg");
+        let bad = String::from_utf8_lossy(m).replace("\"qa\"", "\"q/a\"");
+        let e = versions(bad.as_bytes(), &p).unwrap_err().to_string();
+        assert!(e.contains("channel (hcp_packer_registry channels)"), "{e}");
     }
 }

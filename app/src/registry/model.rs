@@ -98,8 +98,8 @@ pub struct NewVersion {
     pub labels: BTreeMap<String, String>,
     pub source_image: Option<String>,
     pub builds: Vec<NewBuild>,
-    /// Channel to point at this version.
-    pub channel: Option<String>,
+    /// Channels to point at this version.
+    pub channels: Vec<String>,
 }
 
 /// What recording a version did.

@@ -153,8 +153,8 @@ impl Registry {
                     .rows_affected();
             }
             let mut channel_moved = false;
-            if let Some(ch) = &nv.channel {
-                channel_moved = sqlx::query(
+            for ch in &nv.channels {
+                channel_moved |= sqlx::query(
                         "INSERT INTO registry_channels (bucket_id, name, version_id, commit_order, updated_at, updated_by) \
                          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (bucket_id, name) DO UPDATE SET \
                          version_id = excluded.version_id, commit_order = excluded.commit_order, \
