@@ -148,6 +148,26 @@ pub fn plan(t: &Template, only: &[String], except: &[String]) -> (Vec<PlannedBui
     (out, diags)
 }
 
+/// The runner's job for a planned build: its source's builder, the
+/// [`components`] it runs and its `hcp_packer_registry` settings (for
+/// the manifest). Legacy JSON components are returned unrendered (the
+/// caller renders their Go templates). `None` when the indices are stale.
+pub fn job(t: &Template, p: &PlannedBuild) -> Option<crate::run::BuildJob> {
+    let build = t.builds.get(p.build_index)?;
+    let src = build.sources.get(p.source_index)?;
+    let parts = components(t, p);
+    Some(crate::run::BuildJob {
+        name: p.name.clone(),
+        source_name: src.build_name.clone(),
+        builder: src.builder.clone(),
+        provisioners: parts.provisioners,
+        post_processors: parts.post_processors,
+        error_cleanup_provisioner: parts.error_cleanup_provisioner,
+        reevaluate: parts.reevaluate,
+        hcp_packer_registry: crate::template::hcl2::hcp::registry_settings(build),
+    })
+}
+
 /// The provisioners, post-processor chains and error-cleanup provisioner
 /// a planned build runs: the ones evaluated for its source (HCL2:
 /// `source.*` and `build.*` placeholders known) when the front end

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::Context as _;
 use clap::{ArgAction, ValueEnum};
 use kiln_engine::diag::render_text;
-use kiln_engine::plan::{components, plan};
+use kiln_engine::plan::plan;
 use kiln_engine::run::{
     run_builds, BuildEvent, BuildJob, CancelToken, OnError, Prompter, RunOptions, Ui,
 };
@@ -241,57 +241,30 @@ fn jobs(
     let json_ctx = (t.format == TemplateFormat::Json).then(|| build_context(t, cwd));
     let mut jobs = Vec::new();
     for p in planned {
-        let Some(src) = t
-            .builds
-            .get(p.build_index)
-            .and_then(|b| b.sources.get(p.source_index))
-        else {
+        // The builder, provisioners and post-processors evaluated for
+        // this source, and the build's registry settings.
+        let Some(mut job) = kiln_engine::plan::job(t, &p) else {
             continue;
         };
-        // The provisioners and post-processors evaluated for this source.
-        let parts = components(t, &p);
-        let btype = src.builder.type_name.clone();
-        let render = |c: &kiln_engine::template::model::Component| -> anyhow::Result<_> {
-            match &json_ctx {
-                Some(ctx) => render_component(c, ctx, &src.build_name, &btype)
-                    .with_context(|| format!("rendering {} for build {}", c.context, p.name)),
-                None => Ok(c.clone()),
+        if let Some(ctx) = &json_ctx {
+            let (name, btype) = (job.source_name.clone(), job.builder.type_name.clone());
+            let render = |c: &mut kiln_engine::template::model::Component| -> anyhow::Result<()> {
+                *c = render_component(c, ctx, &name, &btype)
+                    .with_context(|| format!("rendering {} for build {}", c.context, p.name))?;
+                Ok(())
+            };
+            render(&mut job.builder)?;
+            for def in &mut job.provisioners {
+                render(&mut def.component)?;
             }
-        };
-        let mut provisioners = Vec::new();
-        for mut def in parts.provisioners {
-            def.component = render(&def.component)?;
-            provisioners.push(def);
+            for def in job.post_processors.iter_mut().flatten() {
+                render(&mut def.component)?;
+            }
+            if let Some(def) = &mut job.error_cleanup_provisioner {
+                render(&mut def.component)?;
+            }
         }
-        let mut post_processors = Vec::new();
-        for chain in parts.post_processors {
-            let mut rendered = Vec::new();
-            for mut def in chain {
-                def.component = render(&def.component)?;
-                rendered.push(def);
-            }
-            post_processors.push(rendered);
-        }
-        let error_cleanup_provisioner = match parts.error_cleanup_provisioner {
-            Some(mut def) => {
-                def.component = render(&def.component)?;
-                Some(def)
-            }
-            None => None,
-        };
-        jobs.push(BuildJob {
-            name: p.name.clone(),
-            source_name: src.build_name.clone(),
-            builder: render(&src.builder)?,
-            provisioners,
-            post_processors,
-            error_cleanup_provisioner,
-            reevaluate: parts.reevaluate,
-            hcp_packer_registry: t
-                .builds
-                .get(p.build_index)
-                .and_then(kiln_engine::template::hcl2::hcp::registry_settings),
-        });
+        jobs.push(job);
     }
     Ok(jobs)
 }

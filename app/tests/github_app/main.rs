@@ -13,6 +13,9 @@ mod prism;
 mod registry;
 mod registry_runs;
 mod reliability;
+mod registry_built;
+#[path = "../../../action/tests/ebs_support/mod.rs"]
+mod ebs_support;
 
 /// Templates used by several tests.
 pub mod fixtures {
