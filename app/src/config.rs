@@ -20,7 +20,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://kiln-app.db?mode=rwc";
 pub struct Args {
     /// YAML config file whose keys are the long flag names with `_`
     /// (`app_id`, `webhook_secret`, `listen`, `database_url`, …).
-    #[arg(long, env = "KILN_APP_CONFIG", value_name = "FILE")]
+    #[arg(long, env = "KILN_APP_CONFIG", value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
     /// The GitHub App's ID (used as the JWT issuer).
     #[arg(long, env = "KILN_APP_ID")]
@@ -41,7 +41,7 @@ pub struct Args {
     #[arg(long, env = "KILN_LISTEN", value_name = "ADDR")]
     pub listen: Option<String>,
     /// Database URL: sqlite://FILE or postgres://… [default: sqlite://kiln-app.db in the working directory].
-    #[arg(long, env = "KILN_DATABASE_URL", value_name = "URL")]
+    #[arg(long, env = "KILN_DATABASE_URL", value_name = "URL", global = true)]
     pub database_url: Option<String>,
     /// Number of concurrent job workers; 0 runs webhook intake only (workers elsewhere) [default: 4].
     #[arg(long, env = "KILN_WORKERS")]
@@ -173,6 +173,20 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
 }
 
 impl Config {
+    /// The database URL alone, resolved like the server's (flag, env,
+    /// config file, default): what `kiln-app token create` needs.
+    pub fn database_url(args: &Args) -> Result<String, ConfigError> {
+        let file = match &args.config {
+            Some(p) => read_file(p)?,
+            None => FileConfig::default(),
+        };
+        Ok(args
+            .database_url
+            .clone()
+            .or(file.database_url)
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string()))
+    }
+
     /// Resolve flags/env (already merged by clap) over the config file.
     pub fn resolve(args: Args) -> Result<Config, ConfigError> {
         let file = match &args.config {

@@ -6,16 +6,17 @@ mod harness;
 mod mock;
 
 mod checks;
+#[path = "../../../action/tests/ebs_support/mod.rs"]
+mod ebs_support;
 mod forks;
 mod intake;
 mod postgres;
 mod prism;
 mod registry;
+mod registry_built;
+mod registry_cli;
 mod registry_runs;
 mod reliability;
-mod registry_built;
-#[path = "../../../action/tests/ebs_support/mod.rs"]
-mod ebs_support;
 
 /// Templates used by several tests.
 pub mod fixtures {

@@ -173,7 +173,9 @@ async fn manifests_from_file_and_null_builds_feed_both_intakes() {
     let built = kiln_build(&work, "t.pkr.hcl").await;
     // The file builds made their files; the manifest names them.
     assert_eq!(
-        std::fs::read_to_string(work.join("web.txt")).ok().as_deref(),
+        std::fs::read_to_string(work.join("web.txt"))
+            .ok()
+            .as_deref(),
         Some("web image")
     );
     let m: Value = serde_json::from_slice(&built.manifest).expect("manifest JSON");
@@ -205,7 +207,10 @@ async fn manifests_from_file_and_null_builds_feed_both_intakes() {
             zip_of(&[("m.json", &built.manifest)]),
         )]
     });
-    assert_eq!(app.deliver("workflow_run", "built-1", &payload).await.0, 202);
+    assert_eq!(
+        app.deliver("workflow_run", "built-1", &payload).await.0,
+        202
+    );
     let done = wait_until(Duration::from_secs(90), || async {
         get(&app, "/api/v1/buckets/golden-base/channels/qa").await.0 == 200
     })
@@ -261,7 +266,10 @@ async fn manifests_from_file_and_null_builds_feed_both_intakes() {
     let summary = check().expect("kiln/images check run");
     let summary = summary.as_str().unwrap_or_default();
     for (t, id) in expected(&built, &["file.db", "file.web", "null.plain"]) {
-        assert!(summary.contains(&format!("| `{t}` | - | `{id}` |")), "{summary}");
+        assert!(
+            summary.contains(&format!("| `{t}` | - | `{id}` |")),
+            "{summary}"
+        );
     }
 
     // 2. A second real build, through the API: the block still wins over
