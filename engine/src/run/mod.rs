@@ -317,6 +317,9 @@ async fn build_and_post_process(
             }
         }
     }
+    // The builder's values (`build.*`) for the post-processors: the
+    // state was taken above, so it is kept here.
+    let builder_generated = state.generated.clone();
     drop(state);
     if matches!(on_error, OnError::Abort | OnError::RunCleanupProvisioner) {
         let flag = if on_error == OnError::Abort {
@@ -344,7 +347,7 @@ async fn build_and_post_process(
     if job.post_processors.iter().all(|c| c.is_empty()) {
         return Ok(vec![artifact]);
     }
-    let generated = env.complete(hook.take_state().generated.unwrap_or_default());
+    let generated = env.complete(builder_generated.unwrap_or_default());
     let generated = match generated.len() {
         0 => GeneratedData::new(),
         _ => generated,
