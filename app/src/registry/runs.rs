@@ -228,6 +228,9 @@ pub async fn process_run(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
             ),
         });
     };
+    if let Some(why) = job.untrusted.clone() {
+        return finish(ctx, &job, Refusal::Input(why)).await;
+    }
     let vs = match collect(ctx, &job, &reg_cfg).await? {
         Ok(v) => v,
         Err(r) => return finish(ctx, &job, r).await,

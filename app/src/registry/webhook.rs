@@ -1,8 +1,9 @@
 //! `workflow_run` deliveries → a registry job. Only `completed` runs with
-//! conclusion `success` of the repository itself are queued: a run whose
-//! head repository is a fork is refused (its artifacts are untrusted).
-//! Whether the workflow is configured is decided by the worker, from the
-//! default branch's `.github/kiln.yml`.
+//! conclusion `success` are queued. Whether the workflow is configured is
+//! decided by the worker, from the default branch's `.github/kiln.yml`;
+//! for a configured workflow, a run that is not trusted (see [`distrust`]:
+//! a fork's, a pull request's, another branch's) is refused with a
+//! `kiln/images` check run saying why, and nothing is downloaded.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +13,7 @@ use crate::store::NewJob;
 pub const JOB_KIND: &str = "workflow_run";
 
 /// The work a registry job carries (stored as the job payload).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RunJob {
     pub repo: String,
     pub run_id: i64,
@@ -22,6 +23,48 @@ pub struct RunJob {
     /// The head commit's time (Unix ms), ordering versions.
     pub commit_order: i64,
     pub html_url: String,
+    /// Why the run's artifacts are not trusted (`None`: trusted).
+    #[serde(default)]
+    pub untrusted: Option<String>,
+}
+
+/// Events whose runs execute a pull request's workflow file or check out
+/// its code with the base repository's permissions.
+const PULL_REQUEST_EVENTS: &[&str] = &[
+    "pull_request",
+    "pull_request_target",
+    "pull_request_review",
+    "pull_request_review_comment",
+];
+
+/// Why a run's artifacts cannot be recorded, or `None`: only a run of the
+/// repository itself (not a fork), not triggered by a pull request, on
+/// the default branch (so the workflow file that ran is the default
+/// branch's, the one `.github/kiln.yml` lists) is trusted.
+pub fn distrust(
+    repo: &str,
+    head_repo: Option<&str>,
+    event: &str,
+    head_branch: &str,
+    default_branch: &str,
+) -> Option<String> {
+    if head_repo != Some(repo) {
+        return Some(format!(
+            "the run's head repository {} is not {repo} (a fork): its artifacts are not trusted",
+            head_repo.unwrap_or("(none)")
+        ));
+    }
+    if PULL_REQUEST_EVENTS.contains(&event) {
+        return Some(format!(
+            "the run was triggered by a `{event}` event: a pull request's workflow and code are not trusted"
+        ));
+    }
+    if head_branch != default_branch {
+        return Some(format!(
+            "the run is on branch {head_branch:?}, not the default branch {default_branch:?}: only runs of the default branch are recorded"
+        ));
+    }
+    None
 }
 
 #[derive(Deserialize)]
@@ -44,6 +87,10 @@ struct Run {
     html_url: Option<String>,
     head_repository: Option<Repo>,
     head_commit: Option<HeadCommit>,
+    #[serde(default)]
+    event: Option<String>,
+    #[serde(default)]
+    head_branch: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -83,9 +130,16 @@ pub fn parse(body: &[u8]) -> Result<Parsed, EventError> {
         return Ok(Parsed::Ignored("event without an installation"));
     };
     let head_repo = run.head_repository.as_ref().map(|r| r.full_name.as_str());
-    if head_repo != Some(repo.full_name.as_str()) {
-        tracing::warn!(repo = %repo.full_name, head = ?head_repo, run = run.id, "refusing a workflow run from a fork");
-        return Ok(Parsed::Ignored("workflow_run from a fork"));
+    let default_branch = repo.default_branch.clone().unwrap_or_else(|| "main".into());
+    let untrusted = distrust(
+        &repo.full_name,
+        head_repo,
+        run.event.as_deref().unwrap_or_default(),
+        run.head_branch.as_deref().unwrap_or_default(),
+        &default_branch,
+    );
+    if let Some(why) = &untrusted {
+        tracing::warn!(repo = %repo.full_name, head = ?head_repo, run = run.id, reason = %why, "untrusted workflow run: refused if its workflow feeds the registry");
     }
     let workflow_path = run
         .path
@@ -102,9 +156,10 @@ pub fn parse(body: &[u8]) -> Result<Parsed, EventError> {
         run_id: run.id,
         head_sha: run.head_sha.clone(),
         workflow_path,
-        default_branch: repo.default_branch.unwrap_or_else(|| "main".into()),
+        default_branch,
         commit_order,
         html_url: run.html_url.unwrap_or_default(),
+        untrusted,
     };
     Ok(Parsed::Job(NewJob {
         kind: JOB_KIND.into(),

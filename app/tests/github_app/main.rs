@@ -16,6 +16,7 @@ mod registry;
 mod registry_built;
 mod registry_cli;
 mod registry_runs;
+mod registry_trust;
 mod reliability;
 
 /// Templates used by several tests.

@@ -215,6 +215,7 @@ async fn every_request_validates_against_githubs_openapi() {
         default_branch: "main".into(),
         commit_order: 0,
         html_url: "https://github.com/octocat/Hello-World/actions/runs/30433642".into(),
+        untrusted: None,
     };
     let m = crate::registry::manifest("r1", "ami-0a", "ami-0b");
     let vs = kiln_app::registry::manifest::versions(
