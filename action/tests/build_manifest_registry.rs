@@ -191,7 +191,7 @@ fn manifest_entries_carry_the_builds_registry_settings() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let all = entries(dir.path());
     assert_eq!(all.len(), 5);
-    assert_eq!(all[0]["kiln_registry"]["bucket_name"].is_string(), true);
+    assert!(all[0]["kiln_registry"]["bucket_name"].is_string());
     let last = all.last().unwrap();
     assert_eq!(last["name"], "web");
     // HCP_PACKER_BUCKET_NAME overrides bucket_name, as in Packer.
