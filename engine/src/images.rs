@@ -179,4 +179,38 @@ mod tests {
         let names: Vec<_> = m.last_run().map(|b| b.type_and_name()).collect();
         assert_eq!(names, vec!["null.b"]);
     }
+
+    #[test]
+    fn registry_settings_round_trip_after_packers_fields() {
+        let mut e = entry("file", "File");
+        e.packer_run_uuid = "r".into();
+        let plain = ManifestFile {
+            builds: vec![e.clone()],
+            last_run_uuid: "r".into(),
+        }
+        .to_packer_json()
+        .unwrap();
+        let text = String::from_utf8(plain).unwrap();
+        assert!(!text.contains("kiln_registry"), "{text}");
+        e.kiln_registry = Some(crate::postprocessor::ManifestRegistry {
+            bucket_name: Some("golden".into()),
+            channels: vec!["latest".into()],
+            ..Default::default()
+        });
+        let bytes = ManifestFile {
+            builds: vec![e.clone()],
+            last_run_uuid: "r".into(),
+        }
+        .to_packer_json()
+        .unwrap();
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        let at = |k: &str| text.find(k).unwrap_or(usize::MAX);
+        assert!(at("\"custom_data\"") < at("\"kiln_registry\""), "{text}");
+        assert!(
+            !text.contains("build_labels"),
+            "empty fields left out: {text}"
+        );
+        let back = parse_manifest(&bytes).unwrap();
+        assert_eq!(back.builds[0], e);
+    }
 }
