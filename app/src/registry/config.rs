@@ -7,6 +7,7 @@
 //!   bucket: ubuntu                  # optional: one bucket (default: one per build name)
 //!   channel: latest                 # optional: channel moved to each new version
 //!   labels: {team: platform}        # optional: version labels
+//!   branches: [release/*]           # optional: branches (or tags) trusted besides the default branch
 //! ```
 
 use std::collections::BTreeMap;
@@ -25,6 +26,10 @@ pub struct RegistryConfig {
     pub channel: Option<String>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Head branches (a trailing `*` matches a prefix) whose runs are
+    /// trusted besides the default branch's.
+    #[serde(default)]
+    pub branches: Vec<String>,
 }
 
 fn default_artifact() -> String {
@@ -39,6 +44,27 @@ impl RegistryConfig {
         self.workflows
             .iter()
             .any(|w| w == path || w.trim_start_matches(".github/workflows/") == file)
+    }
+
+    /// Why a run on `head_branch` is not trusted: only the default
+    /// branch's runs, and those of `branches`, record images (the workflow
+    /// file that ran is then one the repository's maintainers control).
+    pub fn untrusted_branch(&self, head_branch: &str, default_branch: &str) -> Option<String> {
+        let listed = self.branches.iter().any(|b| match b.strip_suffix('*') {
+            Some(prefix) => head_branch.starts_with(prefix),
+            None => head_branch == b,
+        });
+        if head_branch == default_branch || listed {
+            return None;
+        }
+        Some(format!(
+            "the run is on branch {head_branch:?}, not the default branch {default_branch:?}{}: its images are not recorded",
+            if self.branches.is_empty() {
+                String::new()
+            } else {
+                format!(" nor one of registry.branches ({})", self.branches.join(", "))
+            }
+        ))
     }
 
     /// Whether an artifact name matches `artifact`.
@@ -66,6 +92,19 @@ mod tests {
         assert!(c.lists_workflow(".github/workflows/nightly.yml"));
         assert!(!c.lists_workflow(".github/workflows/other.yml"));
         assert!(c.matches_artifact("kiln-manifest-ubuntu") && !c.matches_artifact("logs"));
+        assert_eq!(c.untrusted_branch("main", "main"), None);
+        assert!(c.untrusted_branch("feature", "main").is_some());
+        let c = RepoConfig::parse("registry:\n  workflows: [a.yml]\n  branches: [release/*, v1]\n")
+            .unwrap()
+            .registry
+            .unwrap();
+        assert_eq!(c.untrusted_branch("release/2024", "main"), None);
+        assert_eq!(c.untrusted_branch("v1", "main"), None);
+        let why = c.untrusted_branch("v2", "main").unwrap();
+        assert!(
+            why.contains("nor one of registry.branches (release/*, v1)"),
+            "{why}"
+        );
         let e = RepoConfig::parse("comment: true\nregistry:\n  workflows: [a.yml]\n  bogus: 1\n")
             .unwrap_err();
         assert_eq!(e.line, 4, "{e}");

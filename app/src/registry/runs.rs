@@ -228,7 +228,11 @@ pub async fn process_run(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
             ),
         });
     };
-    if let Some(why) = job.untrusted.clone() {
+    let untrusted = job
+        .untrusted
+        .clone()
+        .or_else(|| reg_cfg.untrusted_branch(&job.head_branch, &job.default_branch));
+    if let Some(why) = untrusted {
         return finish(ctx, &job, Refusal::Input(why)).await;
     }
     let vs = match collect(ctx, &job, &reg_cfg).await? {

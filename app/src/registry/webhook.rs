@@ -2,8 +2,9 @@
 //! conclusion `success` are queued. Whether the workflow is configured is
 //! decided by the worker, from the default branch's `.github/kiln.yml`;
 //! for a configured workflow, a run that is not trusted (see [`distrust`]:
-//! a fork's, a pull request's, another branch's) is refused with a
-//! `kiln/images` check run saying why, and nothing is downloaded.
+//! a fork's, a pull request's; and a branch other than the default one or
+//! `registry.branches`) is refused with a `kiln/images` check run saying
+//! why, and nothing is downloaded.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,9 +24,14 @@ pub struct RunJob {
     /// The head commit's time (Unix ms), ordering versions.
     pub commit_order: i64,
     pub html_url: String,
-    /// Why the run's artifacts are not trusted (`None`: trusted).
+    /// Why the run's artifacts are not trusted whatever the
+    /// configuration says (a fork's, a pull request's).
     #[serde(default)]
     pub untrusted: Option<String>,
+    /// The run's head branch (a tag's name for a tag's run): the default
+    /// branch or one of `registry.branches` is trusted.
+    #[serde(default)]
+    pub head_branch: String,
 }
 
 /// Events whose runs execute a pull request's workflow file or check out
@@ -37,17 +43,11 @@ const PULL_REQUEST_EVENTS: &[&str] = &[
     "pull_request_review_comment",
 ];
 
-/// Why a run's artifacts cannot be recorded, or `None`: only a run of the
-/// repository itself (not a fork), not triggered by a pull request, on
-/// the default branch (so the workflow file that ran is the default
-/// branch's, the one `.github/kiln.yml` lists) is trusted.
-pub fn distrust(
-    repo: &str,
-    head_repo: Option<&str>,
-    event: &str,
-    head_branch: &str,
-    default_branch: &str,
-) -> Option<String> {
+/// Why a run's artifacts cannot be recorded, whatever the configuration,
+/// or `None`: a fork's run, or one triggered by a pull request event (its
+/// workflow file and code are the pull request's). The branch is checked
+/// by the worker ([`super::config::RegistryConfig::untrusted_branch`]).
+pub fn distrust(repo: &str, head_repo: Option<&str>, event: &str) -> Option<String> {
     if head_repo != Some(repo) {
         return Some(format!(
             "the run's head repository {} is not {repo} (a fork): its artifacts are not trusted",
@@ -57,11 +57,6 @@ pub fn distrust(
     if PULL_REQUEST_EVENTS.contains(&event) {
         return Some(format!(
             "the run was triggered by a `{event}` event: a pull request's workflow and code are not trusted"
-        ));
-    }
-    if head_branch != default_branch {
-        return Some(format!(
-            "the run is on branch {head_branch:?}, not the default branch {default_branch:?}: only runs of the default branch are recorded"
         ));
     }
     None
@@ -135,8 +130,6 @@ pub fn parse(body: &[u8]) -> Result<Parsed, EventError> {
         &repo.full_name,
         head_repo,
         run.event.as_deref().unwrap_or_default(),
-        run.head_branch.as_deref().unwrap_or_default(),
-        &default_branch,
     );
     if let Some(why) = &untrusted {
         tracing::warn!(repo = %repo.full_name, head = ?head_repo, run = run.id, reason = %why, "untrusted workflow run: refused if its workflow feeds the registry");
@@ -160,6 +153,7 @@ pub fn parse(body: &[u8]) -> Result<Parsed, EventError> {
         commit_order,
         html_url: run.html_url.unwrap_or_default(),
         untrusted,
+        head_branch: run.head_branch.unwrap_or_default(),
     };
     Ok(Parsed::Job(NewJob {
         kind: JOB_KIND.into(),

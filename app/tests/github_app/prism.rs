@@ -216,6 +216,7 @@ async fn every_request_validates_against_githubs_openapi() {
         commit_order: 0,
         html_url: "https://github.com/octocat/Hello-World/actions/runs/30433642".into(),
         untrusted: None,
+        head_branch: "main".into(),
     };
     let m = crate::registry::manifest("r1", "ami-0a", "ami-0b");
     let vs = kiln_app::registry::manifest::versions(

@@ -137,6 +137,50 @@ async fn untrusted_runs_of_a_listed_workflow_are_refused_in_the_check_run() {
     let checks = wait_checks(&gh, 5).await;
     assert_eq!(checks[4]["conclusion"], "success", "{}", checks[4]);
     assert_eq!(bucket_count(&app).await, Some(2));
+
+    // `registry.branches` trusts more branches (here release/*).
+    gh.with(|s| {
+        s.set_file(
+            ".github/kiln.yml",
+            "registry:\n  workflows: [test.yml]\n  branches: [release/*]\n",
+        )
+    });
+    let release = edit(
+        &|q| {
+            q["workflow_run"]["event"] = "push".into();
+            q["workflow_run"]["head_branch"] = "release/7".into();
+        },
+        7006,
+    );
+    assert_eq!(
+        app.deliver("workflow_run", "release", &release).await.0,
+        202
+    );
+    let feature = edit(
+        &|q| q["workflow_run"]["head_branch"] = "feature/y".into(),
+        7007,
+    );
+    assert_eq!(
+        app.deliver("workflow_run", "feature", &feature).await.0,
+        202
+    );
+    let checks = wait_checks(&gh, 7).await;
+    let by_run = |id: i64| {
+        checks
+            .iter()
+            .find(|c| c["external_id"] == format!("run-{id}"))
+            .cloned()
+            .unwrap_or_else(|| panic!("no check run for {id}: {checks:#?}"))
+    };
+    assert_eq!(by_run(7006)["conclusion"], "success");
+    let f = by_run(7007);
+    assert_eq!(f["conclusion"], "failure");
+    assert!(
+        f["output"]["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains("nor one of registry.branches (release/*)")),
+        "{f}"
+    );
 }
 
 /// Every use of a token — created, accepted, refused for another
