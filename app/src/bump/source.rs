@@ -9,9 +9,12 @@ use kiln_engine::postprocessor::{ManifestEntry, ManifestFile};
 
 use crate::registry::model::Version;
 
+/// `(builder type, build name)` → `(region, external id)` of each image.
+type ByBuild = BTreeMap<(String, String), Vec<(Option<String>, String)>>;
+
 /// A manifest with one entry per build of `v`.
 pub fn manifest_of(v: &Version) -> ManifestFile {
-    let mut by_build: BTreeMap<(String, String), Vec<(Option<String>, String)>> = BTreeMap::new();
+    let mut by_build: ByBuild = BTreeMap::new();
     for b in &v.builds {
         let builder_type = b
             .component_type
