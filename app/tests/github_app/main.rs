@@ -5,6 +5,7 @@
 mod harness;
 mod mock;
 
+mod bump;
 mod checks;
 mod forks;
 mod intake;
