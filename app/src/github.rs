@@ -768,6 +768,12 @@ impl Installation {
     }
 }
 
+/// `heads/BRANCH` as one path segment (`/` escaped, as octokit's URL
+/// templates send the `{ref}` parameter).
+fn head_ref(branch: &str) -> String {
+    format!("heads%2F{}", branch.replace('%', "%25").replace('/', "%2F"))
+}
+
 /// Git Data, pulls and labels for bump pull requests.
 impl Installation {
     async fn send_json(&self, method: &str, path: &str, body: &Value) -> Result<Value, GhError> {
@@ -802,7 +808,7 @@ impl Installation {
     /// `GET /repos/{repo}/git/ref/heads/{branch}`: the commit SHA a
     /// branch points at, `None` when there is no such branch.
     pub async fn branch_head(&self, repo: &str, branch: &str) -> Result<Option<String>, GhError> {
-        let path = format!("/repos/{repo}/git/ref/heads/{branch}");
+        let path = format!("/repos/{repo}/git/ref/{}", head_ref(branch));
         match self.get_json(&path, None::<&()>).await {
             Ok(v) => Ok(Some(Self::sha_of(&path, &v, "/object/sha")?)),
             Err(e) if e.status() == Some(404) => Ok(None),
@@ -868,7 +874,7 @@ impl Installation {
 
     /// `PATCH /repos/{repo}/git/refs/heads/{branch}` to `sha` (forced).
     pub async fn force_branch(&self, repo: &str, branch: &str, sha: &str) -> Result<(), GhError> {
-        let path = format!("/repos/{repo}/git/refs/heads/{branch}");
+        let path = format!("/repos/{repo}/git/refs/{}", head_ref(branch));
         let body = serde_json::json!({ "sha": sha, "force": true });
         self.send_json("PATCH", &path, &body).await.map(|_| ())
     }
@@ -876,7 +882,7 @@ impl Installation {
     /// `DELETE /repos/{repo}/git/refs/heads/{branch}`; already gone
     /// (404/422) is fine.
     pub async fn delete_branch(&self, repo: &str, branch: &str) -> Result<(), GhError> {
-        let path = format!("/repos/{repo}/git/refs/heads/{branch}");
+        let path = format!("/repos/{repo}/git/refs/{}", head_ref(branch));
         let r = self
             .policy
             .run("DELETE", &path, || async {

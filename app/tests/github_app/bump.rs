@@ -85,7 +85,7 @@ pub struct Bench {
 }
 
 pub async fn setup(dir: &Path, extra: Vec<(&'static str, String)>) -> Option<Bench> {
-    setup_with(dir, extra, repo_files(), None).await
+    setup_with(dir, extra, repo_files(), None, None).await
 }
 
 pub async fn setup_with(
@@ -93,10 +93,14 @@ pub async fn setup_with(
     extra: Vec<(&'static str, String)>,
     files: BTreeMap<String, String>,
     db: Option<String>,
+    mock: Option<GitHubMock>,
 ) -> Option<Bench> {
     let spec = spec()?;
     crate::harness::webhook_examples()?;
-    let gh = GitHubMock::start(spec).await;
+    let gh = match mock {
+        Some(m) => m,
+        None => GitHubMock::start(spec).await,
+    };
     gh.with(|s| {
         for (p, c) in &files {
             s.set_file(p, c);
@@ -104,8 +108,13 @@ pub async fn setup_with(
         s.commit_default("main");
     });
     let db = db.unwrap_or_else(|| format!("sqlite://{}/kiln.db?mode=rwc", dir.display()));
+    let api = extra
+        .iter()
+        .find(|(k, _)| *k == "KILN_GITHUB_API_URL")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| gh.uri());
     let app = App::start(&AppOpts {
-        api: &gh.uri(),
+        api: &api,
         db: &db,
         dir,
         extra,
@@ -438,7 +447,7 @@ async fn an_unparseable_tfvars_fails_the_check_with_an_annotation_and_opens_no_p
         "infra/envs/staging.tfvars".into(),
         "# broken\nami_id = \"ami-0bbbbbbbbbbbbbbbb\"\nuser_data = {\n".into(),
     );
-    let Some(b) = setup_with(dir.path(), vec![], files, None).await else {
+    let Some(b) = setup_with(dir.path(), vec![], files, None, None).await else {
         return;
     };
     b.run(

@@ -6,6 +6,7 @@ mod harness;
 mod mock;
 
 mod bump;
+mod bump_prism;
 mod checks;
 mod forks;
 mod intake;

@@ -520,7 +520,7 @@ impl Respond for Responder {
                 ResponseTemplate::new(200).set_body_json(Value::Array(items))
             }
             ("GET", ["repos", _, _, "git", "ref", rest @ ..]) => {
-                let name = rest.join("/");
+                let name = unescape(&rest.join("/"));
                 match st.refs.get(&name) {
                     Some(sha) => {
                         let mut v = example(spec, "git/get-ref", "200", None);
@@ -553,7 +553,7 @@ impl Respond for Responder {
                 }
             }
             ("PATCH", ["repos", _, _, "git", "refs", rest @ ..]) => {
-                let name = rest.join("/");
+                let name = unescape(&rest.join("/"));
                 let sha = body["sha"].as_str().unwrap_or_default().to_string();
                 let force = body["force"].as_bool().unwrap_or(false);
                 let fast_forward = |st: &State, from: &str| {
@@ -585,7 +585,7 @@ impl Respond for Responder {
                 }
             }
             ("DELETE", ["repos", _, _, "git", "refs", rest @ ..]) => {
-                let name = rest.join("/");
+                let name = unescape(&rest.join("/"));
                 match st.refs.remove(&name) {
                     Some(_) => ResponseTemplate::new(204),
                     None => ResponseTemplate::new(422)
@@ -970,6 +970,13 @@ fn pull_item(proto: &Value, n: i64, head_sha: &str, head_repo: &str, base: &str)
     e["head"]["repo"]["fork"] = json!(head_repo != base);
     e["base"]["repo"]["full_name"] = json!(base);
     e
+}
+
+/// `%2F` and `%25` in a path segment (a `{ref}` sent as one segment).
+fn unescape(s: &str) -> String {
+    s.replace("%2F", "/")
+        .replace("%2f", "/")
+        .replace("%25", "%")
 }
 
 /// A pull request from a spec example with the mock's values.
