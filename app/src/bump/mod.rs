@@ -143,12 +143,18 @@ pub async fn after_revoke(
     revoke_at: i64,
 ) -> Result<bool, StoreError> {
     use sqlx::Row;
-    let like = format!("%#bump/{bucket}");
+    let owner: Option<String> = sqlx::query("SELECT repo FROM registry_buckets WHERE name = $1")
+        .bind(bucket)
+        .fetch_optional(store.pool())
+        .await?
+        .map(|r| r.try_get("repo"))
+        .transpose()?;
+    let Some(repo) = owner else { return Ok(false) };
     let row = sqlx::query(
-        "SELECT installation_id, payload FROM jobs WHERE kind = $1 AND pr_key LIKE $2 ORDER BY id DESC LIMIT 1",
+        "SELECT installation_id, payload FROM jobs WHERE kind = $1 AND pr_key = $2 ORDER BY id DESC LIMIT 1",
     )
     .bind(KIND)
-    .bind(&like)
+    .bind(pr_key(&repo, bucket))
     .fetch_optional(store.pool())
     .await?;
     let Some(row) = row else { return Ok(false) };
