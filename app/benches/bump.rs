@@ -35,7 +35,10 @@ fn region(i: usize) -> String {
 fn tfvars(env: usize) -> String {
     let mut t = format!("# environment {env}\ninstance_type = \"t3.micro\"\n\nami_ids = {{\n");
     for r in 0..REGIONS {
-        t.push_str(&format!("  {:<14} = \"ami-{env:02}old{r:04}\" # region {r}\n", region(r)));
+        t.push_str(&format!(
+            "  {:<14} = \"ami-{env:02}old{r:04}\" # region {r}\n",
+            region(r)
+        ));
     }
     t.push_str("}\n");
     t
@@ -92,9 +95,12 @@ async fn run() {
     )
     .expect("app");
     let inst = app.installation(7).await.expect("installation");
-    let store = Store::connect(&format!("sqlite://{}/kiln.db?mode=rwc", dir.path().display()))
-        .await
-        .expect("store");
+    let store = Store::connect(&format!(
+        "sqlite://{}/kiln.db?mode=rwc",
+        dir.path().display()
+    ))
+    .await
+    .expect("store");
     let mut times = Vec::new();
     for gen in 1..=RUNS {
         let sha = format!("{gen:040}");
@@ -137,7 +143,10 @@ async fn run() {
         let done = bump::job::process(&ctx).await;
         let took = t.elapsed();
         let done = done.expect("bump job");
-        store.finish(&claimed, "done", &done.summary).await.expect("finish");
+        store
+            .finish(&claimed, "done", &done.summary)
+            .await
+            .expect("finish");
         let (pulls, body_ok) = gh.with(|s| {
             (
                 s.opened_pulls.len(),
@@ -150,7 +159,11 @@ async fn run() {
         assert!(pulls == 1 && body_ok, "one PR with every change");
         println!(
             "bump run {gen} ({}): {REGIONS} regions x {FILES} tfvars files in {:.1} ms",
-            if gen == 1 { "opens the PR" } else { "updates it" },
+            if gen == 1 {
+                "opens the PR"
+            } else {
+                "updates it"
+            },
             took.as_secs_f64() * 1000.0
         );
         times.push(took);

@@ -184,4 +184,17 @@ mod tests {
                 .err();
         assert_eq!(e.map(|e| (e.line, e.column)), Some((4, 15)));
     }
+
+    #[test]
+    fn bump_labels_parse_with_located_errors() {
+        let c = RepoConfig::parse("bump_labels: [dependencies, images]\n").unwrap_or_default();
+        let names: Vec<&str> = c.bump_labels.iter().map(|l| l.as_ref()).collect();
+        assert_eq!(names, ["dependencies", "images"]);
+        let e = RepoConfig::parse("comment: true\nbump_labels:\n  - ok\n  - \"  \"\n").err();
+        let e = e.expect("a blank label is refused");
+        assert_eq!(e.line, 4, "{e}");
+        assert!(e.message.contains("bump_labels"), "{e}");
+        let e = RepoConfig::parse("bump_labels: images\n").err();
+        assert_eq!(e.map(|e| e.line), Some(1));
+    }
 }

@@ -12,7 +12,29 @@ use sha2::Digest;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::harness::{basic_error, example};
+use crate::harness::basic_error;
+
+/// The spec's example (see `harness::example`), looked up once per
+/// operation: the spec is large and the mock answers many requests.
+fn example(spec: &Value, operation_id: &str, status: &str, name: Option<&str>) -> Value {
+    type Key = (String, String, Option<String>);
+    static CACHE: std::sync::OnceLock<Mutex<std::collections::HashMap<Key, Value>>> =
+        std::sync::OnceLock::new();
+    let key = (
+        operation_id.to_string(),
+        status.to_string(),
+        name.map(str::to_string),
+    );
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(v) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return v;
+    }
+    let v = crate::harness::example(spec, operation_id, status, name);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, v.clone());
+    }
+    v
+}
 
 #[derive(Debug, Clone)]
 pub struct Logged {
