@@ -676,3 +676,46 @@ async fn revoking_a_served_version_opens_a_pr_back_to_the_previous_one() {
         open[0].body
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bumps_on_postgresql_open_one_pr_and_update_it() {
+    let Some(pg) = crate::harness::Postgres::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(b) = setup_with(dir.path(), vec![], repo_files(), Some(pg.url.clone()), None).await
+    else {
+        return;
+    };
+    // The newer commit first, then an older one: the newer images stay.
+    b.run(
+        801,
+        "aaaa000000000000000000000000000000000bbb",
+        "2024-11-26T10:00:00Z",
+        &manifest(GOLDEN_UBUNTU, GOLDEN_WINDOWS),
+    )
+    .await;
+    b.wait_done(2.0).await;
+    let files = b.branch_files().expect("branch");
+    for (path, want) in golden() {
+        assert_eq!(files.get(&path), Some(&want), "{path}");
+    }
+    b.run(
+        802,
+        "aaaa000000000000000000000000000000000aaa",
+        "2024-11-25T10:00:00Z",
+        &manifest(["ami-0x1", "ami-0x2", "ami-0x3"], "ami-0x4"),
+    )
+    .await;
+    b.wait_done(4.0).await;
+    let files = b.branch_files().expect("branch");
+    for (path, want) in golden() {
+        assert_eq!(
+            files.get(&path),
+            Some(&want),
+            "an older commit's build changes nothing: {path}"
+        );
+    }
+    assert_eq!(b.gh.with(|s| s.opened_pulls.len()), 1);
+    assert_eq!(b.kiln_branches(), 1);
+}
