@@ -604,6 +604,28 @@ async fn concurrent_runs_end_on_the_newest_commit() {
         !files.values().any(|f| f.contains("ami-0o")),
         "no image of the older commit"
     );
+    // An even older commit's run, finishing last of all: nothing moves back.
+    b.run(
+        603,
+        "7777777777777777777777777777777777777ccc",
+        "2024-11-24T10:00:00Z",
+        &manifest(["ami-0v1", "ami-0v2", "ami-0v3"], "ami-0vw"),
+    )
+    .await;
+    let settled = wait_until(Duration::from_secs(120), || async {
+        b.app.metric("kiln_app_queue_jobs{state=\"done\"}").await >= 5.0
+            && b.app.metric("kiln_app_queue_jobs{state=\"queued\"}").await
+                + b.app.metric("kiln_app_queue_jobs{state=\"running\"}").await
+                == 0.0
+    })
+    .await;
+    assert!(settled, "{}", b.app.log_text());
+    let files = b.branch_files().expect("branch");
+    assert!(files["infra/envs/prod.auto.tfvars"].contains("ami-0n3"));
+    assert!(
+        !files.values().any(|f| f.contains("ami-0v")),
+        "no image of an older commit"
+    );
     assert_eq!(b.gh.with(|s| s.opened_pulls.len()), 1);
     assert_eq!(b.kiln_branches(), 1);
 }
