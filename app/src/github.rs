@@ -768,6 +768,187 @@ impl Installation {
     }
 }
 
+/// `heads/BRANCH` as one path segment (`/` escaped, as octokit's URL
+/// templates send the `{ref}` parameter).
+fn head_ref(branch: &str) -> String {
+    format!("heads%2F{}", branch.replace('%', "%25").replace('/', "%2F"))
+}
+
+/// Git Data, pulls and labels for bump pull requests.
+impl Installation {
+    async fn send_json(&self, method: &str, path: &str, body: &Value) -> Result<Value, GhError> {
+        match method {
+            "POST" => {
+                self.policy
+                    .run(method, path, || {
+                        self.crab.post::<_, Value>(path, Some(body))
+                    })
+                    .await
+            }
+            _ => {
+                self.policy
+                    .run(method, path, || {
+                        self.crab.patch::<Value, _, _>(path, Some(body))
+                    })
+                    .await
+            }
+        }
+    }
+
+    fn sha_of(path: &str, v: &Value, pointer: &str) -> Result<String, GhError> {
+        v.pointer(pointer)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| GhError::Decode {
+                path: path.to_string(),
+                message: format!("no {pointer} in the response"),
+            })
+    }
+
+    /// `GET /repos/{repo}/git/ref/heads/{branch}`: the commit SHA a
+    /// branch points at, `None` when there is no such branch.
+    pub async fn branch_head(&self, repo: &str, branch: &str) -> Result<Option<String>, GhError> {
+        let path = format!("/repos/{repo}/git/ref/{}", head_ref(branch));
+        match self.get_json(&path, None::<&()>).await {
+            Ok(v) => Ok(Some(Self::sha_of(&path, &v, "/object/sha")?)),
+            Err(e) if e.status() == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /repos/{repo}/git/commits/{sha}`.
+    pub async fn git_commit(&self, repo: &str, sha: &str) -> Result<Value, GhError> {
+        self.get_json(&format!("/repos/{repo}/git/commits/{sha}"), None::<&()>)
+            .await
+    }
+
+    /// `POST /repos/{repo}/git/blobs` (UTF-8 content); returns its SHA.
+    pub async fn create_blob(&self, repo: &str, content: &str) -> Result<String, GhError> {
+        let path = format!("/repos/{repo}/git/blobs");
+        let body = serde_json::json!({ "content": content, "encoding": "utf-8" });
+        let v = self.send_json("POST", &path, &body).await?;
+        Self::sha_of(&path, &v, "/sha")
+    }
+
+    /// `POST /repos/{repo}/git/trees` on `base_tree`, `(path, blob sha)`
+    /// entries as regular files; returns the tree SHA.
+    pub async fn create_tree(
+        &self,
+        repo: &str,
+        base_tree: &str,
+        entries: &[(String, String)],
+    ) -> Result<String, GhError> {
+        let path = format!("/repos/{repo}/git/trees");
+        let tree: Vec<Value> = entries
+            .iter()
+            .map(|(p, sha)| serde_json::json!({"path": p, "mode": "100644", "type": "blob", "sha": sha}))
+            .collect();
+        let body = serde_json::json!({ "base_tree": base_tree, "tree": tree });
+        let v = self.send_json("POST", &path, &body).await?;
+        Self::sha_of(&path, &v, "/sha")
+    }
+
+    /// `POST /repos/{repo}/git/commits`; returns the commit SHA.
+    pub async fn create_commit(&self, repo: &str, body: &Value) -> Result<String, GhError> {
+        let path = format!("/repos/{repo}/git/commits");
+        let v = self.send_json("POST", &path, body).await?;
+        Self::sha_of(&path, &v, "/sha")
+    }
+
+    /// `POST /repos/{repo}/git/refs`: a new branch at `sha`. `Ok(false)`
+    /// when it already exists (422).
+    pub async fn create_branch(
+        &self,
+        repo: &str,
+        branch: &str,
+        sha: &str,
+    ) -> Result<bool, GhError> {
+        let path = format!("/repos/{repo}/git/refs");
+        let body = serde_json::json!({ "ref": format!("refs/heads/{branch}"), "sha": sha });
+        match self.send_json("POST", &path, &body).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.status() == Some(422) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `PATCH /repos/{repo}/git/refs/heads/{branch}` to `sha` (forced).
+    pub async fn force_branch(&self, repo: &str, branch: &str, sha: &str) -> Result<(), GhError> {
+        let path = format!("/repos/{repo}/git/refs/{}", head_ref(branch));
+        let body = serde_json::json!({ "sha": sha, "force": true });
+        self.send_json("PATCH", &path, &body).await.map(|_| ())
+    }
+
+    /// `DELETE /repos/{repo}/git/refs/heads/{branch}`; already gone
+    /// (404/422) is fine.
+    pub async fn delete_branch(&self, repo: &str, branch: &str) -> Result<(), GhError> {
+        let path = format!("/repos/{repo}/git/refs/{}", head_ref(branch));
+        let r = self
+            .policy
+            .run("DELETE", &path, || async {
+                let resp = self.crab._delete(path.as_str(), None::<&()>).await?;
+                octocrab::map_github_error(resp).await.map(|_| ())
+            })
+            .await;
+        match r {
+            Ok(()) => Ok(()),
+            Err(e) if matches!(e.status(), Some(404 | 422)) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `GET /repos/{repo}/pulls?state=open&head=OWNER:BRANCH`: the open
+    /// pull requests from `branch` of the repository itself.
+    pub async fn open_pulls_from(&self, repo: &str, branch: &str) -> Result<Vec<Value>, GhError> {
+        let (owner, _) = owner_name(repo)?;
+        let path = format!("/repos/{repo}/pulls");
+        let q = [
+            ("state", "open".to_string()),
+            ("head", format!("{owner}:{branch}")),
+            ("per_page", "100".to_string()),
+        ];
+        let v = self.get_json(&path, Some(&q)).await?;
+        Ok(v.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| {
+                p.pointer("/head/ref").and_then(Value::as_str) == Some(branch)
+                    && p.get("state").and_then(Value::as_str) == Some("open")
+            })
+            .cloned()
+            .collect())
+    }
+
+    /// `POST /repos/{repo}/pulls`; `Ok(None)` when GitHub answers 422
+    /// (one already exists for the head).
+    pub async fn create_pull(&self, repo: &str, body: &Value) -> Result<Option<i64>, GhError> {
+        let path = format!("/repos/{repo}/pulls");
+        match self.send_json("POST", &path, body).await {
+            Ok(v) => Ok(v.get("number").and_then(Value::as_i64)),
+            Err(e) if e.status() == Some(422) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `PATCH /repos/{repo}/pulls/{n}` (title, body, state).
+    pub async fn update_pull(&self, repo: &str, number: i64, body: &Value) -> Result<(), GhError> {
+        let path = format!("/repos/{repo}/pulls/{number}");
+        self.send_json("PATCH", &path, body).await.map(|_| ())
+    }
+
+    /// `POST /repos/{repo}/issues/{n}/labels`.
+    pub async fn add_labels(
+        &self,
+        repo: &str,
+        number: i64,
+        labels: &[String],
+    ) -> Result<(), GhError> {
+        let path = format!("/repos/{repo}/issues/{number}/labels");
+        let body = serde_json::json!({ "labels": labels });
+        self.send_json("POST", &path, &body).await.map(|_| ())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 //! validate and fmt check on the templates a pull request touches and
 //! report a check run with annotations and one sticky comment.
 
+pub mod bump;
 pub mod check;
 pub mod config;
 pub mod events;

@@ -8,6 +8,7 @@
 //! comment: true                  # the sticky PR comment (default: true)
 //! bump:                          # Terraform variables to move to new images
 //!   - {build: amazon-ebs.ubuntu, files: "infra/*.tfvars", variable: ami_id, region: us-east-1}
+//! bump_labels: [dependencies, images]  # labels of kiln-app's bump pull requests
 //! legacy_templates: [old/build.json]  # legacy JSON templates (also found by a top-level "builders")
 //! ```
 
@@ -38,12 +39,37 @@ pub struct RepoConfig {
     /// `kiln bump`'s targets (see `kiln_engine::bump`).
     #[serde(default)]
     pub bump: Vec<kiln_engine::bump::BumpTarget>,
+    /// Labels kiln-app puts on its bump pull requests.
+    #[serde(default)]
+    pub bump_labels: Vec<Label>,
     /// Manifests of these workflows' runs feed the image registry.
     #[serde(default)]
     pub registry: Option<crate::registry::config::RegistryConfig>,
     /// Legacy JSON templates (`*.json` that are not `*.pkr.json`).
     #[serde(default)]
     pub legacy_templates: Vec<String>,
+}
+
+/// A GitHub label name: 1–50 characters, not blank.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Label(pub String);
+
+impl<'de> Deserialize<'de> for Label {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.trim().is_empty() || s.chars().count() > 50 {
+            return Err(serde::de::Error::custom(format!(
+                "label {s:?} must be 1-50 characters and not blank"
+            )));
+        }
+        Ok(Label(s))
+    }
+}
+
+impl AsRef<str> for Label {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
 }
 
 fn default_checks() -> Vec<Check> {
@@ -62,6 +88,7 @@ impl Default for RepoConfig {
             checks: default_checks(),
             comment: true,
             bump: Vec::new(),
+            bump_labels: Vec::new(),
             registry: None,
             legacy_templates: Vec::new(),
         }
@@ -156,5 +183,22 @@ mod tests {
             RepoConfig::parse("bump:\n  - build: ubuntu\n    files: x.tf\n    variable: \"a b\"\n")
                 .err();
         assert_eq!(e.map(|e| (e.line, e.column)), Some((4, 15)));
+    }
+
+    #[test]
+    fn bump_labels_parse_with_located_errors() {
+        let c = RepoConfig::parse("bump_labels: [dependencies, images]\n").unwrap_or_default();
+        let names: Vec<&str> = c.bump_labels.iter().map(|l| l.as_ref()).collect();
+        assert_eq!(names, ["dependencies", "images"]);
+        let e = RepoConfig::parse("comment: true\nbump_labels:\n  - ok\n  - \"  \"\n").err();
+        let e = e.expect("a blank label is refused");
+        // serde's location of a sequence element: the list's lines.
+        assert!((3..=4).contains(&e.line), "{e}");
+        assert!(
+            e.message.contains("bump_labels") && e.message.contains("1-50"),
+            "{e}"
+        );
+        let e = RepoConfig::parse("bump_labels: images\n").err();
+        assert_eq!(e.map(|e| e.line), Some(1));
     }
 }

@@ -209,6 +209,10 @@ async fn run_inner(state: &Arc<AppState>, job: &Job) -> Result<(&'static str, St
                 }
             }
         }
+        crate::bump::KIND => match crate::bump::job::process(&ctx).await {
+            Ok(p) => Ok((p.conclusion, p.summary)),
+            Err(e) => Err(classify(e)),
+        },
         crate::lookup::KIND => {
             let lj: crate::lookup::LookupJob = serde_json::from_str(&job.payload)
                 .map_err(|e| JobError::Permanent(format!("bad job payload: {e}")))?;

@@ -342,6 +342,13 @@ async fn revoke(
     {
         Ok(at) => {
             tracing::info!(%bucket, %fingerprint, %repo, revoke_at = %rfc3339(at), "version revoked");
+            if at <= now_ms() {
+                match crate::bump::after_revoke(&st.store, &bucket, &fingerprint, at).await {
+                    Ok(true) => st.wake.notify_waiters(),
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(%bucket, error = %e, "revocation: bump not enqueued"),
+                }
+            }
             Json(json!({
                 "bucket_name": bucket,
                 "fingerprint": fingerprint,

@@ -217,6 +217,7 @@ pub async fn process_run(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
     };
     let Some(reg_cfg) = cfg
         .registry
+        .clone()
         .filter(|r| r.lists_workflow(&job.workflow_path))
     else {
         tracing::info!(repo = %job.repo, workflow = %job.workflow_path, "workflow not configured for the registry; ignored");
@@ -252,6 +253,7 @@ pub async fn process_run(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
         return Err(ProcessError::LostClaim);
     }
     report(ctx, &job, "success", &title, &summary).await?;
+    crate::bump::after_run(ctx.store, ctx.job.installation_id, &job, &cfg, &vs).await?;
     tracing::info!(repo = %job.repo, run = job.run_id, images, "workflow run recorded in the registry");
     Ok(Processed {
         conclusion: "success",

@@ -5,6 +5,8 @@
 mod harness;
 mod mock;
 
+mod bump;
+mod bump_prism;
 mod checks;
 #[path = "../../../action/tests/ebs_support/mod.rs"]
 mod ebs_support;

@@ -12,7 +12,29 @@ use sha2::Digest;
 use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-use crate::harness::{basic_error, example};
+use crate::harness::basic_error;
+
+/// The spec's example (see `harness::example`), looked up once per
+/// operation: the spec is large and the mock answers many requests.
+fn example(spec: &Value, operation_id: &str, status: &str, name: Option<&str>) -> Value {
+    type Key = (String, String, Option<String>);
+    static CACHE: std::sync::OnceLock<Mutex<std::collections::HashMap<Key, Value>>> =
+        std::sync::OnceLock::new();
+    let key = (
+        operation_id.to_string(),
+        status.to_string(),
+        name.map(str::to_string),
+    );
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(v) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return v;
+    }
+    let v = crate::harness::example(spec, operation_id, status, name);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, v.clone());
+    }
+    v
+}
 
 #[derive(Debug, Clone)]
 pub struct Logged {
@@ -64,7 +86,49 @@ pub struct State {
     /// The recursive tree listing keeps only this many entries and says
     /// `truncated: true`; non-recursive listings are whole.
     pub truncate_tree_at: Option<usize>,
+    /// Faults answered after the request took effect (the response is
+    /// lost, the change is not): `POST /pulls` creates the pull request,
+    /// then answers 502.
+    pub post_faults: VecDeque<Fault>,
+    /// Git refs (`heads/main` → commit SHA). The default branch's first
+    /// commit has the tree [`ROOT_TREE`]: `files`, as they are now.
+    pub refs: BTreeMap<String, String>,
+    pub git_commits: BTreeMap<String, GitCommit>,
+    /// Trees created through the API: path → content.
+    pub git_trees: BTreeMap<String, BTreeMap<String, Vec<u8>>>,
+    /// Blobs created through the API.
+    pub git_blobs: BTreeMap<String, Vec<u8>>,
+    /// Pull requests opened through the API.
+    pub opened_pulls: Vec<MockPull>,
+    /// Labels added to issues and pull requests.
+    pub labels: BTreeMap<i64, Vec<String>>,
+    /// Artifacts of one run (others get `artifacts`).
+    pub run_artifacts: BTreeMap<i64, Vec<(i64, String, Vec<u8>)>>,
 }
+
+/// A commit in the mock's git database.
+#[derive(Debug, Clone)]
+pub struct GitCommit {
+    pub tree: String,
+    pub parents: Vec<String>,
+    pub message: String,
+    pub author: (String, String),
+    pub committer: (String, String),
+}
+
+/// A pull request opened through the API.
+#[derive(Debug, Clone)]
+pub struct MockPull {
+    pub number: i64,
+    pub head_ref: String,
+    pub base_ref: String,
+    pub title: String,
+    pub body: String,
+    pub state: String,
+}
+
+/// The tree SHA standing for `State::files`.
+pub const ROOT_TREE: &str = "1111111111111111111111111111111111111111";
 
 /// The SHA the mock gives the tree of directory `dir`.
 pub fn dir_sha(dir: &str) -> String {
@@ -73,6 +137,34 @@ pub fn dir_sha(dir: &str) -> String {
 
 fn blob_sha(content: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(content))[..40].to_string()
+}
+
+fn tree_sha(files: &BTreeMap<String, Vec<u8>>) -> String {
+    let mut text = String::from("tree");
+    for (p, c) in files {
+        text.push_str(&format!("\n{p} {}", blob_sha(c)));
+    }
+    blob_sha(text.as_bytes())
+}
+
+fn commit_sha(c: &GitCommit) -> String {
+    blob_sha(
+        format!(
+            "commit {} {:?} {} {:?} {:?}",
+            c.tree, c.parents, c.message, c.author, c.committer
+        )
+        .as_bytes(),
+    )
+}
+
+fn who(v: &Value) -> (String, String) {
+    (
+        v["name"].as_str().unwrap_or("Monalisa Octocat").to_string(),
+        v["email"]
+            .as_str()
+            .unwrap_or("octocat@github.com")
+            .to_string(),
+    )
 }
 
 impl State {
@@ -101,6 +193,64 @@ impl State {
                 (id, l.body.clone())
             })
             .collect()
+    }
+
+    /// A commit on `branch` (created when missing) whose tree is
+    /// `files` as they are now; returns its SHA.
+    pub fn commit_default(&mut self, branch: &str) -> String {
+        let parent = self.refs.get(&format!("heads/{branch}")).cloned();
+        let c = GitCommit {
+            tree: ROOT_TREE.into(),
+            parents: parent.into_iter().collect(),
+            message: format!("commit {} on {branch}", self.git_commits.len()),
+            author: ("Monalisa Octocat".into(), "octocat@github.com".into()),
+            committer: ("Monalisa Octocat".into(), "octocat@github.com".into()),
+        };
+        let sha = commit_sha(&c);
+        self.git_commits.insert(sha.clone(), c);
+        self.refs.insert(format!("heads/{branch}"), sha.clone());
+        sha
+    }
+
+    /// The files of a tree.
+    pub fn tree_files(&self, tree: &str) -> BTreeMap<String, Vec<u8>> {
+        match self.git_trees.get(tree) {
+            Some(t) => t.clone(),
+            None => self.files.clone(),
+        }
+    }
+
+    /// The files at a branch's head, as text.
+    pub fn branch_files(&self, branch: &str) -> Option<BTreeMap<String, String>> {
+        let sha = self.refs.get(&format!("heads/{branch}"))?;
+        let c = self.git_commits.get(sha)?;
+        Some(
+            self.tree_files(&c.tree)
+                .into_iter()
+                .map(|(p, b)| (p, String::from_utf8_lossy(&b).into_owned()))
+                .collect(),
+        )
+    }
+
+    /// Someone else commits `path` = `content` on top of `branch`.
+    pub fn human_push(&mut self, branch: &str, path: &str, content: &str) -> Option<String> {
+        let head = self.refs.get(&format!("heads/{branch}"))?.clone();
+        let base = self.git_commits.get(&head)?.tree.clone();
+        let mut files = self.tree_files(&base);
+        files.insert(path.into(), content.as_bytes().to_vec());
+        let tree = tree_sha(&files);
+        self.git_trees.insert(tree.clone(), files);
+        let c = GitCommit {
+            tree,
+            parents: vec![head],
+            message: "tweak by hand".into(),
+            author: ("Monalisa Octocat".into(), "octocat@github.com".into()),
+            committer: ("Monalisa Octocat".into(), "octocat@github.com".into()),
+        };
+        let sha = commit_sha(&c);
+        self.git_commits.insert(sha.clone(), c);
+        self.refs.insert(format!("heads/{branch}"), sha.clone());
+        Some(sha)
     }
 
     pub fn count(&self, method: &str, path_contains: &str) -> usize {
@@ -195,7 +345,14 @@ impl Respond for Responder {
                     .cloned()
                     .unwrap_or_else(|| proto.clone());
                 let mut all: Vec<(String, String, Option<usize>)> = Vec::new();
-                for (p, c) in &st.files {
+                // A created tree, the tree of a commit, or `files`.
+                let tree_of = st
+                    .git_commits
+                    .get(*tree_sha)
+                    .map(|c| c.tree.clone())
+                    .unwrap_or_else(|| tree_sha.to_string());
+                let files = st.tree_files(&tree_of);
+                for (p, c) in &files {
                     all.push((p.clone(), blob_sha(c), Some(c.len())));
                 }
                 for p in &st.extra_tree_paths {
@@ -291,6 +448,266 @@ impl Respond for Responder {
                 };
                 ResponseTemplate::new(200).set_body_json(Value::Array(items))
             }
+            ("GET", ["repos", owner, _, "pulls"]) if query.contains_key("head") => {
+                let proto = example(spec, "pulls/list", "200", None)[0].clone();
+                let head = query.get("head").cloned().unwrap_or_default();
+                let state = query.get("state").cloned().unwrap_or_else(|| "open".into());
+                let items: Vec<Value> = st
+                    .opened_pulls
+                    .iter()
+                    .filter(|p| format!("{owner}:{}", p.head_ref) == head)
+                    .filter(|p| state == "all" || p.state == state)
+                    .map(|p| {
+                        let sha = st.refs.get(&format!("heads/{}", p.head_ref)).cloned();
+                        opened_pull(&proto, p, owner, sha)
+                    })
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(Value::Array(items))
+            }
+            ("POST", ["repos", owner, _, "pulls"]) => {
+                let head = body["head"].as_str().unwrap_or_default().to_string();
+                let base = body["base"].as_str().unwrap_or_default().to_string();
+                let dup = st
+                    .opened_pulls
+                    .iter()
+                    .any(|p| p.head_ref == head && p.state == "open");
+                if dup {
+                    ResponseTemplate::new(422).set_body_json(basic_error(
+                        spec,
+                        &format!("A pull request already exists for {owner}:{head}."),
+                    ))
+                } else if !st.refs.contains_key(&format!("heads/{head}"))
+                    || !st.refs.contains_key(&format!("heads/{base}"))
+                {
+                    ResponseTemplate::new(422).set_body_json(basic_error(spec, "Validation Failed"))
+                } else {
+                    st.next_id += 1;
+                    let pull = MockPull {
+                        number: st.next_id,
+                        head_ref: head.clone(),
+                        base_ref: base,
+                        title: body["title"].as_str().unwrap_or_default().to_string(),
+                        body: body["body"].as_str().unwrap_or_default().to_string(),
+                        state: "open".into(),
+                    };
+                    let proto = example(spec, "pulls/create", "201", None);
+                    let sha = st.refs.get(&format!("heads/{head}")).cloned();
+                    let v = opened_pull(&proto, &pull, owner, sha);
+                    st.opened_pulls.push(pull);
+                    ResponseTemplate::new(201).set_body_json(v)
+                }
+            }
+            ("PATCH", ["repos", owner, _, "pulls", n]) => {
+                let n: i64 = n.parse().unwrap_or(-1);
+                match st.opened_pulls.iter().position(|p| p.number == n) {
+                    Some(i) => {
+                        let p = &mut st.opened_pulls[i];
+                        if let Some(t) = body["title"].as_str() {
+                            p.title = t.to_string();
+                        }
+                        if let Some(b) = body["body"].as_str() {
+                            p.body = b.to_string();
+                        }
+                        if let Some(s) = body["state"].as_str() {
+                            p.state = s.to_string();
+                        }
+                        let p = p.clone();
+                        let proto = example(spec, "pulls/update", "200", None);
+                        let sha = st.refs.get(&format!("heads/{}", p.head_ref)).cloned();
+                        ResponseTemplate::new(200)
+                            .set_body_json(opened_pull(&proto, &p, owner, sha))
+                    }
+                    None => not_found(),
+                }
+            }
+            ("POST", ["repos", _, _, "issues", n, "labels"]) => {
+                let n: i64 = n.parse().unwrap_or(-1);
+                let proto = example(spec, "issues/add-labels", "200", None)[0].clone();
+                let list = st.labels.entry(n).or_default();
+                for l in body["labels"].as_array().into_iter().flatten() {
+                    if let Some(l) = l.as_str() {
+                        if !list.iter().any(|x| x == l) {
+                            list.push(l.to_string());
+                        }
+                    }
+                }
+                let items: Vec<Value> = list
+                    .iter()
+                    .map(|name| {
+                        let mut e = proto.clone();
+                        e["name"] = json!(name);
+                        e
+                    })
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(Value::Array(items))
+            }
+            ("GET", ["repos", _, _, "git", "ref", rest @ ..]) => {
+                let name = unescape(&rest.join("/"));
+                match st.refs.get(&name) {
+                    Some(sha) => {
+                        let mut v = example(spec, "git/get-ref", "200", None);
+                        v["ref"] = json!(format!("refs/{name}"));
+                        v["object"]["sha"] = json!(sha);
+                        ResponseTemplate::new(200).set_body_json(v)
+                    }
+                    None => not_found(),
+                }
+            }
+            ("POST", ["repos", _, _, "git", "refs"]) => {
+                let name = body["ref"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .trim_start_matches("refs/")
+                    .to_string();
+                let sha = body["sha"].as_str().unwrap_or_default().to_string();
+                if st.refs.contains_key(&name) {
+                    ResponseTemplate::new(422)
+                        .set_body_json(basic_error(spec, "Reference already exists"))
+                } else if !st.git_commits.contains_key(&sha) {
+                    ResponseTemplate::new(422)
+                        .set_body_json(basic_error(spec, "Object does not exist"))
+                } else {
+                    st.refs.insert(name.clone(), sha.clone());
+                    let mut v = example(spec, "git/create-ref", "201", None);
+                    v["ref"] = json!(format!("refs/{name}"));
+                    v["object"]["sha"] = json!(sha);
+                    ResponseTemplate::new(201).set_body_json(v)
+                }
+            }
+            ("PATCH", ["repos", _, _, "git", "refs", rest @ ..]) => {
+                let name = unescape(&rest.join("/"));
+                let sha = body["sha"].as_str().unwrap_or_default().to_string();
+                let force = body["force"].as_bool().unwrap_or(false);
+                let fast_forward = |st: &State, from: &str| {
+                    let mut seen = vec![sha.clone()];
+                    while let Some(c) = seen.pop() {
+                        if c == from {
+                            return true;
+                        }
+                        if let Some(g) = st.git_commits.get(&c) {
+                            seen.extend(g.parents.iter().cloned());
+                        }
+                    }
+                    false
+                };
+                match st.refs.get(&name).cloned() {
+                    None => ResponseTemplate::new(422)
+                        .set_body_json(basic_error(spec, "Reference does not exist")),
+                    Some(_) if !st.git_commits.contains_key(&sha) => ResponseTemplate::new(422)
+                        .set_body_json(basic_error(spec, "Object does not exist")),
+                    Some(cur) if !force && !fast_forward(&st, &cur) => ResponseTemplate::new(422)
+                        .set_body_json(basic_error(spec, "Update is not a fast forward")),
+                    Some(_) => {
+                        st.refs.insert(name.clone(), sha.clone());
+                        let mut v = example(spec, "git/update-ref", "200", None);
+                        v["ref"] = json!(format!("refs/{name}"));
+                        v["object"]["sha"] = json!(sha);
+                        ResponseTemplate::new(200).set_body_json(v)
+                    }
+                }
+            }
+            ("DELETE", ["repos", _, _, "git", "refs", rest @ ..]) => {
+                let name = unescape(&rest.join("/"));
+                match st.refs.remove(&name) {
+                    Some(_) => ResponseTemplate::new(204),
+                    None => ResponseTemplate::new(422)
+                        .set_body_json(basic_error(spec, "Reference does not exist")),
+                }
+            }
+            ("POST", ["repos", _, _, "git", "blobs"]) => {
+                let content = body["content"].as_str().unwrap_or_default();
+                let bytes = if body["encoding"] == "base64" {
+                    base64::engine::general_purpose::STANDARD
+                        .decode(content)
+                        .unwrap_or_default()
+                } else {
+                    content.as_bytes().to_vec()
+                };
+                let sha = blob_sha(&bytes);
+                st.git_blobs.insert(sha.clone(), bytes);
+                let mut v = example(spec, "git/create-blob", "201", None);
+                v["sha"] = json!(sha);
+                ResponseTemplate::new(201).set_body_json(v)
+            }
+            ("POST", ["repos", _, _, "git", "trees"]) => {
+                let base = body["base_tree"].as_str().unwrap_or_default().to_string();
+                let mut files = if base.is_empty() {
+                    BTreeMap::new()
+                } else {
+                    st.tree_files(&base)
+                };
+                let mut missing = false;
+                for e in body["tree"].as_array().into_iter().flatten() {
+                    let path = e["path"].as_str().unwrap_or_default().to_string();
+                    if let Some(c) = e["content"].as_str() {
+                        files.insert(path, c.as_bytes().to_vec());
+                    } else if e["sha"].is_null() {
+                        files.remove(&path);
+                    } else {
+                        let sha = e["sha"].as_str().unwrap_or_default();
+                        match st.git_blobs.get(sha) {
+                            Some(b) => {
+                                files.insert(path, b.clone());
+                            }
+                            None => missing = true,
+                        }
+                    }
+                }
+                if missing {
+                    ResponseTemplate::new(422).set_body_json(basic_error(spec, "Invalid tree info"))
+                } else {
+                    let sha = tree_sha(&files);
+                    let mut v = example(spec, "git/create-tree", "201", None);
+                    let proto = v["tree"][0].clone();
+                    v["sha"] = json!(sha);
+                    v["truncated"] = json!(false);
+                    v["tree"] = Value::Array(
+                        files
+                            .iter()
+                            .map(|(p, c)| {
+                                let mut e = proto.clone();
+                                e["path"] = json!(p);
+                                e["sha"] = json!(blob_sha(c));
+                                e["size"] = json!(c.len());
+                                e
+                            })
+                            .collect(),
+                    );
+                    st.git_trees.insert(sha, files);
+                    ResponseTemplate::new(201).set_body_json(v)
+                }
+            }
+            ("POST", ["repos", _, _, "git", "commits"]) => {
+                let c = GitCommit {
+                    tree: body["tree"].as_str().unwrap_or_default().to_string(),
+                    parents: body["parents"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|p| p.as_str().map(str::to_string))
+                        .collect(),
+                    message: body["message"].as_str().unwrap_or_default().to_string(),
+                    author: who(&body["author"]),
+                    committer: who(&body["committer"]),
+                };
+                if c.tree != ROOT_TREE && !st.git_trees.contains_key(&c.tree) {
+                    ResponseTemplate::new(422)
+                        .set_body_json(basic_error(spec, "Tree does not exist"))
+                } else {
+                    let sha = commit_sha(&c);
+                    let v = commit_json(example(spec, "git/create-commit", "201", None), &sha, &c);
+                    st.git_commits.insert(sha, c);
+                    ResponseTemplate::new(201).set_body_json(v)
+                }
+            }
+            ("GET", ["repos", _, _, "git", "commits", sha]) => match st.git_commits.get(*sha) {
+                Some(c) => ResponseTemplate::new(200).set_body_json(commit_json(
+                    example(spec, "git/get-commit", "200", None),
+                    sha,
+                    c,
+                )),
+                None => not_found(),
+            },
             ("GET", ["repos", owner, name, "pulls"]) => {
                 let proto = example(spec, "pulls/list", "200", None)[0].clone();
                 let base = format!("{owner}/{name}");
@@ -314,11 +731,19 @@ impl Respond for Responder {
                     .iter()
                     .find(|p| blob_sha(p.as_bytes()) == *sha)
                     .map(|p| format!("# written from hostile path {p}\n").into_bytes());
+                let created = st.git_blobs.get(*sha).cloned().or_else(|| {
+                    st.git_trees
+                        .values()
+                        .flat_map(|t| t.values())
+                        .find(|c| blob_sha(c) == *sha)
+                        .cloned()
+                });
                 match st
                     .files
                     .values()
                     .find(|c| blob_sha(c) == *sha)
                     .cloned()
+                    .or(created)
                     .or(hostile)
                 {
                     Some(c) => {
@@ -489,8 +914,9 @@ impl Respond for Responder {
                         .and_then(|h| h.to_str().ok())
                         .unwrap_or("localhost")
                 );
-                let items: Vec<Value> = st
-                    .artifacts
+                let run_id = run.parse::<i64>().unwrap_or(0);
+                let listed = st.run_artifacts.get(&run_id).unwrap_or(&st.artifacts);
+                let items: Vec<Value> = listed
                     .iter()
                     .map(|(id, name, bytes)| {
                         let mut e = proto.clone();
@@ -523,7 +949,9 @@ impl Respond for Responder {
             }
             ("GET", ["_storage", "artifacts", id]) => {
                 let id: i64 = id.parse().unwrap_or(-1);
-                match st.artifacts.iter().find(|(a, _, _)| *a == id) {
+                let mut all = st.artifacts.clone();
+                all.extend(st.run_artifacts.values().flatten().cloned());
+                match all.iter().find(|(a, _, _)| *a == id) {
                     Some((_, _, bytes)) => ResponseTemplate::new(200)
                         .insert_header("Content-Type", "application/zip")
                         .set_body_bytes(bytes.clone()),
@@ -532,6 +960,23 @@ impl Respond for Responder {
             }
             _ => not_found(),
         };
+        if let Some(i) = st
+            .post_faults
+            .iter()
+            .position(|f| f.method == method && path.contains(&f.path_contains) && f.times > 0)
+        {
+            let f = st.post_faults[i].clone();
+            if let Some(l) = st.log.iter_mut().rev().find(|l| l.path == path) {
+                l.faulted = true;
+            }
+            st.post_faults[i].times -= 1;
+            if st.post_faults[i].times == 0 {
+                st.post_faults.remove(i);
+            }
+            return with_delay(
+                ResponseTemplate::new(f.status).set_body_json(basic_error(self.spec, &f.message)),
+            );
+        }
         with_delay(t)
     }
 }
@@ -547,6 +992,52 @@ fn pull_item(proto: &Value, n: i64, head_sha: &str, head_repo: &str, base: &str)
     e["head"]["repo"]["fork"] = json!(head_repo != base);
     e["base"]["repo"]["full_name"] = json!(base);
     e
+}
+
+/// `%2F` and `%25` in a path segment (a `{ref}` sent as one segment).
+fn unescape(s: &str) -> String {
+    s.replace("%2F", "/")
+        .replace("%2f", "/")
+        .replace("%25", "%")
+}
+
+/// A pull request from a spec example with the mock's values.
+fn opened_pull(proto: &Value, p: &MockPull, owner: &str, head_sha: Option<String>) -> Value {
+    let mut e = proto.clone();
+    e["number"] = json!(p.number);
+    e["state"] = json!(p.state);
+    e["title"] = json!(p.title);
+    e["body"] = json!(p.body);
+    e["head"]["ref"] = json!(p.head_ref);
+    e["head"]["label"] = json!(format!("{owner}:{}", p.head_ref));
+    if let Some(sha) = head_sha {
+        e["head"]["sha"] = json!(sha);
+    }
+    e["base"]["ref"] = json!(p.base_ref);
+    e
+}
+
+/// A commit from a spec example with the mock's values.
+fn commit_json(mut v: Value, sha: &str, c: &GitCommit) -> Value {
+    let parent = v["parents"][0].clone();
+    v["sha"] = json!(sha);
+    v["message"] = json!(c.message);
+    v["tree"]["sha"] = json!(c.tree);
+    v["author"]["name"] = json!(c.author.0);
+    v["author"]["email"] = json!(c.author.1);
+    v["committer"]["name"] = json!(c.committer.0);
+    v["committer"]["email"] = json!(c.committer.1);
+    v["parents"] = Value::Array(
+        c.parents
+            .iter()
+            .map(|p| {
+                let mut e = parent.clone();
+                e["sha"] = json!(p);
+                e
+            })
+            .collect(),
+    );
+    v
 }
 
 impl GitHubMock {
