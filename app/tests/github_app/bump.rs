@@ -121,6 +121,7 @@ pub async fn setup_with(
     });
     let mut payload = run_payload(7)?;
     payload["repository"]["default_branch"] = json!("main");
+    payload["workflow_run"]["head_branch"] = json!("main");
     Some(Bench {
         gh,
         app,

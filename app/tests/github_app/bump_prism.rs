@@ -94,6 +94,8 @@ async fn seed(b: &crate::bump::Bench, run: i64, sha: &str, time: &str, manifest:
         default_branch: "main".into(),
         commit_order,
         html_url: format!("https://github.com/octo-org/octo-repo/actions/runs/{run}"),
+        untrusted: None,
+        head_branch: "main".into(),
     };
     let n = kiln_app::bump::after_run(&store, 7, &job, &cfg, &vs)
         .await
