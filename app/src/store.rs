@@ -262,7 +262,7 @@ impl Store {
         // statements for the whole batch instead of several per delivery.
         if batch
             .iter()
-            .all(|i| i.install.is_none() && i.job.as_ref().map_or(true, |j| !j.skip_if_seen))
+            .all(|i| i.install.is_none() && i.job.as_ref().is_none_or(|j| !j.skip_if_seen))
         {
             return self.record_bulk(conn, batch).await;
         }

@@ -146,7 +146,13 @@ mod tests {
         let key = "test\0ahead".to_string();
         // Revocation in 100 ms: the entry lives until then and is already
         // inside the refresh window.
-        put(key.clone(), generation(), 200, body("old"), Some(now_ms() + 100));
+        put(
+            key.clone(),
+            generation(),
+            200,
+            body("old"),
+            Some(now_ms() + 100),
+        );
         assert!(get(&key).is_none(), "the first caller recomputes");
         for _ in 0..5 {
             assert_eq!(get(&key).expect("others are served").body, body("old"));
@@ -159,7 +165,13 @@ mod tests {
     #[test]
     fn nothing_is_served_past_a_due_revocation_or_a_write() {
         let key = "test\0revoked".to_string();
-        put(key.clone(), generation(), 200, body("x"), Some(now_ms() - 1));
+        put(
+            key.clone(),
+            generation(),
+            200,
+            body("x"),
+            Some(now_ms() - 1),
+        );
         assert!(get(&key).is_none(), "revocation already due: not cached");
         let g = generation();
         put(key.clone(), g, 200, body("x"), None);
@@ -167,6 +179,9 @@ mod tests {
         invalidate();
         assert!(get(&key).is_none(), "a write drops every entry");
         put(key.clone(), g, 200, body("stale"), None);
-        assert!(get(&key).is_none(), "an answer computed before a write is not kept");
+        assert!(
+            get(&key).is_none(),
+            "an answer computed before a write is not kept"
+        );
     }
 }
