@@ -38,7 +38,7 @@ def main():
                 return ">1s" if le == float("inf") else "%gms" % (le * 1000)
         return "?"
 
-    print("n=%d p50<=%s p99<=%s mean=%.2fms" % (n, q(0.5), q(0.99), (s1 - s0) / n * 1000))
+    print("n=%d p50<=%s p99<=%s mean=%.3fms" % (n, q(0.5), q(0.99), (s1 - s0) / n * 1000))
 
 
 main()

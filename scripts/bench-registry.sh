@@ -7,9 +7,8 @@
 #   phase 3: channel lookups at >= 5,000 req/s offered (each connection
 #            waits 2 ms between requests): the latency a client sees.
 # Target: >= 5,000 req/s with p99 <= 10 ms. SQLite by default.
-# CPU placement (KILN_BENCH_PIN, default 1 on a machine with >= 2 cores):
-# the server on CPU 0, wrk on the others (taskset), so the load generator
-# does not preempt the server it measures; KILN_BENCH_PIN=0 lets both float.
+# CPU placement: by default server and wrk (-t2) float over every core;
+# KILN_BENCH_PIN=1 pins the server to CPU 0 and wrk to the others (taskset).
 # Each phase also prints the server's own service-time histogram
 # (kiln_app_lookup_seconds from /metrics) beside wrk's figures.
 # Usage: scripts/bench-registry.sh [DATABASE_URL] [SECONDS] [CONNECTIONS]
@@ -27,7 +26,7 @@ DB=${1:-"sqlite://$W/kiln.db?mode=rwc"}
 SECS=${2:-15}
 CONNS=${3:-16}
 NCPU=$(nproc)
-PIN=${KILN_BENCH_PIN:-$([ "$NCPU" -ge 2 ] && echo 1 || echo 0)}
+PIN=${KILN_BENCH_PIN:-0}
 SERVER_CPUS=() WRK_CPUS=() WRK_THREADS=2
 if [ "$PIN" = 1 ]; then
   command -v taskset >/dev/null 2>&1 || { echo "bench-registry: KILN_BENCH_PIN=1 needs taskset (util-linux)" >&2; exit 1; }

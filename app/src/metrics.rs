@@ -7,8 +7,9 @@ use std::time::Duration;
 use crate::store::QueueStats;
 
 /// Upper bounds (seconds) of the latency histograms' buckets.
-const BOUNDS: [f64; 14] = [
-    0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 1.0,
+const BOUNDS: [f64; 16] = [
+    0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05,
+    0.1, 0.25, 1.0,
 ];
 
 /// A Prometheus histogram of durations (lock-free; one atomic add per
