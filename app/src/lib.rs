@@ -57,7 +57,13 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         intake: tx,
     });
     let st = state.clone();
-    intake::spawn_writer(store, rx, Arc::new(move || st.wake.notify_waiters()));
+    let sm = state.clone();
+    intake::spawn_writer(
+        store,
+        rx,
+        Arc::new(move |took, n| intake::observe(&sm.metrics, took, n)),
+        Arc::new(move || st.wake.notify_waiters()),
+    );
     worker::spawn_workers(state.clone());
     let listener = tokio::net::TcpListener::bind(cfg.listen).await?;
     tracing::info!(addr = %listener.local_addr()?, db = %config::mask_url(&cfg.database_url), workers = cfg.workers, "kiln-app listening");

@@ -1,10 +1,12 @@
 //! HTTP: `POST /webhook`, `GET /healthz`, `GET /readyz`, `GET /metrics`.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -24,7 +26,25 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .merge(crate::registry::api::routes())
+        .layer(middleware::from_fn_with_state(state.clone(), timed))
         .with_state(state)
+}
+
+/// Service time (request head parsed → response head ready) of webhooks
+/// and registry lookups, for `/metrics`: the server's side of a load
+/// test's latency figures.
+async fn timed(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let hist = match (req.method(), req.uri().path()) {
+        (&Method::POST, "/webhook") => Some(&st.metrics.webhook_seconds),
+        (&Method::GET, p) if p.starts_with("/api/v1/") => Some(&st.metrics.lookup_seconds),
+        _ => None,
+    };
+    let started = Instant::now();
+    let res = next.run(req).await;
+    if let Some(h) = hist {
+        h.observe(started.elapsed());
+    }
+    res
 }
 
 fn reply(status: StatusCode, msg: &str) -> Response {

@@ -9,7 +9,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{AnyPool, Row};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Row};
 
 /// Embedded migrations, applied in order at start.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -240,16 +241,33 @@ impl Store {
     /// commit): each is deduplicated on its delivery ID; a recorded one's
     /// job supersedes queued jobs of the same pull request.
     pub async fn record(&self, batch: &[Intake]) -> Result<Vec<IntakeOutcome>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        self.record_on(&mut conn, batch).await
+    }
+
+    /// A connection of the pool to keep for [`Store::record_on`] (the
+    /// intake writer holds one, so a group commit never waits for the
+    /// pool or a connection's liveness check).
+    pub async fn writer_connection(&self) -> Result<PoolConnection<Any>, StoreError> {
+        Ok(self.pool.acquire().await?)
+    }
+
+    /// [`Store::record`] on a given connection.
+    pub async fn record_on(
+        &self,
+        conn: &mut AnyConnection,
+        batch: &[Intake],
+    ) -> Result<Vec<IntakeOutcome>, StoreError> {
         // The common case (pull-request deliveries): a few multi-row
         // statements for the whole batch instead of several per delivery.
         if batch
             .iter()
-            .all(|i| i.install.is_none() && i.job.as_ref().map_or(true, |j| !j.skip_if_seen))
+            .all(|i| i.install.is_none() && i.job.as_ref().is_none_or(|j| !j.skip_if_seen))
         {
-            return self.record_bulk(batch).await;
+            return self.record_bulk(conn, batch).await;
         }
         let mut out = Vec::with_capacity(batch.len());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = conn.begin().await?;
         let now = now_ms();
         for item in batch {
             let res = sqlx::query(
@@ -346,7 +364,11 @@ impl Store {
     /// [`Store::record`] for batches of plain deliveries and pull-request
     /// jobs: the same outcome as recording them one by one, in one
     /// transaction with multi-row statements.
-    async fn record_bulk(&self, batch: &[Intake]) -> Result<Vec<IntakeOutcome>, StoreError> {
+    async fn record_bulk(
+        &self,
+        conn: &mut AnyConnection,
+        batch: &[Intake],
+    ) -> Result<Vec<IntakeOutcome>, StoreError> {
         use std::collections::{HashMap, HashSet};
         let now = now_ms();
         // First occurrence of each delivery ID in the batch.
@@ -355,7 +377,7 @@ impl Store {
             .iter()
             .filter(|i| first.insert(i.delivery_id.as_str()))
             .collect();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = conn.begin().await?;
         let mut inserted: HashSet<String> = HashSet::new();
         for chunk in unique.chunks(200) {
             let mut sql = String::from("INSERT INTO deliveries (id, event, received_at) VALUES ");

@@ -119,11 +119,12 @@ where
     F: std::future::Future<Output = Result<Answer, RegistryError>>,
 {
     if let Some(e) = cache::get(&key) {
-        return raw_json(e.status, Body::from(e.body.to_vec()));
+        return raw_json(e.status, e.body);
     }
     let generation = cache::generation();
     match compute.await {
         Ok((status, body, revoke_at)) => {
+            let body = axum::body::Bytes::from(body);
             cache::put(key, generation, status, body.clone(), revoke_at);
             raw_json(status, body)
         }

@@ -124,7 +124,7 @@ pub fn payloads(event: &str, action: Option<&str>) -> Vec<Value> {
         .flatten()
         .filter(|e| e["name"] == event)
         .flat_map(|e| e["examples"].as_array().cloned().unwrap_or_default())
-        .filter(|p| action.map_or(true, |a| p["action"] == a))
+        .filter(|p| action.is_none_or(|a| p["action"] == a))
         .collect()
 }
 

@@ -833,7 +833,7 @@ impl Respond for Responder {
                     .check_runs
                     .iter()
                     .filter(|(_, r)| {
-                        r["head_sha"] == *sha && name.as_ref().map_or(true, |n| r["name"] == *n)
+                        r["head_sha"] == *sha && name.as_ref().is_none_or(|n| r["name"] == *n)
                     })
                     .map(|(id, r)| {
                         let mut e = proto.clone();
