@@ -65,6 +65,13 @@ pub async fn run(cfg: Config) -> anyhow::Result<()> {
         Arc::new(move || st.wake.notify_waiters()),
     );
     worker::spawn_workers(state.clone());
+    if cfg.workers > 0 {
+        // Scheduled revocations open their bump pull request when due.
+        let sw = state.clone();
+        bump::spawn_revocation_sweeper(state.store.clone(), cfg.poll * 4, move || {
+            sw.wake.notify_waiters()
+        });
+    }
     let listener = tokio::net::TcpListener::bind(cfg.listen).await?;
     tracing::info!(addr = %listener.local_addr()?, db = %config::mask_url(&cfg.database_url), workers = cfg.workers, "kiln-app listening");
     axum::serve(listener, server::router(state))

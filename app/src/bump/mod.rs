@@ -179,3 +179,59 @@ pub async fn after_revoke(
     );
     enqueue(store, installation_id, id, &job).await
 }
+
+/// How far back the sweeper looks for scheduled revocations that came
+/// due (a revocation due longer ago than this while no replica ran is
+/// not followed by a bump).
+pub const SWEEP_WINDOW_MS: i64 = 7 * 24 * 3600 * 1000;
+
+/// Scheduled revocations (`revoke_at` in the future when they were
+/// made) take effect without any request: find the ones due in the last
+/// [`SWEEP_WINDOW_MS`] and hand each to [`after_revoke`]. Its delivery ID
+/// names the version and the time, so sweeping the same revocation again
+/// (or on another replica, or after an immediate revocation already
+/// enqueued it) records nothing twice. Returns how many jobs were enqueued.
+pub async fn sweep_due_revocations(store: &Store, now: i64) -> Result<usize, StoreError> {
+    use sqlx::Row;
+    let rows = sqlx::query(
+        "SELECT b.name, v.fingerprint, v.revoke_at FROM registry_versions v \
+         JOIN registry_buckets b ON b.id = v.bucket_id \
+         WHERE v.revoke_at IS NOT NULL AND v.revoke_at <= $1 AND v.revoke_at > $2 \
+         ORDER BY v.revoke_at",
+    )
+    .bind(now)
+    .bind(now - SWEEP_WINDOW_MS)
+    .fetch_all(store.pool())
+    .await?;
+    let mut n = 0;
+    for row in rows {
+        let bucket: String = row.try_get(0)?;
+        let fingerprint: String = row.try_get(1)?;
+        let at: i64 = row.try_get(2)?;
+        if after_revoke(store, &bucket, &fingerprint, at).await? {
+            tracing::info!(%bucket, %fingerprint, revoke_at = at, "scheduled revocation took effect: bump enqueued");
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Run [`sweep_due_revocations`] every `every` until the process ends.
+pub fn spawn_revocation_sweeper(
+    store: Store,
+    every: std::time::Duration,
+    wake: impl Fn() + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match sweep_due_revocations(&store, crate::store::now_ms()).await {
+                Ok(0) => {}
+                Ok(_) => wake(),
+                Err(e) => tracing::warn!(error = %e, "sweeping scheduled revocations"),
+            }
+        }
+    })
+}

@@ -631,14 +631,9 @@ async fn concurrent_runs_end_on_the_newest_commit() {
     assert_eq!(b.kiln_branches(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoking_a_served_version_opens_a_pr_back_to_the_previous_one() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let Some(b) = setup(dir.path(), vec![]).await else {
-        return;
-    };
-    let good = "8888888888888888888888888888888888888aaa";
-    let bad = "8888888888888888888888888888888888888bbb";
+/// Two runs, each bump merged: a good version, then a bad one that the
+/// default branch now uses.
+async fn good_then_bad(b: &Bench, good: &str, bad: &str) {
     b.run(
         701,
         good,
@@ -660,6 +655,17 @@ async fn revoking_a_served_version_opens_a_pr_back_to_the_previous_one() {
     assert!(b.gh.with(|s| s.files["infra/envs/prod.auto.tfvars"]
         .windows(7)
         .any(|w| w == b"ami-0b3")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_a_served_version_opens_a_pr_back_to_the_previous_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(b) = setup(dir.path(), vec![]).await else {
+        return;
+    };
+    let good = "8888888888888888888888888888888888888aaa";
+    let bad = "8888888888888888888888888888888888888bbb";
+    good_then_bad(&b, good, bad).await;
 
     let token = crate::registry::create_token(&b.db, dir.path(), "octo-org/octo-repo");
     let res = b
@@ -697,6 +703,77 @@ async fn revoking_a_served_version_opens_a_pr_back_to_the_previous_one() {
         open[0].body.contains("`ami-0b3` | `ami-0f66666666666666f`"),
         "{}",
         open[0].body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_revocation_opens_the_pr_back_when_it_takes_effect() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(b) = setup(dir.path(), vec![]).await else {
+        return;
+    };
+    let good = "8888888888888888888888888888888888888ccc";
+    let bad = "8888888888888888888888888888888888888ddd";
+    good_then_bad(&b, good, bad).await;
+    assert!(b.branch_files().is_none(), "the bump was merged");
+
+    let token = crate::registry::create_token(&b.db, dir.path(), "octo-org/octo-repo");
+    let lead = Duration::from_secs(6);
+    let asked = std::time::Instant::now();
+    let at = (chrono::Utc::now() + chrono::Duration::from_std(lead).expect("lead")).to_rfc3339();
+    let res = b
+        .app
+        .http
+        .post(
+            b.app
+                .url(&format!("/api/v1/buckets/{BUCKET}/versions/{bad}/revoke")),
+        )
+        .bearer_auth(&token)
+        .json(&json!({"reason": "end of support", "revoke_at": at}))
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(res.status().as_u16(), 200);
+    // Before it is due, the version is still good: nothing is queued.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    if asked.elapsed() < lead {
+        assert!(
+            b.branch_files().is_none(),
+            "bumped before the revocation was due"
+        );
+        assert_eq!(
+            b.app.metric("kiln_app_queue_jobs{state=\"done\"}").await,
+            4.0
+        );
+    }
+    // Once due, the sweeper enqueues the bump back to the good version.
+    b.wait_done(5.0).await;
+    let files = b
+        .branch_files()
+        .expect("a bump branch once the revocation is due");
+    assert!(
+        files["infra/envs/prod.auto.tfvars"].contains("\"ami-0f66666666666666f\""),
+        "{}",
+        files["infra/envs/prod.auto.tfvars"]
+    );
+    let open: Vec<_> =
+        b.gh.with(|s| s.opened_pulls.clone())
+            .into_iter()
+            .filter(|p| p.state == "open")
+            .collect();
+    assert_eq!(open.len(), 1);
+    assert!(
+        open[0]
+            .body
+            .contains(&format!("version `{bad}` was revoked")),
+        "{}",
+        open[0].body
+    );
+    // Sweeping again (every poll) enqueues nothing more.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        b.app.metric("kiln_app_queue_jobs{state=\"done\"}").await,
+        5.0
     );
 }
 
