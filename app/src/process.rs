@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::check::{check_template, TemplateReport};
 use crate::events::PrJob;
 use crate::github::{GhError, Installation};
-use crate::repo_config::{ConfigFileError, RepoConfig};
+use crate::repo_config::ConfigFileError;
 use crate::report::{self, ANNOTATIONS_PER_REQUEST, GITHUB_TEXT_LIMIT};
 use crate::store::{Job, Store};
 use crate::templates;
@@ -65,28 +65,6 @@ fn config_failure(e: &ConfigFileError) -> (String, String, Vec<Value>) {
         "message": e.message,
     })];
     (title, summary, ann)
-}
-
-async fn fetch_config(
-    gh: &Installation,
-    repo: &str,
-    tree: &[crate::github::TreeEntry],
-) -> Result<Result<RepoConfig, ConfigFileError>, GhError> {
-    let Some(entry) = tree
-        .iter()
-        .find(|e| e.kind == "blob" && e.path == crate::repo_config::PATH)
-    else {
-        return Ok(Ok(RepoConfig::default()));
-    };
-    let bytes = gh.blob(repo, &entry.sha).await?;
-    Ok(match String::from_utf8(bytes) {
-        Ok(text) => RepoConfig::parse(&text),
-        Err(_) => Err(ConfigFileError {
-            line: 1,
-            column: 1,
-            message: "not valid UTF-8".into(),
-        }),
-    })
 }
 
 /// Create (or, for a re-claimed job, reuse) the check run, in progress.
@@ -242,7 +220,7 @@ pub async fn process_pr(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
         wanted.dirs.insert(templates::parent(c).to_string());
     }
     let (mut tree, walked) = tree::head_tree(ctx.gh, &pr.repo, &pr.head_sha, &wanted).await?;
-    let cfg = match fetch_config(ctx.gh, &pr.repo, &tree).await? {
+    let cfg = match crate::repo_config::fetch(ctx.gh, &pr.repo, &tree).await? {
         Ok(c) => c,
         Err(e) => {
             let (title, summary, ann) = config_failure(&e);

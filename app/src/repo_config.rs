@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::github::{GhError, Installation, TreeEntry};
+
 pub const PATH: &str = ".github/kiln.yml";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -102,6 +104,27 @@ pub struct ConfigFileError {
     pub line: usize,
     pub column: usize,
     pub message: String,
+}
+
+/// The repository config in `tree` (a commit's recursive listing), read
+/// through the installation; the default when the file is absent.
+pub async fn fetch(
+    gh: &Installation,
+    repo: &str,
+    tree: &[TreeEntry],
+) -> Result<Result<RepoConfig, ConfigFileError>, GhError> {
+    let Some(entry) = tree.iter().find(|e| e.kind == "blob" && e.path == PATH) else {
+        return Ok(Ok(RepoConfig::default()));
+    };
+    let bytes = gh.blob(repo, &entry.sha).await?;
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => RepoConfig::parse(&text),
+        Err(_) => Err(ConfigFileError {
+            line: 1,
+            column: 1,
+            message: "not valid UTF-8".into(),
+        }),
+    })
 }
 
 fn norm_dir(d: &str) -> String {

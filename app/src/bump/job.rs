@@ -25,24 +25,6 @@ fn done(conclusion: &'static str, summary: String) -> Processed {
     }
 }
 
-async fn config(
-    gh: &Installation,
-    repo: &str,
-    tree: &[TreeEntry],
-) -> Result<Result<RepoConfig, String>, GhError> {
-    let Some(e) = tree
-        .iter()
-        .find(|e| e.kind == "blob" && e.path == crate::repo_config::PATH)
-    else {
-        return Ok(Ok(RepoConfig::default()));
-    };
-    let bytes = gh.blob(repo, &e.sha).await?;
-    Ok(match String::from_utf8(bytes) {
-        Ok(t) => RepoConfig::parse(&t).map_err(|e| e.to_string()),
-        Err(_) => Err(format!("{}: not valid UTF-8", crate::repo_config::PATH)),
-    })
-}
-
 /// The newest version of the bucket that is not revoked.
 async fn newest_good(ctx: &JobCtx<'_>, bucket: &str) -> Result<Option<Version>, ProcessError> {
     match Registry::new(ctx.store).versions(bucket).await {
@@ -129,7 +111,7 @@ pub async fn process(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
     };
     let base_commit = branch::head(gh, repo, &base, &job.bucket).await?;
     let tree = gh.tree(repo, &base).await?;
-    let cfg = match config(gh, repo, &tree).await? {
+    let cfg = match crate::repo_config::fetch(gh, repo, &tree).await? {
         Ok(c) => c,
         Err(e) => {
             return report(

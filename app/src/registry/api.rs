@@ -261,6 +261,24 @@ async fn authorize_bucket(
     }
 }
 
+/// A JSON request body, or the 400 answer naming what is wrong with it.
+fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Box<Response>> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| Box::new(error(StatusCode::BAD_REQUEST, format!("request body: {e}"))))
+}
+
+/// A write to `bucket`: the token's repository (which must own it) and
+/// the request body.
+async fn bucket_request<T: serde::de::DeserializeOwned>(
+    st: &AppState,
+    headers: &HeaderMap,
+    bucket: &str,
+    body: &[u8],
+) -> Result<(String, T), Response> {
+    let repo = authorize_bucket(st, headers, bucket).await?;
+    Ok((repo, json_body(body).map_err(|r| *r)?))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ChannelRequest {
@@ -273,17 +291,14 @@ async fn put_channel(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let repo = match authorize_bucket(&st, &headers, &bucket).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
+    let (repo, req): (String, ChannelRequest) =
+        match bucket_request(&st, &headers, &bucket, &body).await {
+            Ok(r) => r,
+            Err(resp) => return resp,
+        };
     if let Err(e) = check_name("channel", &channel) {
         return error(StatusCode::BAD_REQUEST, e);
     }
-    let req: ChannelRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, format!("request body: {e}")),
-    };
     let reg = registry(&st);
     match reg
         .assign_channel(&bucket, &channel, &req.fingerprint, &format!("api:{repo}"))
@@ -314,14 +329,11 @@ async fn revoke(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let repo = match authorize_bucket(&st, &headers, &bucket).await {
-        Ok(r) => r,
-        Err(resp) => return resp,
-    };
-    let req: RevokeRequest = match serde_json::from_slice(&body) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, format!("request body: {e}")),
-    };
+    let (repo, req): (String, RevokeRequest) =
+        match bucket_request(&st, &headers, &bucket, &body).await {
+            Ok(r) => r,
+            Err(resp) => return resp,
+        };
     if req.reason.trim().is_empty() {
         return error(StatusCode::BAD_REQUEST, "reason must not be empty");
     }
@@ -404,9 +416,9 @@ async fn post_manifest(
         Ok(b) => b,
         Err(_) => return error(StatusCode::PAYLOAD_TOO_LARGE, "request body too large"),
     };
-    let req: ManifestRequest = match serde_json::from_slice(&bytes) {
+    let req: ManifestRequest = match json_body(&bytes) {
         Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, format!("request body: {e}")),
+        Err(resp) => return *resp,
     };
     if req.repo != repo {
         return error(

@@ -32,17 +32,9 @@ async fn default_branch_config(
     job: &RunJob,
 ) -> Result<Result<RepoConfig, String>, GhError> {
     let tree = gh.tree(&job.repo, &job.default_branch).await?;
-    let Some(entry) = tree
-        .iter()
-        .find(|e| e.kind == "blob" && e.path == crate::repo_config::PATH)
-    else {
-        return Ok(Ok(RepoConfig::default()));
-    };
-    let bytes = gh.blob(&job.repo, &entry.sha).await?;
-    Ok(match String::from_utf8(bytes) {
-        Ok(text) => RepoConfig::parse(&text).map_err(|e| e.to_string()),
-        Err(_) => Err(format!("{}: not valid UTF-8", crate::repo_config::PATH)),
-    })
+    Ok(crate::repo_config::fetch(gh, &job.repo, &tree)
+        .await?
+        .map_err(|e| e.to_string()))
 }
 
 fn esc(s: &str) -> String {
