@@ -1,7 +1,7 @@
 //! Detailed logs, off by default, as Packer users turn them on:
 //! `PACKER_LOG=1` (any value but empty or `0`) logs at debug level,
 //! `KILN_LOG=LEVEL|FILTER` (a `tracing` filter such as
-//! `kiln_engine::run=trace`) picks what to log; `PACKER_LOG_PATH=FILE`
+//! `kiln_build::runner=trace`) picks what to log; `PACKER_LOG_PATH=FILE`
 //! appends the logs to a file instead of stderr. Every log line goes
 //! through the run's secret store, so sensitive values (and their quoted
 //! or escaped forms) never reach a log.
@@ -10,7 +10,7 @@ use std::fs::OpenOptions;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use kiln_engine::run::Secrets;
+use kiln_sdk::Secrets;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 

@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(
     name = "kiln",
-    version = kiln_engine::PACKER_COMPAT_VERSION,
+    version = kiln_lang::PACKER_COMPAT_VERSION,
     about = "Build golden machine images from Packer templates",
     long_about = "kiln reads Packer templates (HCL2 *.pkr.hcl and legacy JSON) and validates, formats, inspects and builds them.\nFlags follow Packer: `-flag`, `-flag=value` and `--flag value` are all accepted."
 )]
@@ -112,7 +112,7 @@ fn run(argv: Vec<std::ffi::OsString>) -> u8 {
             println!(
                 "kiln v{} (Packer v{} compatible)",
                 env!("CARGO_PKG_VERSION"),
-                kiln_engine::PACKER_COMPAT_VERSION
+                kiln_lang::PACKER_COMPAT_VERSION
             );
             Ok(0)
         }

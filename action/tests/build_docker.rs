@@ -3,7 +3,7 @@
 //! docker-save; SIGINT mid-build and an unreachable daemon leave no
 //! container behind (asserted through the API).
 
-#[path = "../../engine/tests/support/podman.rs"]
+#[path = "../../engine/build/tests/support/podman.rs"]
 mod podman;
 
 use std::path::Path;

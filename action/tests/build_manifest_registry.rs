@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use kiln_engine::images::parse_manifest;
+use kiln_lang::images::parse_manifest;
 use serde_json::Value;
 
 fn kiln(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {

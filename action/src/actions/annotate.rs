@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use kiln_engine::diag::{Diagnostic, Range, Severity, Sources};
+use kiln_lang::diag::{Diagnostic, Range, Severity, Sources};
 
 use super::command::{Level, Location};
 use super::{markdown, Actions};

@@ -6,8 +6,8 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Mutex;
 
-use kiln_engine::diag::{Diagnostic, Sources};
-use kiln_engine::fmt::diff::{system_diff, unified_diff};
+use kiln_lang::diag::{Diagnostic, Sources};
+use kiln_lang::fmt::diff::{system_diff, unified_diff};
 
 use super::command::{Level, Location};
 use super::{markdown, mode};

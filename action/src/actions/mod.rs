@@ -143,7 +143,7 @@ impl Actions {
 
     /// `s` with every registered secret replaced.
     pub fn mask(&self, s: &str) -> String {
-        kiln_engine::run::mask(s, &self.state().secrets)
+        kiln_sdk::mask(s, &self.state().secrets)
     }
 
     /// A diagnostic's file name as GitHub wants it: relative to the
@@ -188,9 +188,9 @@ impl Actions {
             let secrets = &st.secrets;
             command::annotation(
                 level,
-                &kiln_engine::run::mask(title, secrets),
+                &kiln_sdk::mask(title, secrets),
                 loc,
-                &kiln_engine::run::mask(message, secrets),
+                &kiln_sdk::mask(message, secrets),
             )
         };
         self.emit(&line);
@@ -209,7 +209,7 @@ impl Actions {
     /// Add markdown to the job summary (written when the command ends).
     pub fn summary(&self, markdown: &str) {
         let mut st = self.state();
-        let masked = kiln_engine::run::mask(markdown, &st.secrets);
+        let masked = kiln_sdk::mask(markdown, &st.secrets);
         st.summary.push_str(&masked);
     }
 
@@ -295,25 +295,6 @@ fn lexical(p: &Path) -> PathBuf {
     out
 }
 
-/// Sensitive values of a loaded template: sensitive variables and locals.
-pub fn sensitive_values(loaded: &kiln_engine::template::hcl2::Loaded) -> Vec<String> {
-    let t = &loaded.template;
-    let mut out: Vec<String> = t
-        .variables
-        .iter()
-        .filter(|v| v.sensitive)
-        .filter_map(|v| v.value.to_display_string())
-        .collect();
-    out.extend(
-        loaded
-            .sensitive_locals
-            .iter()
-            .filter_map(|name| t.locals.get(name))
-            .filter_map(|v| v.to_display_string()),
-    );
-    out
-}
-
 /// For commands that load a template: in Actions mode, mask the template's
 /// sensitive values, then report its diagnostics as annotations, in the
 /// summary (under `kiln COMMAND PATH`) and as text on stderr for the log.
@@ -321,13 +302,13 @@ pub fn sensitive_values(loaded: &kiln_engine::template::hcl2::Loaded) -> Vec<Str
 pub fn report_loaded(
     command: &str,
     path: &Path,
-    res: &kiln_engine::template::hcl2::LoadResult,
+    res: &kiln_lang::template::hcl2::LoadResult,
 ) -> bool {
     let Some(gh) = mode() else {
         return false;
     };
     if let Some(loaded) = &res.loaded {
-        gh.add_mask(sensitive_values(loaded));
+        gh.add_mask(loaded.sensitive_values());
     }
     report_diagnostics(gh, command, path, &res.diags.0, &res.sources);
     true
@@ -338,8 +319,8 @@ pub fn report_diagnostics(
     gh: &Actions,
     command: &str,
     path: &Path,
-    diags: &[kiln_engine::diag::Diagnostic],
-    sources: &kiln_engine::diag::Sources,
+    diags: &[kiln_lang::diag::Diagnostic],
+    sources: &kiln_lang::diag::Sources,
 ) {
     annotate::report(
         gh,
@@ -351,10 +332,7 @@ pub fn report_diagnostics(
         sources,
     );
     if !diags.is_empty() {
-        eprint!(
-            "{}",
-            gh.mask(&kiln_engine::diag::render_text(diags, sources))
-        );
+        eprint!("{}", gh.mask(&kiln_lang::diag::render_text(diags, sources)));
     }
 }
 

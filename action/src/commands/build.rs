@@ -8,14 +8,11 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{ArgAction, ValueEnum};
-use kiln_engine::diag::render_text;
-use kiln_engine::plan::plan;
-use kiln_engine::run::{
-    run_builds, BuildEvent, BuildJob, CancelToken, OnError, Prompter, RunOptions, Ui,
-};
-use kiln_engine::template::json::{build_context, render_component};
-use kiln_engine::template::model::{Template, TemplateFormat};
-use kiln_engine::validate::validate_full;
+use kiln_build::{run_builds, OnError, RunOptions};
+use kiln_lang::diag::render_text;
+use kiln_lang::plan::{jobs, BuildJob};
+use kiln_lang::validate::validate_full;
+use kiln_sdk::{BuildEvent, CancelToken, Prompter, Ui};
 
 use super::common::{split_patterns, VarArgs};
 use crate::render::actions::ActionsRenderer;
@@ -77,6 +74,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<u8> {
     opts.except = split_patterns(&args.except);
     // `packer build` always runs the data sources (amazon-ami, http, …).
     opts.evaluate_datasources = true;
+    opts.data_sources = Some(kiln_build::data_sources());
     // Like `packer build`: the template is validated first; nothing runs
     // when it has errors.
     let res = validate_full(&args.path, &opts);
@@ -86,7 +84,7 @@ pub fn run(args: BuildArgs) -> anyhow::Result<u8> {
     let secrets = res
         .loaded
         .as_ref()
-        .map(|l| sensitive_values(&l.template, &l.sensitive_locals))
+        .map(|l| l.sensitive_values())
         .unwrap_or_default();
     for s in &secrets {
         secret_store.add(s.clone());
@@ -166,23 +164,6 @@ pub fn run(args: BuildArgs) -> anyhow::Result<u8> {
     )
 }
 
-/// The values of sensitive variables and locals.
-fn sensitive_values(t: &Template, sensitive_locals: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = t
-        .variables
-        .iter()
-        .filter(|v| v.sensitive)
-        .filter_map(|v| v.value.to_display_string())
-        .collect();
-    out.extend(
-        sensitive_locals
-            .iter()
-            .filter_map(|name| t.locals.get(name))
-            .filter_map(|v| v.to_display_string()),
-    );
-    out
-}
-
 /// Which of Packer's outputs to print.
 #[derive(Debug, Clone, Copy)]
 enum Output {
@@ -227,46 +208,6 @@ impl Prompter for TtyPrompter {
             _ = self.cancel.cancelled() => None,
         }
     }
-}
-
-/// The planned builds as runner jobs; legacy JSON configs are rendered
-/// with their build's Go-template context.
-fn jobs(
-    t: &Template,
-    only: &[String],
-    except: &[String],
-    cwd: &std::path::Path,
-) -> anyhow::Result<Vec<BuildJob>> {
-    let (planned, _) = plan(t, only, except);
-    let json_ctx = (t.format == TemplateFormat::Json).then(|| build_context(t, cwd));
-    let mut jobs = Vec::new();
-    for p in planned {
-        // The builder, provisioners and post-processors evaluated for
-        // this source, and the build's registry settings.
-        let Some(mut job) = kiln_engine::plan::job(t, &p) else {
-            continue;
-        };
-        if let Some(ctx) = &json_ctx {
-            let (name, btype) = (job.source_name.clone(), job.builder.type_name.clone());
-            let render = |c: &mut kiln_engine::template::model::Component| -> anyhow::Result<()> {
-                *c = render_component(c, ctx, &name, &btype)
-                    .with_context(|| format!("rendering {} for build {}", c.context, p.name))?;
-                Ok(())
-            };
-            render(&mut job.builder)?;
-            for def in &mut job.provisioners {
-                render(&mut def.component)?;
-            }
-            for def in job.post_processors.iter_mut().flatten() {
-                render(&mut def.component)?;
-            }
-            if let Some(def) = &mut job.error_cleanup_provisioner {
-                render(&mut def.component)?;
-            }
-        }
-        jobs.push(job);
-    }
-    Ok(jobs)
 }
 
 fn run_jobs(

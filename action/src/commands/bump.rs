@@ -11,9 +11,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
-use kiln_engine::bump::{self, BumpPlan, BumpTarget, CONFIG_PATH};
-use kiln_engine::fmt::files::{is_ignored_name, write_atomic};
-use kiln_engine::images::parse_manifest;
+use kiln_lang::bump::{self, BumpPlan, BumpTarget, CONFIG_PATH};
+use kiln_lang::fmt::files::{is_ignored_name, write_atomic};
+use kiln_lang::images::parse_manifest;
 
 /// Exit codes, also listed in `kiln bump -help`.
 const CHANGES_PENDING: u8 = 2;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use kiln_engine::template::LoadOptions;
+use kiln_lang::template::LoadOptions;
 
 /// Variable inputs (`-var`, `-var-file`).
 #[derive(clap::Args, Debug, Default, Clone)]

@@ -6,10 +6,10 @@
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
-use kiln_engine::diag::{render_text, SourceFile, Sources};
-use kiln_engine::template::hcl2::ctx::EvalCtx;
-use kiln_engine::template::load::load;
-use kiln_engine::template::Value;
+use kiln_lang::diag::{render_text, SourceFile, Sources};
+use kiln_lang::template::hcl2::ctx::EvalCtx;
+use kiln_lang::template::load::load;
+use kiln_lang::template::Value;
 
 use super::common::VarArgs;
 
@@ -75,7 +75,7 @@ pub fn evaluate(ctx: &EvalCtx, input: &str) -> Result<Value, String> {
     sources.add(file.clone());
     let expr = hcl_edit::parser::parse_expr(input).map_err(|e| {
         let off = e.location().offset().min(input.len());
-        let d = kiln_engine::diag::Diagnostic::error(
+        let d = kiln_lang::diag::Diagnostic::error(
             "Invalid expression",
             format!("Parse error: {}.", e.message()),
         )

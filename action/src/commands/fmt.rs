@@ -12,9 +12,9 @@
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
-use kiln_engine::diag::{render_text, Diagnostic, SourceFile, Sources};
-use kiln_engine::fmt::diff::{system_diff, unified_diff};
-use kiln_engine::fmt::files::{self, FileError, FileOutcome, Target};
+use kiln_lang::diag::{render_text, Diagnostic, SourceFile, Sources};
+use kiln_lang::fmt::diff::{system_diff, unified_diff};
+use kiln_lang::fmt::files::{self, FileError, FileOutcome, Target};
 
 #[derive(clap::Args, Debug)]
 pub struct FmtArgs {

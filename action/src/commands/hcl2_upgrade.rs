@@ -6,8 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use kiln_engine::diag::{render_text, Diagnostics, SourceFile, Sources};
-use kiln_engine::template::upgrade::{upgrade_file, UpgradeOptions};
+use kiln_lang::diag::{render_text, Diagnostics, SourceFile, Sources};
+use kiln_lang::template::upgrade::{upgrade_file, UpgradeOptions};
 
 #[derive(clap::Args, Debug)]
 pub struct UpgradeArgs {

@@ -6,10 +6,10 @@
 
 use std::path::PathBuf;
 
-use kiln_engine::diag::{render_text, Diagnostic, Diagnostics};
-use kiln_engine::schema::check_required_plugin;
-use kiln_engine::template::load::{discover, load, TemplateFiles};
-use kiln_engine::template::LoadOptions;
+use kiln_lang::diag::{render_text, Diagnostic, Diagnostics};
+use kiln_lang::schema::check_required_plugin;
+use kiln_lang::template::load::{discover, load, TemplateFiles};
+use kiln_lang::template::LoadOptions;
 
 #[derive(clap::Args, Debug)]
 pub struct InitArgs {

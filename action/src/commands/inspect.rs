@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 use anyhow::Context as _;
 use std::path::PathBuf;
 
-use kiln_engine::diag::render_text;
-use kiln_engine::template::hcl2::Loaded;
-use kiln_engine::template::load::{discover, load, TemplateFiles};
-use kiln_engine::template::model::Variable;
-use kiln_engine::template::Value;
+use kiln_lang::diag::render_text;
+use kiln_lang::template::hcl2::Loaded;
+use kiln_lang::template::load::{discover, load, TemplateFiles};
+use kiln_lang::template::model::Variable;
+use kiln_lang::template::Value;
 
 use super::common::VarArgs;
 
@@ -133,7 +133,7 @@ pub fn render(loaded: &Loaded) -> String {
 /// Packer's inspect layout for legacy JSON templates, read straight from
 /// the file (Packer does not evaluate the template for this).
 fn render_json_mode(path: &std::path::Path) -> anyhow::Result<String> {
-    use kiln_engine::template::json::parse::{parse, JsonKind};
+    use kiln_lang::template::json::parse::{parse, JsonKind};
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let root = parse(&text).map_err(|e| {

@@ -13,9 +13,9 @@
 
 use std::path::PathBuf;
 
-use kiln_engine::diag::render_text;
-use kiln_engine::plan::plan;
-use kiln_engine::template::load::load;
+use kiln_lang::diag::render_text;
+use kiln_lang::plan::plan;
+use kiln_lang::template::load::load;
 use serde_json::json;
 
 use super::common::{split_patterns, VarArgs};
@@ -53,12 +53,12 @@ pub fn run(args: MatrixArgs) -> anyhow::Result<u8> {
     for path in &args.paths {
         let res = load(path, &opts);
         if let (Some(gh), Some(loaded)) = (gh, &res.loaded) {
-            gh.add_mask(crate::actions::sensitive_values(loaded));
+            gh.add_mask(loaded.sensitive_values());
         }
         let template = path.display().to_string();
         // Build names do not depend on variable values: a matrix job need
         // not have the build's secrets, so unset variables are no error here.
-        let mut diags: kiln_engine::diag::Diagnostics = res
+        let mut diags: kiln_lang::diag::Diagnostics = res
             .diags
             .into_iter()
             .filter(|d| !d.summary.starts_with("Unset variable"))

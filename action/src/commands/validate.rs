@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use kiln_engine::diag::{render_json, render_text};
-use kiln_engine::validate::validate_full;
+use kiln_lang::diag::{render_json, render_text};
+use kiln_lang::validate::validate_full;
 
 use super::common::{split_patterns, VarArgs};
 
@@ -39,6 +39,7 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<u8> {
     let mut opts = args.vars.load_options()?;
     opts.syntax_only = args.syntax_only;
     opts.evaluate_datasources = args.evaluate_datasources;
+    opts.data_sources = Some(kiln_build::data_sources());
     opts.no_warn_undeclared_var = args.no_warn_undeclared_var;
     opts.only = split_patterns(&args.only);
     opts.except = split_patterns(&args.except);

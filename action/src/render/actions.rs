@@ -14,8 +14,10 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use kiln_engine::run::{human_duration, BuildEvent, BuildJob, BuildOutcome, Settings};
-use kiln_engine::template::hcl2::LoadResult;
+use kiln_build::BuildOutcome;
+use kiln_lang::plan::BuildJob;
+use kiln_lang::template::hcl2::LoadResult;
+use kiln_sdk::{human_duration, BuildEvent, Settings};
 
 use super::text::TextRenderer;
 use crate::actions::command::{Level, Location};

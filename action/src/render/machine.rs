@@ -8,7 +8,8 @@
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 
-use kiln_engine::run::{human_duration, BuildEvent, BuildOutcome, Secrets};
+use kiln_build::BuildOutcome;
+use kiln_sdk::{human_duration, BuildEvent, Secrets};
 
 /// Escape one field of a machine-readable line.
 pub fn escape(field: &str) -> String {

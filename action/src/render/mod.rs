@@ -7,7 +7,8 @@ pub mod text;
 
 use std::time::Duration;
 
-use kiln_engine::run::{BuildEvent, BuildOutcome};
+use kiln_build::BuildOutcome;
+use kiln_sdk::BuildEvent;
 
 /// Either of Packer's outputs for `kiln build`.
 pub enum Renderer<W: std::io::Write> {

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::time::{Duration, SystemTime};
 
-use kiln_engine::run::{human_duration, BuildEvent, BuildOutcome, Secrets};
+use kiln_build::BuildOutcome;
+use kiln_sdk::{human_duration, BuildEvent, Secrets};
 
 /// Packer's build colors, assigned in order.
 const COLORS: [&str; 5] = ["32", "36", "35", "33", "34"];

@@ -38,7 +38,7 @@ async fn newest_good(ctx: &JobCtx<'_>, bucket: &str) -> Result<Option<Version>, 
 }
 
 /// The targets whose build the manifest has.
-fn targets_for(cfg: &RepoConfig, m: &kiln_engine::postprocessor::ManifestFile) -> Vec<BumpTarget> {
+fn targets_for(cfg: &RepoConfig, m: &kiln_engine::manifest::ManifestFile) -> Vec<BumpTarget> {
     cfg.bump
         .iter()
         .filter(|t| {

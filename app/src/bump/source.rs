@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use kiln_engine::postprocessor::{ManifestEntry, ManifestFile};
+use kiln_engine::manifest::{ManifestEntry, ManifestFile};
 
 use crate::registry::model::Version;
 

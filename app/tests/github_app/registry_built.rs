@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use kiln_build::{run_builds, RunOptions};
 use kiln_engine::plan::{job, plan};
-use kiln_engine::run::{run_builds, RunOptions};
 use kiln_engine::template::LoadOptions;
 use kiln_engine::validate::validate_full;
 

@@ -1,0 +1,61 @@
+//! The `amazon-ami` data source: the AMI a filter selects (the same
+//! filter logic and messages as the amazon-ebs builder's
+//! `source_ami_filter`), as `{id, name, creation_date, owner, owner_name,
+//! tags, …}`.
+
+use std::collections::BTreeMap;
+
+use crate::aws::amazon_ebs::{config, source_ami};
+use crate::aws::client;
+use kiln_lang::template::model::ConfigBody;
+use kiln_lang::template::Value;
+
+const COMPONENT: &str = "amazon-ami data source";
+
+/// Query EC2 and build the data source's output.
+pub fn amazon_ami_output(body: &ConfigBody) -> Result<Value, String> {
+    let access = config::access(body, COMPONENT).map_err(|e| e.to_string())?;
+    let filter = config::ami_filter(body, COMPONENT).map_err(|e| e.to_string())?;
+    if filter.owners.is_empty() {
+        return Err("For security reasons, you must declare an owner: set \"owners\".".into());
+    }
+    // Evaluation is synchronous and may run on a runtime thread: the
+    // calls get a runtime and a thread of their own.
+    let image = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        rt.block_on(async move {
+            let aws = client::connect(&access).await.map_err(|e| e.to_string())?;
+            source_ami::find(&aws.ec2(), &filter)
+                .await
+                .map_err(|e| e.to_string())
+        })
+    })
+    .join()
+    .map_err(|_| "the amazon-ami query thread panicked".to_string())??;
+    Ok(output(&image))
+}
+
+/// The data source's attributes for an image.
+pub fn output(i: &source_ami::SourceImage) -> Value {
+    let s = |v: &str| Value::from(v.to_string());
+    let mut m = BTreeMap::new();
+    m.insert("id".to_string(), s(&i.id));
+    m.insert("name".to_string(), s(&i.name));
+    m.insert("creation_date".to_string(), s(&i.creation_date));
+    m.insert("owner".to_string(), s(&i.owner));
+    m.insert("owner_name".to_string(), s(&i.owner_name));
+    m.insert("architecture".to_string(), s(&i.architecture));
+    m.insert("image_location".to_string(), s(&i.image_location));
+    m.insert("root_device_name".to_string(), s(&i.root_device_name));
+    m.insert("root_device_type".to_string(), s(&i.root_device_type));
+    m.insert("root_snapshot_id".to_string(), s(&i.root_snapshot_id));
+    m.insert("virtualization_type".to_string(), s(&i.virtualization_type));
+    m.insert(
+        "tags".to_string(),
+        Value::Map(i.tags.iter().map(|(k, v)| (k.clone(), s(v))).collect()),
+    );
+    Value::Map(m)
+}
