@@ -12,6 +12,9 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Row};
 
+use crate::ids::{CommitSha, RepoName};
+use crate::job::{JobKind, UnknownJobKind};
+
 /// Embedded migrations, applied in order at start.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_init.sql")),
@@ -35,12 +38,12 @@ pub enum Dialect {
 /// A job to enqueue.
 #[derive(Debug, Clone)]
 pub struct NewJob {
-    pub kind: String,
+    pub kind: JobKind,
     pub installation_id: i64,
-    pub repo: String,
+    pub repo: RepoName,
     /// Serialization key: `owner/repo#N` for a pull request.
     pub pr_key: String,
-    pub head_sha: String,
+    pub head_sha: CommitSha,
     pub payload: String,
     /// Skip when this PR already has a job for the same head SHA
     /// (`check_suite.requested` arriving beside `pull_request.synchronize`).
@@ -79,11 +82,13 @@ pub enum IntakeOutcome {
 #[derive(Debug, Clone)]
 pub struct Job {
     pub id: i64,
-    pub kind: String,
+    /// The stored kind; one this version does not know is the worker's
+    /// to give up (a permanent job error), not the queue's to refuse.
+    pub kind: Result<JobKind, UnknownJobKind>,
     pub installation_id: i64,
-    pub repo: String,
+    pub repo: RepoName,
     pub pr_key: String,
-    pub head_sha: String,
+    pub head_sha: CommitSha,
     pub payload: String,
     pub attempts: i64,
     /// Proves ownership of this claim when completing or renewing.
@@ -287,7 +292,7 @@ impl Store {
                     "SELECT id FROM jobs WHERE pr_key = $1 AND head_sha = $2 AND state <> 'superseded' LIMIT 1",
                 )
                 .bind(&job.pr_key)
-                .bind(&job.head_sha)
+                .bind(job.head_sha.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
                 if seen.is_some() {
@@ -308,11 +313,11 @@ impl Store {
                      VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8)",
                 )
                 .bind(&item.delivery_id)
-                .bind(&job.kind)
+                .bind(job.kind.as_str())
                 .bind(job.installation_id)
-                .bind(&job.repo)
+                .bind(job.repo.as_str())
                 .bind(&job.pr_key)
-                .bind(&job.head_sha)
+                .bind(job.head_sha.as_str())
                 .bind(&job.payload)
                 .bind(now)
                 .execute(&mut *tx)
@@ -467,11 +472,11 @@ impl Store {
                 let live = last.get(j.pr_key.as_str()) == Some(k);
                 q = q
                     .bind(delivery_of[*k])
-                    .bind(&j.kind)
+                    .bind(j.kind.as_str())
                     .bind(j.installation_id)
-                    .bind(&j.repo)
+                    .bind(j.repo.as_str())
                     .bind(&j.pr_key)
-                    .bind(&j.head_sha)
+                    .bind(j.head_sha.as_str())
                     .bind(&j.payload)
                     .bind(if live { "queued" } else { "superseded" })
                     .bind(now)
@@ -513,11 +518,11 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         Ok(Some(Job {
             id: row.try_get("id")?,
-            kind: row.try_get("kind")?,
+            kind: row.try_get::<String, _>("kind")?.parse(),
             installation_id: row.try_get("installation_id")?,
-            repo: row.try_get("repo")?,
+            repo: RepoName::from_stored(row.try_get("repo")?),
             pr_key: row.try_get("pr_key")?,
-            head_sha: row.try_get("head_sha")?,
+            head_sha: CommitSha::from(row.try_get::<String, _>("head_sha")?),
             payload: row.try_get("payload")?,
             attempts: row.try_get("attempts")?,
             lease_token: token,

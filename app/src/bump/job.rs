@@ -10,7 +10,8 @@ use kiln_engine::bump::{is_terraform_file, plan, BumpPlan, BumpTarget};
 use super::check::{self, Outcome};
 use super::{body, branch, branch_name, pull, source, BumpJob};
 use crate::github::{GhError, Installation, TreeEntry};
-use crate::process::{JobCtx, ProcessError, Processed};
+use crate::ids::RepoName;
+use crate::job::{JobCtx, ProcessError, Processed};
 use crate::registry::model::Version;
 use crate::registry::store::{Registry, RegistryError};
 use crate::repo_config::RepoConfig;
@@ -53,7 +54,7 @@ fn targets_for(cfg: &RepoConfig, m: &kiln_engine::postprocessor::ManifestFile) -
 /// The contents of every Terraform file a target matches.
 async fn files(
     gh: &Installation,
-    repo: &str,
+    repo: &RepoName,
     tree: &[TreeEntry],
     targets: &[BumpTarget],
 ) -> Result<BTreeMap<String, String>, GhError> {
@@ -77,7 +78,7 @@ async fn files(
 pub async fn process(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
     let job: BumpJob = serde_json::from_str(&ctx.job.payload)?;
     let gh = ctx.gh;
-    let repo = job.repo.as_str();
+    let repo = &job.repo;
     let Some(base) = gh.branch_head(repo, &job.default_branch).await? else {
         return Ok(done(
             "failure",
@@ -87,7 +88,7 @@ pub async fn process(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
     let check_sha = if job.head_sha.is_empty() {
         base.clone()
     } else {
-        job.head_sha.clone()
+        job.head_sha.to_string()
     };
     let report = |conclusion: &'static str, title: String, summary: String, annotations| {
         let check_sha = check_sha.clone();
@@ -234,7 +235,7 @@ pub async fn process(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
 #[allow(clippy::too_many_arguments)]
 async fn write(
     gh: &Installation,
-    repo: &str,
+    repo: &RepoName,
     job: &BumpJob,
     version: &Version,
     plan: &BumpPlan,
