@@ -90,7 +90,7 @@ fn pr_job(
 }
 
 /// A check suite or run without `pull_requests` (a fork's): a job that
-/// finds the pull requests of the head SHA (see `lookup`).
+/// finds the pull requests of the head SHA (see `check::lookup`).
 fn lookup_job(
     v: &Value,
     repo: RepoName,
