@@ -16,7 +16,8 @@ use std::time::{Duration, Instant};
 
 use kiln_app::bump::{self, BumpJob};
 use kiln_app::github::{GitHubApp, RetryPolicy};
-use kiln_app::process::JobCtx;
+use kiln_app::ids::RepoName;
+use kiln_app::job::JobCtx;
 use kiln_app::registry::manifest::{versions, Provenance};
 use kiln_app::registry::store::Registry;
 use kiln_app::store::Store;
@@ -117,10 +118,10 @@ async fn run() {
         .expect("versions");
         Registry::new(&store).record(&vs).await.expect("record");
         let job = BumpJob {
-            repo: REPO.into(),
+            repo: RepoName::parse(REPO).expect("repository name"),
             bucket: "base".into(),
             default_branch: "main".into(),
-            head_sha: sha,
+            head_sha: sha.into(),
             run_id: Some(i64::try_from(gen).unwrap_or(0)),
             html_url: format!("https://github.com/{REPO}/actions/runs/{gen}"),
             revoked: None,

@@ -5,14 +5,16 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::ids::{CommitSha, RepoName, RepoNameError};
+use crate::job::JobKind;
 use crate::store::{InstallOp, NewJob};
 
 /// The work a pull-request job carries (stored as the job payload).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct PrJob {
-    pub repo: String,
+    pub repo: RepoName,
     pub number: i64,
-    pub head_sha: String,
+    pub head_sha: CommitSha,
     /// Set when GitHub asked to re-run one check run.
     #[serde(default)]
     pub rerequested_check_run: Option<i64>,
@@ -24,6 +26,8 @@ pub enum EventError {
     Json(#[from] serde_json::Error),
     #[error("payload lacks {0}")]
     Missing(&'static str),
+    #[error("repository.full_name: {0}")]
+    Repo(#[from] RepoNameError),
 }
 
 /// What a delivery means.
@@ -42,6 +46,13 @@ fn str_at<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     cur.as_str()
 }
 
+/// `repository.full_name`, as a [`RepoName`].
+fn repo_at(v: &Value) -> Result<RepoName, EventError> {
+    let name = str_at(v, &["repository", "full_name"])
+        .ok_or(EventError::Missing("repository.full_name"))?;
+    Ok(RepoName::parse(name)?)
+}
+
 fn i64_at(v: &Value, path: &[&str]) -> Option<i64> {
     let mut cur = v;
     for p in path {
@@ -52,7 +63,7 @@ fn i64_at(v: &Value, path: &[&str]) -> Option<i64> {
 
 fn pr_job(
     v: &Value,
-    repo: &str,
+    repo: RepoName,
     number: i64,
     head_sha: &str,
     rerun: Option<i64>,
@@ -62,27 +73,27 @@ fn pr_job(
         return Ok(Parsed::Ignored("event without an installation"));
     };
     let job = PrJob {
-        repo: repo.to_string(),
+        repo: repo.clone(),
         number,
-        head_sha: head_sha.to_string(),
+        head_sha: head_sha.into(),
         rerequested_check_run: rerun,
     };
     Ok(Parsed::Job(NewJob {
-        kind: "pull_request".into(),
+        kind: JobKind::PullRequest,
         installation_id,
-        repo: repo.to_string(),
         pr_key: format!("{repo}#{number}"),
-        head_sha: head_sha.to_string(),
+        repo,
+        head_sha: head_sha.into(),
         payload: serde_json::to_string(&job)?,
         skip_if_seen: false,
     }))
 }
 
 /// A check suite or run without `pull_requests` (a fork's): a job that
-/// finds the pull requests of the head SHA (see `lookup`).
+/// finds the pull requests of the head SHA (see `check::lookup`).
 fn lookup_job(
     v: &Value,
-    repo: &str,
+    repo: RepoName,
     head_sha: &str,
     rerun: Option<i64>,
     skip_if_seen: bool,
@@ -90,18 +101,18 @@ fn lookup_job(
     let Some(installation_id) = i64_at(v, &["installation", "id"]) else {
         return Ok(Parsed::Ignored("event without an installation"));
     };
-    let job = crate::lookup::LookupJob {
-        repo: repo.to_string(),
-        head_sha: head_sha.to_string(),
+    let job = crate::check::lookup::LookupJob {
+        repo: repo.clone(),
+        head_sha: head_sha.into(),
         rerequested_check_run: rerun,
         skip_if_seen,
     };
     Ok(Parsed::Job(NewJob {
-        kind: crate::lookup::KIND.into(),
+        kind: JobKind::PullRequestLookup,
         installation_id,
-        repo: repo.to_string(),
+        repo,
         pr_key: job.pr_key(),
-        head_sha: head_sha.to_string(),
+        head_sha: head_sha.into(),
         payload: serde_json::to_string(&job)?,
         skip_if_seen: false,
     }))
@@ -125,8 +136,7 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Parsed, EventError> {
             ) {
                 return Ok(Parsed::Ignored("pull_request action"));
             }
-            let repo = str_at(&v, &["repository", "full_name"])
-                .ok_or(EventError::Missing("repository.full_name"))?;
+            let repo = repo_at(&v)?;
             let number = i64_at(&v, &["pull_request", "number"])
                 .or_else(|| i64_at(&v, &["number"]))
                 .ok_or(EventError::Missing("pull_request.number"))?;
@@ -138,8 +148,7 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Parsed, EventError> {
             if !matches!(action, "requested" | "rerequested") {
                 return Ok(Parsed::Ignored("check_suite action"));
             }
-            let repo = str_at(&v, &["repository", "full_name"])
-                .ok_or(EventError::Missing("repository.full_name"))?;
+            let repo = repo_at(&v)?;
             let sha = str_at(&v, &["check_suite", "head_sha"])
                 .ok_or(EventError::Missing("check_suite.head_sha"))?;
             let number = v
@@ -165,8 +174,7 @@ pub fn parse(event: &str, body: &[u8]) -> Result<Parsed, EventError> {
             if action != "rerequested" {
                 return Ok(Parsed::Ignored("check_run action"));
             }
-            let repo = str_at(&v, &["repository", "full_name"])
-                .ok_or(EventError::Missing("repository.full_name"))?;
+            let repo = repo_at(&v)?;
             let sha = str_at(&v, &["check_run", "head_sha"])
                 .ok_or(EventError::Missing("check_run.head_sha"))?;
             let run_id = i64_at(&v, &["check_run", "id"]);

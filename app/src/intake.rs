@@ -17,11 +17,14 @@ use sqlx::Any;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::metrics::Metrics;
-use crate::store::{Intake, IntakeOutcome, Store};
+use crate::store::{Intake, IntakeOutcome, Store, StoreError};
 
+/// A verified delivery handed to the writer, and where to answer.
 pub struct IntakeRequest {
     pub item: Intake,
-    pub reply: oneshot::Sender<Result<IntakeOutcome, String>>,
+    /// The batch's outcome for this delivery; a failed commit's error is
+    /// shared by every delivery of the batch.
+    pub reply: oneshot::Sender<Result<IntakeOutcome, Arc<StoreError>>>,
 }
 
 /// Most deliveries committed together.
@@ -67,8 +70,9 @@ pub fn spawn_writer(
                     if let Some(mut c) = conn.take() {
                         c.close_on_drop();
                     }
+                    let e = Arc::new(e);
                     for req in buf.drain(..) {
-                        let _ = req.reply.send(Err(e.to_string()));
+                        let _ = req.reply.send(Err(e.clone()));
                     }
                 }
             }

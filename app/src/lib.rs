@@ -3,27 +3,31 @@
 //! a durable queue (SQLite or PostgreSQL); workers run the engine's
 //! validate and fmt check on the templates a pull request touches and
 //! report a check run with annotations and one sticky comment.
+//!
+//! Features: `check` (the pull-request check), `registry` (the image
+//! registry fed by workflow runs), `bump` (pull requests moving Terraform
+//! to new images). Around them: `server`, `signature`, `events` and
+//! `intake` (webhooks in), `store` and `job` (the queue and its job
+//! kinds), `worker` (claim and dispatch), `github` (the REST client),
+//! `repo_config` (`.github/kiln.yml`), `ids` (repository and commit ids),
+//! `config`, `metrics`, `state`.
 
 pub mod bump;
 pub mod check;
 pub mod config;
 pub mod events;
 pub mod github;
+pub mod ids;
 pub mod intake;
-pub mod lookup;
+pub mod job;
 pub mod metrics;
-pub mod process;
 pub mod registry;
 pub mod repo_config;
-pub mod report;
 pub mod server;
 pub mod signature;
 pub mod state;
 pub mod store;
-pub mod templates;
-pub mod tree;
 pub mod worker;
-pub mod workspace;
 
 use std::sync::Arc;
 

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::github::{GhError, Installation, TreeEntry};
+use crate::ids::RepoName;
 
 pub const PATH: &str = ".github/kiln.yml";
 
@@ -110,7 +111,7 @@ pub struct ConfigFileError {
 /// through the installation; the default when the file is absent.
 pub async fn fetch(
     gh: &Installation,
-    repo: &str,
+    repo: &RepoName,
     tree: &[TreeEntry],
 ) -> Result<Result<RepoConfig, ConfigFileError>, GhError> {
     let Some(entry) = tree.iter().find(|e| e.kind == "blob" && e.path == PATH) else {

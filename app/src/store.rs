@@ -6,11 +6,15 @@
 //! and PostgreSQL (several replicas); the few dialect differences (the
 //! auto-increment key, `FOR UPDATE SKIP LOCKED`) live here.
 
+use std::collections::{HashMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Row};
+
+use crate::ids::{CommitSha, RepoName};
+use crate::job::{JobKind, UnknownJobKind};
 
 /// Embedded migrations, applied in order at start.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -35,12 +39,12 @@ pub enum Dialect {
 /// A job to enqueue.
 #[derive(Debug, Clone)]
 pub struct NewJob {
-    pub kind: String,
+    pub kind: JobKind,
     pub installation_id: i64,
-    pub repo: String,
+    pub repo: RepoName,
     /// Serialization key: `owner/repo#N` for a pull request.
     pub pr_key: String,
-    pub head_sha: String,
+    pub head_sha: CommitSha,
     pub payload: String,
     /// Skip when this PR already has a job for the same head SHA
     /// (`check_suite.requested` arriving beside `pull_request.synchronize`).
@@ -79,11 +83,13 @@ pub enum IntakeOutcome {
 #[derive(Debug, Clone)]
 pub struct Job {
     pub id: i64,
-    pub kind: String,
+    /// The stored kind; one this version does not know is the worker's
+    /// to give up (a permanent job error), not the queue's to refuse.
+    pub kind: Result<JobKind, UnknownJobKind>,
     pub installation_id: i64,
-    pub repo: String,
+    pub repo: RepoName,
     pub pr_key: String,
-    pub head_sha: String,
+    pub head_sha: CommitSha,
     pub payload: String,
     pub attempts: i64,
     /// Proves ownership of this claim when completing or renewing.
@@ -270,92 +276,7 @@ impl Store {
         let mut tx = conn.begin().await?;
         let now = now_ms();
         for item in batch {
-            let res = sqlx::query(
-                "INSERT INTO deliveries (id, event, received_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
-            )
-            .bind(&item.delivery_id)
-            .bind(&item.event)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            if res.rows_affected() == 0 {
-                out.push(IntakeOutcome::Duplicate);
-                continue;
-            }
-            if let Some(job) = item.job.as_ref().filter(|j| j.skip_if_seen) {
-                let seen: Option<AnyRow> = sqlx::query(
-                    "SELECT id FROM jobs WHERE pr_key = $1 AND head_sha = $2 AND state <> 'superseded' LIMIT 1",
-                )
-                .bind(&job.pr_key)
-                .bind(&job.head_sha)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if seen.is_some() {
-                    out.push(IntakeOutcome::Recorded);
-                    continue;
-                }
-            }
-            if let Some(job) = &item.job {
-                sqlx::query(
-                    "UPDATE jobs SET state = 'superseded', finished_at = $1 WHERE pr_key = $2 AND state = 'queued'",
-                )
-                .bind(now)
-                .bind(&job.pr_key)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "INSERT INTO jobs (delivery_id, kind, installation_id, repo, pr_key, head_sha, payload, state, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8)",
-                )
-                .bind(&item.delivery_id)
-                .bind(&job.kind)
-                .bind(job.installation_id)
-                .bind(&job.repo)
-                .bind(&job.pr_key)
-                .bind(&job.head_sha)
-                .bind(&job.payload)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-            if let Some(InstallOp::Upsert {
-                id,
-                account,
-                active,
-                add_repos,
-                remove_repos,
-            }) = &item.install
-            {
-                sqlx::query(
-                    "INSERT INTO installations (id, account, active, updated_at) VALUES ($1, $2, $3, $4) \
-                     ON CONFLICT (id) DO UPDATE SET account = excluded.account, active = excluded.active, updated_at = excluded.updated_at",
-                )
-                .bind(*id)
-                .bind(account)
-                .bind(i64::from(*active))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                for r in add_repos {
-                    sqlx::query(
-                        "INSERT INTO installation_repos (installation_id, repo) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(*id)
-                    .bind(r)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for r in remove_repos {
-                    sqlx::query(
-                        "DELETE FROM installation_repos WHERE installation_id = $1 AND repo = $2",
-                    )
-                    .bind(*id)
-                    .bind(r)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-            }
-            out.push(IntakeOutcome::Recorded);
+            out.push(record_one(&mut tx, item, now).await?);
         }
         tx.commit().await?;
         Ok(out)
@@ -369,33 +290,9 @@ impl Store {
         conn: &mut AnyConnection,
         batch: &[Intake],
     ) -> Result<Vec<IntakeOutcome>, StoreError> {
-        use std::collections::{HashMap, HashSet};
         let now = now_ms();
-        // First occurrence of each delivery ID in the batch.
-        let mut first: HashSet<&str> = HashSet::new();
-        let unique: Vec<&Intake> = batch
-            .iter()
-            .filter(|i| first.insert(i.delivery_id.as_str()))
-            .collect();
         let mut tx = conn.begin().await?;
-        let mut inserted: HashSet<String> = HashSet::new();
-        for chunk in unique.chunks(200) {
-            let mut sql = String::from("INSERT INTO deliveries (id, event, received_at) VALUES ");
-            for k in 0..chunk.len() {
-                if k > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!("(${}, ${}, ${})", 3 * k + 1, 3 * k + 2, 3 * k + 3));
-            }
-            sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING id");
-            let mut q = sqlx::query(&sql);
-            for i in chunk {
-                q = q.bind(&i.delivery_id).bind(&i.event).bind(now);
-            }
-            for row in q.fetch_all(&mut *tx).await? {
-                inserted.insert(row.try_get::<String, _>(0)?);
-            }
-        }
+        let inserted = insert_deliveries(&mut tx, batch, now).await?;
         // Outcomes in batch order; a delivery ID seen earlier in the
         // batch is a duplicate like one already stored.
         let mut claimed: HashSet<&str> = HashSet::new();
@@ -409,76 +306,25 @@ impl Store {
                 }
             })
             .collect();
-        // Jobs of recorded deliveries: each supersedes the queued jobs of
-        // its pull request, so only the last one per PR stays queued.
-        let jobs: Vec<&NewJob> = batch
+        // Jobs of recorded deliveries, with their delivery IDs: each
+        // supersedes the queued jobs of its pull request, so only the
+        // last one per PR stays queued.
+        let jobs: Vec<(&str, &NewJob)> = batch
             .iter()
             .zip(&out)
             .filter(|(_, o)| **o == IntakeOutcome::Recorded)
-            .filter_map(|(i, _)| i.job.as_ref())
+            .filter_map(|(i, _)| Some((i.delivery_id.as_str(), i.job.as_ref()?)))
             .collect();
         let mut last: HashMap<&str, usize> = HashMap::new();
-        for (k, j) in jobs.iter().enumerate() {
+        for (k, (_, j)) in jobs.iter().enumerate() {
             last.insert(j.pr_key.as_str(), k);
         }
         let mut keys: Vec<&str> = last.keys().copied().collect();
         keys.sort_unstable();
         for key in keys {
-            sqlx::query(
-                "UPDATE jobs SET state = 'superseded', finished_at = $1 WHERE pr_key = $2 AND state = 'queued'",
-            )
-            .bind(now)
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
+            supersede_queued(&mut tx, key, now).await?;
         }
-        let rows: Vec<(usize, &NewJob)> = jobs.iter().copied().enumerate().collect();
-        let delivery_of: Vec<&str> = batch
-            .iter()
-            .zip(&out)
-            .filter(|(i, o)| **o == IntakeOutcome::Recorded && i.job.is_some())
-            .map(|(i, _)| i.delivery_id.as_str())
-            .collect();
-        for chunk in rows.chunks(100) {
-            let mut sql = String::from(
-                "INSERT INTO jobs (delivery_id, kind, installation_id, repo, pr_key, head_sha, payload, state, created_at, finished_at) VALUES ",
-            );
-            for k in 0..chunk.len() {
-                if k > 0 {
-                    sql.push(',');
-                }
-                let b = 10 * k;
-                sql.push_str(&format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9,
-                    b + 10
-                ));
-            }
-            let mut q = sqlx::query(&sql);
-            for (k, j) in chunk {
-                let live = last.get(j.pr_key.as_str()) == Some(k);
-                q = q
-                    .bind(delivery_of[*k])
-                    .bind(&j.kind)
-                    .bind(j.installation_id)
-                    .bind(&j.repo)
-                    .bind(&j.pr_key)
-                    .bind(&j.head_sha)
-                    .bind(&j.payload)
-                    .bind(if live { "queued" } else { "superseded" })
-                    .bind(now)
-                    .bind(if live { None } else { Some(now) });
-            }
-            q.execute(&mut *tx).await?;
-        }
+        insert_jobs(&mut tx, &jobs, &last, now).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -513,11 +359,11 @@ impl Store {
         let Some(row) = row else { return Ok(None) };
         Ok(Some(Job {
             id: row.try_get("id")?,
-            kind: row.try_get("kind")?,
+            kind: row.try_get::<String, _>("kind")?.parse(),
             installation_id: row.try_get("installation_id")?,
-            repo: row.try_get("repo")?,
+            repo: RepoName::from_stored(row.try_get("repo")?),
             pr_key: row.try_get("pr_key")?,
-            head_sha: row.try_get("head_sha")?,
+            head_sha: CommitSha::from(row.try_get::<String, _>("head_sha")?),
             payload: row.try_get("payload")?,
             attempts: row.try_get("attempts")?,
             lease_token: token,
@@ -663,4 +509,187 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// One delivery of [`Store::record_on`]'s careful path, in its
+/// transaction: deduplicated on its ID, its job skipped when the pull
+/// request was already seen at that SHA (if asked), else enqueued,
+/// superseding the queued ones; then its installation bookkeeping.
+async fn record_one(
+    tx: &mut AnyConnection,
+    item: &Intake,
+    now: i64,
+) -> Result<IntakeOutcome, StoreError> {
+    let res = sqlx::query(
+        "INSERT INTO deliveries (id, event, received_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+    )
+    .bind(&item.delivery_id)
+    .bind(&item.event)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if res.rows_affected() == 0 {
+        return Ok(IntakeOutcome::Duplicate);
+    }
+    if let Some(job) = item.job.as_ref().filter(|j| j.skip_if_seen) {
+        let seen: Option<AnyRow> = sqlx::query(
+            "SELECT id FROM jobs WHERE pr_key = $1 AND head_sha = $2 AND state <> 'superseded' LIMIT 1",
+        )
+        .bind(&job.pr_key)
+        .bind(job.head_sha.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        if seen.is_some() {
+            return Ok(IntakeOutcome::Recorded);
+        }
+    }
+    if let Some(job) = &item.job {
+        supersede_queued(tx, &job.pr_key, now).await?;
+        sqlx::query(
+            "INSERT INTO jobs (delivery_id, kind, installation_id, repo, pr_key, head_sha, payload, state, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8)",
+        )
+        .bind(&item.delivery_id)
+        .bind(job.kind.as_str())
+        .bind(job.installation_id)
+        .bind(job.repo.as_str())
+        .bind(&job.pr_key)
+        .bind(job.head_sha.as_str())
+        .bind(&job.payload)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    if let Some(op) = &item.install {
+        apply_install(tx, op, now).await?;
+    }
+    Ok(IntakeOutcome::Recorded)
+}
+
+/// An installation's account, state and repositories.
+async fn apply_install(tx: &mut AnyConnection, op: &InstallOp, now: i64) -> Result<(), StoreError> {
+    let InstallOp::Upsert {
+        id,
+        account,
+        active,
+        add_repos,
+        remove_repos,
+    } = op;
+    sqlx::query(
+        "INSERT INTO installations (id, account, active, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO UPDATE SET account = excluded.account, active = excluded.active, updated_at = excluded.updated_at",
+    )
+    .bind(*id)
+    .bind(account)
+    .bind(i64::from(*active))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    for r in add_repos {
+        sqlx::query(
+            "INSERT INTO installation_repos (installation_id, repo) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(*id)
+        .bind(r)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for r in remove_repos {
+        sqlx::query("DELETE FROM installation_repos WHERE installation_id = $1 AND repo = $2")
+            .bind(*id)
+            .bind(r)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The queued jobs of pull request `pr_key` are superseded.
+async fn supersede_queued(
+    tx: &mut AnyConnection,
+    pr_key: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE jobs SET state = 'superseded', finished_at = $1 WHERE pr_key = $2 AND state = 'queued'",
+    )
+    .bind(now)
+    .bind(pr_key)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Insert the batch's first occurrence of each delivery ID (200 a
+/// statement); the IDs that were new.
+async fn insert_deliveries(
+    tx: &mut AnyConnection,
+    batch: &[Intake],
+    now: i64,
+) -> Result<HashSet<String>, StoreError> {
+    let mut first: HashSet<&str> = HashSet::new();
+    let unique: Vec<&Intake> = batch
+        .iter()
+        .filter(|i| first.insert(i.delivery_id.as_str()))
+        .collect();
+    let mut inserted: HashSet<String> = HashSet::new();
+    for chunk in unique.chunks(200) {
+        let mut sql = String::from("INSERT INTO deliveries (id, event, received_at) VALUES ");
+        for k in 0..chunk.len() {
+            if k > 0 {
+                sql.push(',');
+            }
+            sql.push_str(&format!("(${}, ${}, ${})", 3 * k + 1, 3 * k + 2, 3 * k + 3));
+        }
+        sql.push_str(" ON CONFLICT (id) DO NOTHING RETURNING id");
+        let mut q = sqlx::query(&sql);
+        for i in chunk {
+            q = q.bind(&i.delivery_id).bind(&i.event).bind(now);
+        }
+        for row in q.fetch_all(&mut *tx).await? {
+            inserted.insert(row.try_get::<String, _>(0)?);
+        }
+    }
+    Ok(inserted)
+}
+
+/// Insert `(delivery ID, job)` rows (100 a statement): the last job of
+/// each pull request (`last`, by index) queued, the others superseded.
+async fn insert_jobs(
+    tx: &mut AnyConnection,
+    jobs: &[(&str, &NewJob)],
+    last: &HashMap<&str, usize>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let rows: Vec<(usize, &(&str, &NewJob))> = jobs.iter().enumerate().collect();
+    for chunk in rows.chunks(100) {
+        let mut sql = String::from(
+            "INSERT INTO jobs (delivery_id, kind, installation_id, repo, pr_key, head_sha, payload, state, created_at, finished_at) VALUES ",
+        );
+        for k in 0..chunk.len() {
+            if k > 0 {
+                sql.push(',');
+            }
+            let b = 10 * k;
+            let params: Vec<String> = (1..=10).map(|n| format!("${}", b + n)).collect();
+            sql.push_str(&format!("({})", params.join(", ")));
+        }
+        let mut q = sqlx::query(&sql);
+        for (k, (delivery_id, j)) in chunk {
+            let live = last.get(j.pr_key.as_str()) == Some(k);
+            q = q
+                .bind(*delivery_id)
+                .bind(j.kind.as_str())
+                .bind(j.installation_id)
+                .bind(j.repo.as_str())
+                .bind(&j.pr_key)
+                .bind(j.head_sha.as_str())
+                .bind(&j.payload)
+                .bind(if live { "queued" } else { "superseded" })
+                .bind(now)
+                .bind(if live { None } else { Some(now) });
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
 }

@@ -1,13 +1,16 @@
-//! Job workers: claim, keep the lease alive, process, finish (or retry
-//! later with backoff). Transient GitHub trouble is retried; a job for an
-//! installation that is gone is given up.
+//! Job workers: claim, keep the lease alive, process (dispatched on the
+//! job's [`JobKind`]), finish (or retry later with backoff). Transient
+//! GitHub trouble is retried; a job for an installation that is gone, or
+//! of a kind this version does not know, is given up.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::github::GhError;
+use crate::check::lookup::{self, LookupError, LookupJob};
+use crate::check::process_pr;
+use crate::github::{GhError, Installation};
+use crate::job::{JobCtx, JobKind, ProcessError};
 use crate::metrics::inc;
-use crate::process::{process_pr, JobCtx, ProcessError};
 use crate::state::AppState;
 use crate::store::Job;
 
@@ -150,6 +153,7 @@ async fn close_check_run(state: &Arc<AppState>, job: &Job, msg: &str) {
     }
 }
 
+/// How a job ended short of done.
 enum JobError {
     Transient(String),
     Permanent(String),
@@ -157,6 +161,39 @@ enum JobError {
 }
 
 async fn run_inner(state: &Arc<AppState>, job: &Job) -> Result<(&'static str, String), JobError> {
+    let gh = installation_for(state, job).await?;
+    let ctx = JobCtx {
+        gh: &gh,
+        store: &state.store,
+        job,
+        check_name: &state.cfg.check_name,
+    };
+    let kind = job
+        .kind
+        .clone()
+        .map_err(|e| JobError::Permanent(e.to_string()))?;
+    let processed = match kind {
+        JobKind::PullRequest => process_pr(&ctx).await,
+        JobKind::WorkflowRun => crate::registry::runs::process_run(&ctx).await,
+        JobKind::Bump => crate::bump::job::process(&ctx).await,
+        JobKind::PullRequestLookup => return run_lookup(state, &gh, job).await,
+    };
+    match processed {
+        Ok(p) => Ok((p.conclusion, p.summary)),
+        Err(e) => {
+            // A token GitHub refuses is fetched afresh on the retry (bump
+            // jobs keep theirs, as they always did).
+            if kind != JobKind::Bump {
+                forget_refused_token(state, job, &e).await;
+            }
+            Err(classify(e))
+        }
+    }
+}
+
+/// The installation's client, unless the installation is known to be gone
+/// or GitHub says it is not this App's.
+async fn installation_for(state: &Arc<AppState>, job: &Job) -> Result<Installation, JobError> {
     match state.store.installation_inactive(job.installation_id).await {
         Ok(true) => {
             return Err(JobError::Permanent(format!(
@@ -167,91 +204,60 @@ async fn run_inner(state: &Arc<AppState>, job: &Job) -> Result<(&'static str, St
         Ok(false) => {}
         Err(e) => return Err(JobError::Transient(e.to_string())),
     }
-    let gh = match state.github.installation(job.installation_id).await {
-        Ok(g) => g,
+    match state.github.installation(job.installation_id).await {
+        Ok(g) => Ok(g),
         Err(
             e @ GhError::Status {
                 status: 401 | 403 | 404,
                 ..
             },
-        ) if !is_rate_limit(&e) => {
-            return Err(JobError::Permanent(format!(
-                "installation {} is not available to this App: {e}",
-                job.installation_id
-            )))
-        }
-        Err(e) => return Err(classify(e.into())),
-    };
-    let ctx = JobCtx {
-        gh: &gh,
-        store: &state.store,
-        job,
-        check_name: &state.cfg.check_name,
-    };
-    match job.kind.as_str() {
-        "pull_request" => match process_pr(&ctx).await {
-            Ok(p) => Ok((p.conclusion, p.summary)),
-            Err(e) => {
-                if let ProcessError::GitHub(GhError::Status { status: 401, .. }) = &e {
-                    state.github.drop_token(job.installation_id).await;
-                }
-                Err(classify(e))
-            }
-        },
-        crate::registry::webhook::JOB_KIND => {
-            match crate::registry::runs::process_run(&ctx).await {
-                Ok(p) => Ok((p.conclusion, p.summary)),
-                Err(e) => {
-                    if let ProcessError::GitHub(GhError::Status { status: 401, .. }) = &e {
-                        state.github.drop_token(job.installation_id).await;
-                    }
-                    Err(classify(e))
-                }
-            }
-        }
-        crate::bump::KIND => match crate::bump::job::process(&ctx).await {
-            Ok(p) => Ok((p.conclusion, p.summary)),
-            Err(e) => Err(classify(e)),
-        },
-        crate::lookup::KIND => {
-            let lj: crate::lookup::LookupJob = serde_json::from_str(&job.payload)
-                .map_err(|e| JobError::Permanent(format!("bad job payload: {e}")))?;
-            match crate::lookup::resolve(
-                &gh,
-                &state.store,
-                job.installation_id,
-                &format!("lookup-{}", job.id),
-                &lj,
-            )
-            .await
-            {
-                Ok(r) => {
-                    if !r.enqueued.is_empty() {
-                        state.wake.notify_waiters();
-                    }
-                    Ok((
-                        "neutral",
-                        format!(
-                            "pull requests at {}: {:?} (enqueued {:?})",
-                            lj.head_sha, r.found, r.enqueued
-                        ),
-                    ))
-                }
-                Err(crate::lookup::LookupError::GitHub(e)) => {
-                    Err(classify(ProcessError::GitHub(e)))
-                }
-                Err(crate::lookup::LookupError::Store(e)) => {
-                    Err(JobError::Transient(e.to_string()))
-                }
-                Err(e) => Err(JobError::Permanent(e.to_string())),
-            }
-        }
-        other => Err(JobError::Permanent(format!("unknown job kind {other:?}"))),
+        ) if !e.is_rate_limit() => Err(JobError::Permanent(format!(
+            "installation {} is not available to this App: {e}",
+            job.installation_id
+        ))),
+        Err(e) => Err(classify(e.into())),
     }
 }
 
-fn is_rate_limit(e: &GhError) -> bool {
-    matches!(e, GhError::Status { message, .. } if message.to_ascii_lowercase().contains("rate limit"))
+async fn forget_refused_token(state: &Arc<AppState>, job: &Job, e: &ProcessError) {
+    if let ProcessError::GitHub(GhError::Status { status: 401, .. }) = e {
+        state.github.drop_token(job.installation_id).await;
+    }
+}
+
+/// A lookup job: enqueue the pull requests of a fork's commit.
+async fn run_lookup(
+    state: &Arc<AppState>,
+    gh: &Installation,
+    job: &Job,
+) -> Result<(&'static str, String), JobError> {
+    let lj: LookupJob = serde_json::from_str(&job.payload)
+        .map_err(|e| JobError::Permanent(format!("bad job payload: {e}")))?;
+    let resolved = lookup::resolve(
+        gh,
+        &state.store,
+        job.installation_id,
+        &format!("lookup-{}", job.id),
+        &lj,
+    )
+    .await;
+    match resolved {
+        Ok(r) => {
+            if !r.enqueued.is_empty() {
+                state.wake.notify_waiters();
+            }
+            Ok((
+                "neutral",
+                format!(
+                    "pull requests at {}: {:?} (enqueued {:?})",
+                    lj.head_sha, r.found, r.enqueued
+                ),
+            ))
+        }
+        Err(LookupError::GitHub(e)) => Err(classify(ProcessError::GitHub(e))),
+        Err(LookupError::Store(e)) => Err(JobError::Transient(e.to_string())),
+        Err(e) => Err(JobError::Permanent(e.to_string())),
+    }
 }
 
 fn classify(e: ProcessError) -> JobError {

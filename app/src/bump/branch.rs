@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use kiln_engine::bump::BumpPlan;
 
 use crate::github::{GhError, Installation};
+use crate::ids::RepoName;
 
 /// The trailer naming the bucket in every commit kiln writes.
 pub const TRAILER: &str = "Kiln-Bump";
@@ -28,7 +29,12 @@ fn s<'a>(v: &'a Value, ptr: &str) -> &'a str {
 }
 
 /// Read a commit and decide whether kiln wrote it for `bucket`.
-pub async fn head(gh: &Installation, repo: &str, sha: &str, bucket: &str) -> Result<Head, GhError> {
+pub async fn head(
+    gh: &Installation,
+    repo: &RepoName,
+    sha: &str,
+    bucket: &str,
+) -> Result<Head, GhError> {
     let c = gh.git_commit(repo, sha).await?;
     let trailer = format!("{TRAILER}: {bucket}");
     let ours = s(&c, "/author/name") == BOT_NAME
@@ -52,7 +58,7 @@ pub async fn head(gh: &Installation, repo: &str, sha: &str, bucket: &str) -> Res
 /// The tree of the plan's files on `base_tree`.
 pub async fn tree(
     gh: &Installation,
-    repo: &str,
+    repo: &RepoName,
     base_tree: &str,
     plan: &BumpPlan,
 ) -> Result<String, GhError> {
@@ -67,7 +73,7 @@ pub async fn tree(
 /// A commit of `tree` on `parent`, authored and committed by kiln.
 pub async fn commit(
     gh: &Installation,
-    repo: &str,
+    repo: &RepoName,
     tree: &str,
     parent: &str,
     message: &str,

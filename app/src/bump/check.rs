@@ -7,6 +7,7 @@ use kiln_engine::bump::BumpError;
 
 use super::CHECK_NAME;
 use crate::github::{GhError, Installation};
+use crate::ids::RepoName;
 
 /// The check run's final state.
 pub struct Outcome<'a> {
@@ -33,7 +34,7 @@ pub fn annotation(e: &BumpError) -> Option<Value> {
 
 pub async fn report(
     gh: &Installation,
-    repo: &str,
+    repo: &RepoName,
     sha: &str,
     bucket: &str,
     o: Outcome<'_>,

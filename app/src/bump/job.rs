@@ -6,11 +6,13 @@
 use std::collections::BTreeMap;
 
 use kiln_engine::bump::{is_terraform_file, plan, BumpPlan, BumpTarget};
+use serde_json::Value;
 
 use super::check::{self, Outcome};
 use super::{body, branch, branch_name, pull, source, BumpJob};
 use crate::github::{GhError, Installation, TreeEntry};
-use crate::process::{JobCtx, ProcessError, Processed};
+use crate::ids::RepoName;
+use crate::job::{JobCtx, ProcessError, Processed};
 use crate::registry::model::Version;
 use crate::registry::store::{Registry, RegistryError};
 use crate::repo_config::RepoConfig;
@@ -53,7 +55,7 @@ fn targets_for(cfg: &RepoConfig, m: &kiln_engine::manifest::ManifestFile) -> Vec
 /// The contents of every Terraform file a target matches.
 async fn files(
     gh: &Installation,
-    repo: &str,
+    repo: &RepoName,
     tree: &[TreeEntry],
     targets: &[BumpTarget],
 ) -> Result<BTreeMap<String, String>, GhError> {
@@ -74,53 +76,70 @@ async fn files(
     Ok(out)
 }
 
+/// The `kiln/bump` check run of this job: on the build's head SHA, or
+/// the default branch head when the job has none.
+struct Reporter<'a> {
+    gh: &'a Installation,
+    repo: &'a RepoName,
+    sha: String,
+    bucket: &'a str,
+}
+
+impl Reporter<'_> {
+    /// Complete the check run; the job ends with its conclusion and title.
+    async fn send(
+        &self,
+        conclusion: &'static str,
+        title: String,
+        summary: String,
+        annotations: Vec<Value>,
+    ) -> Result<Processed, ProcessError> {
+        check::report(
+            self.gh,
+            self.repo,
+            &self.sha,
+            self.bucket,
+            Outcome {
+                conclusion,
+                title: &title,
+                summary: &summary,
+                annotations,
+            },
+        )
+        .await?;
+        Ok(done(conclusion, title))
+    }
+}
+
 pub async fn process(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
     let job: BumpJob = serde_json::from_str(&ctx.job.payload)?;
     let gh = ctx.gh;
-    let repo = job.repo.as_str();
+    let repo = &job.repo;
     let Some(base) = gh.branch_head(repo, &job.default_branch).await? else {
         return Ok(done(
             "failure",
             format!("branch {} not found", job.default_branch),
         ));
     };
-    let check_sha = if job.head_sha.is_empty() {
-        base.clone()
-    } else {
-        job.head_sha.clone()
-    };
-    let report = |conclusion: &'static str, title: String, summary: String, annotations| {
-        let check_sha = check_sha.clone();
-        let bucket = job.bucket.clone();
-        async move {
-            check::report(
-                gh,
-                repo,
-                &check_sha,
-                &bucket,
-                Outcome {
-                    conclusion,
-                    title: &title,
-                    summary: &summary,
-                    annotations,
-                },
-            )
-            .await?;
-            Ok::<Processed, ProcessError>(done(conclusion, title))
-        }
+    let report = Reporter {
+        gh,
+        repo,
+        sha: if job.head_sha.is_empty() {
+            base.clone()
+        } else {
+            job.head_sha.to_string()
+        },
+        bucket: &job.bucket,
     };
     let base_commit = branch::head(gh, repo, &base, &job.bucket).await?;
     let tree = gh.tree(repo, &base).await?;
     let cfg = match crate::repo_config::fetch(gh, repo, &tree).await? {
         Ok(c) => c,
         Err(e) => {
-            return report(
-                "failure",
-                "Invalid kiln config".into(),
-                format!("```\n{e}\n```\n"),
-                vec![],
-            )
-            .await
+            let summary = format!("```\n{e}\n```\n");
+            return report
+                .send("failure", "Invalid kiln config".into(), summary, vec![])
+                .await;
         }
     };
     let Some(version) = newest_good(ctx, &job.bucket).await? else {
@@ -140,21 +159,7 @@ pub async fn process(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
     let contents = files(gh, repo, &tree, &targets).await?;
     let plan = match plan(&manifest, &targets, &contents) {
         Ok(p) => p,
-        Err(e) => {
-            tracing::warn!(%repo, bucket = %job.bucket, error = %e, "bump not planned");
-            let ann: Vec<_> = check::annotation(&e).into_iter().collect();
-            let summary = format!(
-                "kiln did not open or update the bump pull request for bucket `{}`:\n\n```\n{e}\n```\n",
-                job.bucket
-            );
-            return report(
-                "failure",
-                "Terraform files could not be bumped".into(),
-                summary,
-                ann,
-            )
-            .await;
-        }
+        Err(e) => return report_not_planned(&report, &job, &e).await,
     };
     let br = branch_name(&job.bucket);
     let head = match gh.branch_head(repo, &br).await? {
@@ -163,25 +168,10 @@ pub async fn process(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
     };
     let open = pull::find(gh, repo, &br).await?;
     if let Some(h) = head.as_ref().filter(|h| !h.ours) {
-        if let Some(n) = open {
-            pull::note(gh, repo, n, &body::human_note(&job.bucket, &h.sha)).await?;
-        }
-        let summary = format!(
-            "Branch `{br}` has commits not written by kiln (head `{}`), so kiln did not update it{}.\n\n{}",
-            h.sha,
-            open.map(|n| format!(" or pull request #{n}")).unwrap_or_default(),
-            plan.markdown_table()
-        );
-        return report(
-            "neutral",
-            format!("{br} was changed by someone else; not updated"),
-            summary,
-            vec![],
-        )
-        .await;
+        return report_human_branch(&report, &job, &br, h, open, &plan).await;
     }
     if plan.is_empty() {
-        return supersede(ctx, &job, &br, open, head.is_some(), &version, report).await;
+        return supersede(ctx, &job, &br, open, head.is_some(), &version, &report).await;
     }
     let sha = write(
         gh,
@@ -197,21 +187,16 @@ pub async fn process(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
     let Some(sha) = sha else {
         let summary =
             format!("Branch `{br}` appeared with commits not written by kiln; not updated.\n");
-        return report(
-            "neutral",
-            format!("{br} was changed by someone else; not updated"),
-            summary,
-            vec![],
-        )
-        .await;
+        return report
+            .send(
+                "neutral",
+                format!("{br} was changed by someone else; not updated"),
+                summary,
+                vec![],
+            )
+            .await;
     };
-    let title = body::title(&job.bucket, &version);
-    let text = body::pr_body(&job, &version, &plan);
-    let number = pull::upsert(gh, repo, &br, &job.default_branch, open, &title, &text).await?;
-    let labels: Vec<String> = cfg.bump_labels.iter().map(|l| l.0.clone()).collect();
-    if let (Some(n), false) = (number, labels.is_empty()) {
-        gh.add_labels(repo, n, &labels).await?;
-    }
+    let number = publish(gh, &job, &cfg, &version, &plan, &br, open).await?;
     if !ctx.store.still_owned(ctx.job).await? {
         return Err(ProcessError::LostClaim);
     }
@@ -226,7 +211,85 @@ pub async fn process(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
         version.fingerprint,
         plan.markdown_table()
     );
-    report("success", what, summary, vec![]).await
+    report.send("success", what, summary, vec![]).await
+}
+
+/// The plan failed (a Terraform file does not parse, a value is not
+/// where the target says): a failed check run, annotated when located.
+async fn report_not_planned(
+    report: &Reporter<'_>,
+    job: &BumpJob,
+    e: &kiln_engine::bump::BumpError,
+) -> Result<Processed, ProcessError> {
+    tracing::warn!(repo = %job.repo, bucket = %job.bucket, error = %e, "bump not planned");
+    let ann: Vec<_> = check::annotation(e).into_iter().collect();
+    let summary = format!(
+        "kiln did not open or update the bump pull request for bucket `{}`:\n\n```\n{e}\n```\n",
+        job.bucket
+    );
+    report
+        .send(
+            "failure",
+            "Terraform files could not be bumped".into(),
+            summary,
+            ann,
+        )
+        .await
+}
+
+/// Someone else pushed to the bump branch: kiln leaves it alone, says so
+/// once on the open pull request, and reports what it would have changed.
+async fn report_human_branch(
+    report: &Reporter<'_>,
+    job: &BumpJob,
+    br: &str,
+    h: &branch::Head,
+    open: Option<i64>,
+    plan: &BumpPlan,
+) -> Result<Processed, ProcessError> {
+    if let Some(n) = open {
+        pull::note(
+            report.gh,
+            &job.repo,
+            n,
+            &body::human_note(&job.bucket, &h.sha),
+        )
+        .await?;
+    }
+    let summary = format!(
+        "Branch `{br}` has commits not written by kiln (head `{}`), so kiln did not update it{}.\n\n{}",
+        h.sha,
+        open.map(|n| format!(" or pull request #{n}")).unwrap_or_default(),
+        plan.markdown_table()
+    );
+    report
+        .send(
+            "neutral",
+            format!("{br} was changed by someone else; not updated"),
+            summary,
+            vec![],
+        )
+        .await
+}
+
+/// Open the pull request or update the open one, and label it; its number.
+async fn publish(
+    gh: &Installation,
+    job: &BumpJob,
+    cfg: &RepoConfig,
+    version: &Version,
+    plan: &BumpPlan,
+    br: &str,
+    open: Option<i64>,
+) -> Result<Option<i64>, GhError> {
+    let title = body::title(&job.bucket, version);
+    let text = body::pr_body(job, version, plan);
+    let number = pull::upsert(gh, &job.repo, br, &job.default_branch, open, &title, &text).await?;
+    let labels: Vec<String> = cfg.bump_labels.iter().map(|l| l.0.clone()).collect();
+    if let (Some(n), false) = (number, labels.is_empty()) {
+        gh.add_labels(&job.repo, n, &labels).await?;
+    }
+    Ok(number)
 }
 
 /// Commit the plan on the default branch head and point the branch at it;
@@ -234,7 +297,7 @@ pub async fn process(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
 #[allow(clippy::too_many_arguments)]
 async fn write(
     gh: &Installation,
-    repo: &str,
+    repo: &RepoName,
     job: &BumpJob,
     version: &Version,
     plan: &BumpPlan,
@@ -271,19 +334,16 @@ async fn write(
     Ok(Some(sha))
 }
 
-async fn supersede<F, Fut>(
+/// Nothing to change: close the open pull request and delete the branch.
+async fn supersede(
     ctx: &JobCtx<'_>,
     job: &BumpJob,
     br: &str,
     open: Option<i64>,
     branch_exists: bool,
     version: &Version,
-    report: F,
-) -> Result<Processed, ProcessError>
-where
-    F: FnOnce(&'static str, String, String, Vec<serde_json::Value>) -> Fut,
-    Fut: std::future::Future<Output = Result<Processed, ProcessError>>,
-{
+    report: &Reporter<'_>,
+) -> Result<Processed, ProcessError> {
     let gh = ctx.gh;
     if let Some(n) = open {
         pull::close_superseded(gh, &job.repo, n, &job.bucket).await?;
@@ -299,5 +359,5 @@ where
         "The default branch already uses version `{}` of bucket `{}`.\n",
         version.fingerprint, job.bucket
     );
-    report("success", title, summary, vec![]).await
+    report.send("success", title, summary, vec![]).await
 }

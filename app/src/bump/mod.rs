@@ -28,25 +28,24 @@ mod source;
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{CommitSha, RepoName};
+use crate::job::JobKind;
 use crate::store::{Intake, IntakeOutcome, NewJob, Store, StoreError};
 
 pub use source::manifest_of;
-
-/// The job kind.
-pub const KIND: &str = "bump";
 /// The check run's name.
 pub const CHECK_NAME: &str = "kiln/bump";
 
 /// What a bump job carries (the job payload).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct BumpJob {
-    pub repo: String,
+    pub repo: RepoName,
     pub bucket: String,
     pub default_branch: String,
     /// The commit the `kiln/bump` check run is attached to (the build's
     /// head SHA); empty: the default branch head.
     #[serde(default)]
-    pub head_sha: String,
+    pub head_sha: CommitSha,
     #[serde(default)]
     pub run_id: Option<i64>,
     /// The workflow run's page.
@@ -78,12 +77,12 @@ pub async fn enqueue(
     let out = store
         .record(&[Intake {
             delivery_id,
-            event: KIND.into(),
+            event: JobKind::Bump.as_str().into(),
             job: Some(NewJob {
-                kind: KIND.into(),
+                kind: JobKind::Bump,
                 installation_id,
                 repo: job.repo.clone(),
-                pr_key: pr_key(&job.repo, &job.bucket),
+                pr_key: pr_key(job.repo.as_str(), &job.bucket),
                 head_sha: job.head_sha.clone(),
                 payload,
                 skip_if_seen: false,
@@ -153,7 +152,7 @@ pub async fn after_revoke(
     let row = sqlx::query(
         "SELECT installation_id, payload FROM jobs WHERE kind = $1 AND pr_key = $2 ORDER BY id DESC LIMIT 1",
     )
-    .bind(KIND)
+    .bind(JobKind::Bump.as_str())
     .bind(pr_key(&repo, bucket))
     .fetch_optional(store.pool())
     .await?;
@@ -167,7 +166,7 @@ pub async fn after_revoke(
         return Ok(false);
     }
     let job = BumpJob {
-        head_sha: String::new(),
+        head_sha: CommitSha::default(),
         run_id: None,
         html_url: String::new(),
         revoked: Some(fingerprint.to_string()),

@@ -4,11 +4,16 @@
 use serde_json::{json, Value};
 
 use crate::github::{GhError, Installation};
+use crate::ids::RepoName;
 
 use super::body;
 
 /// The open pull request from `branch` (the lowest number if several).
-pub async fn find(gh: &Installation, repo: &str, branch: &str) -> Result<Option<i64>, GhError> {
+pub async fn find(
+    gh: &Installation,
+    repo: &RepoName,
+    branch: &str,
+) -> Result<Option<i64>, GhError> {
     let pulls = gh.open_pulls_from(repo, branch).await?;
     Ok(pulls
         .iter()
@@ -19,7 +24,7 @@ pub async fn find(gh: &Installation, repo: &str, branch: &str) -> Result<Option<
 /// Open the pull request or update the open one; returns its number.
 pub async fn upsert(
     gh: &Installation,
-    repo: &str,
+    repo: &RepoName,
     branch: &str,
     base: &str,
     existing: Option<i64>,
@@ -47,7 +52,12 @@ pub async fn upsert(
 
 /// Post `text` once on the pull request (a comment starting with the
 /// same first line is updated instead).
-pub async fn note(gh: &Installation, repo: &str, number: i64, text: &str) -> Result<(), GhError> {
+pub async fn note(
+    gh: &Installation,
+    repo: &RepoName,
+    number: i64,
+    text: &str,
+) -> Result<(), GhError> {
     let first = text.lines().next().unwrap_or_default();
     let comments = gh.comments(repo, number).await?;
     if let Some(c) = comments.iter().find(|c| {
@@ -66,7 +76,7 @@ pub async fn note(gh: &Installation, repo: &str, number: i64, text: &str) -> Res
 /// Comment, close.
 pub async fn close_superseded(
     gh: &Installation,
-    repo: &str,
+    repo: &RepoName,
     number: i64,
     bucket: &str,
 ) -> Result<(), GhError> {

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::github::{GhError, Installation};
+use crate::ids::RepoName;
 
 /// An artifact of a workflow run (the fields used).
 #[derive(Debug, Clone, Deserialize)]
@@ -19,7 +20,11 @@ pub struct Artifact {
 
 impl Installation {
     /// `GET /repos/{repo}/actions/runs/{run_id}/artifacts`, every page.
-    pub async fn run_artifacts(&self, repo: &str, run_id: i64) -> Result<Vec<Artifact>, GhError> {
+    pub async fn run_artifacts(
+        &self,
+        repo: &RepoName,
+        run_id: i64,
+    ) -> Result<Vec<Artifact>, GhError> {
         let mut all = Vec::new();
         for page in 1..=10 {
             let path = format!("/repos/{repo}/actions/runs/{run_id}/artifacts");
@@ -43,7 +48,7 @@ impl Installation {
     /// `GET /repos/{repo}/actions/artifacts/{id}/zip` (302 to storage).
     pub async fn artifact_zip(
         &self,
-        repo: &str,
+        repo: &RepoName,
         artifact_id: i64,
         max: usize,
     ) -> Result<Vec<u8>, GhError> {

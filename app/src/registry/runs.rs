@@ -13,15 +13,15 @@ use super::model::{NewVersion, Recorded};
 use super::store::{Registry, RegistryError};
 use super::webhook::RunJob;
 use crate::github::{GhError, Installation};
-use crate::process::{JobCtx, ProcessError, Processed};
-use crate::repo_config::RepoConfig;
+use crate::job::{JobCtx, ProcessError, Processed};
+use crate::repo_config::{ConfigFileError, RepoConfig};
 
 /// The check run's name.
 pub const CHECK_NAME: &str = "kiln/images";
 
 /// Why a run's manifests were not recorded (reported, not retried).
 enum Refusal {
-    Config(String),
+    Config(ConfigFileError),
     Input(String),
 }
 
@@ -30,11 +30,9 @@ enum Refusal {
 async fn default_branch_config(
     gh: &Installation,
     job: &RunJob,
-) -> Result<Result<RepoConfig, String>, GhError> {
+) -> Result<Result<RepoConfig, ConfigFileError>, GhError> {
     let tree = gh.tree(&job.repo, &job.default_branch).await?;
-    Ok(crate::repo_config::fetch(gh, &job.repo, &tree)
-        .await?
-        .map_err(|e| e.to_string()))
+    crate::repo_config::fetch(gh, &job.repo, &tree).await
 }
 
 fn esc(s: &str) -> String {
@@ -148,8 +146,8 @@ async fn collect(
         ))));
     }
     let prov = Provenance {
-        repo: job.repo.clone(),
-        git_sha: job.head_sha.clone(),
+        repo: job.repo.to_string(),
+        git_sha: job.head_sha.to_string(),
         fingerprint: None,
         bucket: reg_cfg.bucket.clone(),
         labels: reg_cfg.labels.clone(),
@@ -255,7 +253,7 @@ pub async fn process_run(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
 
 async fn finish(ctx: &JobCtx<'_>, job: &RunJob, why: Refusal) -> Result<Processed, ProcessError> {
     let (title, msg) = match why {
-        Refusal::Config(m) => ("Invalid kiln config".to_string(), m),
+        Refusal::Config(e) => ("Invalid kiln config".to_string(), e.to_string()),
         Refusal::Input(m) => ("The build manifest was not recorded".to_string(), m),
     };
     tracing::warn!(repo = %job.repo, run = job.run_id, error = %msg, "manifest not recorded");

@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyConnection, AnyPool, Row};
 
 use super::model::{rfc3339, Bucket, Build, ChannelVersion, NewVersion, Parent, Recorded, Version};
 use crate::store::{now_ms, Store, StoreError};
@@ -75,118 +75,7 @@ impl Registry {
         let mut tx = self.pool.begin().await?;
         let mut out = Vec::with_capacity(nvs.len());
         for nv in nvs {
-            sqlx::query(
-                    "INSERT INTO registry_buckets (name, repo, created_at, updated_at) VALUES ($1, $2, $3, $3) \
-                     ON CONFLICT (name) DO NOTHING",
-                )
-                .bind(&nv.bucket)
-                .bind(&nv.repo)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            let row = sqlx::query("SELECT id, repo FROM registry_buckets WHERE name = $1")
-                .bind(&nv.bucket)
-                .fetch_one(&mut *tx)
-                .await?;
-            let bucket_id: i64 = row.try_get("id")?;
-            let owner: String = row.try_get("repo")?;
-            if owner != nv.repo {
-                return Err(RegistryError::NotOwner {
-                    bucket: nv.bucket.clone(),
-                    owner,
-                    repo: nv.repo.clone(),
-                });
-            }
-            let labels_json = serde_json::to_string(&nv.labels)?;
-            let created = sqlx::query(
-                    "INSERT INTO registry_versions (bucket_id, fingerprint, git_sha, repo, run_id, commit_order, labels, source_image, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (bucket_id, fingerprint) DO NOTHING",
-                )
-                .bind(bucket_id)
-                .bind(&nv.fingerprint)
-                .bind(&nv.git_sha)
-                .bind(&nv.repo)
-                .bind(nv.run_id)
-                .bind(nv.commit_order)
-                .bind(&labels_json)
-                .bind(&nv.source_image)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    == 1;
-            let row = sqlx::query(
-                    "SELECT id, revoke_at, commit_order FROM registry_versions WHERE bucket_id = $1 AND fingerprint = $2",
-                )
-                .bind(bucket_id)
-                .bind(&nv.fingerprint)
-                .fetch_one(&mut *tx)
-                .await?;
-            let version_id: i64 = row.try_get("id")?;
-            let commit_order: i64 = row.try_get("commit_order")?;
-            if row.try_get::<Option<i64>, _>("revoke_at")?.is_some() {
-                return Err(RegistryError::Revoked {
-                    bucket: nv.bucket.clone(),
-                    fingerprint: nv.fingerprint.clone(),
-                });
-            }
-            let mut builds_recorded = 0;
-            for b in &nv.builds {
-                builds_recorded += sqlx::query(
-                        "INSERT INTO registry_builds (version_id, component_type, build_name, platform, region, external_id, packer_run, labels, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                         ON CONFLICT (version_id, component_type, build_name, region) DO UPDATE SET \
-                         external_id = excluded.external_id, packer_run = excluded.packer_run, labels = excluded.labels, created_at = excluded.created_at \
-                         WHERE registry_builds.packer_run <> excluded.packer_run",
-                    )
-                    .bind(version_id)
-                    .bind(&b.component_type)
-                    .bind(&b.build_name)
-                    .bind(&b.platform)
-                    .bind(b.region.clone().unwrap_or_default())
-                    .bind(&b.external_id)
-                    .bind(&b.packer_run)
-                    .bind(serde_json::to_string(&b.labels)?)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-            }
-            let mut channel_moved = false;
-            for ch in &nv.channels {
-                channel_moved |= sqlx::query(
-                        "INSERT INTO registry_channels (bucket_id, name, version_id, commit_order, updated_at, updated_by) \
-                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (bucket_id, name) DO UPDATE SET \
-                         version_id = excluded.version_id, commit_order = excluded.commit_order, \
-                         updated_at = excluded.updated_at, updated_by = excluded.updated_by \
-                         WHERE registry_channels.commit_order <= excluded.commit_order \
-                         AND registry_channels.version_id <> excluded.version_id",
-                    )
-                    .bind(bucket_id)
-                    .bind(ch)
-                    .bind(version_id)
-                    .bind(commit_order)
-                    .bind(now)
-                    .bind(format!("intake:{}", nv.repo))
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                        == 1;
-            }
-            if created || builds_recorded > 0 || channel_moved {
-                sqlx::query("UPDATE registry_buckets SET updated_at = $1 WHERE id = $2")
-                    .bind(now)
-                    .bind(bucket_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            out.push(Recorded {
-                bucket_name: nv.bucket.clone(),
-                fingerprint: nv.fingerprint.clone(),
-                version_created: created,
-                builds_recorded,
-                channel_moved,
-            });
+            out.push(record_version(&mut tx, nv, now).await?);
         }
         tx.commit().await?;
         super::cache::invalidate();
@@ -509,4 +398,149 @@ impl Registry {
             None => None,
         })
     }
+}
+
+/// One version of [`Registry::record`], inside its transaction: the
+/// bucket (created, or checked to be the repository's), the version, its
+/// builds, its channels, and the bucket's `updated_at` when any changed.
+async fn record_version(
+    tx: &mut AnyConnection,
+    nv: &NewVersion,
+    now: i64,
+) -> Result<Recorded, RegistryError> {
+    let bucket_id = bucket_of_repo(tx, nv, now).await?;
+    let (version_id, commit_order, created) = insert_version(tx, bucket_id, nv, now).await?;
+    let mut builds_recorded = 0;
+    for b in &nv.builds {
+        builds_recorded += sqlx::query(
+                "INSERT INTO registry_builds (version_id, component_type, build_name, platform, region, external_id, packer_run, labels, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (version_id, component_type, build_name, region) DO UPDATE SET \
+                 external_id = excluded.external_id, packer_run = excluded.packer_run, labels = excluded.labels, created_at = excluded.created_at \
+                 WHERE registry_builds.packer_run <> excluded.packer_run",
+            )
+            .bind(version_id)
+            .bind(&b.component_type)
+            .bind(&b.build_name)
+            .bind(&b.platform)
+            .bind(b.region.clone().unwrap_or_default())
+            .bind(&b.external_id)
+            .bind(&b.packer_run)
+            .bind(serde_json::to_string(&b.labels)?)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    let mut channel_moved = false;
+    for ch in &nv.channels {
+        channel_moved |= sqlx::query(
+                "INSERT INTO registry_channels (bucket_id, name, version_id, commit_order, updated_at, updated_by) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (bucket_id, name) DO UPDATE SET \
+                 version_id = excluded.version_id, commit_order = excluded.commit_order, \
+                 updated_at = excluded.updated_at, updated_by = excluded.updated_by \
+                 WHERE registry_channels.commit_order <= excluded.commit_order \
+                 AND registry_channels.version_id <> excluded.version_id",
+            )
+            .bind(bucket_id)
+            .bind(ch)
+            .bind(version_id)
+            .bind(commit_order)
+            .bind(now)
+            .bind(format!("intake:{}", nv.repo))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
+    }
+    if created || builds_recorded > 0 || channel_moved {
+        sqlx::query("UPDATE registry_buckets SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(bucket_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(Recorded {
+        bucket_name: nv.bucket.clone(),
+        fingerprint: nv.fingerprint.clone(),
+        version_created: created,
+        builds_recorded,
+        channel_moved,
+    })
+}
+
+/// The bucket's id, creating it for `nv.repo`; another repository's
+/// bucket is refused.
+async fn bucket_of_repo(
+    tx: &mut AnyConnection,
+    nv: &NewVersion,
+    now: i64,
+) -> Result<i64, RegistryError> {
+    sqlx::query(
+            "INSERT INTO registry_buckets (name, repo, created_at, updated_at) VALUES ($1, $2, $3, $3) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&nv.bucket)
+        .bind(&nv.repo)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let row = sqlx::query("SELECT id, repo FROM registry_buckets WHERE name = $1")
+        .bind(&nv.bucket)
+        .fetch_one(&mut *tx)
+        .await?;
+    let bucket_id: i64 = row.try_get("id")?;
+    let owner: String = row.try_get("repo")?;
+    if owner != nv.repo {
+        return Err(RegistryError::NotOwner {
+            bucket: nv.bucket.clone(),
+            owner,
+            repo: nv.repo.clone(),
+        });
+    }
+    Ok(bucket_id)
+}
+
+/// The version's `(id, commit order, created now)`, inserting it when
+/// new; a revoked version is refused.
+async fn insert_version(
+    tx: &mut AnyConnection,
+    bucket_id: i64,
+    nv: &NewVersion,
+    now: i64,
+) -> Result<(i64, i64, bool), RegistryError> {
+    let labels_json = serde_json::to_string(&nv.labels)?;
+    let created = sqlx::query(
+            "INSERT INTO registry_versions (bucket_id, fingerprint, git_sha, repo, run_id, commit_order, labels, source_image, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (bucket_id, fingerprint) DO NOTHING",
+        )
+        .bind(bucket_id)
+        .bind(&nv.fingerprint)
+        .bind(&nv.git_sha)
+        .bind(&nv.repo)
+        .bind(nv.run_id)
+        .bind(nv.commit_order)
+        .bind(&labels_json)
+        .bind(&nv.source_image)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+    let row = sqlx::query(
+            "SELECT id, revoke_at, commit_order FROM registry_versions WHERE bucket_id = $1 AND fingerprint = $2",
+        )
+        .bind(bucket_id)
+        .bind(&nv.fingerprint)
+        .fetch_one(&mut *tx)
+        .await?;
+    let version_id: i64 = row.try_get("id")?;
+    let commit_order: i64 = row.try_get("commit_order")?;
+    if row.try_get::<Option<i64>, _>("revoke_at")?.is_some() {
+        return Err(RegistryError::Revoked {
+            bucket: nv.bucket.clone(),
+            fingerprint: nv.fingerprint.clone(),
+        });
+    }
+    Ok((version_id, commit_order, created))
 }

@@ -5,7 +5,7 @@
 
 use sha2::Digest;
 
-use super::manifest::check_repo;
+use super::manifest::{check_repo, ManifestIntakeError};
 use super::store::{Registry, RegistryError};
 
 /// The stored form of a token.
@@ -16,7 +16,7 @@ pub fn hash(token: &str) -> String {
 /// Create a token for `repo`; returns the token (the only time it exists
 /// in clear).
 pub async fn create(registry: &Registry, repo: &str) -> Result<String, TokenError> {
-    check_repo(repo).map_err(|e| TokenError::Repo(e.to_string()))?;
+    check_repo(repo)?;
     use rand::RngCore;
     let mut b = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut b);
@@ -27,8 +27,8 @@ pub async fn create(registry: &Registry, repo: &str) -> Result<String, TokenErro
 
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
-    #[error("{0}")]
-    Repo(String),
+    #[error(transparent)]
+    Repo(#[from] ManifestIntakeError),
     #[error(transparent)]
     Registry(#[from] RegistryError),
 }

@@ -9,16 +9,16 @@
 use serde::{Deserialize, Serialize};
 
 use crate::events::{EventError, Parsed};
+use crate::ids::{CommitSha, RepoName};
+use crate::job::JobKind;
 use crate::store::NewJob;
 
-pub const JOB_KIND: &str = "workflow_run";
-
 /// The work a registry job carries (stored as the job payload).
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RunJob {
-    pub repo: String,
+    pub repo: RepoName,
     pub run_id: i64,
-    pub head_sha: String,
+    pub head_sha: CommitSha,
     pub workflow_path: String,
     pub default_branch: String,
     /// The head commit's time (Unix ms), ordering versions.
@@ -121,6 +121,7 @@ pub fn parse(body: &[u8]) -> Result<Parsed, EventError> {
         return Ok(Parsed::Ignored("workflow_run that did not succeed"));
     }
     let repo = p.repository.ok_or(EventError::Missing("repository"))?;
+    let repo_name = RepoName::parse(&repo.full_name)?;
     let Some(installation) = p.installation else {
         return Ok(Parsed::Ignored("event without an installation"));
     };
@@ -145,9 +146,9 @@ pub fn parse(body: &[u8]) -> Result<Parsed, EventError> {
         .and_then(|t| super::model::parse_rfc3339(&t))
         .unwrap_or_else(crate::store::now_ms);
     let job = RunJob {
-        repo: repo.full_name.clone(),
+        repo: repo_name.clone(),
         run_id: run.id,
-        head_sha: run.head_sha.clone(),
+        head_sha: run.head_sha.as_str().into(),
         workflow_path,
         default_branch,
         commit_order,
@@ -156,13 +157,13 @@ pub fn parse(body: &[u8]) -> Result<Parsed, EventError> {
         head_branch: run.head_branch.unwrap_or_default(),
     };
     Ok(Parsed::Job(NewJob {
-        kind: JOB_KIND.into(),
+        kind: JobKind::WorkflowRun,
         installation_id: installation.id,
-        repo: repo.full_name.clone(),
+        repo: repo_name,
         // One key per run: a redelivery of the same run waits for (or
         // supersedes) the first, runs of one repository do not.
         pr_key: format!("{}/actions/runs/{}", repo.full_name, run.id),
-        head_sha: run.head_sha,
+        head_sha: run.head_sha.into(),
         payload: serde_json::to_string(&job)?,
         skip_if_seen: false,
     }))

@@ -87,7 +87,7 @@ async fn seed(b: &crate::bump::Bench, run: i64, sha: &str, time: &str, manifest:
         .await
         .expect("record");
     let job = kiln_app::registry::webhook::RunJob {
-        repo: "octo-org/octo-repo".into(),
+        repo: kiln_app::ids::RepoName::parse("octo-org/octo-repo").expect("repository name"),
         run_id: run,
         head_sha: sha.into(),
         workflow_path: ".github/workflows/test.yml".into(),

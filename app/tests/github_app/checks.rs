@@ -131,7 +131,10 @@ async fn pr_gets_check_run_annotations_and_one_sticky_comment() {
         .next()
         .map(|(k, v)| (*k, v.clone()))
         .expect("comment");
-    assert!(cbody.starts_with(kiln_app::report::MARKER), "{cbody}");
+    assert!(
+        cbody.starts_with(kiln_app::check::sticky::MARKER),
+        "{cbody}"
+    );
     assert!(cbody.contains("Unsupported argument"));
 
     // A new head SHA fixing both problems: the same comment is PATCHed.
@@ -437,7 +440,7 @@ async fn a_huge_report_splits_the_sticky_comment_and_shrinks_back() {
     let parts = gh.with(|s| s.comments.clone());
     for (i, body) in parts.values().enumerate() {
         assert!(body.chars().count() <= 65_535);
-        assert_eq!(kiln_app::report::sticky_part(body), Some(i));
+        assert_eq!(kiln_app::check::sticky::sticky_part(body), Some(i));
         assert_eq!(
             body.matches("<details>").count(),
             body.matches("</details>").count(),

@@ -108,9 +108,9 @@ async fn store_semantics(url: &str) {
     // Migrations are idempotent.
     let store2 = Store::connect(url).await.expect("reconnect");
     let job = |sha: &str, pr: i64| NewJob {
-        kind: "pull_request".into(),
+        kind: kiln_app::job::JobKind::PullRequest,
         installation_id: 1,
-        repo: "o/r".into(),
+        repo: kiln_app::ids::RepoName::parse("o/r").expect("repository name"),
         pr_key: format!("o/r#{pr}"),
         head_sha: sha.into(),
         payload: "{}".into(),

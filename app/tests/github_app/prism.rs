@@ -112,7 +112,7 @@ async fn every_request_validates_against_githubs_openapi() {
     )
     .expect("app");
     let inst = gh.installation(1).await.expect("installation token");
-    let repo = "octocat/Hello-World";
+    let repo = &kiln_app::ids::RepoName::parse("octocat/Hello-World").expect("repository name");
     inst.pr_files(repo, 1347).await.expect("list files");
     inst.tree(repo, "6dcb09b5b57875f334f61aebed695e2e4193db5e")
         .await
@@ -134,19 +134,19 @@ async fn every_request_validates_against_githubs_openapi() {
 
     // A real report: the engine on a broken template.
     let work = tempfile::tempdir().expect("tempdir");
-    kiln_app::workspace::write(
+    kiln_app::check::workspace::write(
         work.path(),
         "t/main.pkr.hcl",
         crate::fixtures::INVALID.as_bytes(),
     )
     .expect("write");
-    kiln_app::workspace::write(
+    kiln_app::check::workspace::write(
         work.path(),
         "t/vars.pkr.hcl",
         crate::fixtures::UNFORMATTED_VARS.as_bytes(),
     )
     .expect("write");
-    let affected = kiln_app::templates::Affected {
+    let affected = kiln_app::check::templates::Affected {
         dir: "t".into(),
         var_files: vec![],
         changed: vec!["t/main.pkr.hcl".into(), "t/vars.pkr.hcl".into()],
@@ -154,7 +154,7 @@ async fn every_request_validates_against_githubs_openapi() {
     };
     let rep = kiln_app::check::check_template(work.path(), &affected, &Default::default());
     assert!(rep.errors >= 1 && rep.fmt.len() == 1);
-    let o = kiln_app::report::outcome(std::slice::from_ref(&rep));
+    let o = kiln_app::check::report::outcome(std::slice::from_ref(&rep));
     let id = inst
         .create_check_run(
             repo,
@@ -171,8 +171,10 @@ async fn every_request_validates_against_githubs_openapi() {
     )
     .await
     .expect("complete check run with annotations");
-    let body = kiln_app::report::comment_markdown(&o, std::slice::from_ref(&rep), "6dcb09b");
-    let part = &kiln_app::report::split_comment(&body, kiln_app::report::GITHUB_TEXT_LIMIT)[0];
+    let body = kiln_app::check::sticky::comment_markdown(&o, std::slice::from_ref(&rep), "6dcb09b");
+    let part =
+        &kiln_app::check::sticky::split_comment(&body, kiln_app::check::report::GITHUB_TEXT_LIMIT)
+            [0];
     let cid = inst
         .create_comment(repo, 1347, part)
         .await
@@ -208,7 +210,7 @@ async fn every_request_validates_against_githubs_openapi() {
         .expect("download artifact");
     assert_eq!(dl.status().as_u16(), 302, "{:?}", dl.text().await);
     let run_job = kiln_app::registry::webhook::RunJob {
-        repo: repo.into(),
+        repo: repo.clone(),
         run_id: 30433642,
         head_sha: "6dcb09b5b57875f334f61aebed695e2e4193db5e".into(),
         workflow_path: ".github/workflows/kiln-build.yml".into(),
@@ -222,8 +224,8 @@ async fn every_request_validates_against_githubs_openapi() {
     let vs = kiln_app::registry::manifest::versions(
         m.as_bytes(),
         &kiln_app::registry::manifest::Provenance {
-            repo: repo.into(),
-            git_sha: run_job.head_sha.clone(),
+            repo: repo.to_string(),
+            git_sha: run_job.head_sha.to_string(),
             ..Default::default()
         },
     )

@@ -1,6 +1,6 @@
 //! Failures: GitHub 5xx and secondary rate limits mid-run, an uninstalled
-//! repository, a template the engine rejects, hostile paths from the API,
-//! kill -9 with jobs queued.
+//! repository, a job of a kind this version does not know, a template the
+//! engine rejects, hostile paths from the API, kill -9 with jobs queued.
 
 use std::time::{Duration, Instant};
 
@@ -81,6 +81,36 @@ async fn uninstalled_repo_is_given_up_and_server_stays_up() {
         1,
         "a 404 is not retried"
     );
+    assert!(app.healthy().await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_of_an_unknown_kind_is_given_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some((gh, app)) = start(dir.path(), vec![]).await else {
+        return;
+    };
+    // A row no webhook makes (written by another version of kiln-app).
+    let db = format!("sqlite://{}/kiln.db?mode=rwc", dir.path().display());
+    let store = kiln_app::store::Store::connect(&db).await.expect("store");
+    sqlx::query(
+        "INSERT INTO jobs (delivery_id, kind, installation_id, repo, pr_key, head_sha, payload, state, created_at) \
+         VALUES ('unknown-1', 'deploy', 7, 'o/r', 'o/r#1', 'abc', '{}', 'queued', 0)",
+    )
+    .execute(store.pool())
+    .await
+    .expect("insert a job");
+    let failed = wait_until(Duration::from_secs(60), || async {
+        app.metric("kiln_app_queue_jobs{state=\"failed\"}").await >= 1.0
+    })
+    .await;
+    assert!(failed, "{}", app.log_text());
+    let jobs = store.jobs().await.expect("jobs");
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].1, "failed");
+    assert_eq!(jobs[0].2, 1, "not retried");
+    assert_eq!(jobs[0].3.as_deref(), Some("unknown job kind \"deploy\""));
+    assert_eq!(gh.with(|s| s.count("POST", "/check-runs")), 0);
     assert!(app.healthy().await);
 }
 

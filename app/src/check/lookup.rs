@@ -12,17 +12,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::events::PrJob;
 use crate::github::{GhError, Installation};
+use crate::ids::{CommitSha, RepoName};
+use crate::job::JobKind;
 use crate::store::{Intake, IntakeOutcome, NewJob, Store};
-
-/// The job kind of a lookup.
-pub const KIND: &str = "pull_request_lookup";
 
 /// The payload of a lookup job.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct LookupJob {
     /// The base repository (`owner/name`) the App is installed on.
-    pub repo: String,
-    pub head_sha: String,
+    pub repo: RepoName,
+    pub head_sha: CommitSha,
     /// Set when GitHub asked to re-run one check run.
     #[serde(default)]
     pub rerequested_check_run: Option<i64>,
@@ -73,7 +72,7 @@ pub async fn resolve(
             delivery_id: format!("{delivery_id}/pr-{n}"),
             event: "check_suite".into(),
             job: Some(NewJob {
-                kind: "pull_request".into(),
+                kind: JobKind::PullRequest,
                 installation_id,
                 repo: job.repo.clone(),
                 pr_key: format!("{}#{n}", job.repo),

@@ -7,6 +7,7 @@
 use std::collections::{BTreeSet, VecDeque};
 
 use crate::github::{GhError, Installation, TreeEntry};
+use crate::ids::RepoName;
 
 /// Most non-recursive tree requests spent on one walk.
 const MAX_TREE_REQUESTS: usize = 500;
@@ -34,7 +35,7 @@ impl Wanted {
 /// the recursive listing was truncated.
 pub async fn head_tree(
     gh: &Installation,
-    repo: &str,
+    repo: &RepoName,
     sha: &str,
     wanted: &Wanted,
 ) -> Result<(Vec<TreeEntry>, bool), GhError> {
@@ -49,7 +50,7 @@ pub async fn head_tree(
 /// Walk from the root tree, listing only the wanted directories.
 pub async fn walk(
     gh: &Installation,
-    repo: &str,
+    repo: &RepoName,
     sha: &str,
     wanted: &Wanted,
 ) -> Result<Vec<TreeEntry>, GhError> {
