@@ -9,4 +9,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p kiln
-KILN_BIN="${KILN_BIN:-$PWD/target/release/kiln}" cargo bench -p kiln-engine --bench fmt
+KILN_BIN="${KILN_BIN:-$PWD/target/release/kiln}" cargo bench -p kiln-lang --bench fmt

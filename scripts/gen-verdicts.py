@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""Draft engine/tests/conformance/verdicts.tsv: run `kiln validate` and
+"""Draft engine/lang/tests/conformance/verdicts.tsv: run `kiln validate` and
 Packer 1.6.6's `packer validate` on every conformance unit (with the unit's
 arguments from the existing table, if any) and print rows
 `unit, kiln, packer, args, reason`. Reasons of existing rows are kept;
 review every row whose verdicts differ before committing.
 
-Usage: scripts/gen-verdicts.py > engine/tests/conformance/verdicts.tsv
+Usage: scripts/gen-verdicts.py > engine/lang/tests/conformance/verdicts.tsv
 """
 import os, shlex, subprocess, sys
 

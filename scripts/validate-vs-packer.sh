@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compare `kiln validate` with `packer validate` over the conformance units
-# (engine/tests/conformance/verdicts.tsv): wall time and peak RSS of each
+# (engine/lang/tests/conformance/verdicts.tsv): wall time and peak RSS of each
 # run, measured with GNU time (`/usr/bin/time -f "%e %M"`), then the
 # medians side by side and kiln's ratios. Each unit runs in its directory
 # with its recorded arguments.
@@ -34,7 +34,7 @@ measure() { # dir, out-file, command...
 median() { sort -n | awk '{a[NR]=$1} END {if (NR==0) print 0; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 
 printf '%-90s %10s %10s %10s %10s\n' unit kiln_s packer_s kiln_KB packer_KB
-grep -v '^#' "$here/engine/tests/conformance/verdicts.tsv" | while IFS=$'\t' read -r unit _ _ args _; do
+grep -v '^#' "$here/engine/lang/tests/conformance/verdicts.tsv" | while IFS=$'\t' read -r unit _ _ args _; do
   [ -n "$unit" ] || continue
   [ "$args" = "-" ] && args=""
   dir="$root/$(dirname "$unit")"; name=$(basename "$unit")

@@ -39,9 +39,9 @@ pub struct RepoConfig {
     pub checks: Vec<Check>,
     #[serde(default = "yes")]
     pub comment: bool,
-    /// `kiln bump`'s targets (see `kiln_engine::bump`).
+    /// `kiln bump`'s targets (see `kiln_lang::bump`).
     #[serde(default)]
-    pub bump: Vec<kiln_engine::bump::BumpTarget>,
+    pub bump: Vec<kiln_lang::bump::BumpTarget>,
     /// Labels kiln-app puts on its bump pull requests.
     #[serde(default)]
     pub bump_labels: Vec<Label>,

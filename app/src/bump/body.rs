@@ -1,6 +1,6 @@
 //! The pull request's title, body and commit message.
 
-use kiln_engine::bump::BumpPlan;
+use kiln_lang::bump::BumpPlan;
 
 use super::BumpJob;
 use crate::registry::model::Version;

@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use kiln_engine::bump::BumpPlan;
+use kiln_lang::bump::BumpPlan;
 
 use crate::github::{GhError, Installation};
 use crate::ids::RepoName;

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use kiln_engine::bump::BumpError;
+use kiln_lang::bump::BumpError;
 
 use super::CHECK_NAME;
 use crate::github::{GhError, Installation};

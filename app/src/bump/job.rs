@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use kiln_engine::bump::{is_terraform_file, plan, BumpPlan, BumpTarget};
+use kiln_lang::bump::{is_terraform_file, plan, BumpPlan, BumpTarget};
 use serde_json::Value;
 
 use super::check::{self, Outcome};
@@ -40,7 +40,7 @@ async fn newest_good(ctx: &JobCtx<'_>, bucket: &str) -> Result<Option<Version>, 
 }
 
 /// The targets whose build the manifest has.
-fn targets_for(cfg: &RepoConfig, m: &kiln_engine::manifest::ManifestFile) -> Vec<BumpTarget> {
+fn targets_for(cfg: &RepoConfig, m: &kiln_lang::manifest::ManifestFile) -> Vec<BumpTarget> {
     cfg.bump
         .iter()
         .filter(|t| {
@@ -219,7 +219,7 @@ pub async fn process(ctx: &JobCtx<'_>) -> Result<Processed, ProcessError> {
 async fn report_not_planned(
     report: &Reporter<'_>,
     job: &BumpJob,
-    e: &kiln_engine::bump::BumpError,
+    e: &kiln_lang::bump::BumpError,
 ) -> Result<Processed, ProcessError> {
     tracing::warn!(repo = %job.repo, bucket = %job.bucket, error = %e, "bump not planned");
     let ann: Vec<_> = check::annotation(e).into_iter().collect();

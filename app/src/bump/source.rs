@@ -1,11 +1,11 @@
 //! The manifest a registry version stands for: its builds grouped back
 //! into Packer manifest entries (`TYPE.NAME`, and for regional builders an
-//! `artifact_id` of `region:id` pairs), so `kiln_engine::bump::plan`
+//! `artifact_id` of `region:id` pairs), so `kiln_lang::bump::plan`
 //! reads the registry exactly as it reads `packer-manifest.json`.
 
 use std::collections::BTreeMap;
 
-use kiln_engine::manifest::{ManifestEntry, ManifestFile};
+use kiln_lang::manifest::{ManifestEntry, ManifestFile};
 
 use crate::registry::model::Version;
 

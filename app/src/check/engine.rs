@@ -6,8 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-use kiln_engine::diag::{Diagnostic, Severity};
-use kiln_engine::template::LoadOptions;
+use kiln_lang::diag::{Diagnostic, Severity};
+use kiln_lang::template::LoadOptions;
 
 use super::calls::{legacy_server_side_call, network_call};
 use super::templates::{self, Affected};
@@ -300,7 +300,7 @@ fn validate(root: &Path, dir_path: &Path, t: &Affected, rep: &mut TemplateReport
         Some(file) => root.join(file),
         None => dir_path.to_path_buf(),
     };
-    let res = kiln_engine::validate::validate_full(&target, &opts);
+    let res = kiln_lang::validate::validate_full(&target, &opts);
     rep.errors = res.diags.error_count();
     rep.warnings = res.diags.warning_count() + own_warnings;
     for d in res.diags.iter() {
@@ -316,7 +316,7 @@ fn validate(root: &Path, dir_path: &Path, t: &Affected, rep: &mut TemplateReport
 fn fmt_check(root: &Path, t: &Affected, rep: &mut TemplateReport) {
     rep.fmt_checked = true;
     for file in &t.changed {
-        if !kiln_engine::fmt::is_hcl_file_name(file) {
+        if !kiln_lang::fmt::is_hcl_file_name(file) {
             continue;
         }
         let Ok(path) = workspace::safe_join(root, file) else {
@@ -325,13 +325,13 @@ fn fmt_check(root: &Path, t: &Affected, rep: &mut TemplateReport) {
         let Ok(old) = std::fs::read(&path) else {
             continue;
         };
-        match kiln_engine::fmt::format_bytes(&old) {
+        match kiln_lang::fmt::format_bytes(&old) {
             Ok(new) => {
                 let old_s = String::from_utf8_lossy(&old);
                 if new != old_s {
                     rep.fmt.push(FmtProblem {
                         path: file.clone(),
-                        diff: kiln_engine::fmt::diff::unified_diff(&old_s, &new, file),
+                        diff: kiln_lang::fmt::diff::unified_diff(&old_s, &new, file),
                     });
                 }
             }

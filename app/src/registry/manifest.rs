@@ -1,6 +1,6 @@
 //! A Packer manifest → the versions to record: the builds of its last run,
 //! grouped by bucket, each `artifact_id` split into images by
-//! `kiln_engine::images`.
+//! `kiln_lang::images`.
 //!
 //! What an entry is recorded as, when `kiln build` wrote the build's
 //! `hcp_packer_registry` settings into it (`kiln_registry`):
@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use kiln_engine::images::{parse_manifest, ArtifactIdError, ManifestError};
+use kiln_lang::images::{parse_manifest, ArtifactIdError, ManifestError};
 
 use super::model::{platform_of, NewBuild, NewVersion};
 

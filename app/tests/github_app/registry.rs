@@ -461,12 +461,12 @@ build {{
     std::fs::write(work.path().join("t.pkr.hcl"), &template).expect("write");
     let validate = |dir: std::path::PathBuf| {
         tokio::task::spawn_blocking(move || {
-            let opts = kiln_engine::template::options::LoadOptions {
+            let opts = kiln_lang::template::options::LoadOptions {
                 cwd: dir,
                 evaluate_datasources: true,
                 ..Default::default()
             };
-            kiln_engine::validate::validate_full(std::path::Path::new("t.pkr.hcl"), &opts)
+            kiln_lang::validate::validate_full(std::path::Path::new("t.pkr.hcl"), &opts)
         })
     };
     let res = validate(work.path().to_path_buf()).await.expect("validate");
@@ -474,11 +474,11 @@ build {{
     let l = res.loaded.expect("loaded");
     assert_eq!(
         l.template.locals.get("source_ami"),
-        Some(&kiln_engine::template::Value::from("ami-0w0w"))
+        Some(&kiln_lang::template::Value::from("ami-0w0w"))
     );
     assert_eq!(
         l.template.locals.get("fingerprint"),
-        Some(&kiln_engine::template::Value::from("c0ffee01"))
+        Some(&kiln_lang::template::Value::from("c0ffee01"))
     );
 
     // Revoked: the version data source fails, located at its block.

@@ -2,7 +2,7 @@
 //! and null builds, and amazon-ebs against a private moto + sshd (the
 //! amazon-ebs tests' harness, `action/tests/ebs_support`). The builds run
 //! in process through the engine, on the same path as the `kiln build`
-//! command (`kiln_engine::plan::job`: the build's `hcp_packer_registry`
+//! command (`kiln_lang::plan::job`: the build's `hcp_packer_registry`
 //! settings go into the manifest). The manifests go through the
 //! `workflow_run` intake (as the run's artifact) and `POST
 //! /api/v1/manifests`; the recorded buckets, builds, regions, external ids,
@@ -16,9 +16,9 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use kiln_build::{run_builds, RunOptions};
-use kiln_engine::plan::{job, plan};
-use kiln_engine::template::LoadOptions;
-use kiln_engine::validate::validate_full;
+use kiln_lang::plan::{job, plan};
+use kiln_lang::template::LoadOptions;
+use kiln_lang::validate::validate_full;
 
 use crate::ebs_support::{small_template, Cloud};
 use crate::harness::{spec, wait_until, App, AppOpts};

@@ -1,7 +1,7 @@
 //! Streams a 200 MB upload and download through the docker communicator
 //! (archive API) into a container on a private Podman service, printing
 //! wall time and the process's peak RSS growth: memory must not depend on
-//! the file size. `cargo bench -p kiln-engine --bench docker_transfer`
+//! the file size. `cargo bench -p kiln-build --bench docker_transfer`
 
 #[path = "../tests/support/podman.rs"]
 mod podman;

@@ -9,7 +9,7 @@
 //! Prints min / median / max wall time and the edit count. `KILN_BENCH_ITERS`
 //! sets the iterations (default 50).
 //!
-//! Run: `cargo bench -p kiln-engine --bench bump`.
+//! Run: `cargo bench -p kiln-lang --bench bump`.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};

@@ -1,4 +1,4 @@
-//! `cargo bench -p kiln-engine --bench fmt`: formatter throughput, side by
+//! `cargo bench -p kiln-lang --bench fmt`: formatter throughput, side by
 //! side with `packer fmt` when it is installed.
 //!
 //! 1. library: `format()` over every HCL file of `shared/` (in memory);
@@ -94,7 +94,7 @@ fn main() {
         return;
     }
     if !args.iter().any(|a| a == "--bench") {
-        println!("fmt benchmark: not run outside `cargo bench -p kiln-engine --bench fmt`");
+        println!("fmt benchmark: not run outside `cargo bench -p kiln-lang --bench fmt`");
         return;
     }
     let shared = shared_dir();

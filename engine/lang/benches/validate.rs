@@ -3,8 +3,8 @@
 //! median. `KILN_BENCH_ITERS` sets the iterations per template (default 10);
 //! `KILN_SHARED_DIR` points at the shared corpus.
 //!
-//! Run: `cargo bench -p kiln-engine --bench validate` (or build it with the
-//! dev profile: `cargo build -p kiln-engine --benches`).
+//! Run: `cargo bench -p kiln-lang --bench validate` (or build it with the
+//! dev profile: `cargo build -p kiln-lang --benches`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
