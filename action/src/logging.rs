@@ -95,7 +95,9 @@ fn filter_from_env() -> Option<EnvFilter> {
         }));
     }
     match non_empty("PACKER_LOG") {
-        Some(v) if v != "0" => Some(EnvFilter::new("info,kiln=debug,kiln_lang=debug,kiln_sdk=debug,kiln_build=debug")),
+        Some(v) if v != "0" => Some(EnvFilter::new(
+            "info,kiln=debug,kiln_lang=debug,kiln_sdk=debug,kiln_build=debug",
+        )),
         _ => None,
     }
 }

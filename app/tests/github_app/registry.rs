@@ -464,6 +464,7 @@ build {{
             let opts = kiln_lang::template::options::LoadOptions {
                 cwd: dir,
                 evaluate_datasources: true,
+                data_sources: Some(kiln_build::data_sources()),
                 ..Default::default()
             };
             kiln_lang::validate::validate_full(std::path::Path::new("t.pkr.hcl"), &opts)

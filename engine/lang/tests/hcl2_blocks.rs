@@ -91,45 +91,6 @@ fn null_data_sources_run_with_evaluate_datasources() {
 }
 
 #[test]
-fn http_data_source_fetches_from_loopback() {
-    use std::io::{Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let server = std::thread::spawn(move || {
-        if let Ok((mut s, _)) = listener.accept() {
-            let mut req = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                match s.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => req.extend_from_slice(&buf[..n]),
-                }
-            }
-            let req = String::from_utf8_lossy(&req).to_lowercase();
-            let _ = s.write_all(
-                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nami-1",
-            );
-            req
-        } else {
-            String::new()
-        }
-    });
-    let src = format!(
-        "data \"http\" \"x\" {{\n  url = \"http://127.0.0.1:{port}/latest\"\n  request_headers = {{ Accept = \"text/plain\" }}\n}}\nlocals {{\n  body = data.http.x.body\n}}\n"
-    );
-    let d = Dir::new(&[("t.pkr.hcl", &src)]);
-    let mut opts = d.opts();
-    opts.evaluate_datasources = true;
-    let res = d.validate_with("t.pkr.hcl", &opts);
-    assert!(!res.diags.has_errors(), "{:#?}", res.diags);
-    let l = res.loaded.expect("loaded");
-    assert_eq!(l.template.locals.get("body"), Some(&Value::from("ami-1")));
-    let req = server.join().expect("server");
-    assert!(req.starts_with("get /latest http/1.1"), "{req}");
-    assert!(req.contains("accept: text/plain"), "{req}");
-}
-
-#[test]
 fn data_source_cycles_and_duplicates() {
     let src = "data \"null\" \"a\" {\n  input = data.null.b.output\n}\ndata \"null\" \"b\" {\n  input = data.null.a.output\n}\ndata \"null\" \"b\" {\n  input = 1\n}\n";
     let d = Dir::new(&[("t.pkr.hcl", src)]);

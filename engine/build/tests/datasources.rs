@@ -1,0 +1,69 @@
+//! The build layer's data sources, run through the language layer's
+//! seam (`LoadOptions::data_sources`) as `kiln validate
+//! -evaluate-datasources` and `kiln build` run them.
+
+use kiln_lang::template::{LoadOptions, Value};
+use kiln_lang::validate::validate_full;
+
+#[test]
+fn http_data_source_fetches_from_loopback() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let server = std::thread::spawn(move || {
+        if let Ok((mut s, _)) = listener.accept() {
+            let mut req = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            let req = String::from_utf8_lossy(&req).to_lowercase();
+            let _ = s.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\nConnection: close\r\n\r\nami-1",
+            );
+            req
+        } else {
+            String::new()
+        }
+    });
+    let src = format!(
+        "data \"http\" \"x\" {{\n  url = \"http://127.0.0.1:{port}/latest\"\n  request_headers = {{ Accept = \"text/plain\" }}\n}}\nlocals {{\n  body = data.http.x.body\n}}\n"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("t.pkr.hcl"), &src).expect("write");
+    let opts = LoadOptions {
+        cwd: dir.path().to_path_buf(),
+        evaluate_datasources: true,
+        data_sources: Some(kiln_build::data_sources()),
+        ..LoadOptions::default()
+    };
+    let res = validate_full(&dir.path().join("t.pkr.hcl"), &opts);
+    assert!(!res.diags.has_errors(), "{:#?}", res.diags);
+    let l = res.loaded.expect("loaded");
+    assert_eq!(l.template.locals.get("body"), Some(&Value::from("ami-1")));
+    let req = server.join().expect("server");
+    assert!(req.starts_with("get /latest http/1.1"), "{req}");
+    assert!(req.contains("accept: text/plain"), "{req}");
+}
+
+#[test]
+fn without_a_table_only_null_runs() {
+    // The language layer alone (kiln-app, plain validate) leaves other
+    // data sources unknown instead of reaching the network.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = "data \"http\" \"x\" {\n  url = \"http://127.0.0.1:9/never\"\n}\ndata \"null\" \"n\" {\n  input = \"v\"\n}\nlocals {\n  body = data.http.x.body\n  n    = data.null.n.output\n}\n";
+    std::fs::write(dir.path().join("t.pkr.hcl"), src).expect("write");
+    let opts = LoadOptions {
+        cwd: dir.path().to_path_buf(),
+        evaluate_datasources: true,
+        ..LoadOptions::default()
+    };
+    let res = validate_full(&dir.path().join("t.pkr.hcl"), &opts);
+    assert!(!res.diags.has_errors(), "{:#?}", res.diags);
+    let l = res.loaded.expect("loaded");
+    assert_eq!(l.template.locals.get("n"), Some(&Value::from("v")));
+    assert_eq!(l.template.locals.get("body"), Some(&Value::Unknown));
+}
