@@ -22,7 +22,7 @@ pub async fn run_streamed(
 ) -> Result<i32, BuildError> {
     let (program, args) = argv
         .split_first()
-        .ok_or_else(|| BuildError::Config("empty command".to_string()))?;
+        .ok_or_else(|| BuildError::config("empty command".to_string()))?;
     let mut child = Command::new(program)
         .args(args)
         .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))

@@ -461,7 +461,7 @@ fn configuration_errors_name_the_field() {
         .unwrap();
     assert!(
         none.to_string()
-            .contains("\"commit\", \"discard\", or \"export_path\""),
+            .contains("One of \"commit\", \"discard\" or \"export_path\" must be set."),
         "{none}"
     );
     let two = components::builder(&docker(&[
@@ -471,7 +471,11 @@ fn configuration_errors_name_the_field() {
     ]))
     .err()
     .unwrap();
-    assert!(two.to_string().contains("only one of"), "{two}");
+    assert!(
+        two.to_string()
+            .contains("Only one of \"commit\", \"discard\" or \"export_path\" may be set"),
+        "{two}"
+    );
     let bad = components::builder(&docker(&[
         ("image", "x".into()),
         ("commit", true.into()),

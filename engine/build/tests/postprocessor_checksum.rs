@@ -136,7 +136,11 @@ async fn unknown_type_and_missing_file_are_clear_errors() {
         )
         .await;
     let e = r.unwrap_err().to_string();
-    assert!(e.contains("Unrecognized checksum type: crc32"), "{e}");
+    // The component's description rejects it, as `kiln validate` does.
+    assert!(
+        e.contains("The value \"crc32\" is not valid for \"checksum_types\""),
+        "{e}"
+    );
     let (r, _) = Run::new(dir.path())
         .process("checksum", &[], &["nope.bin"])
         .await;
@@ -188,7 +192,7 @@ async fn artifice_needs_files() {
         .await;
     let e = r.unwrap_err().to_string();
     assert!(
-        e.contains("No files specified in artifice configuration"),
+        e.contains("The argument \"files\" is required, but no definition was found."),
         "{e}"
     );
 }

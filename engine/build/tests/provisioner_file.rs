@@ -249,14 +249,16 @@ async fn config_errors_and_no_communicator() {
         .err()
         .expect("no source");
     assert!(
-        err.to_string().contains("Source must be specified"),
+        err.to_string()
+            .contains("One of \"source\", \"sources\" or \"content\" must be set."),
         "{err}"
     );
     let err = components::provisioner(&component(&[("content", s("x"))]))
         .err()
         .expect("no destination");
     assert!(
-        err.to_string().contains("Destination must be specified"),
+        err.to_string()
+            .contains("The argument \"destination\" is required, but no definition was found."),
         "{err}"
     );
     let (ui, _rx) = ui();

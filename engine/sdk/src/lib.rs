@@ -35,7 +35,7 @@ pub use cleanup::CleanupStack;
 pub use communicator::{
     CommError, Communicator, ExitStatus, GeneratedData, OutputSink, OutputStream,
 };
-pub use error::BuildError;
+pub use error::{BuildError, ConfigError};
 pub use events::{human_duration, mask, ArtifactSummary, BuildEvent, Secrets, Ui};
 pub use postprocessor::{PostProcessor, Processed};
 pub use prompt::Prompter;

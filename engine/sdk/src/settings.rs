@@ -1,27 +1,173 @@
-//! Typed reads of an evaluated component configuration at build time.
-//! (Validation already checked types against the component schema; these
-//! still fail cleanly, naming the field, when a value is unusable.)
+//! Typed reads of an evaluated component configuration at build time,
+//! through the component's one description.
+//!
+//! A component's configuration is described once, in the language
+//! layer's catalogue ([`kiln_lang::schema`]): `kiln validate` checks
+//! templates against it, and [`Settings::of`] gives the component's
+//! implementation a view of its configuration that (1) applies the
+//! description's rules again to what the build actually runs (legacy JSON
+//! components are rendered and HCL2 ones re-evaluated with `build.*`
+//! values after validation), and (2) only reads arguments the
+//! description has, with the type it gives them — so the implementation
+//! and `kiln validate` cannot drift apart silently.
 
 use std::collections::BTreeMap;
 
-use kiln_lang::template::model::ConfigBody;
+use kiln_lang::diag::Severity;
+use kiln_lang::schema::{self, ComponentSchema, Field, FieldType};
+use kiln_lang::template::model::{Component, ConfigBody};
 use kiln_lang::template::Value;
 
+use crate::error::ConfigError;
 use crate::BuildError;
 
-/// A typed view of one component's configuration.
+/// A typed view of one component's configuration (or of one of its
+/// nested blocks).
 #[derive(Debug, Clone, Copy)]
 pub struct Settings<'a> {
+    /// The component as messages name it (`docker builder`, …).
     pub component: &'a str,
+    /// The evaluated configuration.
     pub body: &'a ConfigBody,
+    /// The description of `body`; `None` for a view without one (see
+    /// [`Settings::new`]).
+    fields: Option<Described>,
+}
+
+/// What describes a body: a whole component or one of its block fields.
+#[derive(Debug, Clone, Copy)]
+enum Described {
+    Component(&'static ComponentSchema),
+    Block(&'static [Field]),
+}
+
+impl Described {
+    fn field(self, name: &str) -> Option<&'static Field> {
+        match self {
+            Described::Component(c) => c.field(name),
+            Described::Block(fields) => fields.iter().find(|f| f.name == name),
+        }
+    }
+}
+
+/// The kinds of read [`Settings`] offers, for checking them against the
+/// description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Read {
+    String,
+    Bool,
+    List,
+    Map,
+    Block,
+}
+
+impl Read {
+    fn name(self) -> &'static str {
+        match self {
+            Read::String => "a string",
+            Read::Bool => "a bool",
+            Read::List => "a list",
+            Read::Map => "a map",
+            Read::Block => "a block",
+        }
+    }
+
+    fn fits(self, ty: &FieldType) -> bool {
+        match (self, ty) {
+            (_, FieldType::Any) => true,
+            (
+                Read::String,
+                FieldType::String | FieldType::Number | FieldType::Duration | FieldType::Enum(_),
+            ) => true,
+            (Read::Bool, FieldType::Bool) => true,
+            (Read::List, FieldType::List(_)) => true,
+            (Read::Map, FieldType::Map(_)) => true,
+            (Read::Block, FieldType::Block { .. }) => true,
+            _ => false,
+        }
+    }
 }
 
 impl<'a> Settings<'a> {
+    /// A view of a configuration body without a description (values are
+    /// still read and converted with the same checks). Components read
+    /// their configuration through [`Settings::of`]; this serves bodies
+    /// that are not a component's (tests, synthetic configurations).
     pub fn new(component: &'a str, body: &'a ConfigBody) -> Self {
-        Settings { component, body }
+        Settings {
+            component,
+            body,
+            fields: None,
+        }
     }
 
-    fn known(&self, name: &str) -> Result<Option<&'a Value>, BuildError> {
+    /// The configuration of `c` read through its description: the
+    /// description's rules must accept it (errors become
+    /// [`ConfigError::Rejected`]), and every read is checked against the
+    /// described fields. `component` is how messages name it.
+    pub fn of(component: &'a str, c: &'a Component) -> Result<Self, BuildError> {
+        let description =
+            schema::lookup(c.kind, &c.type_name).ok_or_else(|| ConfigError::Undescribed {
+                component: component.to_string(),
+                field: String::new(),
+                wanted: "a component",
+                described: format!("catalogue has no {} {:?}", c.kind.noun(), c.type_name),
+            })?;
+        let errors: Vec<_> = schema::validate_component(c)
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .collect();
+        if !errors.is_empty() {
+            return Err(ConfigError::Rejected {
+                component: component.to_string(),
+                diagnostics: errors,
+            }
+            .into());
+        }
+        Ok(Settings {
+            component,
+            body: &c.config,
+            fields: Some(Described::Component(description)),
+        })
+    }
+
+    /// A view of one nested block's body (`body` is one of
+    /// [`ConfigBody::blocks_of`]`(name)` or the JSON-style object form),
+    /// described by the block's fields.
+    pub fn nested(&self, name: &str, body: &'a ConfigBody) -> Result<Settings<'a>, BuildError> {
+        let fields = match self.described(name, Read::Block)? {
+            Some(FieldType::Block { fields, .. }) => Some(Described::Block(fields)),
+            _ => None,
+        };
+        Ok(Settings {
+            component: self.component,
+            body,
+            fields,
+        })
+    }
+
+    /// The described type of `name`, checked against the read `want`.
+    fn described(&self, name: &str, want: Read) -> Result<Option<&'static FieldType>, BuildError> {
+        let Some(fields) = self.fields else {
+            return Ok(None);
+        };
+        let undescribed = |described: String| ConfigError::Undescribed {
+            component: self.component.to_string(),
+            field: name.to_string(),
+            wanted: want.name(),
+            described,
+        };
+        match fields.field(name) {
+            None => Err(undescribed("does not have it".into()).into()),
+            Some(f) if !want.fits(&f.ty) => {
+                Err(undescribed(format!("describes it as {}", f.ty.describe())).into())
+            }
+            Some(f) => Ok(Some(&f.ty)),
+        }
+    }
+
+    fn known(&self, name: &str, want: Read) -> Result<Option<&'a Value>, BuildError> {
+        self.described(name, want)?;
         match self.body.get(name) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Unknown) => Err(self.invalid(name, "its value is not known")),
@@ -30,14 +176,16 @@ impl<'a> Settings<'a> {
     }
 
     fn invalid(&self, name: &str, why: &str) -> BuildError {
-        BuildError::Config(format!(
-            "{}: invalid value for {name:?}: {why}",
-            self.component
-        ))
+        ConfigError::Invalid {
+            component: self.component.to_string(),
+            field: name.to_string(),
+            reason: why.to_string(),
+        }
+        .into()
     }
 
     pub fn string(&self, name: &str) -> Result<Option<String>, BuildError> {
-        match self.known(name)? {
+        match self.known(name, Read::String)? {
             None => Ok(None),
             Some(v) => v
                 .to_display_string()
@@ -48,15 +196,16 @@ impl<'a> Settings<'a> {
 
     pub fn required_string(&self, name: &str) -> Result<String, BuildError> {
         self.string(name)?.ok_or_else(|| {
-            BuildError::Config(format!(
-                "{}: the argument {name:?} is required",
-                self.component
-            ))
+            ConfigError::Required {
+                component: self.component.to_string(),
+                field: name.to_string(),
+            }
+            .into()
         })
     }
 
     pub fn bool(&self, name: &str) -> Result<Option<bool>, BuildError> {
-        match self.known(name)? {
+        match self.known(name, Read::Bool)? {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
             Some(Value::String(s)) if s == "true" || s == "false" => Ok(Some(s == "true")),
@@ -65,7 +214,7 @@ impl<'a> Settings<'a> {
     }
 
     pub fn string_list(&self, name: &str) -> Result<Vec<String>, BuildError> {
-        match self.known(name)? {
+        match self.known(name, Read::List)? {
             None => Ok(Vec::new()),
             Some(Value::List(items)) => items
                 .iter()
@@ -79,7 +228,7 @@ impl<'a> Settings<'a> {
     }
 
     pub fn string_map(&self, name: &str) -> Result<BTreeMap<String, String>, BuildError> {
-        match self.known(name)? {
+        match self.known(name, Read::Map)? {
             None => Ok(BTreeMap::new()),
             Some(Value::Map(m)) => m
                 .iter()
@@ -102,7 +251,7 @@ impl<'a> Settings<'a> {
         list.iter()
             .map(|s| {
                 s.parse::<i32>().map_err(|_| {
-                    BuildError::Config(format!(
+                    BuildError::config(format!(
                         "{}: {name:?} must be a list of numbers",
                         self.component
                     ))

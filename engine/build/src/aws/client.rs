@@ -99,7 +99,7 @@ pub async fn connect(access: &Access) -> Result<Aws, BuildError> {
             ));
         }
         (Some(_), None) | (None, Some(_)) => {
-            return Err(BuildError::Config(
+            return Err(BuildError::config(
                 "amazon-ebs builder: access_key and secret_key must be given together".into(),
             ))
         }
@@ -128,7 +128,7 @@ pub async fn connect(access: &Access) -> Result<Aws, BuildError> {
     }
     let mut sdk = loader.load().await;
     let region = sdk.region().map(|r| r.to_string()).ok_or_else(|| {
-        BuildError::Config(
+        BuildError::config(
             "amazon-ebs builder: no region given: set \"region\" (or AWS_REGION / AWS_DEFAULT_REGION)"
                 .into(),
         )
@@ -203,7 +203,7 @@ pub async fn validate(
     }
     for r in std::iter::once(&aws.region).chain(extra_regions) {
         if !known.contains(r) {
-            return Err(BuildError::Config(format!(
+            return Err(BuildError::config(format!(
                 "amazon-ebs builder: Invalid region: {r} (set skip_region_validation to use it anyway)"
             )));
         }

@@ -18,11 +18,11 @@ pub struct FileBuilder {
 
 impl FileBuilder {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new("file builder", &c.config);
+        let s = Settings::of("file builder", c)?;
         let source = s.string("source")?.map(PathBuf::from);
         let content = s.string("content")?;
         if source.is_some() == content.is_some() {
-            return Err(BuildError::Config(
+            return Err(BuildError::config(
                 "file builder: exactly one of \"source\" or \"content\" must be set".to_string(),
             ));
         }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use crate::ssh::{self, connect::connect};
-use kiln_lang::template::model::{Component, ConfigBody};
+use kiln_lang::template::model::Component;
 use kiln_sdk::artifact::{Artifact, NullArtifact};
 use kiln_sdk::builder::{BuildContext, Builder};
 use kiln_sdk::communicator::GeneratedData;
@@ -12,14 +12,14 @@ use kiln_sdk::{BuildError, Settings};
 
 #[derive(Debug)]
 pub struct NullBuilder {
-    config: ConfigBody,
+    component: Component,
 }
 
 const WHAT: &str = "null builder";
 
 impl NullBuilder {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new(WHAT, &c.config);
+        let s = Settings::of(WHAT, c)?;
         match s.string("communicator")?.as_deref() {
             None | Some("") | Some("ssh") => {
                 // Fail before the build starts on unusable settings.
@@ -35,7 +35,7 @@ impl NullBuilder {
             }
         }
         Ok(NullBuilder {
-            config: c.config.clone(),
+            component: c.clone(),
         })
     }
 }
@@ -43,7 +43,7 @@ impl NullBuilder {
 #[async_trait]
 impl Builder for NullBuilder {
     async fn run(&self, ctx: &mut BuildContext<'_>) -> Result<Box<dyn Artifact>, BuildError> {
-        let s = Settings::new(WHAT, &self.config);
+        let s = Settings::of(WHAT, &self.component)?;
         match connect(WHAT, &s, None, ctx.ui, ctx.cancel).await? {
             None => {
                 ctx.hook.provision(None, GeneratedData::new()).await?;

@@ -27,7 +27,7 @@ pub struct DockerImport {
 
 impl DockerImport {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new("docker-import post-processor", &c.config);
+        let s = Settings::of("docker-import post-processor", c)?;
         Ok(DockerImport {
             repository: s.required_string("repository")?,
             tag: s.string("tag")?.filter(|t| !t.is_empty()),

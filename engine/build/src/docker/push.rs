@@ -33,7 +33,7 @@ pub struct DockerPush {
 
 impl DockerPush {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new("docker-push post-processor", &c.config);
+        let s = Settings::of("docker-push post-processor", c)?;
         let login = if s.bool("login")?.unwrap_or(false) {
             Some(Login {
                 server: s.string("login_server")?,

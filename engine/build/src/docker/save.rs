@@ -23,7 +23,7 @@ pub struct DockerSave {
 
 impl DockerSave {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new("docker-save post-processor", &c.config);
+        let s = Settings::of("docker-save post-processor", c)?;
         Ok(DockerSave {
             path: PathBuf::from(s.required_string("path")?),
         })

@@ -36,7 +36,7 @@ pub struct DockerTag {
 
 impl DockerTag {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new("docker-tag post-processor", &c.config);
+        let s = Settings::of("docker-tag post-processor", c)?;
         let mut tags = s.string_list("tags")?;
         // `tag` is the older spelling; it accepts a string or a list.
         match s.string_list("tag") {

@@ -21,10 +21,10 @@ pub struct Artifice {
 
 impl Artifice {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new("artifice post-processor", &c.config);
+        let s = Settings::of("artifice post-processor", c)?;
         let files = s.string_list("files")?;
         if files.is_empty() {
-            return Err(BuildError::Config(
+            return Err(BuildError::config(
                 "artifice post-processor: No files specified in artifice configuration".to_string(),
             ));
         }
@@ -36,7 +36,7 @@ impl Artifice {
 /// (relative entries stay relative).
 fn expand(cwd: &Path, pattern: &str) -> Result<Vec<PathBuf>, BuildError> {
     let bad = |e: &dyn std::fmt::Display| {
-        BuildError::Config(format!(
+        BuildError::config(format!(
             "artifice post-processor: invalid value in \"files\": {pattern:?}: {e}"
         ))
     };

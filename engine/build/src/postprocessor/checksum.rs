@@ -94,7 +94,7 @@ pub struct Checksum {
 
 impl Checksum {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new("checksum post-processor", &c.config);
+        let s = Settings::of("checksum post-processor", c)?;
         let names = match c.config.get("checksum_types") {
             None | Some(kiln_lang::template::Value::Null) => vec!["md5".to_string()],
             Some(_) => s.string_list("checksum_types")?,
@@ -108,7 +108,7 @@ impl Checksum {
             }
         }
         if !bad.is_empty() {
-            return Err(BuildError::Config(format!(
+            return Err(BuildError::config(format!(
                 "checksum post-processor: {}",
                 bad.join("; ")
             )));

@@ -41,7 +41,7 @@ pub struct Compress {
 
 impl Compress {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new(COMPONENT, &c.config);
+        let s = Settings::of(COMPONENT, c)?;
         let output = s
             .string("output")?
             .filter(|o| !o.is_empty())
@@ -53,7 +53,7 @@ impl Compress {
             Some(v) => match v.as_f64() {
                 Some(n) if n.fract() == 0.0 && n >= -1.0 => n as i32,
                 _ => {
-                    return Err(BuildError::Config(format!(
+                    return Err(BuildError::config(format!(
                         "{COMPONENT}: invalid value for \"compression_level\": Invalid compression level. Expected an integer from -1 to 9."
                     )))
                 }

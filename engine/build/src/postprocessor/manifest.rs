@@ -41,7 +41,7 @@ impl Manifest {
     }
 
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new("manifest post-processor", &c.config);
+        let s = Settings::of("manifest post-processor", c)?;
         let custom_data = match c.config.get("custom_data") {
             None | Some(kiln_lang::template::Value::Null) => None,
             Some(_) => Some(s.string_map("custom_data")?),

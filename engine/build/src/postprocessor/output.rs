@@ -39,7 +39,7 @@ pub fn render(
         ..InterpContext::now()
     };
     interpolate(template, &ictx).map_err(|e| {
-        BuildError::Config(format!(
+        BuildError::config(format!(
             "{component}: error interpolating {field} {template:?}: {e}"
         ))
     })

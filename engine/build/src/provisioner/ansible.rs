@@ -54,13 +54,13 @@ struct Galaxy {
 
 impl Ansible {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new("ansible provisioner", &c.config);
+        let s = Settings::of("ansible provisioner", c)?;
         let mut env = Vec::new();
         for kv in s.string_list("ansible_env_vars")? {
             match kv.split_once('=') {
                 Some((k, v)) if !k.is_empty() => env.push((k.to_string(), v.to_string())),
                 _ => {
-                    return Err(BuildError::Config(format!(
+                    return Err(BuildError::config(format!(
                         "ansible provisioner: ansible_env_vars: {kv:?} is not in KEY=VALUE form"
                     )))
                 }
@@ -75,7 +75,7 @@ impl Ansible {
         }
         if let Some(port) = s.string("local_port")? {
             if port.parse::<u32>().map_or(true, |p| p > 65535) {
-                return Err(BuildError::Config(format!(
+                return Err(BuildError::config(format!(
                     "ansible provisioner: local_port: {port} must be a valid port"
                 )));
             }
@@ -149,13 +149,13 @@ impl Ansible {
         if let Some(dir) = &self.inventory_directory {
             match std::fs::metadata(cwd.join(dir)) {
                 Err(e) => {
-                    return Err(BuildError::Config(format!(
+                    return Err(BuildError::config(format!(
                         "inventory_directory: {} is invalid: {e}",
                         dir.display()
                     )))
                 }
                 Ok(m) if !m.is_dir() => {
-                    return Err(BuildError::Config(format!(
+                    return Err(BuildError::config(format!(
                         "inventory_directory: {} must point to a directory",
                         dir.display()
                     )))
@@ -277,11 +277,11 @@ fn exit_status(code: i32) -> String {
 
 fn check_file(cwd: &Path, name: &Path, field: &str) -> Result<(), BuildError> {
     match std::fs::metadata(cwd.join(name)) {
-        Err(e) => Err(BuildError::Config(format!(
+        Err(e) => Err(BuildError::config(format!(
             "{field}: {} is invalid: {e}",
             name.display()
         ))),
-        Ok(m) if m.is_dir() => Err(BuildError::Config(format!(
+        Ok(m) if m.is_dir() => Err(BuildError::config(format!(
             "{field}: {} must point to a file",
             name.display()
         ))),

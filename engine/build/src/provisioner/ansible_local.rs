@@ -51,19 +51,19 @@ fn paths(s: &Settings<'_>, name: &str) -> Result<Vec<PathBuf>, BuildError> {
 
 impl AnsibleLocal {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new("ansible-local provisioner", &c.config);
+        let s = Settings::of("ansible-local provisioner", c)?;
         let playbook_file = opt_path(&s, "playbook_file")?;
         let playbook_files = paths(&s, "playbook_files")?;
         match (&playbook_file, playbook_files.is_empty()) {
             (Some(_), false) => {
-                return Err(BuildError::Config(
+                return Err(BuildError::config(
                     "ansible-local provisioner: Either playbook_file or playbook_files can be \
                      specified, not both"
                         .into(),
                 ))
             }
             (None, true) => {
-                return Err(BuildError::Config(
+                return Err(BuildError::config(
                     "ansible-local provisioner: Either playbook_file or playbook_files must be \
                      specified"
                         .into(),
@@ -112,15 +112,15 @@ impl AnsibleLocal {
     fn check(&self, cwd: &Path) -> Result<(), BuildError> {
         let check = |p: &Path, field: &str, want_dir: bool| -> Result<(), BuildError> {
             match std::fs::metadata(cwd.join(p)) {
-                Err(e) => Err(BuildError::Config(format!(
+                Err(e) => Err(BuildError::config(format!(
                     "{field}: {} is invalid: {e}",
                     p.display()
                 ))),
-                Ok(m) if want_dir && !m.is_dir() => Err(BuildError::Config(format!(
+                Ok(m) if want_dir && !m.is_dir() => Err(BuildError::config(format!(
                     "{field}: {} must point to a directory",
                     p.display()
                 ))),
-                Ok(m) if !want_dir && m.is_dir() => Err(BuildError::Config(format!(
+                Ok(m) if !want_dir && m.is_dir() => Err(BuildError::config(format!(
                     "{field}: {} must point to a file",
                     p.display()
                 ))),

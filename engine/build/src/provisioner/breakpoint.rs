@@ -21,7 +21,7 @@ pub struct Breakpoint {
 
 impl Breakpoint {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new("breakpoint provisioner", &c.config);
+        let s = Settings::of("breakpoint provisioner", c)?;
         Ok(Breakpoint {
             note: s.string("note")?.unwrap_or_default(),
             disable: s.bool("disable")?.unwrap_or(false),

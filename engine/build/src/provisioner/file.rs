@@ -35,7 +35,7 @@ pub struct FileProvisioner {
 
 impl FileProvisioner {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new(WHAT, &c.config);
+        let s = Settings::of(WHAT, c)?;
         let mut sources = s.string_list("sources")?;
         if let Some(src) = s.string("source")?.filter(|s| !s.is_empty()) {
             sources.push(src);
@@ -45,29 +45,29 @@ impl FileProvisioner {
             None | Some("") | Some("upload") => Direction::Upload,
             Some("download") => Direction::Download,
             Some(other) => {
-                return Err(BuildError::Config(format!(
+                return Err(BuildError::config(format!(
                     "{WHAT}: direction must be one of: download, upload (got {other:?})"
                 )))
             }
         };
         if sources.is_empty() && content.is_none() {
-            return Err(BuildError::Config(format!(
+            return Err(BuildError::config(format!(
                 "{WHAT}: Source must be specified."
             )));
         }
         if !sources.is_empty() && content.is_some() {
-            return Err(BuildError::Config(format!(
+            return Err(BuildError::config(format!(
                 "{WHAT}: Cannot specify both source(s) and content"
             )));
         }
         if direction == Direction::Download && content.is_some() {
-            return Err(BuildError::Config(format!(
+            return Err(BuildError::config(format!(
                 "{WHAT}: content cannot be downloaded; set source"
             )));
         }
         let destination = s.string("destination")?.unwrap_or_default();
         if destination.is_empty() {
-            return Err(BuildError::Config(format!(
+            return Err(BuildError::config(format!(
                 "{WHAT}: Destination must be specified."
             )));
         }
@@ -76,7 +76,7 @@ impl FileProvisioner {
             // Relative to the working directory kiln runs in, as in Packer.
             for src in &sources {
                 if let Err(e) = std::fs::metadata(src) {
-                    return Err(BuildError::Config(format!(
+                    return Err(BuildError::config(format!(
                         "{WHAT}: Bad source '{src}': {e}"
                     )));
                 }

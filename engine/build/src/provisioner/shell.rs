@@ -53,7 +53,7 @@ pub struct Shell {
 impl Shell {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
         let what = "shell provisioner";
-        let s = Settings::new(what, &c.config);
+        let s = Settings::of(what, c)?;
         let inline = match c.config.get("inline") {
             Some(_) => Some(s.string_list("inline")?).filter(|l| !l.is_empty()),
             None => None,
@@ -335,7 +335,7 @@ impl Provisioner for Shell {
     async fn provision(&self, ctx: &ProvisionContext<'_>) -> Result<(), BuildError> {
         for script in &self.scripts {
             if let Err(e) = std::fs::metadata(ctx.cwd.join(script)) {
-                return Err(BuildError::Config(format!(
+                return Err(BuildError::config(format!(
                     "Bad script '{}': {e}",
                     script.display()
                 )));
@@ -434,7 +434,7 @@ async fn cancellable<T>(
 }
 
 fn config(what: &str, msg: &str) -> BuildError {
-    BuildError::Config(format!("{what}: {msg}"))
+    BuildError::config(format!("{what}: {msg}"))
 }
 
 fn non_empty(s: Option<String>) -> Option<String> {
@@ -445,7 +445,7 @@ fn optional_duration(s: &Settings<'_>, name: &str) -> Result<Option<Duration>, B
     match s.string(name)? {
         None => Ok(None),
         Some(v) => duration::parse_duration(&v).map(Some).map_err(|e| {
-            BuildError::Config(format!("{}: invalid value for {name:?}: {e}", s.component))
+            BuildError::config(format!("{}: invalid value for {name:?}: {e}", s.component))
         }),
     }
 }
@@ -458,7 +458,7 @@ fn numbers(s: &Settings<'_>, name: &str) -> Result<Option<Vec<i64>>, BuildError>
     list.iter()
         .map(|v| {
             v.parse::<i64>().map_err(|_| {
-                BuildError::Config(format!(
+                BuildError::config(format!(
                     "{}: {name:?} must be a list of whole numbers, got {v:?}",
                     s.component
                 ))

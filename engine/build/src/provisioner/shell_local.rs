@@ -39,7 +39,7 @@ impl Vars {
 
 impl LocalScript {
     pub fn prepare(what: &str, c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new(what, &c.config);
+        let s = Settings::of(what, c)?;
         let mut inline = s.string_list("inline")?;
         if let Some(cmd) = s.string("command")? {
             inline.push(cmd);
@@ -53,14 +53,14 @@ impl LocalScript {
             scripts.insert(0, PathBuf::from(script));
         }
         if inline.is_empty() == scripts.is_empty() {
-            return Err(BuildError::Config(format!(
+            return Err(BuildError::config(format!(
                 "{what}: exactly one of \"inline\", \"command\", \"script\" or \"scripts\" must be set"
             )));
         }
         let mut env = Vec::new();
         for kv in s.string_list("environment_vars")? {
             let (k, v) = kv.split_once('=').ok_or_else(|| {
-                BuildError::Config(format!(
+                BuildError::config(format!(
                     "{what}: environment variable {kv:?} is not in KEY=VALUE form"
                 ))
             })?;

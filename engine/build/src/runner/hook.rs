@@ -89,7 +89,7 @@ impl<'a> StepEnv<'a> {
     ) -> Result<Component, BuildError> {
         let mut out = c.clone();
         substitute_body(&mut out.config, generated, self.builder_type, "")
-            .map_err(|e| BuildError::Config(format!("{}: {e}", c.context)))?;
+            .map_err(|e| BuildError::config(format!("{}: {e}", c.context)))?;
         Ok(out)
     }
 
@@ -119,10 +119,10 @@ fn prepare(
     if let Some(r) = reevaluate {
         out.config = r
             .call(generated)
-            .map_err(|e| BuildError::Config(format!("{}: {e}", c.context)))?;
+            .map_err(|e| BuildError::config(format!("{}: {e}", c.context)))?;
     }
     substitute_body(&mut out.config, generated, builder_type, "")
-        .map_err(|e| BuildError::Config(format!("{}: {e}", c.context)))?;
+        .map_err(|e| BuildError::config(format!("{}: {e}", c.context)))?;
     Ok(out)
 }
 
@@ -159,7 +159,7 @@ pub(super) async fn run_provisioner(
     );
     let p = crate::components::provisioner(&component)?;
     if let Some(pause) = &def.pause_before {
-        let d = duration::parse_duration(pause).map_err(BuildError::Config)?;
+        let d = duration::parse_duration(pause).map_err(BuildError::config)?;
         ctx.ui.say(format!(
             "Pausing {} before the next provisioner...",
             human_duration(d)
@@ -170,7 +170,7 @@ pub(super) async fn run_provisioner(
         }
     }
     let timeout = match &def.timeout {
-        Some(t) => Some(duration::parse_duration(t).map_err(BuildError::Config)?),
+        Some(t) => Some(duration::parse_duration(t).map_err(BuildError::config)?),
         None => None,
     };
     let mut attempt = 0;

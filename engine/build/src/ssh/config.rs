@@ -110,7 +110,7 @@ impl SshConfig {
         let host = match s.string("ssh_host")?.filter(|h| !h.is_empty()) {
             Some(h) => h,
             None => default_host.map(str::to_string).ok_or_else(|| {
-                BuildError::Config(format!(
+                BuildError::config(format!(
                     "{}: the argument \"ssh_host\" is required (a Host must be specified, please reference your communicator documentation)",
                     s.component
                 ))
@@ -195,7 +195,7 @@ impl SshConfig {
 }
 
 fn invalid(s: &Settings<'_>, name: &str, what: &str) -> BuildError {
-    BuildError::Config(format!(
+    BuildError::config(format!(
         "{}: invalid value for {name:?}: {what} is required",
         s.component
     ))
@@ -215,7 +215,7 @@ fn port(s: &Settings<'_>, name: &str) -> Result<Option<u16>, BuildError> {
 
 fn dur(s: &Settings<'_>, name: &str, value: &str) -> Result<Duration, BuildError> {
     duration::parse_duration(value).map_err(|e| {
-        BuildError::Config(format!("{}: invalid value for {name:?}: {e}", s.component))
+        BuildError::config(format!("{}: invalid value for {name:?}: {e}", s.component))
     })
 }
 
@@ -226,14 +226,14 @@ fn key_file(s: &Settings<'_>, name: &str) -> Result<Option<PathBuf>, BuildError>
         return Ok(None);
     };
     let text = std::fs::read_to_string(&path).map_err(|e| {
-        BuildError::Config(format!(
+        BuildError::config(format!(
             "{}: {name} is invalid: {}: {e}",
             s.component,
             path.display()
         ))
     })?;
     russh::keys::decode_secret_key(&text, None).map_err(|e| {
-        BuildError::Config(format!(
+        BuildError::config(format!(
             "{}: {name} is invalid: {}: {e}",
             s.component,
             path.display()

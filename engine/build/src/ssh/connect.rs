@@ -96,7 +96,7 @@ fn ssh_generated(config: &SshConfig, ui: &Ui) -> Result<GeneratedData, BuildErro
         ui.add_secret(text.clone());
         ui.add_secret(text.trim_end().to_string());
         let key = russh::keys::decode_secret_key(text, None).map_err(|e| {
-            BuildError::Config(format!("the generated SSH private key is invalid: {e}"))
+            BuildError::config(format!("the generated SSH private key is invalid: {e}"))
         })?;
         public = key
             .public_key()

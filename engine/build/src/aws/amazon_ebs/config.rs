@@ -181,7 +181,7 @@ pub struct Config {
 }
 
 fn cfg_err(m: impl std::fmt::Display) -> BuildError {
-    BuildError::Config(format!("{COMPONENT}: {m}"))
+    BuildError::config(format!("{COMPONENT}: {m}"))
 }
 
 /// A nested block (HCL2) or an object attribute (JSON) as a body.

@@ -463,7 +463,7 @@ async fn create_tags(
 /// `deprecate_at`: schedule the AMI's deprecation.
 pub async fn deprecate(client: &Client, ui: &Ui, id: &str, at: &str) -> Result<(), BuildError> {
     let t = chrono::DateTime::parse_from_rfc3339(at)
-        .map_err(|e| BuildError::Config(format!("deprecate_at: {e}")))?;
+        .map_err(|e| BuildError::config(format!("deprecate_at: {e}")))?;
     ui.say(format!("Setting deprecation time of AMI ({id}) to {at}"));
     client
         .enable_image_deprecation()

@@ -71,7 +71,7 @@ impl Render {
 
     fn one(&self, what: &str, s: &str) -> Result<String, BuildError> {
         interpolate(s, &self.ctx)
-            .map_err(|e| BuildError::Config(format!("amazon-ebs builder: {what}: {e}")))
+            .map_err(|e| BuildError::config(format!("amazon-ebs builder: {what}: {e}")))
     }
 
     fn map(
@@ -167,7 +167,7 @@ impl Builder for AmazonEbsBuilder {
             (Some(id), _) => source_ami::by_id(&ec2, id).await?,
             (None, Some(f)) => source_ami::find(&ec2, f).await?,
             (None, None) => {
-                return Err(BuildError::Config(
+                return Err(BuildError::config(
                     "amazon-ebs builder: no source AMI".into(),
                 ))
             }

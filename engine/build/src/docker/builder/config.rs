@@ -80,8 +80,8 @@ pub struct RunSpec {
 
 impl Config {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
-        let s = Settings::new("docker builder", &c.config);
-        let cfg_err = |m: String| BuildError::Config(format!("docker builder: {m}"));
+        let s = Settings::of("docker builder", c)?;
+        let cfg_err = |m: String| BuildError::config(format!("docker builder: {m}"));
         let image = s.required_string("image")?;
         let commit = s.bool("commit")?.unwrap_or(false);
         let discard = s.bool("discard")?.unwrap_or(false);
@@ -178,7 +178,7 @@ impl Config {
             binds: volumes.iter().map(|(h, c)| format!("{h}:{c}")).collect(),
             ..Default::default()
         };
-        let bad = |m: String| BuildError::Config(format!("docker builder: run_command: {m}"));
+        let bad = |m: String| BuildError::config(format!("docker builder: run_command: {m}"));
         let mut it = args.into_iter();
         let mut rest: Vec<String> = Vec::new();
         while let Some(arg) = it.next() {
