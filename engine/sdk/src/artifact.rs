@@ -39,7 +39,10 @@ pub fn remove_files(files: &[PathBuf]) -> Result<(), String> {
 /// An artifact made of local files (the `file` builder, `compress`…).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileArtifact {
+    /// The producing component's id (Packer's `BuilderId`, e.g.
+    /// `packer.file`), recorded in the manifest.
     pub builder_id: String,
+    /// The artifact's files (absolute or relative to the working directory).
     pub files: Vec<PathBuf>,
 }
 

@@ -17,6 +17,7 @@ impl Default for CancelToken {
 }
 
 impl CancelToken {
+    /// A token not cancelled yet.
     pub fn new() -> Self {
         let (tx, rx) = watch::channel(false);
         CancelToken {
@@ -25,10 +26,12 @@ impl CancelToken {
         }
     }
 
+    /// Cancel every clone of this token (idempotent).
     pub fn cancel(&self) {
         self.tx.send_replace(true);
     }
 
+    /// Whether [`CancelToken::cancel`] was called.
     pub fn is_cancelled(&self) -> bool {
         *self.rx.borrow()
     }

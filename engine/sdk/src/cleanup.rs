@@ -22,6 +22,7 @@ impl std::fmt::Debug for CleanupStack {
 }
 
 impl CleanupStack {
+    /// An empty stack.
     pub fn new() -> Self {
         Self::default()
     }
@@ -35,10 +36,12 @@ impl CleanupStack {
         self.items.push((description.into(), Box::pin(undo)));
     }
 
+    /// How many undo actions are registered.
     pub fn len(&self) -> usize {
         self.items.len()
     }
 
+    /// Whether nothing is registered.
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }

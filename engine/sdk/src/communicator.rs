@@ -29,7 +29,9 @@ pub enum CommError {
 /// Which stream a line of command output came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputStream {
+    /// The command's standard output.
     Stdout,
+    /// The command's standard error.
     Stderr,
 }
 
@@ -41,6 +43,7 @@ pub type OutputSink<'a> = &'a (dyn Fn(OutputStream, &str) + Send + Sync);
 /// before the command reported a status (a reboot: `expect_disconnect`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExitStatus {
+    /// The exit code, if the command reported one.
     pub code: Option<u32>,
 }
 

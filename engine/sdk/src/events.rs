@@ -11,19 +11,41 @@ use tokio::sync::mpsc::UnboundedSender;
 #[derive(Debug, Clone, PartialEq)]
 pub enum BuildEvent {
     /// A build started (`TYPE.NAME: output will be in this color.`).
-    Started { build: String },
+    Started {
+        /// The build's name.
+        build: String,
+    },
     /// A step announcement (`==> NAME: msg`).
-    Say { build: String, message: String },
+    Say {
+        /// The build's name.
+        build: String,
+        /// The announcement (masked).
+        message: String,
+    },
     /// Output of a command or detail (`    NAME: line`).
-    Message { build: String, message: String },
+    Message {
+        /// The build's name.
+        build: String,
+        /// The line (masked).
+        message: String,
+    },
     /// An error inside a build (`==> NAME: msg` in red).
-    Error { build: String, message: String },
+    Error {
+        /// The build's name.
+        build: String,
+        /// The error (masked).
+        message: String,
+    },
     /// A build ended; `error` is `None` on success. `artifacts` are the
     /// descriptions of what it produced.
     Finished {
+        /// The build's name.
         build: String,
+        /// How long it ran.
         duration: Duration,
+        /// Why it failed, if it did.
         error: Option<String>,
+        /// What it produced, in order.
         artifacts: Vec<ArtifactSummary>,
     },
 }
@@ -31,8 +53,11 @@ pub enum BuildEvent {
 /// What renderers and summaries need to know about an artifact.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArtifactSummary {
+    /// The producing component's id (Packer's `BuilderId`).
     pub builder_id: String,
+    /// The artifact's id (an AMI id list, an image id, …).
     pub id: String,
+    /// Packer's one-line description (`String()`).
     pub description: String,
 }
 
@@ -46,6 +71,7 @@ pub struct Ui {
 }
 
 impl Ui {
+    /// A handle for the build `build`, masking `secrets`, sending to `tx`.
     pub fn new(
         build: impl Into<String>,
         secrets: Secrets,
@@ -58,6 +84,7 @@ impl Ui {
         }
     }
 
+    /// The build (or label) this handle tags events with.
     pub fn build_name(&self) -> &str {
         &self.build
     }
@@ -88,6 +115,7 @@ impl Ui {
         self.secrets.add(secret);
     }
 
+    /// Announce a step (`==> NAME: msg`).
     pub fn say(&self, message: impl AsRef<str>) {
         self.send(
             |build, message| BuildEvent::Say { build, message },
@@ -95,6 +123,7 @@ impl Ui {
         );
     }
 
+    /// Print a detail or a line of command output (`    NAME: line`).
     pub fn message(&self, message: impl AsRef<str>) {
         self.send(
             |build, message| BuildEvent::Message { build, message },
@@ -102,6 +131,7 @@ impl Ui {
         );
     }
 
+    /// Report an error inside the build (shown in red).
     pub fn error(&self, message: impl AsRef<str>) {
         self.send(
             |build, message| BuildEvent::Error { build, message },
@@ -127,10 +157,12 @@ impl Ui {
 pub struct Secrets(Arc<RwLock<Vec<String>>>);
 
 impl Secrets {
+    /// A store holding `values`.
     pub fn new(values: Vec<String>) -> Self {
         Secrets(Arc::new(RwLock::new(values)))
     }
 
+    /// Add a value (and its encoded forms) to mask from now on.
     pub fn add(&self, secret: impl Into<String>) {
         let secret = secret.into();
         if secret.is_empty() {
@@ -142,6 +174,7 @@ impl Secrets {
         }
     }
 
+    /// Replace every stored value in `s` with `<sensitive>`.
     pub fn mask(&self, s: &str) -> String {
         let v = self.0.read().unwrap_or_else(|e| e.into_inner());
         mask(s, &v)

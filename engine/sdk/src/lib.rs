@@ -1,3 +1,4 @@
+#![deny(missing_docs)]
 //! kiln-sdk: the vocabulary every build-side component speaks, and the
 //! seams Packer's plugins plug into.
 //!

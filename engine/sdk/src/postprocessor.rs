@@ -12,6 +12,7 @@ use crate::BuildError;
 /// The result of one post-processor in a chain.
 #[derive(Debug)]
 pub struct Processed {
+    /// The artifact the post-processor produced (or its input, passed on).
     pub artifact: Arc<dyn Artifact>,
     /// Whether the input artifact is kept by default (Packer lets the
     /// template override this with `keep_input_artifact`).
@@ -26,6 +27,8 @@ pub struct Processed {
 /// Object-safe.
 #[async_trait]
 pub trait PostProcessor: Send + Sync {
+    /// Process `input` (the builder's or the previous post-processor's
+    /// artifact).
     async fn post_process(
         &self,
         ctx: &ProvisionContext<'_>,

@@ -24,8 +24,11 @@ pub const ASK_QUESTION: &str =
 /// The answer to [`ASK_QUESTION`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AskAnswer {
+    /// `c`: clean up and exit.
     Cleanup,
+    /// `a`: abort, leaving everything in place.
     Abort,
+    /// `r`: run the failed step again.
     Retry,
 }
 

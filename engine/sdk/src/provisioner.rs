@@ -12,8 +12,11 @@ use crate::{BuildError, CancelToken, Ui};
 /// What a provisioner or post-processor gets while it runs.
 #[derive(Clone)]
 pub struct ProvisionContext<'a> {
+    /// Where the component says what it does (masked).
     pub ui: &'a Ui,
+    /// Fires on Ctrl-C, SIGTERM and `-fail-fast`.
     pub cancel: &'a CancelToken,
+    /// The working directory relative paths resolve against.
     pub cwd: &'a Path,
     /// The build's source name (`PACKER_BUILD_NAME`).
     pub build_name: &'a str,
@@ -32,5 +35,6 @@ pub struct ProvisionContext<'a> {
 /// A provisioner changes the machine a builder prepared. Object-safe.
 #[async_trait]
 pub trait Provisioner: Send + Sync {
+    /// Change the machine (or the local host) as configured.
     async fn provision(&self, ctx: &ProvisionContext<'_>) -> Result<(), BuildError>;
 }

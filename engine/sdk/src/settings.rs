@@ -184,6 +184,8 @@ impl<'a> Settings<'a> {
         .into()
     }
 
+    /// A string argument (numbers and bools as text); `None` when unset
+    /// or null.
     pub fn string(&self, name: &str) -> Result<Option<String>, BuildError> {
         match self.known(name, Read::String)? {
             None => Ok(None),
@@ -194,6 +196,7 @@ impl<'a> Settings<'a> {
         }
     }
 
+    /// A string argument that must be set.
     pub fn required_string(&self, name: &str) -> Result<String, BuildError> {
         self.string(name)?.ok_or_else(|| {
             ConfigError::Required {
@@ -204,6 +207,7 @@ impl<'a> Settings<'a> {
         })
     }
 
+    /// A bool argument (`"true"`/`"false"` accepted); `None` when unset.
     pub fn bool(&self, name: &str) -> Result<Option<bool>, BuildError> {
         match self.known(name, Read::Bool)? {
             None => Ok(None),
@@ -213,6 +217,7 @@ impl<'a> Settings<'a> {
         }
     }
 
+    /// A list of strings; empty when unset.
     pub fn string_list(&self, name: &str) -> Result<Vec<String>, BuildError> {
         match self.known(name, Read::List)? {
             None => Ok(Vec::new()),
@@ -227,6 +232,7 @@ impl<'a> Settings<'a> {
         }
     }
 
+    /// A map of strings; empty when unset.
     pub fn string_map(&self, name: &str) -> Result<BTreeMap<String, String>, BuildError> {
         match self.known(name, Read::Map)? {
             None => Ok(BTreeMap::new()),
