@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! kiln-build: the build layer of kiln — the components kiln runs and the
 //! parallel runner.
 //!
@@ -15,13 +16,13 @@
 //!   parallel, creating components only through [`components`].
 
 pub mod aws;
-pub mod builder;
+pub(crate) mod builder;
 pub mod components;
-pub mod datasource;
+pub(crate) mod datasource;
 pub mod docker;
-pub mod local_shell;
-pub mod postprocessor;
-pub mod provisioner;
+pub(crate) mod local_shell;
+pub(crate) mod postprocessor;
+pub(crate) mod provisioner;
 pub mod runner;
 pub mod ssh;
 

@@ -136,10 +136,6 @@ impl DockerCommunicator {
         }
     }
 
-    pub fn container(&self) -> &str {
-        &self.container
-    }
-
     /// Run `/bin/sh -c command` as `user`, streaming output to `sink`.
     async fn exec(
         &self,

@@ -4,9 +4,9 @@
 //! post-processors.
 
 pub mod builder;
-pub mod client;
-pub mod communicator;
-pub mod import;
-pub mod push;
-pub mod save;
-pub mod tag;
+pub(crate) mod client;
+pub(crate) mod communicator;
+pub(crate) mod import;
+pub(crate) mod push;
+pub(crate) mod save;
+pub(crate) mod tag;

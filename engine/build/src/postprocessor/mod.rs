@@ -10,6 +10,3 @@ pub mod manifest;
 mod manifest_lock;
 pub mod output;
 pub mod shell_local;
-
-pub use artifacts::{CompressArtifact, FileListArtifact};
-pub use checksum::ChecksumType;

@@ -44,6 +44,7 @@ pub enum OnError {
 pub struct RunOptions {
     /// At most this many builds at once; 0 = unlimited.
     pub parallel_builds: usize,
+    /// What to do with a failed build's resources.
     pub on_error: OnError,
     /// Cancel the other builds as soon as one fails.
     pub fail_fast: bool,
@@ -52,7 +53,9 @@ pub struct RunOptions {
     /// The run's secret store (shared with the log writer, so generated
     /// secrets are masked in logs too); `secrets` are added to it.
     pub secret_store: Secrets,
+    /// The working directory relative paths resolve against.
     pub cwd: PathBuf,
+    /// Cancels every build (wired to SIGINT/SIGTERM by the CLI).
     pub cancel: CancelToken,
     /// `-force`: builders may replace what a previous build left.
     pub force: bool,
@@ -66,8 +69,11 @@ pub struct RunOptions {
 /// The result of one build.
 #[derive(Debug)]
 pub struct BuildOutcome {
+    /// The build's name.
     pub name: String,
+    /// How long it ran.
     pub duration: Duration,
+    /// Its artifacts, in order, or why it failed.
     pub result: Result<Vec<Arc<dyn Artifact>>, BuildError>,
 }
 

@@ -11,8 +11,11 @@ use kiln_sdk::{BuildError, Settings};
 /// the ones given in this order: key file, agent, password.
 #[derive(Clone, Default)]
 pub struct Auth {
+    /// `ssh_username`.
     pub username: String,
+    /// `ssh_password`.
     pub password: Option<String>,
+    /// `ssh_private_key_file`.
     pub private_key_file: Option<PathBuf>,
     /// A private key in OpenSSH/PEM text that a builder generated (a
     /// temporary key pair); Packer exposes it as `build.SSHPrivateKey`.
@@ -56,8 +59,11 @@ impl Auth {
 /// A host to reach: address, port and credentials.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
+    /// Host name or address.
     pub host: String,
+    /// TCP port.
     pub port: u16,
+    /// Credentials for this host.
     pub auth: Auth,
 }
 
@@ -76,7 +82,9 @@ pub enum HostKeyPolicy {
 /// Everything the SSH communicator needs to connect.
 #[derive(Debug, Clone)]
 pub struct SshConfig {
+    /// The build machine (`ssh_host`, `ssh_port`, `ssh_username`, …).
     pub target: Endpoint,
+    /// The jump host (`ssh_bastion_*`), if any.
     pub bastion: Option<Endpoint>,
     /// Give up connecting after this long (`ssh_timeout`, default 5m).
     pub timeout: Duration,
@@ -94,6 +102,7 @@ pub struct SshConfig {
     /// Forward the local agent (`SSH_AUTH_SOCK`) unless
     /// `ssh_disable_agent_forwarding`.
     pub agent_forwarding: bool,
+    /// Which host keys to trust.
     pub host_keys: HostKeyPolicy,
     /// Remove `~/.ssh/authorized_keys` entries of the temporary key at the
     /// end (`ssh_clear_authorized_keys`).

@@ -76,6 +76,7 @@ impl SshCommunicator {
         })
     }
 
+    /// The configuration this communicator connects with.
     pub fn config(&self) -> &SshConfig {
         &self.config
     }

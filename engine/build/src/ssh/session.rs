@@ -116,11 +116,13 @@ impl client::Handler for Client {
 /// An authenticated connection (and the bastion it goes through, kept
 /// alive as long as it is).
 pub struct Session {
+    /// The russh connection to the target.
     pub handle: Handle<Client>,
     _bastion: Option<Handle<Client>>,
 }
 
 impl Session {
+    /// Whether the connection has closed (a reboot, a dropped link).
     pub fn is_closed(&self) -> bool {
         self.handle.is_closed()
     }

@@ -11,6 +11,7 @@ pub const BUILDER_ID: &str = "packer.docker";
 /// container, an imported tarball or a tagged image.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageArtifact {
+    /// The producing component's id (`packer.docker`, `packer.post-processor.docker-import`, …).
     pub builder_id: String,
     /// The image id (`sha256:…`) or `repository:tag`.
     pub id: String,
@@ -44,6 +45,7 @@ impl Artifact for ImageArtifact {
 /// A container exported to a tarball (`export_path`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExportArtifact {
+    /// The tarball written.
     pub path: PathBuf,
 }
 
@@ -65,6 +67,7 @@ impl Artifact for ExportArtifact {
 /// `discard = true`: nothing was kept.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiscardedArtifact {
+    /// The id of the container that was removed.
     pub container: String,
 }
 

@@ -4,7 +4,7 @@
 //! container. The container is removed by a cleanup on every outcome.
 
 pub mod artifact;
-pub mod config;
+pub(crate) mod config;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,12 +30,16 @@ use kiln_sdk::builder::{BuildContext, Builder};
 use kiln_sdk::communicator::{Communicator, GeneratedData};
 use kiln_sdk::{BuildError, Ui};
 
+/// The `docker` builder: a container from `image` (or a Dockerfile),
+/// provisioned through the docker communicator, then committed, exported
+/// or discarded.
 #[derive(Debug)]
 pub struct DockerBuilder {
     config: Config,
 }
 
 impl DockerBuilder {
+    /// Read and check the configuration (Packer's `Prepare`).
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
         Ok(DockerBuilder {
             config: Config::prepare(c)?,
