@@ -13,7 +13,7 @@ use tracing::Instrument as _;
 
 pub use kiln_lang::plan::BuildJob;
 use kiln_sdk::artifact::Artifact;
-use kiln_sdk::builder::BuildContext;
+use kiln_sdk::builder::{BuildContext, Builder};
 use kiln_sdk::prompt::{ask_on_error, AskAnswer};
 use kiln_sdk::{
     ArtifactSummary, BuildError, BuildEvent, CancelToken, CleanupStack, GeneratedData, Prompter,
@@ -187,11 +187,42 @@ async fn build_and_post_process(
         debug: opts.debug,
         prompter: opts.prompter.as_deref(),
     };
-    // Prepare every component before the build starts, as Packer does:
-    // configuration errors and unknown `build.*` variables fail early.
-    // Components reading `build.*` are created again once the builder's
-    // values are known.
-    // Components evaluated again at run time (HCL2) are checked then.
+    prepare_components(job, &env)?;
+    let hook = Hook {
+        provisioners: &job.provisioners,
+        reevaluate: &job.reevaluate.provisioners,
+        env: env.clone(),
+        state: Default::default(),
+    };
+    let mut cleanup = CleanupStack::new();
+    let built = run_builder(builder.as_ref(), &hook, &mut cleanup, opts, ui, job).await;
+    let state = hook.take_state();
+    let on_error = match &built {
+        Ok(_) => OnError::Cleanup,
+        Err(e) => {
+            tracing::info!(error = %ui.mask(&e.to_string()), "build failed");
+            let on_error = decide_on_error(&env, &state, e, &job.builder).await;
+            run_error_cleanup_provisioner(job, &env, &state, e, on_error).await;
+            on_error
+        }
+    };
+    // The builder's values (`build.*`) for the post-processors.
+    let builder_generated = state.generated;
+    unwind_or_leave(cleanup, on_error, &env, job).await;
+    let artifact: Arc<dyn Artifact> = Arc::from(built?);
+    if job.post_processors.iter().all(|c| c.is_empty()) {
+        return Ok(vec![artifact]);
+    }
+    let generated = env.complete(builder_generated.unwrap_or_default());
+    post_process(job, opts, &env, artifact, &generated).await
+}
+
+/// Prepare every component before the build starts, as Packer does:
+/// configuration errors and unknown `build.*` variables fail early.
+/// Components reading `build.*` are created again once the builder's
+/// values are known; components evaluated again at run time (HCL2) are
+/// checked then.
+fn prepare_components(job: &BuildJob, env: &StepEnv<'_>) -> Result<(), BuildError> {
     let unknown = GeneratedData::new();
     let re = &job.reevaluate;
     let provisioner_defs = job
@@ -222,59 +253,73 @@ async fn build_and_post_process(
             }
         }
     }
-    let hook = Hook {
-        provisioners: &job.provisioners,
-        reevaluate: &job.reevaluate.provisioners,
-        env: env.clone(),
-        state: Default::default(),
-    };
-    let mut cleanup = CleanupStack::new();
+    Ok(())
+}
+
+/// Run the builder (which provisions through `hook`) until it finishes or
+/// the run is cancelled.
+async fn run_builder(
+    builder: &dyn Builder,
+    hook: &Hook<'_>,
+    cleanup: &mut CleanupStack,
+    opts: &RunOptions,
+    ui: &Ui,
+    job: &BuildJob,
+) -> Result<Box<dyn Artifact>, BuildError> {
     tracing::info!(builder = %job.builder.type_name, "running builder");
-    let built = {
-        let mut ctx = BuildContext {
-            ui,
-            cancel: &opts.cancel,
-            cleanup: &mut cleanup,
-            hook: &hook,
-            cwd: &opts.cwd,
-            force: opts.force,
-        };
-        tokio::select! {
-            r = builder.run(&mut ctx) => r,
-            _ = opts.cancel.cancelled() => Err(BuildError::Cancelled),
-        }
+    let mut ctx = BuildContext {
+        ui,
+        cancel: &opts.cancel,
+        cleanup,
+        hook,
+        cwd: &opts.cwd,
+        force: opts.force,
     };
-    let state = hook.take_state();
-    let on_error = match &built {
-        Ok(_) => OnError::Cleanup,
-        Err(e) => {
-            tracing::info!(error = %ui.mask(&e.to_string()), "build failed");
-            decide_on_error(&env, &state, e, &job.builder).await
-        }
-    };
-    if let Err(e) = &built {
-        // Packer runs the error-cleanup provisioner while unwinding the
-        // provisioning step: only when provisioning started, not when the
-        // user aborts, not on cancellation.
-        if state.generated.is_some() && on_error != OnError::Abort && *e != BuildError::Cancelled {
-            ui.say("Provisioning step had errors: Running the cleanup provisioner, if present...");
-            if let Some(def) = &job.error_cleanup_provisioner {
-                let ctx = env.provision_ctx(
-                    state.communicator.clone(),
-                    state.generated.clone().unwrap_or_default(),
-                );
-                tracing::info!(provisioner = %def.component.type_name, "running error-cleanup-provisioner");
-                let re = job.reevaluate.error_cleanup_provisioner.as_ref();
-                if let Err(err) = run_provisioner(def, re, &ctx).await {
-                    ui.error(format!("Error cleanup provisioner failed: {err}"));
-                }
-            }
-        }
+    tokio::select! {
+        r = builder.run(&mut ctx) => r,
+        _ = opts.cancel.cancelled() => Err(BuildError::Cancelled),
     }
-    // The builder's values (`build.*`) for the post-processors: the
-    // state was taken above, so it is kept here.
-    let builder_generated = state.generated.clone();
-    drop(state);
+}
+
+/// Packer runs the error-cleanup provisioner while unwinding the
+/// provisioning step: only when provisioning started, not when the user
+/// aborts, not on cancellation.
+async fn run_error_cleanup_provisioner(
+    job: &BuildJob,
+    env: &StepEnv<'_>,
+    state: &HookState,
+    err: &BuildError,
+    on_error: OnError,
+) {
+    if state.generated.is_none() || on_error == OnError::Abort || *err == BuildError::Cancelled {
+        return;
+    }
+    env.ui
+        .say("Provisioning step had errors: Running the cleanup provisioner, if present...");
+    let Some(def) = &job.error_cleanup_provisioner else {
+        return;
+    };
+    let ctx = env.provision_ctx(
+        state.communicator.clone(),
+        state.generated.clone().unwrap_or_default(),
+    );
+    tracing::info!(provisioner = %def.component.type_name, "running error-cleanup-provisioner");
+    let re = job.reevaluate.error_cleanup_provisioner.as_ref();
+    if let Err(err) = run_provisioner(def, re, &ctx).await {
+        env.ui
+            .error(format!("Error cleanup provisioner failed: {err}"));
+    }
+}
+
+/// Unwind the cleanup stack, or list what is left in place with
+/// `-on-error=abort` / `run-cleanup-provisioner`.
+async fn unwind_or_leave(
+    mut cleanup: CleanupStack,
+    on_error: OnError,
+    env: &StepEnv<'_>,
+    job: &BuildJob,
+) {
+    let ui = env.ui;
     if matches!(on_error, OnError::Abort | OnError::RunCleanupProvisioner) {
         let flag = if on_error == OnError::Abort {
             "abort"
@@ -285,87 +330,50 @@ async fn build_and_post_process(
             tracing::info!(resource = %left, "left in place");
             ui.error(format!("Left in place (-on-error={flag}): {left}"));
         }
-    } else {
-        if !cleanup.is_empty() {
-            env.pause("before cleanup of", &step_name(&job.builder))
-                .await;
-        }
-        for (what, r) in cleanup.unwind().await {
-            tracing::debug!(what = %ui.mask(&what), ok = r.is_ok(), "cleanup");
-            if let Err(e) = r {
-                ui.error(format!("Cleanup failed: {what}: {e}"));
-            }
+        return;
+    }
+    if !cleanup.is_empty() {
+        env.pause("before cleanup of", &step_name(&job.builder))
+            .await;
+    }
+    for (what, r) in cleanup.unwind().await {
+        tracing::debug!(what = %ui.mask(&what), ok = r.is_ok(), "cleanup");
+        if let Err(e) = r {
+            ui.error(format!("Cleanup failed: {what}: {e}"));
         }
     }
-    let artifact: Arc<dyn Artifact> = Arc::from(built?);
-    if job.post_processors.iter().all(|c| c.is_empty()) {
-        return Ok(vec![artifact]);
-    }
-    let generated = env.complete(builder_generated.unwrap_or_default());
-    let generated = match generated.len() {
-        0 => GeneratedData::new(),
-        _ => generated,
-    };
-    // Packer's chain rules (core/build.go): the builder's artifact is kept
-    // when a chain's first post-processor keeps its input; an intermediate
-    // artifact is listed when its successor keeps it and destroyed
-    // otherwise; a failing post-processor ends its chain (the other chains
-    // still run) and fails the build at the end.
-    let mut results: Vec<Arc<dyn Artifact>> = Vec::new();
-    let mut errors: Vec<String> = Vec::new();
-    let mut keep_builder_artifact = false;
-    'chains: for (ci, chain) in job.post_processors.iter().enumerate() {
+}
+
+/// What the post-processor chains produced so far.
+#[derive(Default)]
+struct ChainResults {
+    artifacts: Vec<Arc<dyn Artifact>>,
+    errors: Vec<String>,
+    keep_builder_artifact: bool,
+}
+
+/// Run the post-processor chains with Packer's rules (core/build.go):
+/// the builder's artifact is kept when a chain's first post-processor
+/// keeps its input; an intermediate artifact is listed when its successor
+/// keeps it and destroyed otherwise; a failing post-processor ends its
+/// chain (the other chains still run) and fails the build at the end.
+async fn post_process(
+    job: &BuildJob,
+    opts: &RunOptions,
+    env: &StepEnv<'_>,
+    artifact: Arc<dyn Artifact>,
+    generated: &GeneratedData,
+) -> Result<Vec<Arc<dyn Artifact>>, BuildError> {
+    let mut out = ChainResults::default();
+    for (ci, chain) in job.post_processors.iter().enumerate() {
         if chain.is_empty() {
             continue;
         }
-        let mut prior = artifact.clone();
-        for (i, def) in chain.iter().enumerate() {
-            if opts.cancel.is_cancelled() {
-                return Err(BuildError::Cancelled);
-            }
-            let c = env.prepared(&def.component, pp_reevaluator(re, ci, i), &generated)?;
-            let pp = components::post_processor(
-                &c,
-                &BuildSettings {
-                    hcp_packer_registry: job.hcp_packer_registry.as_ref(),
-                },
-            )?;
-            ui.say(match c.name.as_deref() {
-                Some(name) if name != c.type_name => {
-                    format!("Running post-processor: {name} (type {})", c.type_name)
-                }
-                _ => format!("Running post-processor: {}", c.type_name),
-            });
-            tracing::info!(post_processor = %c.type_name, "running post-processor");
-            let pp_ui = ui.labelled(format!("{} ({})", ui.build_name(), c.type_name));
-            let ctx = StepEnv {
-                ui: &pp_ui,
-                ..env.clone()
-            }
-            .provision_ctx(None, generated.clone());
-            let out = match pp.post_process(&ctx, prior.clone()).await {
-                Ok(out) => out,
-                Err(BuildError::Cancelled) => return Err(BuildError::Cancelled),
-                Err(e) => {
-                    pp_ui.error(format!("Post-processor failed: {e}"));
-                    errors.push(format!("Post-processor failed: {e}"));
-                    continue 'chains;
-                }
-            };
-            env.pause("after run of", &step_name(&c)).await;
-            let keep = keep_input(def.keep_input_artifact, &out);
-            if i == 0 {
-                keep_builder_artifact |= keep;
-            } else if keep {
-                results.push(prior.clone());
-            } else if let Err(e) = prior.destroy() {
-                errors.push(format!("Failed cleaning up prior artifact: {e}"));
-            }
-            prior = out.artifact;
-        }
-        results.push(prior);
+        run_chain(job, opts, env, ci, artifact.clone(), generated, &mut out).await?;
     }
-    if keep_builder_artifact {
+    let mut results = out.artifacts;
+    let mut errors = out.errors;
+    if out.keep_builder_artifact {
         results.insert(0, artifact);
     } else if let Err(e) = artifact.destroy() {
         errors.push(format!("Failed cleaning up the builder's artifact: {e}"));
@@ -374,6 +382,70 @@ async fn build_and_post_process(
         return Err(BuildError::Step(errors.join("\n")));
     }
     Ok(results)
+}
+
+/// Run one post-processor chain over the builder's artifact. Only
+/// cancellation and preparation errors end the whole build here; a failed
+/// post-processor is recorded in `out.errors` and ends its chain.
+async fn run_chain(
+    job: &BuildJob,
+    opts: &RunOptions,
+    env: &StepEnv<'_>,
+    ci: usize,
+    artifact: Arc<dyn Artifact>,
+    generated: &GeneratedData,
+    out: &mut ChainResults,
+) -> Result<(), BuildError> {
+    let ui = env.ui;
+    let mut prior = artifact;
+    for (i, def) in job.post_processors[ci].iter().enumerate() {
+        if opts.cancel.is_cancelled() {
+            return Err(BuildError::Cancelled);
+        }
+        let re = pp_reevaluator(&job.reevaluate, ci, i);
+        let c = env.prepared(&def.component, re, generated)?;
+        let pp = components::post_processor(
+            &c,
+            &BuildSettings {
+                hcp_packer_registry: job.hcp_packer_registry.as_ref(),
+            },
+        )?;
+        ui.say(match c.name.as_deref() {
+            Some(name) if name != c.type_name => {
+                format!("Running post-processor: {name} (type {})", c.type_name)
+            }
+            _ => format!("Running post-processor: {}", c.type_name),
+        });
+        tracing::info!(post_processor = %c.type_name, "running post-processor");
+        let pp_ui = ui.labelled(format!("{} ({})", ui.build_name(), c.type_name));
+        let ctx = StepEnv {
+            ui: &pp_ui,
+            ..env.clone()
+        }
+        .provision_ctx(None, generated.clone());
+        let processed = match pp.post_process(&ctx, prior.clone()).await {
+            Ok(p) => p,
+            Err(BuildError::Cancelled) => return Err(BuildError::Cancelled),
+            Err(e) => {
+                pp_ui.error(format!("Post-processor failed: {e}"));
+                out.errors.push(format!("Post-processor failed: {e}"));
+                return Ok(());
+            }
+        };
+        env.pause("after run of", &step_name(&c)).await;
+        let keep = keep_input(def.keep_input_artifact, &processed);
+        if i == 0 {
+            out.keep_builder_artifact |= keep;
+        } else if keep {
+            out.artifacts.push(prior.clone());
+        } else if let Err(e) = prior.destroy() {
+            out.errors
+                .push(format!("Failed cleaning up prior artifact: {e}"));
+        }
+        prior = processed.artifact;
+    }
+    out.artifacts.push(prior);
+    Ok(())
 }
 
 /// Whether a post-processor's input is kept: the template's
