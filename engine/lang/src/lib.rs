@@ -9,6 +9,8 @@
 //! [`diag::Diagnostic`], and running components is the build layer's job
 //! (`kiln-sdk`, `kiln-build`), which plugs in through [`datasource`].
 
+#![warn(missing_docs)]
+
 pub mod bump;
 pub mod datasource;
 pub mod diag;

@@ -11,14 +11,14 @@
 //! [`check_required_plugin`] and [`version_satisfies`] serve
 //! `packer { required_plugins {} }` and `required_version`.
 
-pub mod builder;
+pub(crate) mod builder;
 pub mod check;
 pub mod communicator;
-pub mod datasource;
+pub(crate) mod datasource;
 pub mod field;
 pub mod plugins;
-pub mod post_processor;
-pub mod provisioner;
+pub(crate) mod post_processor;
+pub(crate) mod provisioner;
 pub mod suggest;
 mod validate;
 pub mod version;

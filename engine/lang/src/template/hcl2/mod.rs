@@ -7,19 +7,19 @@
 //! then builds. Every problem is a located diagnostic; decoding goes on
 //! after errors so that one run reports as much as possible.
 
-pub mod body;
-pub mod build;
-pub mod collect;
+pub(crate) mod body;
+pub(crate) mod build;
+pub(crate) mod collect;
 pub mod ctx;
-pub mod data;
-pub mod hcp;
-pub mod json_body;
-pub mod locals;
-pub mod meta;
+pub(crate) mod data;
+pub(crate) mod hcp;
+pub(crate) mod json_body;
+pub(crate) mod locals;
+pub(crate) mod meta;
 pub mod order;
 pub mod parse;
 pub mod sources;
-pub mod variables;
+pub(crate) mod variables;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

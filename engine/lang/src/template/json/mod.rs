@@ -22,7 +22,7 @@
 //! renders them with a context from [`build_context`].
 
 pub mod clean;
-pub mod components;
+pub(crate) mod components;
 pub mod funcs;
 pub mod gotmpl;
 pub mod hclwrite;
@@ -31,10 +31,10 @@ pub mod parse;
 pub mod render;
 pub mod template;
 pub mod timefmt;
-pub mod transpose;
-pub mod upgrade_body;
-pub mod upgrade_text;
-pub mod vars;
+pub(crate) mod transpose;
+pub(crate) mod upgrade_body;
+pub(crate) mod upgrade_text;
+pub(crate) mod vars;
 
 use std::ops::Range as ByteRange;
 use std::path::Path;
