@@ -48,7 +48,9 @@ pub const PACKER_COMMON: &[Field] = &[
 /// The schema of one component type.
 #[derive(Debug)]
 pub struct ComponentSchema {
+    /// Which seam the component plugs into.
     pub kind: ComponentKind,
+    /// The type name templates use (`amazon-ebs`, `shell`, …).
     pub type_name: &'static str,
     /// The accepted fields, in groups (e.g. the shared communicator fields
     /// plus the builder's own). Use [`ComponentSchema::fields`].

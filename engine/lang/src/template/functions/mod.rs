@@ -90,7 +90,7 @@ pub enum FuncError {
     Arity {
         /// The function.
         name: String,
-        /// The accepted count as shown (`2`, `at least 1`, …).
+        /// The accepted count as shown (`2`, `1 to 3`, `at least 1`).
         expected: String,
         /// How many were given.
         got: usize,

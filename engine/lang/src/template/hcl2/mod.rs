@@ -34,6 +34,7 @@ use parse::HclFile;
 /// shared model.
 #[derive(Debug, Clone)]
 pub struct Loaded {
+    /// The evaluated template.
     pub template: Template,
     /// The final evaluation context (`var`, `local`, `data`, …), for
     /// `kiln console`.
@@ -69,8 +70,12 @@ impl Loaded {
 /// all diagnostics, and the files read (for rendering).
 #[derive(Debug, Default)]
 pub struct LoadResult {
+    /// The template; `None` when loading stopped early (a file that does
+    /// not parse, a `required_version` mismatch, …).
     pub loaded: Option<Loaded>,
+    /// Every error and warning found, in the order found.
     pub diags: Diagnostics,
+    /// The text of every file read, for [`crate::diag::render_text`].
     pub sources: Sources,
 }
 

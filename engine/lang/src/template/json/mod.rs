@@ -52,12 +52,14 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// A source file being read, for turning byte spans into ranges.
 #[derive(Debug, Clone)]
 pub struct FileCtx {
+    /// The file's name and text.
     pub file: SourceFile,
     /// Object keys repeated in the file (key, span of the repetition).
     pub duplicates: Vec<(String, ByteRange<usize>)>,
 }
 
 impl FileCtx {
+    /// The diagnostic range of a byte span of the file.
     pub fn range(&self, span: &ByteRange<usize>) -> Range {
         self.file.range(span.clone())
     }
