@@ -54,6 +54,7 @@ pub struct ObjectAttr {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]
 pub struct TypeSpecError {
+    /// What is wrong, e.g. `The keyword "strin" is not a valid type specification.`
     pub message: String,
     /// The offending part of the type expression, when parsed from source.
     pub span: Option<Range<usize>>,
