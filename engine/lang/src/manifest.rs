@@ -31,7 +31,8 @@ pub struct ManifestEntry {
     /// The builder type, e.g. `amazon-ebs`.
     #[serde(default)]
     pub builder_type: String,
-    /// When the entry was written, in seconds since the Unix epoch. Left out when zero (`strip_time`), like Go's `omitempty`.
+    /// When the entry was written, in seconds since the Unix epoch. Left
+    /// out when zero (`strip_time`), like Go's `omitempty`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub build_time: i64,
     /// `null` when the artifact has no files, as in Packer.

@@ -85,9 +85,7 @@ pub enum TokenKind {
     Ident,
     /// A `#`, `//` or `/* */` comment (line comments include their newline).
     Comment,
-    /// A line break (`
-    /// ` or `\r
-    /// `).
+    /// A line break (LF or CRLF).
     Newline,
     /// End of input.
     Eof,

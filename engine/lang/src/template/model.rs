@@ -167,7 +167,8 @@ pub struct Variable {
     pub value: Value,
     /// The `description` argument.
     pub description: Option<String>,
-    /// `sensitive = true` (HCL2) or listed in `sensitive-variables` (JSON): the value is never printed.
+    /// `sensitive = true` (HCL2) or listed in `sensitive-variables` (JSON): the value is never
+    /// printed.
     pub sensitive: bool,
     /// The declaration (block header or JSON key), for diagnostics.
     pub range: Option<Range>,
@@ -178,9 +179,10 @@ pub struct Variable {
 pub struct ProvisionerDef {
     /// The provisioner itself.
     pub component: Component,
-    /// Build names this provisioner runs for (globs); empty = all.
+    /// `only`: source names (`TYPE.NAME`; JSON: builder names) this provisioner
+    /// runs for, as globs; empty = all.
     pub only: Vec<String>,
-    /// Build names this provisioner skips (globs).
+    /// `except`: source names this provisioner skips, as globs.
     pub except: Vec<String>,
     /// Duration strings as written (`"10s"`), validated by the front end.
     pub pause_before: Option<String>,
@@ -197,9 +199,10 @@ pub struct ProvisionerDef {
 pub struct PostProcessorDef {
     /// The post-processor itself.
     pub component: Component,
-    /// Build names this post-processor runs for (globs); empty = all.
+    /// `only`: source names (`TYPE.NAME`; JSON: builder names) this post-processor
+    /// runs for, as globs; empty = all.
     pub only: Vec<String>,
-    /// Build names this post-processor skips (globs).
+    /// `except`: source names this post-processor skips, as globs.
     pub except: Vec<String>,
     /// `keep_input_artifact`; `None` when not set (the post-processor decides).
     pub keep_input_artifact: Option<bool>,
@@ -231,7 +234,7 @@ pub struct Build {
     /// Each inner vector is one chain (`post-processors {}` block or a
     /// single `post-processor {}`).
     pub post_processors: Vec<Vec<PostProcessorDef>>,
-    /// `error-cleanup-provisioner`: runs when a provisioner fails.
+    /// `error-cleanup-provisioner`: runs when the build fails during provisioning.
     pub error_cleanup_provisioner: Option<ProvisionerDef>,
     /// The build's `hcp_packer_registry` block, if any.
     pub hcp_packer_registry: Option<ConfigBody>,

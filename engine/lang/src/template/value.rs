@@ -17,7 +17,8 @@ pub enum Value {
     /// `null`: the absence of a value (an unset optional argument).
     #[default]
     Null,
-    /// Not known until the build runs (e.g. a data source during validation, `build.ID`); operations on it yield unknown.
+    /// Not known until the build runs (e.g. a data source during validation, `build.ID`);
+    /// operations on it yield unknown.
     Unknown,
     /// `true` or `false`.
     Bool(bool),
