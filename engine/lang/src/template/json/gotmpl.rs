@@ -46,7 +46,8 @@ pub struct Pipeline {
 /// A function call or a single operand.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Command {
-    /// The operands; with more than one, the first names the function.
+    /// The operands (at least one); when the first is an identifier it names
+    /// the function and the rest are its arguments.
     pub args: Vec<Operand>,
 }
 
@@ -82,7 +83,7 @@ pub enum Operand {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ParseError {
-    /// Go's message, e.g. `unexpected "}" in operand`.
+    /// What is wrong, worded like Go's (e.g. `missing value for command`).
     pub message: String,
     /// Byte offset of the error in the input.
     pub offset: usize,
