@@ -14,7 +14,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// The template is invalid: the command fails.
     Error,
+    /// Reported, but the template is still usable.
     Warning,
 }
 
@@ -22,25 +24,35 @@ pub enum Severity {
 /// counts characters, as HCL does); `byte` is the 0-based byte offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Default)]
 pub struct Pos {
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, in characters.
     pub column: usize,
+    /// 0-based byte offset.
     pub byte: usize,
 }
 
 /// A half-open range `[start, end)` in a named file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Range {
+    /// The file name as shown in messages (relative to the working directory when possible).
     pub filename: String,
+    /// The first position in the range.
     pub start: Pos,
+    /// The position just past the range.
     pub end: Pos,
 }
 
 /// One finding about a template.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
+    /// Error or warning.
     pub severity: Severity,
+    /// One-line summary, e.g. `Unsupported argument`.
     pub summary: String,
+    /// Explanation shown under the source excerpt (may be empty).
     pub detail: String,
+    /// Where in the source; `None` for findings not tied to a place (e.g. a missing file).
     pub range: Option<Range>,
     /// The enclosing block, e.g. `source "null" "basic"`, shown as
     /// `on FILE line N, in <context>:`.
@@ -49,6 +61,7 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A new error, with no range or context.
     pub fn error(summary: impl Into<String>, detail: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Error,
@@ -59,6 +72,7 @@ impl Diagnostic {
         }
     }
 
+    /// A new warning, with no range or context.
     pub fn warning(summary: impl Into<String>, detail: impl Into<String>) -> Self {
         Diagnostic {
             severity: Severity::Warning,
@@ -66,21 +80,25 @@ impl Diagnostic {
         }
     }
 
+    /// Attach a source range.
     pub fn with_range(mut self, range: Range) -> Self {
         self.range = Some(range);
         self
     }
 
+    /// Attach a source range if there is one (replaces any range set before).
     pub fn with_range_opt(mut self, range: Option<Range>) -> Self {
         self.range = range;
         self
     }
 
+    /// Attach the enclosing block shown as `in <context>`.
     pub fn with_context(mut self, context: impl Into<String>) -> Self {
         self.context = Some(context.into());
         self
     }
 
+    /// Whether this is an error (not a warning).
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -91,27 +109,35 @@ impl Diagnostic {
 pub struct Diagnostics(pub Vec<Diagnostic>);
 
 impl Diagnostics {
+    /// An empty list.
     pub fn new() -> Self {
         Diagnostics(Vec::new())
     }
+    /// Append one diagnostic.
     pub fn push(&mut self, d: Diagnostic) {
         self.0.push(d);
     }
+    /// Append several diagnostics.
     pub fn extend(&mut self, other: impl IntoIterator<Item = Diagnostic>) {
         self.0.extend(other);
     }
+    /// Whether any diagnostic is an error.
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(Diagnostic::is_error)
     }
+    /// How many diagnostics are errors.
     pub fn error_count(&self) -> usize {
         self.0.iter().filter(|d| d.is_error()).count()
     }
+    /// How many diagnostics are warnings.
     pub fn warning_count(&self) -> usize {
         self.0.len() - self.error_count()
     }
+    /// Whether there are no diagnostics at all.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+    /// The diagnostics in order.
     pub fn iter(&self) -> std::slice::Iter<'_, Diagnostic> {
         self.0.iter()
     }
@@ -141,6 +167,7 @@ pub struct SourceFile {
 }
 
 impl SourceFile {
+    /// A file named `name` (as diagnostics show it) with its full text.
     pub fn new(name: impl Into<String>, text: impl Into<Arc<str>>) -> Self {
         let text: Arc<str> = text.into();
         let mut line_starts = vec![0];
@@ -152,10 +179,12 @@ impl SourceFile {
         }
     }
 
+    /// The file's name, as diagnostics show it.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// The file's full text.
     pub fn text(&self) -> &str {
         &self.text
     }
@@ -208,12 +237,15 @@ pub struct Sources {
 }
 
 impl Sources {
+    /// An empty set.
     pub fn new() -> Self {
         Sources::default()
     }
+    /// Add a file (replaces a file of the same name).
     pub fn add(&mut self, file: SourceFile) {
         self.files.insert(file.name.clone(), file);
     }
+    /// The file diagnostics call `name`, if it was read.
     pub fn get(&self, name: &str) -> Option<&SourceFile> {
         self.files.get(name)
     }

@@ -113,20 +113,29 @@ fn leftover_re() -> &'static Regex {
 /// Why a placeholder could not be replaced.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum UnknownBuildVar {
+    /// `build.KEY` / `{{ build `KEY` }}` names a key the builder does not provide.
     #[error(
         "{field}: build variable {key:?} is not provided by the {builder} builder (known: {known})"
     )]
     Unknown {
         /// The configuration field holding it (`inline[0]`).
         field: String,
+        /// The unknown key.
         key: String,
+        /// The builder type.
         builder: String,
+        /// The keys the builder provides, comma-separated.
         known: String,
     },
     /// A placeholder changed by a function (`upper(build.ID)`) or a
     /// template pipeline: kiln fills `build.*` in after evaluation.
     #[error("{field}: {found:?} cannot be filled in: kiln substitutes build.* values after the template is evaluated, so they cannot be passed through functions or pipelines yet; use the value directly in a string")]
-    Transformed { field: String, found: String },
+    Transformed {
+        /// The configuration field holding it.
+        field: String,
+        /// The text found where a plain placeholder was expected.
+        found: String,
+    },
 }
 
 /// Replace every `build` placeholder in `s`.

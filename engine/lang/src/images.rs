@@ -9,8 +9,11 @@ use crate::manifest::{ManifestEntry, ManifestFile};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{line}:{column}: {message}")]
 pub struct ManifestError {
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column.
     pub column: usize,
+    /// serde_json's message.
     pub message: String,
 }
 
@@ -18,9 +21,13 @@ pub struct ManifestError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("build {build:?} ({builder_type}): artifact_id {artifact_id:?}: {reason}")]
 pub struct ArtifactIdError {
+    /// The build's `name` in the manifest.
     pub build: String,
+    /// Its `builder_type`.
     pub builder_type: String,
+    /// The `artifact_id` as written.
     pub artifact_id: String,
+    /// What shape was expected.
     pub reason: String,
 }
 
@@ -28,7 +35,9 @@ pub struct ArtifactIdError {
 /// per region) and its external id (`ami-…`, `sha256:…`, a path).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Image {
+    /// The region; `None` for builders that do not build per region (Docker, file).
     pub region: Option<String>,
+    /// The image's id: an AMI id, a Docker image id, a path.
     pub id: String,
 }
 

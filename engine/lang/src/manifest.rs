@@ -13,8 +13,10 @@ use crate::go_json;
 /// `json.MarshalIndent` of Packer's structs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ManifestFile {
+    /// One entry per build run, oldest first (entries of earlier runs are kept).
     #[serde(default, deserialize_with = "null_as_empty")]
     pub builds: Vec<ManifestEntry>,
+    /// The `packer_run_uuid` of the latest run that wrote the file.
     #[serde(default)]
     pub last_run_uuid: String,
 }
@@ -22,11 +24,15 @@ pub struct ManifestFile {
 /// One build in the manifest.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ManifestEntry {
+    /// The build's name as the builder knows it (`build_name`: the source's
+    /// name in HCL2, the builder's `name` in JSON).
     #[serde(default)]
     pub name: String,
+    /// The builder type, e.g. `amazon-ebs`.
     #[serde(default)]
     pub builder_type: String,
-    /// Left out when zero (`strip_time`), like Go's `omitempty`.
+    /// When the entry was written, in seconds since the Unix epoch. Left
+    /// out when zero (`strip_time`), like Go's `omitempty`.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub build_time: i64,
     /// `null` when the artifact has no files, as in Packer.
@@ -36,8 +42,10 @@ pub struct ManifestEntry {
         deserialize_with = "null_as_empty"
     )]
     pub files: Vec<ManifestFileEntry>,
+    /// The artifact's id, e.g. `us-east-1:ami-0abc…` (shape depends on the builder).
     #[serde(default)]
     pub artifact_id: String,
+    /// The run that produced this entry.
     #[serde(default)]
     pub packer_run_uuid: String,
     /// `null` when not configured, as in Packer.
@@ -60,11 +68,13 @@ pub struct ManifestRegistry {
     /// block's `name` (Packer's rules).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bucket_name: Option<String>,
+    /// The `description` of the registry block.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// `bucket_labels` (or the deprecated `labels`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub bucket_labels: BTreeMap<String, String>,
+    /// `build_labels`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub build_labels: BTreeMap<String, String>,
     /// kiln's `channels` attribute: the channels to point at the new version.
@@ -92,10 +102,13 @@ fn null_as_empty<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
     Ok(Option::<Vec<T>>::deserialize(d)?.unwrap_or_default())
 }
 
+/// One file of an artifact.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ManifestFileEntry {
+    /// The file's path as the builder reported it.
     #[serde(default)]
     pub name: String,
+    /// Size in bytes.
     #[serde(default)]
     pub size: i64,
 }

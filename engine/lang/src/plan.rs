@@ -22,8 +22,11 @@ pub struct PlannedBuild {
     pub name: String,
     /// The source's `TYPE.NAME` (what provisioner `only` matches).
     pub source_name: String,
+    /// Index of the build in [`Template::builds`].
     pub build_index: usize,
+    /// Index of the source in that build's [`Build::sources`].
     pub source_index: usize,
+    /// Indices of the provisioners that run, in order.
     pub provisioners: Vec<usize>,
     /// Chains, each a list of post-processor indices within the chain;
     /// chains left empty by only/except are dropped.
@@ -296,8 +299,11 @@ pub struct BuildJob {
     pub name: String,
     /// The source's name inside the build (`PACKER_BUILD_NAME`).
     pub source_name: String,
+    /// The builder, with the build's overrides applied.
     pub builder: Component,
+    /// The provisioners that run for this build, in order.
     pub provisioners: Vec<ProvisionerDef>,
+    /// The post-processor chains for this build (empty chains dropped).
     pub post_processors: Vec<Vec<PostProcessorDef>>,
     /// Runs when the build fails after provisioning started (not with
     /// `-on-error=abort`).

@@ -175,6 +175,7 @@ fn identifier<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 /// kiln-app and are ignored here.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct BumpConfig {
+    /// The `bump:` targets, in order.
     #[serde(default)]
     pub bump: Vec<BumpTarget>,
 }
@@ -184,8 +185,11 @@ pub struct BumpConfig {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{line}:{column}: {message}")]
 pub struct ConfigError {
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column.
     pub column: usize,
+    /// What is wrong.
     pub message: String,
 }
 

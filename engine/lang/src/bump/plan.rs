@@ -29,8 +29,11 @@ pub struct BumpPlan {
 /// One file's text before and after the bump.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileEdit {
+    /// The file's path, as given to [`plan`].
     pub path: String,
+    /// The text before the bump.
     pub old: String,
+    /// The text after the bump.
     pub new: String,
 }
 
@@ -41,14 +44,18 @@ pub struct Change {
     pub target: usize,
     /// The build as `TYPE.NAME`.
     pub build: String,
+    /// The file the value is in.
     pub file: String,
     /// 1-based line of the value in the old text.
     pub line: usize,
+    /// The Terraform variable.
     pub variable: String,
     /// The region (the map key, or the target's `region:`); `None` for
     /// builds without regions.
     pub region: Option<String>,
+    /// The value before (the old image id, without quotes).
     pub old: String,
+    /// The image id written.
     pub new: String,
 }
 

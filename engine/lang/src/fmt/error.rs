@@ -9,16 +9,23 @@ pub enum FmtError {
     /// The input does not parse as an HCL configuration body.
     #[error("{line}:{column}: {message}")]
     Syntax {
+        /// 1-based line.
         line: usize,
+        /// 1-based column, in characters.
         column: usize,
+        /// 0-based byte offset.
         byte: usize,
+        /// What the parser expected or found.
         message: String,
     },
     /// The input is not valid UTF-8.
     #[error("{line}:{column}: invalid UTF-8 (byte offset {byte})")]
     InvalidUtf8 {
+        /// 1-based line.
         line: usize,
+        /// 1-based column, in characters.
         column: usize,
+        /// 0-based offset of the first invalid byte.
         byte: usize,
     },
 }

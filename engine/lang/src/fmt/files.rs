@@ -26,7 +26,9 @@ pub enum FileError {
     /// Reading, listing or writing failed.
     #[error("{}: {source}", .path.display())]
     Io {
+        /// The file or directory.
         path: PathBuf,
+        /// The I/O error.
         #[source]
         source: io::Error,
     },
@@ -34,8 +36,11 @@ pub enum FileError {
     /// (lossily decoded) for rendering the diagnostic.
     #[error("failed to parse HCL {}: {error}", .path.display())]
     Parse {
+        /// The file.
         path: PathBuf,
+        /// Its content.
         text: String,
+        /// Where and why it does not parse.
         error: FmtError,
     },
 }
@@ -145,8 +150,11 @@ fn walk_dir(dir: &Path, recursive: bool, out: &mut Vec<Result<Target, FileError>
 /// The outcome of formatting one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileOutcome {
+    /// The file.
     pub path: PathBuf,
+    /// Its content before formatting.
     pub original: String,
+    /// Its content formatted (equal to `original` when already formatted).
     pub formatted: String,
 }
 

@@ -8,8 +8,11 @@ use crate::template::Value;
 
 /// The state a component's `check` function works on.
 pub struct Checker<'a> {
+    /// The component's configuration.
     pub body: &'a ConfigBody,
+    /// The block header, attached to every diagnostic as its context.
     pub context: &'a str,
+    /// What the checks found so far.
     pub diags: Vec<Diagnostic>,
 }
 
@@ -23,6 +26,7 @@ fn quote_list(names: &[&str], conj: &str) -> String {
 }
 
 impl<'a> Checker<'a> {
+    /// A checker for `body`, with no findings yet.
     pub fn new(body: &'a ConfigBody, context: &'a str) -> Self {
         Checker {
             body,

@@ -27,13 +27,17 @@ pub enum FieldType {
     /// `hcldec.BlockListSpec` otherwise). In legacy JSON templates it
     /// arrives as an attribute holding an object or a list of objects.
     Block {
+        /// The arguments the block accepts.
         fields: &'static [Field],
+        /// Fewest blocks required.
         min: usize,
+        /// Most blocks allowed; `None` = unbounded.
         max: Option<usize>,
     },
 }
 
 impl FieldType {
+    /// Whether this is a nested block rather than an attribute.
     pub fn is_block(&self) -> bool {
         matches!(self, FieldType::Block { .. })
     }
@@ -55,12 +59,16 @@ impl FieldType {
 /// One argument (or nested block) a component accepts.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Field {
+    /// The argument's name as written in templates (`ami_name`).
     pub name: &'static str,
+    /// The type values must convert to.
     pub ty: FieldType,
+    /// Whether the argument must be set (Packer's `required` tag).
     pub required: bool,
 }
 
 impl Field {
+    /// An optional field of type `ty`.
     pub const fn new(name: &'static str, ty: FieldType) -> Field {
         Field {
             name,
@@ -68,21 +76,27 @@ impl Field {
             required: false,
         }
     }
+    /// An optional string field.
     pub const fn string(name: &'static str) -> Field {
         Field::new(name, FieldType::String)
     }
+    /// An optional number field.
     pub const fn number(name: &'static str) -> Field {
         Field::new(name, FieldType::Number)
     }
+    /// An optional bool field.
     pub const fn bool(name: &'static str) -> Field {
         Field::new(name, FieldType::Bool)
     }
+    /// An optional Go duration field (`"5m"`).
     pub const fn duration(name: &'static str) -> Field {
         Field::new(name, FieldType::Duration)
     }
+    /// An optional field accepting any value.
     pub const fn any(name: &'static str) -> Field {
         Field::new(name, FieldType::Any)
     }
+    /// An optional string field restricted to `values`.
     pub const fn one_of(name: &'static str, values: &'static [&'static str]) -> Field {
         Field::new(name, FieldType::Enum(values))
     }

@@ -11,14 +11,14 @@
 //! [`check_required_plugin`] and [`version_satisfies`] serve
 //! `packer { required_plugins {} }` and `required_version`.
 
-pub mod builder;
+pub(crate) mod builder;
 pub mod check;
 pub mod communicator;
-pub mod datasource;
+pub(crate) mod datasource;
 pub mod field;
 pub mod plugins;
-pub mod post_processor;
-pub mod provisioner;
+pub(crate) mod post_processor;
+pub(crate) mod provisioner;
 pub mod suggest;
 mod validate;
 pub mod version;
@@ -48,7 +48,9 @@ pub const PACKER_COMMON: &[Field] = &[
 /// The schema of one component type.
 #[derive(Debug)]
 pub struct ComponentSchema {
+    /// Which seam the component plugs into.
     pub kind: ComponentKind,
+    /// The type name templates use (`amazon-ebs`, `shell`, …).
     pub type_name: &'static str,
     /// The accepted fields, in groups (e.g. the shared communicator fields
     /// plus the builder's own). Use [`ComponentSchema::fields`].

@@ -7,13 +7,17 @@ use std::cmp::Ordering;
 /// A parsed version: numeric segments, optional pre-release.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Version {
+    /// Numeric segments, padded with zeros to at least three.
     pub segments: Vec<u64>,
     /// How many segments were written (for `~>`).
     pub written: usize,
+    /// The pre-release after `-` (`beta1`); empty for a release.
     pub pre: String,
 }
 
 impl Version {
+    /// Parse `1.2.3`, `v1.2`, `1.2.3-beta1` (build metadata after `+` is
+    /// ignored); the error is Packer's `Malformed version: …`.
     pub fn parse(s: &str) -> Result<Version, String> {
         let t = s.trim();
         let t = t.strip_prefix('v').unwrap_or(t);

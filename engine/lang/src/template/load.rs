@@ -20,8 +20,11 @@ pub enum TemplateFiles {
     /// HCL2 files, sorted, with the directory they are in and whether
     /// `*.auto.pkrvars.*` files apply (directory loads only).
     Hcl2 {
+        /// The `*.pkr.hcl` / `*.pkr.json` files, sorted.
         files: Vec<PathBuf>,
+        /// Their directory (`path.root`).
         dir: PathBuf,
+        /// Whether `*.auto.pkrvars.hcl` / `.json` files of `dir` apply.
         auto_vars: bool,
     },
     /// A legacy JSON template.

@@ -19,21 +19,30 @@ pub use parse::parse_type_str;
 /// A type constraint.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Type {
+    /// `string`
     String,
+    /// `number`
     Number,
+    /// `bool`
     Bool,
     /// `any`: every value is accepted as it is.
     Any,
+    /// `list(T)`
     List(Box<Type>),
+    /// `map(T)`
     Map(Box<Type>),
+    /// `set(T)`: a list without duplicates.
     Set(Box<Type>),
+    /// `object({name = T, …})`, attributes by name.
     Object(BTreeMap<String, ObjectAttr>),
+    /// `tuple([T, …])`
     Tuple(Vec<Type>),
 }
 
 /// One attribute of an object type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectAttr {
+    /// The attribute's type.
     pub ty: Type,
     /// Declared with `optional(…)`: may be omitted (or null).
     pub optional: bool,
@@ -45,6 +54,7 @@ pub struct ObjectAttr {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]
 pub struct TypeSpecError {
+    /// What is wrong, e.g. `The keyword "strin" is not a valid type specification.`
     pub message: String,
     /// The offending part of the type expression, when parsed from source.
     pub span: Option<Range<usize>>,

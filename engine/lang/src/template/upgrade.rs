@@ -4,7 +4,7 @@
 //! blocks for `aws_secretsmanager` calls and amazon `source_ami_filter`s,
 //! `source` blocks from the builders, and one `build` block with the
 //! provisioners, error-cleanup provisioner and post-processor chains.
-//! Template calls are translated (see [`crate::template::json::transpose`]);
+//! Template calls are translated (see `template::json::transpose`);
 //! the output is formatted like `packer fmt`.
 
 use std::collections::BTreeSet;

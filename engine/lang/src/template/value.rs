@@ -14,13 +14,21 @@ use std::fmt;
 /// An HCL value.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Value {
+    /// `null`: the absence of a value (an unset optional argument).
     #[default]
     Null,
+    /// Not known until the build runs (e.g. a data source during validation, `build.ID`);
+    /// operations on it yield unknown.
     Unknown,
+    /// `true` or `false`.
     Bool(bool),
+    /// A number (cty's numbers are arbitrary precision; kiln uses `f64`).
     Number(f64),
+    /// A string.
     String(String),
+    /// A tuple or list: HCL's `[…]`, cty's tuple, list and set types.
     List(Vec<Value>),
+    /// An object or map: HCL's `{…}`, keys sorted.
     Map(BTreeMap<String, Value>),
 }
 
@@ -38,6 +46,7 @@ impl Value {
         }
     }
 
+    /// Whether this is `null` (not an unknown, not a value containing null).
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
     }
@@ -52,6 +61,7 @@ impl Value {
         }
     }
 
+    /// The string, if this is a string (no conversion).
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -59,6 +69,7 @@ impl Value {
         }
     }
 
+    /// The bool, if this is a bool (no conversion).
     pub fn as_bool(&self) -> Option<bool> {
         match self {
             Value::Bool(b) => Some(*b),
@@ -66,6 +77,7 @@ impl Value {
         }
     }
 
+    /// The number, if this is a number (no conversion).
     pub fn as_f64(&self) -> Option<f64> {
         match self {
             Value::Number(n) => Some(*n),
@@ -73,6 +85,7 @@ impl Value {
         }
     }
 
+    /// The elements, if this is a list.
     pub fn as_list(&self) -> Option<&[Value]> {
         match self {
             Value::List(v) => Some(v),
@@ -80,6 +93,7 @@ impl Value {
         }
     }
 
+    /// The entries, if this is a map.
     pub fn as_map(&self) -> Option<&BTreeMap<String, Value>> {
         match self {
             Value::Map(m) => Some(m),

@@ -10,8 +10,11 @@ use hcl_edit::Span;
 /// follow it, and the byte span of `root.attr.attr`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reference {
+    /// The root variable (`var`, `local`, `data`, …).
     pub root: String,
+    /// The `.attr` names after the root, up to the first index or splat.
     pub path: Vec<String>,
+    /// Byte span of the reference in the source.
     pub span: Range<usize>,
 }
 

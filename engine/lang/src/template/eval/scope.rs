@@ -17,6 +17,7 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// An empty scope resolving relative paths against `base_dir`.
     pub fn new(base_dir: PathBuf) -> Self {
         Scope {
             roots: BTreeMap::new(),
@@ -40,6 +41,7 @@ impl Scope {
         self.roots.insert(root.to_string(), value);
     }
 
+    /// The value of a root variable, if set.
     pub fn get(&self, root: &str) -> Option<&Value> {
         self.roots.get(root)
     }

@@ -78,18 +78,32 @@ const NETWORK_FUNCTIONS: [&str; 4] = [
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum FuncError {
     #[error("Call to unknown function: there is no function named \"{name}\".{}", suggestion.as_ref().map(|s| format!(" Did you mean \"{s}\"?")).unwrap_or_default())]
+    /// No function of that name.
     UnknownFunction {
+        /// The name called.
         name: String,
+        /// A close function name to suggest, if any.
         suggestion: Option<String>,
     },
     #[error("Not enough or too many function arguments: function \"{name}\" expects {expected} argument(s), but {got} were given.")]
+    /// Too few or too many arguments.
     Arity {
+        /// The function.
         name: String,
+        /// The accepted count as shown (`2`, `1 to 3`, `at least 1`).
         expected: String,
+        /// How many were given.
         got: usize,
     },
     #[error("Invalid value for argument {}: {message}", index + 1)]
-    Argument { index: usize, message: String },
+    /// One argument is invalid.
+    Argument {
+        /// 0-based index of the argument (messages show it 1-based).
+        index: usize,
+        /// Why it is invalid.
+        message: String,
+    },
+    /// The call failed for another reason (the message is shown as is).
     #[error("{0}")]
     Failed(String),
 }
@@ -111,7 +125,9 @@ pub type FuncImpl = fn(&FuncCtx, &[Value]) -> Result<Value, FuncError>;
 
 /// One entry of the function table.
 pub struct Function {
+    /// The name templates call it by.
     pub name: &'static str,
+    /// Fewest arguments accepted.
     pub min_args: usize,
     /// `None` = variadic.
     pub max_args: Option<usize>,

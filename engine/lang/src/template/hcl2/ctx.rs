@@ -16,7 +16,10 @@ use crate::template::Value;
 /// Root variables and the set of declared input variables.
 #[derive(Debug, Clone)]
 pub struct EvalCtx {
+    /// The root variables and the base directory for file functions.
     pub scope: Scope,
+    /// Names of the declared input variables (`var.X` of any other name
+    /// is reported as undeclared).
     pub declared_vars: BTreeSet<String>,
 }
 

@@ -7,19 +7,19 @@
 //! then builds. Every problem is a located diagnostic; decoding goes on
 //! after errors so that one run reports as much as possible.
 
-pub mod body;
-pub mod build;
-pub mod collect;
+pub(crate) mod body;
+pub(crate) mod build;
+pub(crate) mod collect;
 pub mod ctx;
-pub mod data;
-pub mod hcp;
-pub mod json_body;
-pub mod locals;
-pub mod meta;
+pub(crate) mod data;
+pub(crate) mod hcp;
+pub(crate) mod json_body;
+pub(crate) mod locals;
+pub(crate) mod meta;
 pub mod order;
 pub mod parse;
 pub mod sources;
-pub mod variables;
+pub(crate) mod variables;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,6 +34,7 @@ use parse::HclFile;
 /// shared model.
 #[derive(Debug, Clone)]
 pub struct Loaded {
+    /// The evaluated template.
     pub template: Template,
     /// The final evaluation context (`var`, `local`, `data`, …), for
     /// `kiln console`.
@@ -69,8 +70,12 @@ impl Loaded {
 /// all diagnostics, and the files read (for rendering).
 #[derive(Debug, Default)]
 pub struct LoadResult {
+    /// The template; `None` when loading stopped early (a file that does
+    /// not parse, a `required_version` mismatch, …).
     pub loaded: Option<Loaded>,
+    /// Every error and warning found, in the order found.
     pub diags: Diagnostics,
+    /// The text of every file read, for [`crate::diag::render_text`].
     pub sources: Sources,
 }
 

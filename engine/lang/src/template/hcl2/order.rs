@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 pub struct Cycle(pub Vec<String>);
 
 impl Cycle {
+    /// The cycle as shown in messages: `a → b → a`.
     pub fn chain(&self) -> String {
         self.0.join(" → ")
     }

@@ -19,7 +19,9 @@ pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 /// A parsed HCL file and its text (for turning spans into ranges).
 #[derive(Debug, Clone)]
 pub struct HclFile {
+    /// The file's name and text.
     pub file: SourceFile,
+    /// The parsed top-level body.
     pub body: Body,
 }
 

@@ -16,8 +16,11 @@ use crate::template::model::{Component, ComponentKind, ConfigBody};
 /// A top-level source: where it is and its evaluated configuration.
 #[derive(Debug, Clone)]
 pub struct SourceDef<'a> {
+    /// Index of the file declaring it.
     pub file: usize,
+    /// The `source` block.
     pub block: &'a Block,
+    /// The builder with its evaluated configuration.
     pub component: Component,
     /// Referenced by at least one build.
     pub used: bool,
@@ -26,6 +29,8 @@ pub struct SourceDef<'a> {
 /// Sources by `TYPE.NAME`, in declaration order of their keys.
 pub type SourceMap<'a> = BTreeMap<String, SourceDef<'a>>;
 
+/// Evaluate every top-level `source` block (with `source.type` and
+/// `source.name` set), reporting missing labels and duplicates.
 pub fn eval_sources<'a>(
     top: &TopLevel<'a>,
     files: &[HclFile],

@@ -13,18 +13,23 @@ use std::ops::Range;
 /// A parsed template: text and actions in order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tmpl {
+    /// Literal text and actions, in input order.
     pub nodes: Vec<Node>,
 }
 
+/// A piece of a parsed template.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Node {
+    /// Literal text, output as is (trim markers already applied).
     Text(String),
+    /// A `{{ … }}` action.
     Action(Action),
 }
 
 /// One `{{ … }}` action.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Action {
+    /// What the action evaluates.
     pub pipe: Pipeline,
     /// Byte range of the whole action (delimiters included) in the input.
     pub span: Range<usize>,
@@ -34,15 +39,19 @@ pub struct Action {
 /// as its last argument.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pipeline {
+    /// The commands, in order (at least one).
     pub cmds: Vec<Command>,
 }
 
 /// A function call or a single operand.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Command {
+    /// The operands (at least one); when the first is an identifier it names
+    /// the function and the rest are its arguments.
     pub args: Vec<Operand>,
 }
 
+/// One operand of a command.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
     /// An identifier: a function name.
@@ -53,12 +62,18 @@ pub enum Operand {
     Dot,
     /// A string literal: its value and how it was quoted in the source.
     Str {
+        /// The string's value, escapes decoded.
         value: String,
+        /// The literal as written (quotes included).
         quoted: String,
     },
+    /// An integer literal.
     Int(i64),
+    /// A floating-point literal.
     Float(f64),
+    /// `true` or `false`.
     Bool(bool),
+    /// `nil`
     Nil,
     /// `( pipeline )`
     Sub(Pipeline),
@@ -68,7 +83,9 @@ pub enum Operand {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct ParseError {
+    /// What is wrong, worded like Go's (e.g. `missing value for command`).
     pub message: String,
+    /// Byte offset of the error in the input.
     pub offset: usize,
 }
 

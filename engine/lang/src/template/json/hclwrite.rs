@@ -16,7 +16,9 @@ pub enum Expr {
 /// One item of a body.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Item {
+    /// `name = expr`
     Attr(String, Expr),
+    /// A nested block.
     Block(Block),
     /// An empty line.
     Blank,
@@ -24,14 +26,19 @@ pub enum Item {
     Comment(Vec<String>),
 }
 
+/// A block: `kind "label" … { body }`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Block {
+    /// The block type, e.g. `source`.
     pub kind: String,
+    /// The labels, written quoted.
     pub labels: Vec<String>,
+    /// The items inside the braces, in order.
     pub body: Vec<Item>,
 }
 
 impl Block {
+    /// An empty block.
     pub fn new(kind: &str, labels: &[&str]) -> Self {
         Block {
             kind: kind.to_string(),
@@ -40,6 +47,7 @@ impl Block {
         }
     }
 
+    /// Append the attribute `name = expr`.
     pub fn attr(&mut self, name: &str, expr: Expr) {
         self.body.push(Item::Attr(name.to_string(), expr));
     }

@@ -32,14 +32,16 @@ pub struct InterpContext {
     pub template_path: Option<PathBuf>,
     /// The working directory (`{{pwd}}`).
     pub pwd: PathBuf,
-    /// The run's start time: `{{timestamp}}`, `{{isotime}}` and
+    /// The run's start time, in seconds since the Unix epoch: `{{timestamp}}`, `{{isotime}}` and
     /// `{{strftime}}` all use it so that they agree for the whole run.
     pub unix_secs: i64,
+    /// Nanoseconds within that second.
     pub unix_nanos: u32,
     /// Keep build-time actions unrendered (load time).
     pub defer_build: bool,
-    /// `{{build_name}}`, `{{build_type}}` at build time.
+    /// `{{build_name}}` at build time (the builder's name).
     pub build_name: Option<String>,
+    /// `{{build_type}}` at build time (the builder's type).
     pub build_type: Option<String>,
     /// `{{ .Field }}` and `{{ build `Field` }}` values at build time.
     pub fields: BTreeMap<String, String>,
@@ -53,18 +55,38 @@ pub struct InterpContext {
 /// Why a template string could not be rendered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InterpError {
+    /// The text is not a valid Go template.
     #[error("template syntax error: {message}")]
-    Syntax { message: String, offset: usize },
+    Syntax {
+        /// The parser's message.
+        message: String,
+        /// Byte offset of the error in the template text.
+        offset: usize,
+    },
+    /// A function Packer's template engine does not define.
     #[error("function {0:?} is not defined")]
     UnknownFunction(String),
+    /// `{{user `x`}}` where `x` is not declared (only an error where
+    /// [`InterpContext::strict_user`] is set).
     #[error("user variable {0:?} is not defined")]
     UndefinedVariable(String),
+    /// A function used where Packer forbids it (e.g. `env` outside
+    /// `variables`); the message says why.
     #[error("{0}")]
     NotAllowed(String),
+    /// Data the context does not have (a build-time value at load time,
+    /// the template path, a `.Field`); names what is missing.
     #[error("{0} not available")]
     NotAvailable(String),
+    /// A function failed.
     #[error("error calling {func}: {message}")]
-    Call { func: String, message: String },
+    Call {
+        /// The function's name.
+        func: String,
+        /// Why it failed.
+        message: String,
+    },
+    /// Any other evaluation error (e.g. an empty command).
     #[error("{0}")]
     Other(String),
 }

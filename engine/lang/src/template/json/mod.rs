@@ -22,7 +22,7 @@
 //! renders them with a context from [`build_context`].
 
 pub mod clean;
-pub mod components;
+pub(crate) mod components;
 pub mod funcs;
 pub mod gotmpl;
 pub mod hclwrite;
@@ -31,10 +31,10 @@ pub mod parse;
 pub mod render;
 pub mod template;
 pub mod timefmt;
-pub mod transpose;
-pub mod upgrade_body;
-pub mod upgrade_text;
-pub mod vars;
+pub(crate) mod transpose;
+pub(crate) mod upgrade_body;
+pub(crate) mod upgrade_text;
+pub(crate) mod vars;
 
 use std::ops::Range as ByteRange;
 use std::path::Path;
@@ -52,12 +52,14 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// A source file being read, for turning byte spans into ranges.
 #[derive(Debug, Clone)]
 pub struct FileCtx {
+    /// The file's name and text.
     pub file: SourceFile,
     /// Object keys repeated in the file (key, span of the repetition).
     pub duplicates: Vec<(String, ByteRange<usize>)>,
 }
 
 impl FileCtx {
+    /// The diagnostic range of a byte span of the file.
     pub fn range(&self, span: &ByteRange<usize>) -> Range {
         self.file.range(span.clone())
     }

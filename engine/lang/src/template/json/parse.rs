@@ -19,18 +19,24 @@ pub const MAX_STRING_BYTES: usize = 8 * 1024 * 1024;
 /// A parsed JSON value with its span in the source text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonNode {
+    /// The value.
     pub kind: JsonKind,
+    /// Byte range of the value in the source (quotes and brackets included).
     pub span: Range<usize>,
 }
 
 /// The shape of a JSON value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum JsonKind {
+    /// `null`
     Null,
+    /// `true` or `false`.
     Bool(bool),
     /// The number's value and its text as written.
     Number(f64, String),
+    /// A string, escapes decoded.
     String(String),
+    /// Elements in order.
     Array(Vec<JsonNode>),
     /// Members in source order; a repeated key keeps only its last value
     /// (as Go's `encoding/json` does) at the position of the last one.
@@ -40,8 +46,11 @@ pub enum JsonKind {
 /// One `"key": value` member of an object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JsonMember {
+    /// The key, escapes decoded.
     pub key: String,
+    /// Byte range of the key (with its quotes).
     pub key_span: Range<usize>,
+    /// The member's value.
     pub value: JsonNode,
 }
 
@@ -49,7 +58,9 @@ pub struct JsonMember {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct JsonError {
+    /// The message, worded like Go's `encoding/json` (e.g. `unexpected end of JSON input`).
     pub message: String,
+    /// Byte offset where the error starts.
     pub offset: usize,
     /// Where the error ends (at least `offset + 1` unless at end of input).
     pub end: usize,
@@ -68,6 +79,7 @@ impl JsonNode {
         }
     }
 
+    /// The string, if this is a string.
     pub fn as_str(&self) -> Option<&str> {
         match &self.kind {
             JsonKind::String(s) => Some(s),
@@ -75,6 +87,7 @@ impl JsonNode {
         }
     }
 
+    /// The members, if this is an object.
     pub fn as_object(&self) -> Option<&[JsonMember]> {
         match &self.kind {
             JsonKind::Object(m) => Some(m),
@@ -82,6 +95,7 @@ impl JsonNode {
         }
     }
 
+    /// The elements, if this is an array.
     pub fn as_array(&self) -> Option<&[JsonNode]> {
         match &self.kind {
             JsonKind::Array(a) => Some(a),
@@ -120,6 +134,7 @@ pub fn parse(text: &str) -> Result<JsonNode, JsonError> {
 /// A parsed document and the object keys that were repeated.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
+    /// The document's single top-level value.
     pub root: JsonNode,
     /// Each repeated key (after its first occurrence) and its span.
     pub duplicates: Vec<(String, Range<usize>)>,

@@ -11,7 +11,9 @@ use crate::template::Value;
 /// wrong (`string required`, `attribute "b" is required`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub struct TypeError {
+    /// Steps from the value's root to the offending part; empty for the root.
     pub path: Vec<String>,
+    /// What is wrong.
     pub message: String,
 }
 
