@@ -13,7 +13,7 @@ use kiln_lang::datasource::{DataSourceError, DataSources};
 use kiln_lang::manifest::ManifestRegistry;
 use kiln_lang::template::model::{Component, ComponentKind, ConfigBody};
 use kiln_lang::template::Value;
-use kiln_sdk::{BuildError, Builder, PostProcessor, Provisioner};
+use kiln_sdk::{BuildError, Builder, PostProcessor, Provisioner, Settings};
 
 use crate::provisioner as prov;
 use crate::{aws, builder as core_builder, datasource, docker, postprocessor as pp};
@@ -234,10 +234,24 @@ impl DataSources for BuiltinDataSources {
         type_name: &str,
         config: &ConfigBody,
     ) -> Option<Result<Value, DataSourceError>> {
-        match find(ComponentKind::DataSource, type_name)? {
-            Factory::DataSource(f) => Some(f(config)),
-            _ => None,
+        let Factory::DataSource(f) = find(ComponentKind::DataSource, type_name)? else {
+            return None;
+        };
+        // The description's rules first (e.g. amazon-ami's owners): a
+        // data source the catalogue rejects makes no call.
+        let component = Component {
+            kind: ComponentKind::DataSource,
+            type_name: type_name.to_string(),
+            name: None,
+            type_range: None,
+            context: format!("data {type_name:?}"),
+            config: config.clone(),
+        };
+        let what = format!("{type_name} data source");
+        if let Err(e) = Settings::of(&what, &component) {
+            return Some(Err(DataSourceError(e.to_string())));
         }
+        Some(f(config))
     }
 }
 

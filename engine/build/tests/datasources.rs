@@ -67,3 +67,36 @@ fn without_a_table_only_null_runs() {
     assert_eq!(l.template.locals.get("n"), Some(&Value::from("v")));
     assert_eq!(l.template.locals.get("body"), Some(&Value::Unknown));
 }
+
+#[test]
+fn the_description_rules_run_before_a_data_source_calls_out() {
+    use kiln_lang::datasource::DataSources;
+    use kiln_lang::template::model::{ConfigAttr, ConfigBody};
+    // amazon-ami without owners: refused by the catalogue's rule, so no
+    // EC2 call is made (the endpoint would refuse the connection anyway).
+    let mut body = ConfigBody::default();
+    let mut filters = std::collections::BTreeMap::new();
+    filters.insert("name".to_string(), Value::from("ubuntu/*"));
+    for (k, v) in [
+        ("region", Value::from("us-east-1")),
+        ("custom_endpoint_ec2", Value::from("http://127.0.0.1:9")),
+        ("filters", Value::Map(filters)),
+    ] {
+        body.attrs.insert(
+            k.to_string(),
+            ConfigAttr {
+                value: v,
+                name_range: None,
+                value_range: None,
+            },
+        );
+    }
+    let out = kiln_build::BuiltinDataSources
+        .execute("amazon-ami", &body)
+        .expect("amazon-ami is in the table");
+    let err = out.expect_err("no owners").to_string();
+    assert!(
+        err.starts_with("amazon-ami data source: ") && err.contains("owner"),
+        "{err}"
+    );
+}
