@@ -152,16 +152,16 @@ pub static TABLE: &[Entry] = &[
         Ok(Box::new(docker::tag::DockerTag::prepare(c)?))
     }),
     d("http", |c| {
-        datasource::http::http_output(c).map_err(DataSourceError::from)
+        datasource::http::http_output(c).map_err(|e| DataSourceError(e.to_string()))
     }),
     d("amazon-ami", |c| {
         aws::amazon_ami::amazon_ami_output(c).map_err(DataSourceError::from)
     }),
     d("kiln-registry-version", |c| {
-        datasource::registry::version_output(c).map_err(DataSourceError::from)
+        datasource::registry::version_output(c).map_err(|e| DataSourceError(e.to_string()))
     }),
     d("kiln-registry-artifact", |c| {
-        datasource::registry::artifact_output(c).map_err(DataSourceError::from)
+        datasource::registry::artifact_output(c).map_err(|e| DataSourceError(e.to_string()))
     }),
 ];
 

@@ -100,3 +100,66 @@ fn the_description_rules_run_before_a_data_source_calls_out() {
         "{err}"
     );
 }
+
+#[test]
+fn http_and_registry_errors_name_the_url_and_status() {
+    use kiln_lang::datasource::DataSources;
+    use kiln_lang::template::model::{ConfigAttr, ConfigBody};
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let server = std::thread::spawn(move || {
+        let bodies = [
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno",
+            "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 27\r\nConnection: close\r\n\r\n{\"error\":\"no such channel\"}",
+        ];
+        for body in bodies {
+            if let Ok((mut s, _)) = listener.accept() {
+                let mut buf = [0u8; 2048];
+                let _ = s.read(&mut buf);
+                let _ = s.write_all(body.as_bytes());
+            }
+        }
+    });
+    let body = |pairs: &[(&str, String)]| {
+        let mut b = ConfigBody::default();
+        for (k, v) in pairs {
+            b.attrs.insert(
+                k.to_string(),
+                ConfigAttr {
+                    value: Value::from(v.clone()),
+                    name_range: None,
+                    value_range: None,
+                },
+            );
+        }
+        b
+    };
+    let url = format!("http://127.0.0.1:{port}/x");
+    let http = kiln_build::BuiltinDataSources
+        .execute("http", &body(&[("url", url.clone())]))
+        .expect("http is in the table")
+        .expect_err("404");
+    assert_eq!(
+        http.to_string(),
+        format!("HTTP GET {url} returned status 404.")
+    );
+    let registry = kiln_build::BuiltinDataSources
+        .execute(
+            "kiln-registry-version",
+            &body(&[
+                ("registry_url", format!("http://127.0.0.1:{port}/")),
+                ("bucket_name", "golden base".into()),
+                ("channel_name", "prod".into()),
+            ]),
+        )
+        .expect("in the table")
+        .expect_err("404");
+    assert_eq!(
+        registry.to_string(),
+        format!(
+            "Registry request GET http://127.0.0.1:{port}/api/v1/buckets/golden%20base/channels/prod returned status 404: no such channel"
+        )
+    );
+    server.join().expect("server");
+}

@@ -2,5 +2,6 @@
 //! registry (`kiln-registry-version`, `kiln-registry-artifact`). (`null`
 //! runs in the language layer; `amazon-ami` lives in [`crate::aws`].)
 
-pub mod http;
-pub mod registry;
+mod fetch;
+pub(crate) mod http;
+pub(crate) mod registry;

@@ -8,34 +8,87 @@
 //! until its time.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use serde_json::Value as Json;
 
+use super::fetch::{self, FetchError};
 use kiln_lang::template::model::ConfigBody;
 use kiln_lang::template::Value;
 
 /// Largest registry response read.
 const MAX_BODY: u64 = 4 * 1024 * 1024;
 
-fn required<'a>(config: &'a ConfigBody, name: &str) -> Result<&'a str, String> {
+/// Why a registry data source failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum RegistrySourceError {
+    /// A required argument is missing or empty.
+    #[error("The argument {0:?} is required and must be a non-empty string.")]
+    Required(&'static str),
+    /// Neither `registry_url` nor `KILN_REGISTRY_URL` is set.
+    #[error("No registry URL: set the argument \"registry_url\" or the environment variable KILN_REGISTRY_URL to kiln-app's address (https://HOST).")]
+    NoUrl,
+    /// The request failed.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    /// The registry refused (its own message, or the start of the body).
+    #[error("Registry request GET {url} returned status {status}: {message}")]
+    Status {
+        /// The URL requested.
+        url: String,
+        /// The status received.
+        status: u16,
+        /// The registry's `error` message.
+        message: String,
+    },
+    /// A 2xx answer that is not JSON.
+    #[error("Registry request GET {url}: the response is not JSON")]
+    NotJson {
+        /// The URL requested.
+        url: String,
+    },
+    /// The version has no image for the platform/region asked for.
+    #[error("Version {fingerprint:?} of bucket {bucket:?} has no artifact for platform {platform:?} in region {region:?}{}; it has: {have}.", built_by(.component))]
+    NoArtifact {
+        /// The bucket.
+        bucket: String,
+        /// The version.
+        fingerprint: String,
+        /// The platform asked for.
+        platform: String,
+        /// The region asked for.
+        region: String,
+        /// The `component_type` asked for, if any.
+        component: Option<String>,
+        /// What the version has, listed.
+        have: String,
+    },
+}
+
+fn built_by(component: &Option<String>) -> String {
+    component
+        .as_ref()
+        .map(|c| format!(" built by {c:?}"))
+        .unwrap_or_default()
+}
+
+fn required<'a>(
+    config: &'a ConfigBody,
+    name: &'static str,
+) -> Result<&'a str, RegistrySourceError> {
     config
         .get_str(name)
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| format!("The argument {name:?} is required and must be a non-empty string."))
+        .ok_or(RegistrySourceError::Required(name))
 }
 
-fn base_url(config: &ConfigBody) -> Result<String, String> {
+fn base_url(config: &ConfigBody) -> Result<String, RegistrySourceError> {
     config
         .get_str("registry_url")
         .map(String::from)
         .or_else(|| std::env::var("KILN_REGISTRY_URL").ok())
         .filter(|s| !s.trim().is_empty())
         .map(|s| s.trim().trim_end_matches('/').to_string())
-        .ok_or_else(|| {
-            "No registry URL: set the argument \"registry_url\" or the environment variable KILN_REGISTRY_URL to kiln-app's address (https://HOST)."
-                .to_string()
-        })
+        .ok_or(RegistrySourceError::NoUrl)
 }
 
 /// Percent-encode one path segment.
@@ -51,38 +104,26 @@ fn seg(s: &str) -> String {
 }
 
 /// GET a registry document; errors carry the registry's own message.
-fn get(url: &str) -> Result<Json, String> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_connect(Some(Duration::from_secs(10)))
-        .timeout_global(Some(Duration::from_secs(60)))
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let response = agent
-        .get(url)
-        .header("Accept", "application/json")
-        .call()
-        .map_err(|e| format!("Registry request GET {url} failed: {e}"))?;
-    let status = response.status().as_u16();
-    let body = response
-        .into_body()
-        .with_config()
-        .limit(MAX_BODY)
-        .read_to_string()
-        .map_err(|e| format!("Registry request GET {url}: cannot read the response: {e}"))?;
-    let json: Option<Json> = serde_json::from_str(&body).ok();
-    if !(200..300).contains(&status) {
-        let msg = json
+fn get(url: &str) -> Result<Json, RegistrySourceError> {
+    let accept = [("Accept".to_string(), "application/json".to_string())];
+    let response = fetch::get("Registry request", url, &accept, MAX_BODY)?;
+    let json: Option<Json> = serde_json::from_str(&response.body).ok();
+    if !(200..300).contains(&response.status) {
+        let message = json
             .as_ref()
             .and_then(|j| j.get("error"))
             .and_then(Json::as_str)
             .map(String::from)
-            .unwrap_or_else(|| body.chars().take(200).collect());
-        return Err(format!(
-            "Registry request GET {url} returned status {status}: {msg}"
-        ));
+            .unwrap_or_else(|| response.body.chars().take(200).collect());
+        return Err(RegistrySourceError::Status {
+            url: url.to_string(),
+            status: response.status,
+            message,
+        });
     }
-    json.ok_or_else(|| format!("Registry request GET {url}: the response is not JSON"))
+    json.ok_or_else(|| RegistrySourceError::NotJson {
+        url: url.to_string(),
+    })
 }
 
 fn s(j: &Json, key: &str) -> Value {
@@ -95,7 +136,7 @@ fn s(j: &Json, key: &str) -> Value {
 }
 
 /// `kiln-registry-version`: the version a channel serves.
-pub fn version_output(config: &ConfigBody) -> Result<Value, String> {
+pub(crate) fn version_output(config: &ConfigBody) -> Result<Value, RegistrySourceError> {
     let bucket = required(config, "bucket_name")?;
     let channel = required(config, "channel_name")?;
     let url = format!(
@@ -119,7 +160,7 @@ pub fn version_output(config: &ConfigBody) -> Result<Value, String> {
 }
 
 /// `kiln-registry-artifact`: one image of a version.
-pub fn artifact_output(config: &ConfigBody) -> Result<Value, String> {
+pub(crate) fn artifact_output(config: &ConfigBody) -> Result<Value, RegistrySourceError> {
     let bucket = required(config, "bucket_name")?;
     let fingerprint = required(config, "version_fingerprint")?;
     let platform = required(config, "platform")?;
@@ -154,11 +195,18 @@ pub fn artifact_output(config: &ConfigBody) -> Result<Value, String> {
                 )
             })
             .collect();
-        return Err(format!(
-            "Version {fingerprint:?} of bucket {bucket:?} has no artifact for platform {platform:?} in region {region:?}{}; it has: {}.",
-            component.map(|c| format!(" built by {c:?}")).unwrap_or_default(),
-            if have.is_empty() { "none".to_string() } else { have.join(", ") }
-        ));
+        return Err(RegistrySourceError::NoArtifact {
+            bucket: bucket.to_string(),
+            fingerprint: fingerprint.to_string(),
+            platform: platform.to_string(),
+            region: region.to_string(),
+            component: component.map(String::from),
+            have: if have.is_empty() {
+                "none".to_string()
+            } else {
+                have.join(", ")
+            },
+        });
     };
     let labels = b
         .get("labels")
