@@ -73,18 +73,21 @@ impl Read {
     }
 
     fn fits(self, ty: &FieldType) -> bool {
-        match (self, ty) {
-            (_, FieldType::Any) => true,
-            (
-                Read::String,
-                FieldType::String | FieldType::Number | FieldType::Duration | FieldType::Enum(_),
-            ) => true,
-            (Read::Bool, FieldType::Bool) => true,
-            (Read::List, FieldType::List(_)) => true,
-            (Read::Map, FieldType::Map(_)) => true,
-            (Read::Block, FieldType::Block { .. }) => true,
-            _ => false,
-        }
+        matches!(
+            (self, ty),
+            (_, FieldType::Any)
+                | (
+                    Read::String,
+                    FieldType::String
+                        | FieldType::Number
+                        | FieldType::Duration
+                        | FieldType::Enum(_),
+                )
+                | (Read::Bool, FieldType::Bool)
+                | (Read::List, FieldType::List(_))
+                | (Read::Map, FieldType::Map(_))
+                | (Read::Block, FieldType::Block { .. })
+        )
     }
 }
 

@@ -47,21 +47,26 @@ pub(crate) enum RegistrySourceError {
         url: String,
     },
     /// The version has no image for the platform/region asked for.
-    #[error("Version {fingerprint:?} of bucket {bucket:?} has no artifact for platform {platform:?} in region {region:?}{}; it has: {have}.", built_by(.component))]
-    NoArtifact {
-        /// The bucket.
-        bucket: String,
-        /// The version.
-        fingerprint: String,
-        /// The platform asked for.
-        platform: String,
-        /// The region asked for.
-        region: String,
-        /// The `component_type` asked for, if any.
-        component: Option<String>,
-        /// What the version has, listed.
-        have: String,
-    },
+    #[error(transparent)]
+    NoArtifact(Box<MissingArtifact>),
+}
+
+/// A version without the image a `kiln-registry-artifact` asks for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Version {fingerprint:?} of bucket {bucket:?} has no artifact for platform {platform:?} in region {region:?}{}; it has: {have}.", built_by(.component))]
+pub(crate) struct MissingArtifact {
+    /// The bucket.
+    bucket: String,
+    /// The version.
+    fingerprint: String,
+    /// The platform asked for.
+    platform: String,
+    /// The region asked for.
+    region: String,
+    /// The `component_type` asked for, if any.
+    component: Option<String>,
+    /// What the version has, listed.
+    have: String,
 }
 
 fn built_by(component: &Option<String>) -> String {
@@ -195,7 +200,7 @@ pub(crate) fn artifact_output(config: &ConfigBody) -> Result<Value, RegistrySour
                 )
             })
             .collect();
-        return Err(RegistrySourceError::NoArtifact {
+        return Err(RegistrySourceError::NoArtifact(Box::new(MissingArtifact {
             bucket: bucket.to_string(),
             fingerprint: fingerprint.to_string(),
             platform: platform.to_string(),
@@ -206,7 +211,7 @@ pub(crate) fn artifact_output(config: &ConfigBody) -> Result<Value, RegistrySour
             } else {
                 have.join(", ")
             },
-        });
+        })));
     };
     let labels = b
         .get("labels")
