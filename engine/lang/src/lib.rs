@@ -7,8 +7,10 @@
 //! `images` and `bump` read what builds produced. The language layer
 //! never prints and never builds: everything it finds is a
 //! [`diag::Diagnostic`], and running components is the build layer's job
-//! (`kiln-sdk`, `kiln-build`), which plugs in through [`datasource`].
+//! (`kiln-sdk`, `kiln-build`), which plugs in through [`datasource`] and
+//! [`aws_secrets`].
 
+pub mod aws_secrets;
 pub mod bump;
 pub mod datasource;
 pub mod diag;
