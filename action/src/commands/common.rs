@@ -28,6 +28,8 @@ impl VarArgs {
             opts.vars.push((k.trim().to_string(), val.to_string()));
         }
         opts.var_files.clone_from(&self.var_files);
+        // `aws_secretsmanager*` on kiln's AWS credential chain.
+        opts.aws_secrets = Some(kiln_build::aws_secrets());
         Ok(opts)
     }
 }

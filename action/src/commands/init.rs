@@ -22,7 +22,8 @@ pub struct InitArgs {
 }
 
 pub fn run(args: InitArgs) -> anyhow::Result<u8> {
-    let opts = LoadOptions::from_process()?;
+    let mut opts = LoadOptions::from_process()?;
+    opts.aws_secrets = Some(kiln_build::aws_secrets());
     if let Ok(TemplateFiles::Json(_)) = discover(&args.path, &opts.cwd) {
         let d = Diagnostic::warning(
             "Init is not supported for legacy JSON templates",

@@ -155,7 +155,7 @@ pub static TABLE: &[Entry] = &[
         datasource::http::http_output(c).map_err(|e| DataSourceError(e.to_string()))
     }),
     d("amazon-ami", |c| {
-        aws::amazon_ami::amazon_ami_output(c).map_err(DataSourceError::from)
+        aws::amazon_ami::amazon_ami_output(c).map_err(|e| DataSourceError(e.to_string()))
     }),
     d("kiln-registry-version", |c| {
         datasource::registry::version_output(c).map_err(|e| DataSourceError(e.to_string()))

@@ -4,7 +4,8 @@
 //!
 //! Layers inside this crate, bottom to top:
 //! - components, grouped by platform: [`aws`] (one credential chain, the
-//!   `amazon-ebs` builder, the `amazon-ami` data source), [`docker`] (one
+//!   `amazon-ebs` builder, the `amazon-ami` data source, the Secrets
+//!   Manager client of the `aws_secretsmanager*` functions), [`docker`] (one
 //!   client, the `docker` builder and communicator, the `docker-*`
 //!   post-processors), [`ssh`] (the SSH communicator), and Packer's core
 //!   components in [`builder`], [`provisioner`], [`postprocessor`] and
@@ -26,5 +27,6 @@ pub(crate) mod provisioner;
 pub mod runner;
 pub mod ssh;
 
+pub use aws::secrets_manager::aws_secrets;
 pub use components::{data_sources, runnable, BuiltinDataSources};
 pub use runner::{run_builds, BuildOutcome, OnError, RunOptions};

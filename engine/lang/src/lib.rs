@@ -23,7 +23,7 @@
 //! Nothing here prints or builds: every finding is a [`Diagnostic`]
 //! (rendered with [`render_text`] or [`render_json`]), and running
 //! components is the build layer's job (`kiln-sdk`, `kiln-build`), which
-//! plugs in through [`datasource`].
+//! plugs in through [`datasource`] and [`aws_secrets`].
 //!
 //! # Modules
 //!
@@ -41,9 +41,13 @@
 //!   variables to the images built.
 //! * [`generated`] — builders' generated data (`build.*` placeholders).
 //! * [`duration`] — Go duration strings.
+//! * [`datasource`], [`aws_secrets`] — the seams the build layer fills:
+//!   executable data sources, and AWS Secrets Manager for
+//!   `aws_secretsmanager`.
 
 #![deny(missing_docs)]
 
+pub mod aws_secrets;
 pub mod bump;
 pub mod datasource;
 pub mod diag;

@@ -9,15 +9,34 @@ use crate::aws::amazon_ebs::{config, source_ami};
 use crate::aws::client;
 use kiln_lang::template::model::ConfigBody;
 use kiln_lang::template::Value;
+use kiln_sdk::BuildError;
 
 const COMPONENT: &str = "amazon-ami data source";
 
+/// Why the `amazon-ami` data source failed (shown as the data block's
+/// diagnostic).
+#[derive(Debug, thiserror::Error)]
+pub enum AmazonAmiError {
+    /// The configuration is invalid, or EC2 answered with an error.
+    #[error("{0}")]
+    Build(#[from] BuildError),
+    /// `owners` is empty.
+    #[error("For security reasons, you must declare an owner: set \"owners\".")]
+    NoOwner,
+    /// The query's runtime could not be started.
+    #[error("{0}")]
+    Runtime(std::io::Error),
+    /// The query's thread panicked.
+    #[error("the amazon-ami query thread panicked")]
+    Panicked,
+}
+
 /// Query EC2 and build the data source's output.
-pub fn amazon_ami_output(body: &ConfigBody) -> Result<Value, String> {
-    let access = config::access(body, COMPONENT).map_err(|e| e.to_string())?;
-    let filter = config::ami_filter(body, COMPONENT).map_err(|e| e.to_string())?;
+pub fn amazon_ami_output(body: &ConfigBody) -> Result<Value, AmazonAmiError> {
+    let access = config::access(body, COMPONENT)?;
+    let filter = config::ami_filter(body, COMPONENT)?;
     if filter.owners.is_empty() {
-        return Err("For security reasons, you must declare an owner: set \"owners\".".into());
+        return Err(AmazonAmiError::NoOwner);
     }
     // Evaluation is synchronous and may run on a runtime thread: the
     // calls get a runtime and a thread of their own.
@@ -25,16 +44,14 @@ pub fn amazon_ami_output(body: &ConfigBody) -> Result<Value, String> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
-            .map_err(|e| e.to_string())?;
+            .map_err(AmazonAmiError::Runtime)?;
         rt.block_on(async move {
-            let aws = client::connect(&access).await.map_err(|e| e.to_string())?;
-            source_ami::find(&aws.ec2(), &filter)
-                .await
-                .map_err(|e| e.to_string())
+            let aws = client::connect(&access).await?;
+            Ok::<_, AmazonAmiError>(source_ami::find(&aws.ec2(), &filter).await?)
         })
     })
     .join()
-    .map_err(|_| "the amazon-ami query thread panicked".to_string())??;
+    .map_err(|_| AmazonAmiError::Panicked)??;
     Ok(output(&image))
 }
 

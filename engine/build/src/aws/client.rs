@@ -23,8 +23,11 @@ const DEFAULT_ATTEMPTS: u32 = 8;
 /// The resolved configuration every regional client is made from.
 #[derive(Clone, Debug)]
 pub struct Aws {
+    /// Credentials, retries and HTTP client ([`sdk_config`]).
     pub sdk: SdkConfig,
+    /// The build region.
     pub region: String,
+    /// `custom_endpoint_ec2`.
     pub endpoint: Option<String>,
 }
 
@@ -56,8 +59,19 @@ fn https_client() -> aws_sdk_ec2::config::SharedHttpClient {
 
 /// Resolve credentials, region and endpoint. Nothing is sent yet; see
 /// [`validate`].
-#[allow(deprecated)] // ProfileFiles: aws-config's re-export of aws-runtime's type.
 pub async fn connect(access: &Access) -> Result<Aws, BuildError> {
+    let sdk = sdk_config(access).await?;
+    connect_region(access, sdk).await
+}
+
+/// The SDK configuration of `access` on the default chain: credentials
+/// (template keys, environment, shared files and profile, web identity,
+/// container and instance metadata unless `skip_metadata_api_check`),
+/// region, retries, and kiln's HTTPS client. Every AWS caller of kiln
+/// starts here (EC2 through [`connect`], Secrets Manager in
+/// [`super::secrets_manager`]).
+#[allow(deprecated)] // ProfileFiles: aws-config's re-export of aws-runtime's type.
+pub async fn sdk_config(access: &Access) -> Result<SdkConfig, BuildError> {
     let attempts = access
         .max_retries
         .map(|r| r.saturating_add(1))
@@ -126,7 +140,12 @@ pub async fn connect(access: &Access) -> Result<Aws, BuildError> {
         }
         (None, None) => {}
     }
-    let mut sdk = loader.load().await;
+    Ok(loader.load().await)
+}
+
+/// Finish [`connect`]: the region is required; `assume_role` wraps the
+/// credentials.
+async fn connect_region(access: &Access, mut sdk: SdkConfig) -> Result<Aws, BuildError> {
     let region = sdk.region().map(|r| r.to_string()).ok_or_else(|| {
         BuildError::config(
             "amazon-ebs builder: no region given: set \"region\" (or AWS_REGION / AWS_DEFAULT_REGION)"

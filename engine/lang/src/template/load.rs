@@ -111,6 +111,7 @@ pub fn load(path: &Path, opts: &LoadOptions) -> LoadResult {
                 let sources = template.sources.clone();
                 let mut ctx = hcl2::ctx::EvalCtx::new(&opts.cwd, &opts.cwd);
                 ctx.scope.set_sandbox(opts.sandbox.clone());
+                ctx.scope.set_aws_secrets(opts.aws_secrets.clone());
                 let vars = template
                     .variables
                     .iter()

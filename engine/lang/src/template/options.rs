@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::aws_secrets::AwsSecrets;
 use crate::datasource::DataSources;
 
 /// Inputs to loading and evaluating a template, gathered from the command
@@ -32,6 +33,10 @@ pub struct LoadOptions {
     /// The executable data sources (from the build layer) used when
     /// `evaluate_datasources` is set; without it only `null` runs.
     pub data_sources: Option<Arc<dyn DataSources>>,
+    /// The Secrets Manager client (from the build layer) behind
+    /// `aws_secretsmanager` and `aws_secretsmanager_raw`; without it those
+    /// functions fail with an error naming them.
+    pub aws_secrets: Option<Arc<dyn AwsSecrets>>,
     /// `-no-warn-undeclared-var`.
     pub no_warn_undeclared_var: bool,
     /// `-syntax-only`: parse, do not evaluate.

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{
-    BlockDeviceMapping, EbsBlockDevice, Filter, IamInstanceProfileSpecification,
+    BlockDeviceMapping, EbsBlockDevice, Filter, IamInstanceProfileSpecification, Instance,
     InstanceMetadataEndpointState, InstanceMetadataOptionsRequest, InstanceMetadataTagsState,
     InstanceNetworkInterfaceSpecification, InstanceStateName, InstanceType, IpPermission, IpRange,
     KeyType, Placement, ResourceType, ShutdownBehavior, Tag, TagSpecification, VolumeType,
@@ -17,7 +17,7 @@ use aws_sdk_ec2::types::{
 use aws_sdk_ec2::Client;
 use base64::Engine as _;
 
-use super::config::{BlockDevice, Config, ResourceFilter, SshInterface};
+use super::config::{BlockDevice, Config, MetadataOptions, ResourceFilter, SshInterface};
 use super::gate::Gate;
 use super::source_ami::ec2_filters;
 use super::spot::{delete_template, SpotRequest};
@@ -428,149 +428,270 @@ async fn find_instance(
 /// What identifies the instance for its cleanup before its id is known.
 #[derive(Debug, Clone, Default)]
 pub struct Identity {
+    /// The temporary key pair the instance is launched with, if any.
     pub temp_key_name: Option<String>,
+    /// The temporary security group the instance is launched in, if any.
     pub temp_group_id: Option<String>,
 }
 
+/// What to launch (`StepRunSourceInstance` / `StepRunSpotInstance`): the
+/// source AMI on the network found earlier, with the key pair and tags
+/// of the build.
+#[derive(Debug, Clone, Copy)]
+pub struct Launch<'a> {
+    /// The builder's configuration.
+    pub cfg: &'a Config,
+    /// VPC, subnet, availability zone and security groups.
+    pub net: &'a Network,
+    /// The source AMI's id.
+    pub source_ami: &'a str,
+    /// The key pair to launch with (temporary or existing).
+    pub key_name: Option<&'a str>,
+    /// Finds the instance for its cleanup before its id is known.
+    pub identity: &'a Identity,
+    /// `run_tags`, rendered, with the default `Name`.
+    pub run_tags: &'a BTreeMap<String, String>,
+    /// `run_volume_tags`, rendered.
+    pub run_volume_tags: &'a BTreeMap<String, String>,
+    /// How to wait for the instance to run (and to terminate).
+    pub waiter: Waiter,
+}
+
+/// The build's handles a step works with: the EC2 client of the build
+/// region, the UI, cancellation and the cleanup stack.
+pub struct StepEnv<'a> {
+    /// EC2 in the build region.
+    pub client: &'a Client,
+    /// Where messages go.
+    pub ui: &'a Ui,
+    /// Cancels waits.
+    pub cancel: &'a CancelToken,
+    /// Undos, pushed before each resource exists.
+    pub cleanup: &'a mut CleanupStack,
+}
+
+/// The volumes attached at launch, learnt once the instance runs; read by
+/// the extra-volumes cleanup.
+type VolumeList = Arc<Mutex<Vec<(String, String)>>>;
+
 /// Launch the source instance; termination (and the cleanup of extra
 /// volumes) is registered before `RunInstances` is sent.
-#[allow(clippy::too_many_arguments)]
-pub async fn instance(
-    client: &Client,
-    ui: &Ui,
-    cancel: &CancelToken,
-    cleanup: &mut CleanupStack,
-    cfg: &Config,
-    net: &Network,
-    source_ami: &str,
-    key_name: Option<&str>,
-    identity: Identity,
-    run_tags: &BTreeMap<String, String>,
-    run_volume_tags: &BTreeMap<String, String>,
-    waiter: Waiter,
-) -> Result<Launched, BuildError> {
+pub async fn instance(env: StepEnv<'_>, launch: &Launch<'_>) -> Result<Launched, BuildError> {
+    let StepEnv {
+        client,
+        ui,
+        cancel,
+        cleanup,
+    } = env;
+    let cfg = launch.cfg;
     let token = uuid::Uuid::new_v4().to_string();
     let id_slot = slot();
     let gate = Gate::new();
-    let volumes: Arc<Mutex<Vec<(String, String)>>> = Arc::new(Mutex::new(Vec::new()));
+    let volumes = register_volume_cleanup(client, ui, cleanup, cfg);
+    let spot_template = register_spot_template_cleanup(client, cleanup, cfg, &gate);
+    register_termination(
+        client,
+        ui,
+        cleanup,
+        &gate,
+        Pending {
+            id_slot: id_slot.clone(),
+            token: token.clone(),
+            identity: launch.identity.clone(),
+        },
+        launch.waiter,
+    );
+
+    ui.say("Launching a source AWS instance...");
+    let req = run_instances_request(client, launch, &token);
+    let spot = spot_template.map(|name| {
+        SpotRequest::new(
+            cfg,
+            launch.net,
+            launch.source_ami,
+            launch.key_name,
+            launch.run_tags,
+            launch.run_volume_tags,
+            name,
+        )
+    });
+    let id = send_launch(client, &gate, &id_slot, req, spot).await?;
+    report_run_tags(ui, launch.run_tags);
+    ui.message(format!("Instance ID: {id}"));
+    ui.say(format!("Waiting for instance ({id}) to become ready..."));
+    let running = wait_running(client, cancel, &id, launch.waiter).await?;
+    let vols = attached_volumes(&running);
+    if let Ok(mut v) = volumes.lock() {
+        *v = vols.clone();
+    }
+    let host = ssh_host(cfg, ui, &running);
+    Ok(Launched {
+        id,
+        host,
+        volumes: vols,
+    })
+}
+
+/// Push the cleanup of the volumes attached at launch (except those a
+/// mapping keeps); the list is filled in once the instance runs.
+fn register_volume_cleanup(
+    client: &Client,
+    ui: &Ui,
+    cleanup: &mut CleanupStack,
+    cfg: &Config,
+) -> VolumeList {
+    let volumes: VolumeList = Arc::new(Mutex::new(Vec::new()));
     let kept: Vec<String> = cfg
         .launch_block_device_mappings
         .iter()
         .filter(|d| d.delete_on_termination == Some(false))
         .map(|d| d.device_name.clone())
         .collect();
-    {
-        let client = client.clone();
-        let volumes = volumes.clone();
-        let ui = ui.clone();
-        cleanup.push("extra volumes of the source instance", async move {
-            ui.say("Cleaning up any extra volumes...");
-            let list: Vec<(String, String)> = volumes.lock().map(|v| v.clone()).unwrap_or_default();
-            let ids: Vec<String> = list
-                .iter()
-                .filter(|(dev, _)| !kept.contains(dev))
-                .map(|(_, id)| id.clone())
-                .collect();
-            if ids.is_empty() {
-                ui.say("No volumes to clean up, skipping");
-                return Ok(());
-            }
-            let out = client
-                .describe_volumes()
-                .filters(Filter::builder().name("status").values("available").build())
-                .send()
-                .await
-                .map_err(|e| describe(&e))?;
-            let left: Vec<String> = out
-                .volumes()
-                .iter()
-                .filter_map(|v| v.volume_id())
-                .filter(|id| ids.iter().any(|i| i == id))
-                .map(str::to_string)
-                .collect();
-            if left.is_empty() {
-                ui.say("No volumes to clean up, skipping");
-                return Ok(());
-            }
-            for id in left {
-                ui.message(format!("Removing volume: {id}"));
-                if let Err(e) = client.delete_volume().volume_id(&id).send().await {
-                    if code(&e).as_deref() != Some("InvalidVolume.NotFound") {
-                        return Err(format!("Error deleting volume {id}: {}", describe(&e)));
-                    }
+    let client = client.clone();
+    let list = volumes.clone();
+    let ui = ui.clone();
+    cleanup.push("extra volumes of the source instance", async move {
+        ui.say("Cleaning up any extra volumes...");
+        let list: Vec<(String, String)> = list.lock().map(|v| v.clone()).unwrap_or_default();
+        let ids: Vec<String> = list
+            .iter()
+            .filter(|(dev, _)| !kept.contains(dev))
+            .map(|(_, id)| id.clone())
+            .collect();
+        if ids.is_empty() {
+            ui.say("No volumes to clean up, skipping");
+            return Ok(());
+        }
+        let out = client
+            .describe_volumes()
+            .filters(Filter::builder().name("status").values("available").build())
+            .send()
+            .await
+            .map_err(|e| describe(&e))?;
+        let left: Vec<String> = out
+            .volumes()
+            .iter()
+            .filter_map(|v| v.volume_id())
+            .filter(|id| ids.iter().any(|i| i == id))
+            .map(str::to_string)
+            .collect();
+        if left.is_empty() {
+            ui.say("No volumes to clean up, skipping");
+            return Ok(());
+        }
+        for id in left {
+            ui.message(format!("Removing volume: {id}"));
+            if let Err(e) = client.delete_volume().volume_id(&id).send().await {
+                if code(&e).as_deref() != Some("InvalidVolume.NotFound") {
+                    return Err(format!("Error deleting volume {id}: {}", describe(&e)));
                 }
             }
-            Ok(())
-        });
-    }
-    let spot_template = cfg
-        .uses_spot()
-        .then(|| format!("packer-fleet-launch-template-{}", uuid::Uuid::new_v4()));
-    if let Some(name) = &spot_template {
-        let client = client.clone();
-        let name = name.clone();
-        let gate = gate.clone();
-        cleanup.push(format!("temporary launch template {name}"), async move {
-            gate.settled().await;
-            delete_template(&client, &name).await
-        });
-    }
-    {
-        let client = client.clone();
-        let id_slot = id_slot.clone();
-        let token = token.clone();
-        let ui = ui.clone();
-        let waiter = Waiter::new(Duration::from_secs(600), waiter.fixed);
-        let gate = gate.clone();
-        cleanup.push("source instance", async move {
-            gate.settled().await;
-            let id = match get(&id_slot) {
-                Some(id) => Some(id),
-                None => {
-                    find_instance(
-                        &client,
-                        &token,
-                        identity.temp_key_name.as_deref(),
-                        identity.temp_group_id.as_deref(),
-                    )
-                    .await?
-                }
-            };
-            let Some(id) = id else { return Ok(()) };
-            ui.say("Terminating the source AWS instance...");
-            match client.terminate_instances().instance_ids(&id).send().await {
-                Ok(_) => {}
-                Err(e) if code(&e).as_deref() == Some("InvalidInstanceID.NotFound") => {
-                    return Ok(())
-                }
-                Err(e) => {
-                    return Err(format!(
-                        "Error terminating instance, may still be around: {}",
-                        describe(&e)
-                    ))
-                }
-            }
-            // Waiting is not cancellable: cleanup runs after a cancel.
-            waiter
-                .until("instance to terminate", &CancelToken::new(), || {
-                    let client = client.clone();
-                    let id = id.clone();
-                    async move {
-                        let state = instance_state(&client, &id)
-                            .await
-                            .map_err(BuildError::Step)?;
-                        Ok(match state.as_deref() {
-                            None | Some("terminated") => Poll::Done(()),
-                            Some(s) => Poll::Pending(s.to_string()),
-                        })
-                    }
-                })
-                .await
-                .map_err(|e| format!("Error waiting for instance to terminate: {e}"))
-        });
-    }
+        }
+        Ok(())
+    });
+    volumes
+}
 
-    ui.say("Launching a source AWS instance...");
+/// For a spot build, name the fleet's launch template and push its
+/// deletion; `None` for an on-demand build.
+fn register_spot_template_cleanup(
+    client: &Client,
+    cleanup: &mut CleanupStack,
+    cfg: &Config,
+    gate: &Gate,
+) -> Option<String> {
+    let name = cfg
+        .uses_spot()
+        .then(|| format!("packer-fleet-launch-template-{}", uuid::Uuid::new_v4()))?;
+    let client = client.clone();
+    let template = name.clone();
+    let gate = gate.clone();
+    cleanup.push(format!("temporary launch template {name}"), async move {
+        gate.settled().await;
+        delete_template(&client, &template).await
+    });
+    Some(name)
+}
+
+/// How the termination cleanup finds an instance whose id it may not
+/// know yet.
+struct Pending {
+    id_slot: Slot,
+    token: String,
+    identity: Identity,
+}
+
+/// Push the source instance's termination (and the wait for it).
+fn register_termination(
+    client: &Client,
+    ui: &Ui,
+    cleanup: &mut CleanupStack,
+    gate: &Gate,
+    pending: Pending,
+    waiter: Waiter,
+) {
+    let client = client.clone();
+    let ui = ui.clone();
+    let waiter = Waiter::new(Duration::from_secs(600), waiter.fixed);
+    let gate = gate.clone();
+    cleanup.push("source instance", async move {
+        gate.settled().await;
+        let Pending {
+            id_slot,
+            token,
+            identity,
+        } = pending;
+        let id = match get(&id_slot) {
+            Some(id) => Some(id),
+            None => {
+                find_instance(
+                    &client,
+                    &token,
+                    identity.temp_key_name.as_deref(),
+                    identity.temp_group_id.as_deref(),
+                )
+                .await?
+            }
+        };
+        let Some(id) = id else { return Ok(()) };
+        ui.say("Terminating the source AWS instance...");
+        match client.terminate_instances().instance_ids(&id).send().await {
+            Ok(_) => {}
+            Err(e) if code(&e).as_deref() == Some("InvalidInstanceID.NotFound") => return Ok(()),
+            Err(e) => {
+                return Err(format!(
+                    "Error terminating instance, may still be around: {}",
+                    describe(&e)
+                ))
+            }
+        }
+        // Waiting is not cancellable: cleanup runs after a cancel.
+        waiter
+            .until("instance to terminate", &CancelToken::new(), || {
+                let client = client.clone();
+                let id = id.clone();
+                async move {
+                    let state = instance_state(&client, &id)
+                        .await
+                        .map_err(BuildError::Step)?;
+                    Ok(match state.as_deref() {
+                        None | Some("terminated") => Poll::Done(()),
+                        Some(s) => Poll::Pending(s.to_string()),
+                    })
+                }
+            })
+            .await
+            .map_err(|e| format!("Error waiting for instance to terminate: {e}"))
+    });
+}
+
+/// The on-demand `RunInstances` request, idempotent by `token`.
+fn run_instances_request(
+    client: &Client,
+    launch: &Launch<'_>,
+    token: &str,
+) -> aws_sdk_ec2::operation::run_instances::builders::RunInstancesFluentBuilder {
+    let (cfg, net) = (launch.cfg, launch.net);
     let instance_type = cfg
         .instance_type
         .clone()
@@ -578,12 +699,12 @@ pub async fn instance(
         .unwrap_or_default();
     let mut req = client
         .run_instances()
-        .image_id(source_ami)
+        .image_id(launch.source_ami)
         .instance_type(InstanceType::from(instance_type.as_str()))
         .min_count(1)
         .max_count(1)
-        .client_token(&token)
-        .set_key_name(key_name.map(str::to_string))
+        .client_token(token)
+        .set_key_name(launch.key_name.map(str::to_string))
         .set_block_device_mappings(Some(
             cfg.launch_block_device_mappings
                 .iter()
@@ -608,18 +729,7 @@ pub async fn instance(
         }
     }
     if let Some(m) = &cfg.metadata_options {
-        let mut o = InstanceMetadataOptionsRequest::builder()
-            .set_http_put_response_hop_limit(m.http_put_response_hop_limit);
-        if let Some(e) = &m.http_endpoint {
-            o = o.http_endpoint(InstanceMetadataEndpointState::from(e.as_str()));
-        }
-        if let Some(t) = &m.http_tokens {
-            o = o.http_tokens(aws_sdk_ec2::types::HttpTokensState::from(t.as_str()));
-        }
-        if let Some(t) = &m.instance_metadata_tags {
-            o = o.instance_metadata_tags(InstanceMetadataTagsState::from(t.as_str()));
-        }
-        req = req.metadata_options(o.build());
+        req = req.metadata_options(metadata_options(m));
     }
     if let Some(public) = cfg.associate_public_ip_address {
         // A public address is a property of the network interface.
@@ -637,6 +747,34 @@ pub async fn instance(
             .set_subnet_id(net.subnet_id.clone())
             .set_security_group_ids(Some(net.security_group_ids.clone()));
     }
+    let specs = tag_specifications(launch.run_tags, launch.run_volume_tags);
+    if !specs.is_empty() {
+        req = req.set_tag_specifications(Some(specs));
+    }
+    req
+}
+
+/// `metadata_options` as the request's instance metadata options.
+fn metadata_options(m: &MetadataOptions) -> InstanceMetadataOptionsRequest {
+    let mut o = InstanceMetadataOptionsRequest::builder()
+        .set_http_put_response_hop_limit(m.http_put_response_hop_limit);
+    if let Some(e) = &m.http_endpoint {
+        o = o.http_endpoint(InstanceMetadataEndpointState::from(e.as_str()));
+    }
+    if let Some(t) = &m.http_tokens {
+        o = o.http_tokens(aws_sdk_ec2::types::HttpTokensState::from(t.as_str()));
+    }
+    if let Some(t) = &m.instance_metadata_tags {
+        o = o.instance_metadata_tags(InstanceMetadataTagsState::from(t.as_str()));
+    }
+    o.build()
+}
+
+/// Tags for the instance and its volumes at launch (none when empty).
+fn tag_specifications(
+    run_tags: &BTreeMap<String, String>,
+    run_volume_tags: &BTreeMap<String, String>,
+) -> Vec<TagSpecification> {
     let mut specs = Vec::new();
     if !run_tags.is_empty() {
         specs.push(
@@ -654,59 +792,67 @@ pub async fn instance(
                 .build(),
         );
     }
-    if !specs.is_empty() {
-        req = req.set_tag_specifications(Some(specs));
-    }
+    specs
+}
+
+/// Send the launch (on-demand `RunInstances` or the spot fleet) behind
+/// the gate, recording the new id in `id_slot` for the cleanup.
+async fn send_launch(
+    client: &Client,
+    gate: &Gate,
+    id_slot: &Slot,
+    req: aws_sdk_ec2::operation::run_instances::builders::RunInstancesFluentBuilder,
+    spot: Option<SpotRequest>,
+) -> Result<String, BuildError> {
     let slot2 = id_slot.clone();
     let launch_client = client.clone();
-    let spot = spot_template.as_ref().map(|name| {
-        SpotRequest::new(
-            cfg,
-            net,
-            source_ami,
-            key_name,
-            run_tags,
-            run_volume_tags,
-            name.clone(),
-        )
-    });
-    let id = gate
-        .run(async move {
-            let out = match spot {
-                Some(spot) => spot.launch(launch_client).await,
-                None => req
-                    .send()
-                    .await
-                    .map_err(|e| format!("Error launching source instance: {}", describe(&e)))
-                    .and_then(|o| {
-                        o.instances()
-                            .first()
-                            .and_then(|i| i.instance_id())
-                            .map(str::to_string)
-                            .ok_or_else(|| {
-                                "Error launching source instance: no instance returned".into()
-                            })
-                    }),
-            };
-            if let Ok(id) = &out {
-                set(&slot2, id);
-            }
-            out
-        })
-        .await?
-        .map_err(BuildError::Step)?;
+    gate.run(async move {
+        let out = match spot {
+            Some(spot) => spot.launch(launch_client).await,
+            None => req
+                .send()
+                .await
+                .map_err(|e| format!("Error launching source instance: {}", describe(&e)))
+                .and_then(|o| {
+                    o.instances()
+                        .first()
+                        .and_then(|i| i.instance_id())
+                        .map(str::to_string)
+                        .ok_or_else(|| {
+                            "Error launching source instance: no instance returned".into()
+                        })
+                }),
+        };
+        if let Ok(id) = &out {
+            set(&slot2, id);
+        }
+        out
+    })
+    .await?
+    .map_err(BuildError::Step)
+}
+
+/// Report the tags the instance was launched with.
+fn report_run_tags(ui: &Ui, run_tags: &BTreeMap<String, String>) {
     if !run_tags.is_empty() {
         ui.say("Adding tags to source instance");
         for (k, v) in run_tags {
             ui.message(format!("Adding tag: {k:?}: {v:?}"));
         }
     }
-    ui.message(format!("Instance ID: {id}"));
-    ui.say(format!("Waiting for instance ({id}) to become ready..."));
-    let instance = waiter
+}
+
+/// Wait until the instance is running; any state but pending fails.
+async fn wait_running(
+    client: &Client,
+    cancel: &CancelToken,
+    id: &str,
+    waiter: Waiter,
+) -> Result<Instance, BuildError> {
+    waiter
         .until("instance to become ready", cancel, || {
             let client = client.clone();
-            let id = id.clone();
+            let id = id.to_string();
             async move {
                 let out = client.describe_instances().instance_ids(&id).send().await;
                 let out = match out {
@@ -741,8 +887,12 @@ pub async fn instance(
                 })
             }
         })
-        .await?;
-    let vols: Vec<(String, String)> = instance
+        .await
+}
+
+/// The EBS volumes attached to the running instance: (device, volume id).
+fn attached_volumes(instance: &Instance) -> Vec<(String, String)> {
+    instance
         .block_device_mappings()
         .iter()
         .filter_map(|m| {
@@ -751,10 +901,12 @@ pub async fn instance(
                 m.ebs()?.volume_id()?.to_string(),
             ))
         })
-        .collect();
-    if let Ok(mut v) = volumes.lock() {
-        *v = vols.clone();
-    }
+        .collect()
+}
+
+/// The address to reach the instance at (`ssh_interface`); reports the
+/// public IP.
+fn ssh_host(cfg: &Config, ui: &Ui, instance: &Instance) -> Option<String> {
     let public_dns = instance.public_dns_name().filter(|s| !s.is_empty());
     let public_ip = instance.public_ip_address().filter(|s| !s.is_empty());
     let private_ip = instance.private_ip_address().filter(|s| !s.is_empty());
@@ -770,11 +922,7 @@ pub async fn instance(
     if let Some(ip) = public_ip {
         ui.message(format!("Public IP: {ip}"));
     }
-    Ok(Launched {
-        id,
-        host,
-        volumes: vols,
-    })
+    host
 }
 
 /// The instance's state name; `None` when it does not exist.

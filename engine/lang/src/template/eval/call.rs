@@ -8,6 +8,7 @@ use hcl_edit::Span;
 
 use super::error::{EvalError, EvalResult};
 use super::expr::Evaluator;
+use crate::aws_secrets::AwsSecrets;
 use crate::template::functions::{self, FuncCtx, FuncError};
 use crate::template::types::Type;
 use crate::template::Value;
@@ -52,14 +53,10 @@ fn too_many(name: &str, max: usize, span: Option<Range<usize>>) -> EvalError {
 
 /// Render the contents of a template file with `vars` as its only
 /// variables (the `templatefile` callback).
-fn render_template_file(
-    base_dir: &std::path::Path,
-    sandbox: Option<&std::path::Path>,
-    text: &str,
-    vars: &Value,
-) -> Result<Value, String> {
-    let mut scope = super::Scope::new(base_dir.to_path_buf());
-    scope.set_sandbox(sandbox.map(std::path::Path::to_path_buf));
+fn render_template_file(parent: &super::Scope, text: &str, vars: &Value) -> Result<Value, String> {
+    let mut scope = super::Scope::new(parent.base_dir().to_path_buf());
+    scope.set_sandbox(parent.sandbox().map(std::path::Path::to_path_buf));
+    scope.set_aws_secrets(parent.aws_secrets().cloned());
     match vars {
         Value::Map(m) => {
             for (k, v) in m {
@@ -252,15 +249,16 @@ impl Evaluator<'_> {
 
     /// Call the function library with a context for this scope.
     fn call_library(&self, name: &str, values: &[Value]) -> Result<Value, FuncError> {
-        let base_dir = self.scope.base_dir().to_path_buf();
-        let sandbox = self.scope.sandbox().map(std::path::Path::to_path_buf);
-        let render = move |text: &str, vars: &Value| {
-            render_template_file(&base_dir, sandbox.as_deref(), text, vars)
-        };
+        let scope = self.scope;
+        let render = move |text: &str, vars: &Value| render_template_file(scope, text, vars);
         let ctx = FuncCtx {
             base_dir: self.scope.base_dir(),
             render_template: &render,
             sandbox: self.scope.sandbox(),
+            aws_secrets: self
+                .scope
+                .aws_secrets()
+                .map(|a| a.as_ref() as &dyn AwsSecrets),
         };
         functions::call(name, &ctx, values)
     }

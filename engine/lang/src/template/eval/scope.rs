@@ -2,18 +2,39 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::aws_secrets::AwsSecrets;
 
 use crate::template::Value;
 
 /// Variables visible to expressions: root name → value (`var`, `local`,
 /// `path`, `packer`, `source`, `build`, `data`, `each`, template variables
 /// of `templatefile`, …) and the directory relative paths resolve against.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Scope {
     roots: BTreeMap<String, Value>,
     base_dir: PathBuf,
     /// See `LoadOptions::sandbox`.
     sandbox: Option<PathBuf>,
+    /// See `LoadOptions::aws_secrets`.
+    aws_secrets: Option<Arc<dyn AwsSecrets>>,
+}
+
+impl PartialEq for Scope {
+    /// Equal variables, directories and sandbox, and the same Secrets
+    /// Manager client (by identity).
+    fn eq(&self, other: &Self) -> bool {
+        let same_secrets = match (&self.aws_secrets, &other.aws_secrets) {
+            (None, None) => true,
+            (Some(a), Some(b)) => std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b)),
+            _ => false,
+        };
+        self.roots == other.roots
+            && self.base_dir == other.base_dir
+            && self.sandbox == other.sandbox
+            && same_secrets
+    }
 }
 
 impl Scope {
@@ -23,6 +44,7 @@ impl Scope {
             roots: BTreeMap::new(),
             base_dir,
             sandbox: None,
+            aws_secrets: None,
         }
     }
 
@@ -34,6 +56,16 @@ impl Scope {
     /// The sandbox root, if any.
     pub fn sandbox(&self) -> Option<&Path> {
         self.sandbox.as_deref()
+    }
+
+    /// The Secrets Manager client functions use (`aws_secretsmanager`).
+    pub fn set_aws_secrets(&mut self, client: Option<Arc<dyn AwsSecrets>>) {
+        self.aws_secrets = client;
+    }
+
+    /// The Secrets Manager client, if any.
+    pub fn aws_secrets(&self) -> Option<&Arc<dyn AwsSecrets>> {
+        self.aws_secrets.as_ref()
     }
 
     /// Set (or replace) a root variable.

@@ -298,6 +298,7 @@ mod tests {
             base_dir: base,
             render_template: &render,
             sandbox: None,
+            aws_secrets: None,
         };
         let c = |n: &str, a: &[Value]| call(n, &ctx, a);
         assert_eq!(c("file", &[s("hello.txt")]), Ok(s("Hello World")));
@@ -386,6 +387,7 @@ mod sandbox_tests {
             base_dir: &base,
             render_template: &render,
             sandbox: Some(root.path()),
+            aws_secrets: None,
         };
         let s = |v: &str| Value::String(v.to_string());
         assert_eq!(call("file", &ctx, &[s("in.txt")]), Ok(s("in")));

@@ -40,7 +40,6 @@ mod numeric;
 mod params;
 mod regex_compat;
 mod secrets;
-mod sigv4;
 mod string;
 mod textenc;
 mod typeconv;
@@ -63,6 +62,9 @@ pub struct FuncCtx<'a> {
     /// `LoadOptions::sandbox`: file reads confined below this directory;
     /// network-reaching functions return unknown.
     pub sandbox: Option<&'a Path>,
+    /// `LoadOptions::aws_secrets`: the client `aws_secretsmanager*` fetch
+    /// secrets with; without one they fail.
+    pub aws_secrets: Option<&'a dyn crate::aws_secrets::AwsSecrets>,
 }
 
 /// Functions that reach the network; unknown inside a sandbox.

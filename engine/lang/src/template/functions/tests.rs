@@ -25,6 +25,7 @@ pub fn ctx() -> FuncCtx<'static> {
         base_dir: Path::new("."),
         render_template: &render,
         sandbox: None,
+        aws_secrets: None,
     }
 }
 

@@ -147,6 +147,7 @@ fn decode(
     };
     let mut ctx = EvalCtx::new(dir, &opts.cwd);
     ctx.scope.set_sandbox(opts.sandbox.clone());
+    ctx.scope.set_aws_secrets(opts.aws_secrets.clone());
     let mut template = Template {
         format: TemplateFormat::Hcl2,
         path: root.to_path_buf(),

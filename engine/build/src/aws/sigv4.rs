@@ -1,8 +1,10 @@
-//! AWS Signature Version 4 request signing (used for Secrets Manager).
+//! AWS Signature Version 4 request signing (Secrets Manager's
+//! `GetSecretValue`, see [`super::secrets_manager`]).
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
+/// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -20,6 +22,7 @@ fn hmac256(key: &[u8], data: &[u8]) -> Vec<u8> {
 
 /// A request to sign with AWS Signature Version 4.
 pub struct SigV4Request<'a> {
+    /// `GET`, `POST`, …
     pub method: &'a str,
     /// Canonical (already URI-encoded) path.
     pub path: &'a str,
@@ -27,8 +30,11 @@ pub struct SigV4Request<'a> {
     pub query: &'a str,
     /// Headers to sign (any case); must include `host` and `x-amz-date`.
     pub headers: &'a [(String, String)],
+    /// The request body.
     pub payload: &'a [u8],
+    /// The signing region.
     pub region: &'a str,
+    /// The signing name of the service (`secretsmanager`).
     pub service: &'a str,
     /// `YYYYMMDDTHHMMSSZ`.
     pub amz_date: &'a str,
