@@ -16,8 +16,8 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use aws_sdk_ec2::types::Filter;
-use kiln_build::aws::amazon_ebs::config::Access;
 use kiln_build::aws::client::{self, Aws};
+use kiln_build::aws::Access;
 use kiln_peers::{Moto, Sshd, SshdOptions};
 
 pub const CANONICAL: &str = "099720109477";

@@ -30,7 +30,8 @@ type BuilderFn = fn(&Component) -> Result<Box<dyn Builder>, BuildError>;
 type ProvisionerFn = fn(&Component) -> Result<Box<dyn Provisioner>, BuildError>;
 type PostProcessorFn =
     fn(&Component, &BuildSettings<'_>) -> Result<Box<dyn PostProcessor>, BuildError>;
-type DataSourceFn = fn(&ConfigBody) -> Result<Value, DataSourceError>;
+/// A data source gets its configuration read through its description.
+type DataSourceFn = fn(&Settings<'_>) -> Result<Value, DataSourceError>;
 
 /// How to make one kind of component.
 #[derive(Clone, Copy)]
@@ -152,16 +153,16 @@ pub static TABLE: &[Entry] = &[
         Ok(Box::new(docker::tag::DockerTag::prepare(c)?))
     }),
     d("http", |c| {
-        datasource::http::http_output(c).map_err(|e| DataSourceError(e.to_string()))
+        datasource::http::http_output(c.body).map_err(|e| DataSourceError(e.to_string()))
     }),
     d("amazon-ami", |c| {
         aws::amazon_ami::amazon_ami_output(c).map_err(|e| DataSourceError(e.to_string()))
     }),
     d("kiln-registry-version", |c| {
-        datasource::registry::version_output(c).map_err(|e| DataSourceError(e.to_string()))
+        datasource::registry::version_output(c.body).map_err(|e| DataSourceError(e.to_string()))
     }),
     d("kiln-registry-artifact", |c| {
-        datasource::registry::artifact_output(c).map_err(|e| DataSourceError(e.to_string()))
+        datasource::registry::artifact_output(c.body).map_err(|e| DataSourceError(e.to_string()))
     }),
 ];
 
@@ -248,10 +249,10 @@ impl DataSources for BuiltinDataSources {
             config: config.clone(),
         };
         let what = format!("{type_name} data source");
-        if let Err(e) = Settings::of(&what, &component) {
-            return Some(Err(DataSourceError(e.to_string())));
-        }
-        Some(f(config))
+        Some(match Settings::of(&what, &component) {
+            Ok(settings) => f(&settings),
+            Err(e) => Err(DataSourceError(e.to_string())),
+        })
     }
 }
 

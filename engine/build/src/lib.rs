@@ -1,4 +1,4 @@
-#![warn(missing_docs)]
+#![deny(missing_docs)]
 //! kiln-build: the build layer of kiln — the components kiln runs and the
 //! parallel runner.
 //!

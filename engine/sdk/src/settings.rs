@@ -54,6 +54,7 @@ impl Described {
 /// description.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Read {
+    Any,
     String,
     Bool,
     List,
@@ -64,6 +65,7 @@ enum Read {
 impl Read {
     fn name(self) -> &'static str {
         match self {
+            Read::Any => "a value",
             Read::String => "a string",
             Read::Bool => "a bool",
             Read::List => "a list",
@@ -76,6 +78,7 @@ impl Read {
         matches!(
             (self, ty),
             (_, FieldType::Any)
+                | (Read::Any, _)
                 | (
                     Read::String,
                     FieldType::String
@@ -185,6 +188,13 @@ impl<'a> Settings<'a> {
             reason: why.to_string(),
         }
         .into()
+    }
+
+    /// The known value of a described argument, whatever its type (for
+    /// conversions of the component's own, e.g. whole numbers); `None`
+    /// when unset or null.
+    pub fn value(&self, name: &str) -> Result<Option<&'a Value>, BuildError> {
+        self.known(name, Read::Any)
     }
 
     /// A string argument (numbers and bools as text); `None` when unset

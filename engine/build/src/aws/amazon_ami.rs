@@ -7,11 +7,9 @@ use std::collections::BTreeMap;
 
 use crate::aws::amazon_ebs::{config, source_ami};
 use crate::aws::client;
-use kiln_lang::template::model::ConfigBody;
-use kiln_lang::template::Value;
-use kiln_sdk::BuildError;
 
-const COMPONENT: &str = "amazon-ami data source";
+use kiln_lang::template::Value;
+use kiln_sdk::{BuildError, Settings};
 
 /// Why the `amazon-ami` data source failed (shown as the data block's
 /// diagnostic).
@@ -20,9 +18,6 @@ pub enum AmazonAmiError {
     /// The configuration is invalid, or EC2 answered with an error.
     #[error("{0}")]
     Build(#[from] BuildError),
-    /// `owners` is empty.
-    #[error("For security reasons, you must declare an owner: set \"owners\".")]
-    NoOwner,
     /// The query's runtime could not be started.
     #[error("{0}")]
     Runtime(std::io::Error),
@@ -32,12 +27,12 @@ pub enum AmazonAmiError {
 }
 
 /// Query EC2 and build the data source's output.
-pub fn amazon_ami_output(body: &ConfigBody) -> Result<Value, AmazonAmiError> {
-    let access = config::access(body, COMPONENT)?;
-    let filter = config::ami_filter(body, COMPONENT)?;
-    if filter.owners.is_empty() {
-        return Err(AmazonAmiError::NoOwner);
-    }
+///
+/// `settings` is the configuration read through the data source's
+/// description, whose rules (an owner is required) already held.
+pub fn amazon_ami_output(settings: &Settings<'_>) -> Result<Value, AmazonAmiError> {
+    let access = config::access(settings)?;
+    let filter = config::ami_filter(settings)?;
     // Evaluation is synchronous and may run on a runtime thread: the
     // calls get a runtime and a thread of their own.
     let image = std::thread::spawn(move || {

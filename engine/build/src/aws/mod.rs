@@ -3,8 +3,10 @@
 //! source and the Secrets Manager client behind the
 //! `aws_secretsmanager*` template functions ([`secrets_manager`]).
 
-pub mod amazon_ami;
-pub mod amazon_ebs;
+pub(crate) mod amazon_ami;
+pub(crate) mod amazon_ebs;
 pub mod client;
 pub mod secrets_manager;
-pub mod sigv4;
+mod sigv4;
+
+pub use amazon_ebs::config::{Access, AssumeRole, Polling};

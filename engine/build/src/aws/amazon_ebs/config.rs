@@ -18,18 +18,31 @@ const COMPONENT: &str = "amazon-ebs builder";
 /// Credentials, region and endpoint (`AccessConfig`).
 #[derive(Clone, Default)]
 pub struct Access {
+    /// `access_key` (else the credential chain).
     pub access_key: Option<String>,
+    /// `secret_key`.
     pub secret_key: Option<String>,
+    /// `token`: a session token.
     pub token: Option<String>,
+    /// `profile` in the shared files.
     pub profile: Option<String>,
+    /// `shared_credentials_file`.
     pub shared_credentials_file: Option<PathBuf>,
+    /// `region` (else the environment and profile's).
     pub region: Option<String>,
+    /// `custom_endpoint_ec2`: an EC2 endpoint URL (moto, a proxy).
     pub custom_endpoint_ec2: Option<String>,
+    /// `max_retries` of throttled or failed calls.
     pub max_retries: Option<u32>,
+    /// `skip_metadata_api_check`.
     pub skip_metadata_api_check: bool,
+    /// `skip_credential_validation`: no DescribeRegions call first.
     pub skip_credential_validation: bool,
+    /// `skip_region_validation` (the builder's; not the data source's).
     pub skip_region_validation: bool,
+    /// `assume_role {}`.
     pub assume_role: Option<AssumeRole>,
+    /// `aws_polling {}` or its environment variables.
     pub polling: Option<Polling>,
 }
 
@@ -51,10 +64,15 @@ impl std::fmt::Debug for Access {
 /// `assume_role {}`.
 #[derive(Debug, Clone, Default)]
 pub struct AssumeRole {
+    /// `role_arn`.
     pub role_arn: String,
+    /// `session_name`.
     pub session_name: Option<String>,
+    /// `external_id`.
     pub external_id: Option<String>,
+    /// `duration_seconds` of the assumed role's credentials.
     pub duration_seconds: Option<u32>,
+    /// `policy`: an inline session policy (JSON).
     pub policy: Option<String>,
 }
 
@@ -62,7 +80,9 @@ pub struct AssumeRole {
 /// a fixed delay and attempt count instead of kiln's exponential backoff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Polling {
+    /// `delay_seconds` between attempts.
     pub delay: Duration,
+    /// `max_attempts` before a wait fails.
     pub max_attempts: u32,
 }
 
@@ -128,6 +148,10 @@ pub struct Config {
     // AMI
     pub ami_name: String,
     pub ami_description: Option<String>,
+    // Read so a bad value fails at prepare; CreateImage takes the
+    // instance's virtualization type, so nothing sends it (as in Packer's
+    // amazon-ebs, where it serves the ebssurrogate builder).
+    #[allow(dead_code)]
     pub ami_virtualization_type: Option<String>,
     pub ami_users: Vec<String>,
     pub ami_groups: Vec<String>,
@@ -144,6 +168,9 @@ pub struct Config {
     pub kms_key_id: Option<String>,
     pub region_kms_key_ids: BTreeMap<String, String>,
     pub deprecate_at: Option<String>,
+    // Read and validated; not yet sent to EC2 (Packer registers it with
+    // the AMI: a gap noted in the closing note of the layering issue).
+    #[allow(dead_code)]
     pub imds_support: Option<String>,
     pub skip_create_ami: bool,
     pub ami_block_device_mappings: Vec<BlockDevice>,
@@ -228,7 +255,7 @@ fn tag_map(
 ) -> Result<BTreeMap<String, String>, BuildError> {
     let mut out = s.string_map(map)?;
     for b in sub_bodies(s.body, block) {
-        let bs = Settings::new(COMPONENT, &b);
+        let bs = s.nested(block, &b)?;
         let key = bs.required_string(key_field)?;
         out.insert(key, bs.string("value")?.unwrap_or_default());
     }
@@ -236,8 +263,8 @@ fn tag_map(
 }
 
 fn int(s: &Settings<'_>, name: &str) -> Result<Option<i64>, BuildError> {
-    match s.body.get(name) {
-        None | Some(Value::Null) => Ok(None),
+    match s.value(name)? {
+        None => Ok(None),
         Some(Value::Number(n)) if n.fract() == 0.0 => Ok(Some(*n as i64)),
         Some(Value::String(t)) if t.parse::<i64>().is_ok() => Ok(t.parse().ok()),
         Some(_) => Err(cfg_err(format!(
@@ -259,11 +286,11 @@ fn non_empty(v: Option<String>) -> Option<String> {
     v.filter(|s| !s.is_empty())
 }
 
-fn block_devices(body: &ConfigBody, name: &str) -> Result<Vec<BlockDevice>, BuildError> {
-    sub_bodies(body, name)
+fn block_devices(parent: &Settings<'_>, name: &str) -> Result<Vec<BlockDevice>, BuildError> {
+    sub_bodies(parent.body, name)
         .iter()
         .map(|b| {
-            let s = Settings::new(COMPONENT, b);
+            let s = parent.nested(name, b)?;
             Ok(BlockDevice {
                 device_name: s.string("device_name")?.unwrap_or_default(),
                 delete_on_termination: s.bool("delete_on_termination")?,
@@ -289,14 +316,17 @@ fn block_devices(body: &ConfigBody, name: &str) -> Result<Vec<BlockDevice>, Buil
         )
 }
 
-fn resource_filter(body: &ConfigBody, name: &str) -> Result<Option<ResourceFilter>, BuildError> {
-    let Some(b) = sub_body(body, name) else {
+fn resource_filter(
+    parent: &Settings<'_>,
+    name: &str,
+) -> Result<Option<ResourceFilter>, BuildError> {
+    let Some(b) = sub_body(parent.body, name) else {
         return Ok(None);
     };
-    let s = Settings::new(COMPONENT, &b);
+    let s = parent.nested(name, &b)?;
     let mut filters = s.string_map("filters")?;
     for f in sub_bodies(&b, "filter") {
-        let fs = Settings::new(COMPONENT, &f);
+        let fs = s.nested("filter", &f)?;
         filters.insert(
             fs.required_string("name")?,
             fs.string("value")?.unwrap_or_default(),
@@ -310,12 +340,12 @@ fn resource_filter(body: &ConfigBody, name: &str) -> Result<Option<ResourceFilte
 }
 
 /// Read the access settings (shared with the `amazon-ami` data source).
-pub fn access(body: &ConfigBody, component: &str) -> Result<Access, BuildError> {
-    let s = Settings::new(component, body);
+pub fn access(s: &Settings<'_>) -> Result<Access, BuildError> {
+    let body = s.body;
     let assume_role = match sub_body(body, "assume_role") {
         None => None,
         Some(b) => {
-            let a = Settings::new(component, &b);
+            let a = s.nested("assume_role", &b)?;
             match non_empty(a.string("role_arn")?) {
                 None => None,
                 Some(role_arn) => Some(AssumeRole {
@@ -331,7 +361,7 @@ pub fn access(body: &ConfigBody, component: &str) -> Result<Access, BuildError> 
     };
     let polling = match sub_body(body, "aws_polling") {
         Some(b) => {
-            let p = Settings::new(component, &b);
+            let p = s.nested("aws_polling", &b)?;
             let delay = int(&p, "delay_seconds")?.unwrap_or(2).max(0) as u64;
             let attempts = int(&p, "max_attempts")?.unwrap_or(40).max(1) as u32;
             Some(Polling {
@@ -358,21 +388,21 @@ pub fn access(body: &ConfigBody, component: &str) -> Result<Access, BuildError> 
         shared_credentials_file: non_empty(s.string("shared_credentials_file")?).map(PathBuf::from),
         region: non_empty(s.string("region")?),
         custom_endpoint_ec2: non_empty(s.string("custom_endpoint_ec2")?),
-        max_retries: int(&s, "max_retries")?.and_then(|n| u32::try_from(n).ok()),
+        max_retries: int(s, "max_retries")?.and_then(|n| u32::try_from(n).ok()),
         skip_metadata_api_check: s.bool("skip_metadata_api_check")?.unwrap_or(false),
         skip_credential_validation: s.bool("skip_credential_validation")?.unwrap_or(false),
-        skip_region_validation: s.bool("skip_region_validation")?.unwrap_or(false),
+        // the builder's own (the amazon-ami data source has no such argument)
+        skip_region_validation: false,
         assume_role,
         polling,
     })
 }
 
 /// Read an AMI filter body (`source_ami_filter {}` or the data source).
-pub fn ami_filter(body: &ConfigBody, component: &str) -> Result<AmiFilter, BuildError> {
-    let s = Settings::new(component, body);
+pub fn ami_filter(s: &Settings<'_>) -> Result<AmiFilter, BuildError> {
     let mut filters = s.string_map("filters")?;
-    for f in sub_bodies(body, "filter") {
-        let fs = Settings::new(component, &f);
+    for f in sub_bodies(s.body, "filter") {
+        let fs = s.nested("filter", &f)?;
         filters.insert(
             fs.required_string("name")?,
             fs.string("value")?.unwrap_or_default(),
@@ -389,8 +419,11 @@ pub fn ami_filter(body: &ConfigBody, component: &str) -> Result<AmiFilter, Build
 impl Config {
     pub fn prepare(c: &Component) -> Result<Self, BuildError> {
         let body = &c.config;
-        let s = Settings::new(COMPONENT, body);
-        let access = access(body, COMPONENT)?;
+        let s = Settings::of(COMPONENT, c)?;
+        let access = Access {
+            skip_region_validation: s.bool("skip_region_validation")?.unwrap_or(false),
+            ..access(&s)?
+        };
         let skip_create_ami = s.bool("skip_create_ami")?.unwrap_or(false);
         let ami_name = s.string("ami_name")?.unwrap_or_default();
         if ami_name.is_empty() && !skip_create_ami {
@@ -398,20 +431,13 @@ impl Config {
         }
         let source_ami = non_empty(s.string("source_ami")?);
         let source_ami_filter = match sub_body(body, "source_ami_filter") {
-            Some(b) => Some(ami_filter(&b, COMPONENT)?),
+            Some(b) => Some(ami_filter(&s.nested("source_ami_filter", &b)?)?),
             None => None,
         };
         if source_ami.is_none() && source_ami_filter.is_none() {
             return Err(cfg_err(
                 "a source_ami or source_ami_filter must be specified",
             ));
-        }
-        if let (None, Some(f)) = (&source_ami, &source_ami_filter) {
-            if f.owners.is_empty() {
-                return Err(cfg_err(
-                    "For security reasons, your source AMI filter must declare an owner.",
-                ));
-            }
         }
         let instance_type = non_empty(s.string("instance_type")?);
         let spot_instance_types = s.string_list("spot_instance_types")?;
@@ -493,7 +519,7 @@ impl Config {
         let metadata_options = match sub_body(body, "metadata_options") {
             None => None,
             Some(b) => {
-                let m = Settings::new(COMPONENT, &b);
+                let m = s.nested("metadata_options", &b)?;
                 Some(MetadataOptions {
                     http_endpoint: non_empty(m.string("http_endpoint")?),
                     http_tokens: non_empty(m.string("http_tokens")?),
@@ -539,7 +565,7 @@ impl Config {
             deprecate_at: non_empty(s.string("deprecate_at")?),
             imds_support: non_empty(s.string("imds_support")?),
             skip_create_ami,
-            ami_block_device_mappings: block_devices(body, "ami_block_device_mappings")?,
+            ami_block_device_mappings: block_devices(&s, "ami_block_device_mappings")?,
             source_ami,
             source_ami_filter,
             instance_type,
@@ -554,16 +580,16 @@ impl Config {
             run_tags: tag_map(&s, "run_tags", "run_tag", "key")?,
             run_volume_tags: tag_map(&s, "run_volume_tags", "run_volume_tag", "name")?,
             security_group_ids,
-            security_group_filter: resource_filter(body, "security_group_filter")?,
+            security_group_filter: resource_filter(&s, "security_group_filter")?,
             subnet_id: non_empty(s.string("subnet_id")?),
-            subnet_filter: resource_filter(body, "subnet_filter")?,
+            subnet_filter: resource_filter(&s, "subnet_filter")?,
             vpc_id: non_empty(s.string("vpc_id")?),
-            vpc_filter: resource_filter(body, "vpc_filter")?,
+            vpc_filter: resource_filter(&s, "vpc_filter")?,
             temporary_security_group_source_cidrs: s
                 .string_list("temporary_security_group_source_cidrs")?,
             user_data,
             metadata_options,
-            launch_block_device_mappings: block_devices(body, "launch_block_device_mappings")?,
+            launch_block_device_mappings: block_devices(&s, "launch_block_device_mappings")?,
             ssh_interface,
             ssh_port,
             communicator,
@@ -662,6 +688,7 @@ mod tests {
                 ("instance_type", Value::from("t3.micro")),
                 ("source_ami", Value::from("ami-1")),
                 ("kms_key_id", Value::from("k")),
+                ("ssh_username", Value::from("ubuntu")),
             ],
             vec![],
         );

@@ -379,8 +379,6 @@ pub fn block_device(d: &BlockDevice) -> BlockDeviceMapping {
 pub struct Launched {
     pub id: String,
     pub host: Option<String>,
-    /// Volumes attached at launch (cleaned up unless kept by a mapping).
-    pub volumes: Vec<(String, String)>,
 }
 
 async fn find_instance(
@@ -522,14 +520,10 @@ pub async fn instance(env: StepEnv<'_>, launch: &Launch<'_>) -> Result<Launched,
     let running = wait_running(client, cancel, &id, launch.waiter).await?;
     let vols = attached_volumes(&running);
     if let Ok(mut v) = volumes.lock() {
-        *v = vols.clone();
+        *v = vols;
     }
     let host = ssh_host(cfg, ui, &running);
-    Ok(Launched {
-        id,
-        host,
-        volumes: vols,
-    })
+    Ok(Launched { id, host })
 }
 
 /// Push the cleanup of the volumes attached at launch (except those a

@@ -126,7 +126,7 @@ impl AmazonEbsBuilder {
                 })
             }
         }
-        let settings = Settings::new("amazon-ebs builder", &cfg.component.config);
+        let settings = Settings::of("amazon-ebs builder", &cfg.component)?;
         let mut ssh = SshConfig::from_settings(&settings, host)?;
         if let Some(k) = private_key {
             ssh.target.auth.private_key = Some(k);
