@@ -4,10 +4,35 @@
 
 use std::time::Duration;
 
-/// Parse a Go `time.ParseDuration` string into signed nanoseconds. Errors
-/// read like Go's (`time: unknown unit "x" in duration "5x"`).
-pub fn parse_go_nanos(s: &str) -> Result<i128, String> {
-    let bad = || format!("time: invalid duration {s:?}");
+/// Why a duration string is not one. Messages read like Go's
+/// `time.ParseDuration` (`time: unknown unit "x" in duration "5x"`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DurationError {
+    /// Not a duration at all (empty, no number, a stray character).
+    #[error("time: invalid duration {0:?}")]
+    Invalid(String),
+    /// A number without a unit (`"10"`).
+    #[error("time: missing unit in duration {0:?}")]
+    MissingUnit(String),
+    /// A unit Go does not know.
+    #[error("time: unknown unit {unit:?} in duration {input:?}")]
+    UnknownUnit {
+        /// The unit as written.
+        unit: String,
+        /// The whole input.
+        input: String,
+    },
+    /// More than Go's `time.Duration` holds (about 292 years).
+    #[error("time: invalid duration {0:?} (overflow)")]
+    Overflow(String),
+    /// A wait or timeout that is negative.
+    #[error("duration {0:?} must not be negative")]
+    Negative(String),
+}
+
+/// Parse a Go `time.ParseDuration` string into signed nanoseconds.
+pub fn parse_go_nanos(s: &str) -> Result<i128, DurationError> {
+    let bad = || DurationError::Invalid(s.to_string());
     let (neg, mut rest) = match s.strip_prefix('-') {
         Some(r) => (true, r),
         None => (false, s.strip_prefix('+').unwrap_or(s)),
@@ -33,31 +58,36 @@ pub fn parse_go_nanos(s: &str) -> Result<i128, String> {
             .find(|c: char| c.is_ascii_digit() || c == '.')
             .unwrap_or(rest.len());
         let scale = match &rest[..unit_len] {
-            "" => return Err(format!("time: missing unit in duration {s:?}")),
+            "" => return Err(DurationError::MissingUnit(s.to_string())),
             "ns" => 1.0,
             "us" | "µs" | "μs" => 1e3,
             "ms" => 1e6,
             "s" => 1e9,
             "m" => 60e9,
             "h" => 3600e9,
-            u => return Err(format!("time: unknown unit {u:?} in duration {s:?}")),
+            u => {
+                return Err(DurationError::UnknownUnit {
+                    unit: u.to_string(),
+                    input: s.to_string(),
+                })
+            }
         };
         rest = &rest[unit_len..];
         total_ns += value * scale;
     }
     if total_ns > 9.2e18 {
-        return Err(format!("time: invalid duration {s:?} (overflow)"));
+        return Err(DurationError::Overflow(s.to_string()));
     }
     let n = total_ns.round() as i128;
     Ok(if neg { -n } else { n })
 }
 
 /// Parse a non-negative Go duration (a wait, a timeout).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, DurationError> {
     let nanos = parse_go_nanos(s.trim())?;
     u64::try_from(nanos)
         .map(Duration::from_nanos)
-        .map_err(|_| format!("duration {s:?} must not be negative"))
+        .map_err(|_| DurationError::Negative(s.to_string()))
 }
 
 #[cfg(test)]
@@ -74,11 +104,23 @@ mod tests {
         assert_eq!(parse_go_nanos(".5us"), Ok(500));
         assert_eq!(
             parse_duration("10"),
+            Err(DurationError::MissingUnit("10".into()))
+        );
+        assert_eq!(
+            parse_duration("10").map_err(|e| e.to_string()),
             Err("time: missing unit in duration \"10\"".to_string())
         );
         assert_eq!(
-            parse_go_nanos("5x"),
+            parse_go_nanos("5x").map_err(|e| e.to_string()),
             Err("time: unknown unit \"x\" in duration \"5x\"".to_string())
+        );
+        assert_eq!(
+            parse_duration("-1s"),
+            Err(DurationError::Negative("-1s".into()))
+        );
+        assert_eq!(
+            parse_go_nanos("9999999999h"),
+            Err(DurationError::Overflow("9999999999h".into()))
         );
         for bad in ["", "m", "1..5s", "abc", "-", "5 minutes", "9999999999h"] {
             assert!(parse_go_nanos(bad).is_err(), "{bad}");

@@ -64,7 +64,7 @@ pub mod validate;
 
 pub use datasource::{DataSourceError, DataSources, NoDataSources};
 pub use diag::{render_json, render_text, Diagnostic, Diagnostics, Range, Severity, Sources};
-pub use duration::parse_duration;
+pub use duration::{parse_duration, DurationError};
 pub use fmt::{format_bytes, FmtError};
 pub use images::{parse_manifest, Image};
 pub use manifest::{ManifestEntry, ManifestFile, ManifestFileEntry, ManifestRegistry};

@@ -80,6 +80,10 @@ pub enum ConfigError {
         /// What the description says instead.
         described: String,
     },
+    /// A duration argument that is not a Go duration (`pause_before`,
+    /// `timeout`, …).
+    #[error(transparent)]
+    Duration(#[from] kiln_lang::duration::DurationError),
     /// A component-specific rule, as a message naming component and field.
     #[error("{0}")]
     Rule(String),

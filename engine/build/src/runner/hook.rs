@@ -16,7 +16,7 @@ use kiln_sdk::builder::ProvisionHook;
 use kiln_sdk::communicator::{Communicator, GeneratedData};
 use kiln_sdk::prompt::{ask_on_error, debug_pause, AskAnswer, Prompter};
 use kiln_sdk::provisioner::ProvisionContext;
-use kiln_sdk::{human_duration, BuildError, CancelToken, Ui};
+use kiln_sdk::{human_duration, BuildError, CancelToken, ConfigError, Ui};
 
 /// What the hook saw, for the steps after the builder returns (the
 /// error-cleanup provisioner, post-processors, `-on-error=ask`).
@@ -159,7 +159,7 @@ pub(super) async fn run_provisioner(
     );
     let p = crate::components::provisioner(&component)?;
     if let Some(pause) = &def.pause_before {
-        let d = duration::parse_duration(pause).map_err(BuildError::config)?;
+        let d = duration::parse_duration(pause).map_err(ConfigError::from)?;
         ctx.ui.say(format!(
             "Pausing {} before the next provisioner...",
             human_duration(d)
@@ -170,7 +170,7 @@ pub(super) async fn run_provisioner(
         }
     }
     let timeout = match &def.timeout {
-        Some(t) => Some(duration::parse_duration(t).map_err(BuildError::config)?),
+        Some(t) => Some(duration::parse_duration(t).map_err(ConfigError::from)?),
         None => None,
     };
     let mut attempt = 0;

@@ -255,7 +255,7 @@ pub fn parse_number(s: &str) -> Option<f64> {
 /// Validate a Go `time.ParseDuration` string: an optional sign and a
 /// sequence of decimal numbers, each with an optional fraction and a unit
 /// (`ns`, `us`, `µs`, `ms`, `s`, `m`, `h`); `"0"` alone is valid.
-pub fn parse_duration(s: &str) -> Result<(), String> {
+pub fn parse_duration(s: &str) -> Result<(), crate::duration::DurationError> {
     crate::duration::parse_go_nanos(s).map(|_| ())
 }
 
@@ -271,11 +271,11 @@ mod tests {
             assert_eq!(parse_duration(ok), Ok(()), "{ok}");
         }
         assert_eq!(
-            parse_duration("10"),
+            parse_duration("10").map_err(|e| e.to_string()),
             Err("time: missing unit in duration \"10\"".to_string())
         );
         assert_eq!(
-            parse_duration("5x"),
+            parse_duration("5x").map_err(|e| e.to_string()),
             Err("time: unknown unit \"x\" in duration \"5x\"".to_string())
         );
         for bad in ["", "m", "1..5s", "abc", "-"] {

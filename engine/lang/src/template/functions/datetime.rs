@@ -179,13 +179,13 @@ pub fn formatdate(_: &FuncCtx, a: &[Value]) -> R {
 }
 
 /// Parse a Go duration string ("1h30m", "-2.5s", "300ms").
-pub fn parse_go_duration(s: &str) -> Result<TimeDelta, String> {
+pub fn parse_go_duration(s: &str) -> Result<TimeDelta, crate::duration::DurationError> {
     crate::duration::parse_go_nanos(s).map(|n| TimeDelta::nanoseconds(n as i64))
 }
 
 pub fn timeadd(_: &FuncCtx, a: &[Value]) -> R {
     let t = parse_ts(&str_arg(a, 0)?, 0)?;
-    let d = parse_go_duration(&str_arg(a, 1)?).map_err(|e| arg_err(1, e))?;
+    let d = parse_go_duration(&str_arg(a, 1)?).map_err(|e| arg_err(1, e.to_string()))?;
     let r = t
         .checked_add_signed(d)
         .ok_or_else(|| arg_err(1, "the resulting time is out of range"))?;
