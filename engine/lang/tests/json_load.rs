@@ -370,6 +370,29 @@ fn components_and_meta_settings() {
 }
 
 #[test]
+fn only_and_except_may_be_a_single_string() {
+    // Packer decodes `only`/`except` weakly: one string is a one-element
+    // list, and an unknown name is still located.
+    let t = load(&format!(
+        "{{\"builders\": [{NULL}],\n\"provisioners\": [{{\"type\": \"shell-local\", \"inline\": [\"true\"], \"only\": \"null\"}}],\n\"post-processors\": [{{\"type\": \"manifest\", \"except\": \"null\"}}]}}"
+    ))
+    .expect("valid");
+    let b = &t.builds[0];
+    assert_eq!(b.provisioners[0].only, ["null"]);
+    assert_eq!(b.post_processors[0][0].except, ["null"]);
+    let d = err(&format!(
+        "{{\"builders\": [{NULL}],\n\"provisioners\": [\n{{\"type\": \"shell\", \"only\": \"nope\"}}]}}"
+    ));
+    let (line, col, s) = first(&d);
+    assert_eq!(
+        (line, col, s.as_str()),
+        (3, 27, "Unknown builder in 'only'"),
+        "{}",
+        describe(&d)
+    );
+}
+
+#[test]
 fn invalid_meta_settings_are_located() {
     let cases = [
         (

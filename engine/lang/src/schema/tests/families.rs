@@ -476,6 +476,32 @@ fn amazon_run_rules() {
 }
 
 #[test]
+fn spot_price_auto_needs_no_auto_product() {
+    // Packer accepts `spot_price = "auto"` alone (spot_price_auto_product
+    // is deprecated); the reverse rule still holds.
+    let auto = comp(
+        ComponentKind::Builder,
+        "amazon-ebs",
+        ebs(&[("spot_price", s("auto"))]),
+    );
+    assert_eq!(validate_component(&auto), vec![]);
+    let product_without_auto = comp(
+        ComponentKind::Builder,
+        "amazon-ebs",
+        ebs(&[
+            ("spot_price", s("0.05")),
+            ("spot_price_auto_product", s("Linux/UNIX")),
+        ]),
+    );
+    let d = errors(validate_component(&product_without_auto));
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(
+        d[0].detail,
+        "spot_price should be set to auto when spot_price_auto_product is specified"
+    );
+}
+
+#[test]
 fn amazon_ami_name_rules() {
     let mut b = ebs(&[]);
     if let Some(a) = b.attrs.get_mut("ami_name") {

@@ -12,6 +12,10 @@ use crate::template::model::{
 
 impl Loader {
     fn string_list(&mut self, node: &JsonNode, what: &str) -> Vec<String> {
+        // Packer decodes weakly: a single string is a one-element list.
+        if let Some(one) = node.as_str() {
+            return vec![one.to_string()];
+        }
         let Some(items) = node.as_array() else {
             self.err(
                 format!("Invalid {what}"),
@@ -49,13 +53,16 @@ impl Loader {
         for (slot, key) in ["only", "except"].iter().enumerate() {
             let Some(m) = node.get(key) else { continue };
             let list = self.string_list(&m.value, key);
-            let items = m.value.as_array().unwrap_or_default();
-            for (name, item) in list.iter().zip(items) {
+            let spans: Vec<_> = match m.value.as_array() {
+                Some(items) => items.iter().map(|i| i.span.clone()).collect(),
+                None => vec![m.value.span.clone()],
+            };
+            for (name, span) in list.iter().zip(&spans) {
                 if !names.contains(name) {
                     self.err(
                         format!("Unknown builder in '{key}'"),
                         format!("{label}: '{key}' specified builder '{name}' not found"),
-                        &item.span,
+                        span,
                     );
                 }
             }

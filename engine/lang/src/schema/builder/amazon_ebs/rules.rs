@@ -103,14 +103,8 @@ fn spot(c: &mut Checker<'_>) {
             }
         }
     }
-    if price.as_deref() == Some("auto") && !c.is_set("spot_price_auto_product") {
-        let range = c.name_range("spot_price");
-        c.error(
-            "Missing required argument",
-            "spot_price_auto_product must be specified when spot_price is auto",
-            range,
-        );
-    }
+    // `spot_price = "auto"` alone is valid: the plugin deprecated
+    // `spot_price_auto_product` and no longer requires it.
     if c.is_known_set("spot_price_auto_product")
         && !price_unknown
         && price.as_deref() != Some("auto")
