@@ -1,12 +1,13 @@
 //! Date and time functions. All "now" functions use one instant per
 //! process ([`init_time`]), like Packer's `InitTime`.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::OnceLock;
 
 use chrono::{DateTime, Datelike, FixedOffset, SecondsFormat, TimeDelta, Timelike, Utc};
 
-use super::helpers::{arg_err, str_arg, string, R};
+use super::helpers::{arg_err, int_arg, str_arg, string, R};
 use super::{FuncCtx, FuncError};
 use crate::template::Value;
 
@@ -190,6 +191,62 @@ pub fn timeadd(_: &FuncCtx, a: &[Value]) -> R {
         .checked_add_signed(d)
         .ok_or_else(|| arg_err(1, "the resulting time is out of range"))?;
     Ok(string(rfc3339(&r)))
+}
+
+/// The date and time values of an instant, as `rfc3339_parse` and
+/// `unix_timestamp_parse` return them (in the instant's own offset).
+fn date_parts(t: &DateTime<FixedOffset>) -> BTreeMap<String, Value> {
+    let n = |v: i64| Value::Number(v as f64);
+    let iso = t.iso_week();
+    let mut m = BTreeMap::new();
+    m.insert("year".to_string(), n(i64::from(t.year())));
+    m.insert("year_day".to_string(), n(i64::from(t.ordinal())));
+    m.insert("month".to_string(), n(i64::from(t.month())));
+    m.insert(
+        "month_name".to_string(),
+        string(MONTHS[t.month0() as usize]),
+    );
+    m.insert("day".to_string(), n(i64::from(t.day())));
+    // Go's Weekday: Sunday is 0.
+    let weekday = t.weekday().num_days_from_sunday();
+    m.insert("weekday".to_string(), n(i64::from(weekday)));
+    m.insert(
+        "weekday_name".to_string(),
+        string(DAYS[t.weekday().num_days_from_monday() as usize]),
+    );
+    m.insert("hour".to_string(), n(i64::from(t.hour())));
+    m.insert("minute".to_string(), n(i64::from(t.minute())));
+    m.insert("second".to_string(), n(i64::from(t.second())));
+    m.insert("iso_year".to_string(), n(i64::from(iso.year())));
+    m.insert("iso_week".to_string(), n(i64::from(iso.week())));
+    m
+}
+
+/// `rfc3339_parse(TIMESTAMP)`: the date and time values of an RFC 3339
+/// timestamp (`T` or a space between date and time, optional fractional
+/// seconds), plus `unix` (seconds).
+pub fn rfc3339_parse(_: &FuncCtx, a: &[Value]) -> R {
+    let text = str_arg(a, 0)?;
+    let normalized = match text.as_bytes().get(10) {
+        Some(b' ') => format!("{}T{}", &text[..10], &text[11..]),
+        _ => text.to_string(),
+    };
+    let t = parse_ts(&normalized, 0)?;
+    let mut m = date_parts(&t);
+    m.insert("unix".to_string(), Value::Number(t.timestamp() as f64));
+    Ok(Value::Map(m))
+}
+
+/// `unix_timestamp_parse(SECONDS)`: the date and time values (UTC) of a
+/// Unix timestamp, plus its `rfc3339` string.
+pub fn unix_timestamp_parse(_: &FuncCtx, a: &[Value]) -> R {
+    let secs = int_arg(a, 0)?;
+    let t = DateTime::from_timestamp(secs, 0)
+        .ok_or_else(|| arg_err(0, "the timestamp is out of range"))?
+        .fixed_offset();
+    let mut m = date_parts(&t);
+    m.insert("rfc3339".to_string(), string(rfc3339(&t)));
+    Ok(Value::Map(m))
 }
 
 /// Format `t` with a Go reference-time layout ("2006-01-02T15:04:05Z07:00").
@@ -426,6 +483,48 @@ mod tests {
             &[s("'oops"), s("2018-01-02T23:12:01Z")]
         )
         .is_err());
+    }
+
+    #[test]
+    fn rfc3339_and_unix_timestamp_parse_docs() {
+        let want = |extra: (&str, Value)| {
+            let n = |v: f64| Value::Number(v);
+            let mut m = BTreeMap::new();
+            for (k, v) in [
+                ("year", n(2023.0)),
+                ("year_day", n(206.0)),
+                ("month", n(7.0)),
+                ("month_name", s("July")),
+                ("day", n(25.0)),
+                ("weekday", n(2.0)),
+                ("weekday_name", s("Tuesday")),
+                ("hour", n(23.0)),
+                ("minute", n(43.0)),
+                ("second", n(16.0)),
+                ("iso_year", n(2023.0)),
+                ("iso_week", n(30.0)),
+                extra,
+            ] {
+                m.insert(k.to_string(), v);
+            }
+            Value::Map(m)
+        };
+        let unix = ("unix", Value::Number(1_690_328_596.0));
+        assert_eq!(
+            call_ok("rfc3339_parse", &[s("2023-07-25T23:43:16Z")]),
+            want(unix.clone())
+        );
+        // a space instead of T, and fractional seconds
+        assert_eq!(
+            call_ok("rfc3339_parse", &[s("2023-07-25 23:43:16.250Z")]),
+            want(unix)
+        );
+        assert_eq!(
+            call_ok("unix_timestamp_parse", &[Value::Number(1_690_328_596.0)]),
+            want(("rfc3339", s("2023-07-25T23:43:16Z")))
+        );
+        assert!(call("rfc3339_parse", &ctx(), &[s("2023-07-25")]).is_err());
+        assert!(call("unix_timestamp_parse", &ctx(), &[Value::Number(1.5)]).is_err());
     }
 
     #[test]

@@ -59,6 +59,8 @@ pub(crate) fn params(name: &str) -> &'static [&'static str] {
         "formatdate" => &["format", "time"],
         "legacy_isotime" | "legacy_strftime" => &["format"],
         "timeadd" => &["timestamp", "duration"],
+        "rfc3339_parse" => &["timestamp"],
+        "unix_timestamp_parse" => &["unix_timestamp"],
         "rsadecrypt" => &["ciphertext", "privatekey"],
         "uuidv5" => &["namespace", "name"],
         "cidrhost" => &["prefix", "hostnum"],
