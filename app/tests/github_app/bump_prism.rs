@@ -5,61 +5,10 @@
 //! logs every violation; the test fails on any request violation (and
 //! proves the check is live by sending one invalid request itself).
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::bump::{manifest, repo_files, setup_with, BRANCH, GOLDEN_UBUNTU, GOLDEN_WINDOWS};
-use crate::harness::{free_port, node_modules, peer, wait_until};
-
-struct Prism(Child);
-
-impl Drop for Prism {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `prism proxy SPEC UPSTREAM`, its log in `log`.
-async fn start_proxy(upstream: &str, log: &std::path::Path) -> Option<(Prism, String)> {
-    let bin = peer(
-        "prism (@stoplight/prism-cli)",
-        node_modules().join(".bin/prism"),
-    )?;
-    let spec = peer(
-        "@octokit/openapi",
-        node_modules().join("@octokit/openapi/generated/api.github.com.json"),
-    )?;
-    let port = free_port();
-    let out = std::fs::File::create(log).expect("log file");
-    let err = out.try_clone().expect("log file");
-    let child = Command::new(bin)
-        .args(["proxy", "-h", "127.0.0.1", "-p", &port.to_string()])
-        .arg(spec)
-        .arg(upstream)
-        .stdout(Stdio::from(out))
-        .stderr(Stdio::from(err))
-        .spawn()
-        .expect("spawn prism");
-    let prism = Prism(child);
-    let url = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    let probe = format!("{url}/repos/o/r/git/blobs/abc");
-    let up = wait_until(Duration::from_secs(420), || {
-        let (h, p) = (http.clone(), probe.clone());
-        async move {
-            h.get(&p)
-                .header("Accept", "application/json")
-                .header("Authorization", "Bearer x")
-                .send()
-                .await
-                .is_ok()
-        }
-    })
-    .await;
-    assert!(up, "prism did not start");
-    Some((prism, url))
-}
+use crate::harness::{wait_until, Prism};
 
 /// A build recorded the way a `workflow_run` job records it (prism
 /// proxy mangles the artifact zip's redirect, which is not under test
@@ -112,9 +61,10 @@ async fn every_bump_request_validates_against_githubs_openapi() {
     // The mock first (prism needs its URL), then the app pointed at prism.
     let gh = crate::mock::GitHubMock::start(spec).await;
     let log = dir.path().join("prism.log");
-    let Some((_prism, url)) = start_proxy(&gh.uri(), &log).await else {
+    let Some(prism) = Prism::start("proxy", &[&gh.uri()], &log).await else {
         return;
     };
+    let url = prism.url.clone();
     let db = format!("sqlite://{}/kiln.db?mode=rwc", dir.path().display());
     let Some(b) = setup_with(
         dir.path(),

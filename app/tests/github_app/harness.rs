@@ -444,3 +444,72 @@ impl Drop for Postgres {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A prism process (`@stoplight/prism-cli`) serving GitHub's OpenAPI
+/// description, killed on drop.
+///
+/// The port is picked free, but prism binds it only seconds later (it
+/// loads a large description first); a concurrent test may take the port
+/// in between, and then prism exits with EADDRINUSE while whatever took
+/// the port answers in its place. So prism is trusted only once it says
+/// it listens on that port, and started again on another port when it
+/// exits first.
+pub struct Prism {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub url: String,
+}
+
+impl Drop for Prism {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Prism {
+    /// `prism MODE -h 127.0.0.1 -p PORT SPEC EXTRA…` (`MODE` is `mock` or
+    /// `proxy`), its output in `log`. `None` when prism or the
+    /// description is not installed (see [`peer`]).
+    pub async fn start(mode: &str, extra: &[&str], log: &Path) -> Option<Prism> {
+        let bin = peer(
+            "prism (@stoplight/prism-cli)",
+            node_modules().join(".bin/prism"),
+        )?;
+        let spec = peer(
+            "@octokit/openapi",
+            node_modules().join("@octokit/openapi/generated/api.github.com.json"),
+        )?;
+        for _attempt in 0..5 {
+            let port = free_port();
+            let out = std::fs::File::create(log).expect("prism log file");
+            let err = out.try_clone().expect("prism log file");
+            let child = Command::new(&bin)
+                .args([mode, "-h", "127.0.0.1", "-p", &port.to_string()])
+                .arg(&spec)
+                .args(extra)
+                .stdout(Stdio::from(out))
+                .stderr(Stdio::from(err))
+                .spawn()
+                .expect("spawn prism");
+            let mut prism = Prism {
+                child,
+                url: format!("http://127.0.0.1:{port}"),
+            };
+            let ready = format!("Prism is listening on {}", prism.url);
+            let deadline = Instant::now() + Duration::from_secs(420);
+            while Instant::now() < deadline {
+                if std::fs::read_to_string(log).is_ok_and(|t| t.contains(&ready)) {
+                    return Some(prism);
+                }
+                if prism.child.try_wait().ok().flatten().is_some() {
+                    break; // the port was taken meanwhile: another one
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            assert!(text.contains("EADDRINUSE"), "prism did not start: {text}");
+        }
+        panic!("prism found no free port in 5 attempts");
+    }
+}

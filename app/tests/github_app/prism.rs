@@ -3,66 +3,20 @@
 //! otherwise), both from the running binary and from the client calls
 //! with bodies built by kiln-app's reporting code.
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::harness::{free_port, node_modules, peer, pr_payload, wait_until, App, AppOpts};
-
-struct Prism(Child);
-
-impl Drop for Prism {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn start_prism() -> Option<(Prism, String)> {
-    let bin = peer(
-        "prism (@stoplight/prism-cli)",
-        node_modules().join(".bin/prism"),
-    )?;
-    let spec = peer(
-        "@octokit/openapi",
-        node_modules().join("@octokit/openapi/generated/api.github.com.json"),
-    )?;
-    let port = free_port();
-    let child = Command::new(bin)
-        .args(["mock", "-h", "127.0.0.1", "-p", &port.to_string()])
-        .arg(spec)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn prism");
-    let prism = Prism(child);
-    let url = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
-    let probe = format!("{url}/repos/o/r/git/blobs/abc");
-    let up = wait_until(Duration::from_secs(420), || {
-        let (h, p) = (http.clone(), probe.clone());
-        async move {
-            h.get(&p)
-                .header("Accept", "application/json")
-                .header("Authorization", "Bearer x")
-                .send()
-                .await
-                .is_ok()
-        }
-    })
-    .await;
-    assert!(up, "prism did not start");
-    Some((prism, url))
-}
+use crate::harness::{pr_payload, wait_until, App, AppOpts, Prism};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_request_validates_against_githubs_openapi() {
     if crate::harness::webhook_examples().is_none() {
         return;
     }
-    let Some((_prism, url)) = start_prism().await else {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(prism) = Prism::start("mock", &[], &dir.path().join("prism.log")).await else {
         return;
     };
-    let dir = tempfile::tempdir().expect("tempdir");
+    let url = prism.url.clone();
 
     // 1. The binary end to end: token, tree, config, files, check run.
     let db = format!("sqlite://{}/kiln.db?mode=rwc", dir.path().display());
