@@ -2,8 +2,25 @@
 //! seam (`LoadOptions::data_sources`) as `kiln validate
 //! -evaluate-datasources` and `kiln build` run them.
 
+use kiln_lang::template::model::{ConfigAttr, ConfigBody};
 use kiln_lang::template::{LoadOptions, Value};
 use kiln_lang::validate::validate_full;
+
+/// A configuration body with these attributes (no source ranges).
+fn config(pairs: &[(&str, Value)]) -> ConfigBody {
+    let mut b = ConfigBody::default();
+    for (k, v) in pairs {
+        b.attrs.insert(
+            k.to_string(),
+            ConfigAttr {
+                value: v.clone(),
+                name_range: None,
+                value_range: None,
+            },
+        );
+    }
+    b
+}
 
 #[test]
 fn http_data_source_fetches_from_loopback() {
@@ -71,26 +88,15 @@ fn without_a_table_only_null_runs() {
 #[test]
 fn the_description_rules_run_before_a_data_source_calls_out() {
     use kiln_lang::datasource::DataSources;
-    use kiln_lang::template::model::{ConfigAttr, ConfigBody};
     // amazon-ami without owners: refused by the catalogue's rule, so no
     // EC2 call is made (the endpoint would refuse the connection anyway).
-    let mut body = ConfigBody::default();
     let mut filters = std::collections::BTreeMap::new();
     filters.insert("name".to_string(), Value::from("ubuntu/*"));
-    for (k, v) in [
+    let body = config(&[
         ("region", Value::from("us-east-1")),
         ("custom_endpoint_ec2", Value::from("http://127.0.0.1:9")),
         ("filters", Value::Map(filters)),
-    ] {
-        body.attrs.insert(
-            k.to_string(),
-            ConfigAttr {
-                value: v,
-                name_range: None,
-                value_range: None,
-            },
-        );
-    }
+    ]);
     let out = kiln_build::BuiltinDataSources
         .execute("amazon-ami", &body)
         .expect("amazon-ami is in the table");
@@ -104,7 +110,6 @@ fn the_description_rules_run_before_a_data_source_calls_out() {
 #[test]
 fn http_and_registry_errors_name_the_url_and_status() {
     use kiln_lang::datasource::DataSources;
-    use kiln_lang::template::model::{ConfigAttr, ConfigBody};
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
@@ -122,18 +127,11 @@ fn http_and_registry_errors_name_the_url_and_status() {
         }
     });
     let body = |pairs: &[(&str, String)]| {
-        let mut b = ConfigBody::default();
-        for (k, v) in pairs {
-            b.attrs.insert(
-                k.to_string(),
-                ConfigAttr {
-                    value: Value::from(v.clone()),
-                    name_range: None,
-                    value_range: None,
-                },
-            );
-        }
-        b
+        let pairs: Vec<(&str, Value)> = pairs
+            .iter()
+            .map(|(k, v)| (*k, Value::from(v.clone())))
+            .collect();
+        config(&pairs)
     };
     let url = format!("http://127.0.0.1:{port}/x");
     let http = kiln_build::BuiltinDataSources

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::aws::amazon_ebs::{config, source_ami};
 use crate::aws::client;
+use crate::aws::own_thread::{self, OwnThreadError};
 
 use kiln_lang::template::Value;
 use kiln_sdk::{BuildError, Settings};
@@ -33,20 +34,14 @@ pub enum AmazonAmiError {
 pub fn amazon_ami_output(settings: &Settings<'_>) -> Result<Value, AmazonAmiError> {
     let access = config::access(settings)?;
     let filter = config::ami_filter(settings)?;
-    // Evaluation is synchronous and may run on a runtime thread: the
-    // calls get a runtime and a thread of their own.
-    let image = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(AmazonAmiError::Runtime)?;
-        rt.block_on(async move {
-            let aws = client::connect(&access).await?;
-            Ok::<_, AmazonAmiError>(source_ami::find(&aws.ec2(), &filter).await?)
-        })
+    let image = own_thread::block_on(async move {
+        let aws = client::connect(&access).await?;
+        Ok::<_, AmazonAmiError>(source_ami::find(&aws.ec2(), &filter).await?)
     })
-    .join()
-    .map_err(|_| AmazonAmiError::Panicked)??;
+    .map_err(|e| match e {
+        OwnThreadError::Runtime(e) => AmazonAmiError::Runtime(e),
+        OwnThreadError::Panicked => AmazonAmiError::Panicked,
+    })??;
     Ok(output(&image))
 }
 

@@ -6,6 +6,7 @@
 pub(crate) mod amazon_ami;
 pub(crate) mod amazon_ebs;
 pub mod client;
+mod own_thread;
 pub mod secrets_manager;
 mod sigv4;
 

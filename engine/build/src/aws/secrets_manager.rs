@@ -14,6 +14,7 @@ use kiln_lang::aws_secrets::{AwsSecrets, AwsSecretsError};
 
 use super::amazon_ebs::config::Access;
 use super::client;
+use super::own_thread::{self, OwnThreadError};
 use super::sigv4::{sigv4_authorization, SigV4Request};
 
 /// The service name errors start with.
@@ -314,18 +315,14 @@ pub struct SecretsManager;
 impl SecretsManager {
     /// Fetch `secret_id`.
     pub fn fetch(secret_id: &str) -> Result<String, SecretsManagerError> {
-        let id = secret_id.to_string();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .map_err(|e| SecretsManagerError::Runtime(e.to_string()))?;
-            let target = rt.block_on(Target::resolve())?;
-            tracing::debug!(endpoint = %target.endpoint, region = %target.region, "{SERVICE}: GetSecretValue");
-            get_secret(&target, &id, chrono::Utc::now())
-        })
-        .join()
-        .map_err(|_| SecretsManagerError::Runtime("the lookup thread panicked".into()))?
+        let target = own_thread::block_on(Target::resolve()).map_err(|e| match e {
+            OwnThreadError::Runtime(e) => SecretsManagerError::Runtime(e.to_string()),
+            OwnThreadError::Panicked => {
+                SecretsManagerError::Runtime("the lookup thread panicked".into())
+            }
+        })??;
+        tracing::debug!(endpoint = %target.endpoint, region = %target.region, "{SERVICE}: GetSecretValue");
+        get_secret(&target, secret_id, chrono::Utc::now())
     }
 }
 
